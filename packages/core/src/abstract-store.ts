@@ -1,0 +1,203 @@
+import { decodeItem, decodeItems, encodeItems, type EncodedItem } from './codec.js';
+import { SessionError, SessionErrorCode } from './errors.js';
+import { bindSession } from './session.js';
+import type {
+  BindableStore,
+  CallOptions,
+  GetItemsOptions,
+  HistoryTransactionArgs,
+  ListSessionsOptions,
+  PruneOptions,
+  Session,
+  SessionInfo,
+  SessionItem,
+  SessionSettings,
+  StoreCapabilities,
+  TransactionalSession,
+} from './types.js';
+import {
+  assertPositiveInteger,
+  assertSessionId,
+  normalizeLimit,
+  normalizePruneOptions,
+  prepareTransaction,
+  type PreparedTransaction,
+} from './validation.js';
+
+/** Default page size for `listSessions` in built-in stores. */
+export const DEFAULT_LIST_PAGE_SIZE = 100;
+
+/**
+ * The base every built-in adapter extends (after abstract-level): public
+ * methods validate arguments, encode items, check `close()`, and map errors;
+ * subclasses implement the `_`-prefixed methods on encoded items only.
+ * Validation therefore happens once, the same way, before any backend call.
+ */
+export abstract class AbstractSessionStore<TItem = SessionItem> implements BindableStore<TItem> {
+  abstract readonly capabilities: StoreCapabilities;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /** Newest `limit` items (all when undefined; never called with 0), oldest first. */
+  protected abstract _getItems(sessionId: string, limit: number | undefined, options?: CallOptions): Promise<EncodedItem[]>;
+  /** Appends a non-empty, validated batch atomically. */
+  protected abstract _addItems(sessionId: string, items: EncodedItem[], options?: CallOptions): Promise<void>;
+  /**
+   * Removes and returns the newest item, atomically. Must call `decode` on it
+   * before removing it, and leave it in place if `decode` throws: corrupt data
+   * is reported, never deleted by a pop.
+   */
+  protected abstract _popItem<R>(
+    sessionId: string,
+    decode: (encoded: EncodedItem) => R,
+    options?: CallOptions,
+  ): Promise<R | undefined>;
+  protected abstract _clearSession(sessionId: string, options?: CallOptions): Promise<void>;
+  protected abstract _close(): Promise<void>;
+
+  /** Atomic, idempotent by operation id; record the operation with the change. */
+  protected _applyHistoryTransaction?(sessionId: string, tx: PreparedTransaction, options?: CallOptions): Promise<void>;
+  protected _listSessions?(pageSize: number): AsyncIterable<SessionInfo>;
+  protected _getSessionInfo?(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined>;
+  /** Deletes sessions last written before `olderThanMs` (epoch ms); returns how many. */
+  protected _prune?(olderThanMs: number): Promise<number>;
+
+  /**
+   * Turns a backend's own error into a SessionError. Override to recognise
+   * connection failures (BACKEND_UNAVAILABLE); the default is BACKEND_ERROR.
+   */
+  protected mapError(error: unknown): SessionError {
+    return new SessionError(SessionErrorCode.BackendError, 'backend operation failed', { cause: error });
+  }
+
+  /** True once `close()` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  protected assertOpen(): void {
+    if (this.#closed) throw new SessionError(SessionErrorCode.Closed, 'store is closed');
+  }
+
+  #toSessionError(error: unknown): SessionError {
+    return SessionError.is(error) ? error : this.mapError(error);
+  }
+
+  async #run<R>(fn: () => Promise<R>): Promise<R> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw this.#toSessionError(error);
+    }
+  }
+
+  async getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]> {
+    this.assertOpen();
+    assertSessionId(sessionId);
+    const limit = normalizeLimit(options?.limit);
+    if (limit === 0) return [];
+    const encoded = await this.#run(() => this._getItems(sessionId, limit, options));
+    return decodeItems<TItem>(encoded);
+  }
+
+  async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+    this.assertOpen();
+    assertSessionId(sessionId);
+    const encoded = encodeItems(items);
+    if (encoded.length === 0) return;
+    await this.#run(() => this._addItems(sessionId, encoded, options));
+  }
+
+  async popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined> {
+    this.assertOpen();
+    assertSessionId(sessionId);
+    return this.#run(() => this._popItem(sessionId, (encoded) => decodeItem(encoded) as TItem, options));
+  }
+
+  async clearSession(sessionId: string, options?: CallOptions): Promise<void> {
+    this.assertOpen();
+    assertSessionId(sessionId);
+    await this.#run(() => this._clearSession(sessionId, options));
+  }
+
+  async applyHistoryTransaction(
+    sessionId: string,
+    args: HistoryTransactionArgs<TItem>,
+    options?: CallOptions,
+  ): Promise<void> {
+    this.assertOpen();
+    const apply = this._applyHistoryTransaction;
+    if (!this.capabilities.transactions || !apply) throw unsupported('applyHistoryTransaction');
+    assertSessionId(sessionId);
+    const tx = prepareTransaction(args);
+    await this.#run(() => apply.call(this, sessionId, tx, options));
+  }
+
+  listSessions(options: ListSessionsOptions = {}): AsyncIterable<SessionInfo> {
+    this.assertOpen();
+    const list = this._listSessions;
+    if (!this.capabilities.listSessions || !list) throw unsupported('listSessions');
+    const pageSize = options.pageSize ?? DEFAULT_LIST_PAGE_SIZE;
+    assertPositiveInteger(pageSize, 'pageSize');
+    const iterable = list.call(this, pageSize);
+    const store = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        const iterator = iterable[Symbol.asyncIterator]();
+        try {
+          while (true) {
+            store.assertOpen();
+            let step: IteratorResult<SessionInfo>;
+            try {
+              step = await iterator.next();
+            } catch (error) {
+              throw store.#toSessionError(error);
+            }
+            if (step.done) return;
+            yield step.value;
+          }
+        } finally {
+          await iterator.return?.();
+        }
+      },
+    };
+  }
+
+  async getSessionInfo(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined> {
+    this.assertOpen();
+    const info = this._getSessionInfo;
+    if (!this.capabilities.sessionInfo || !info) throw unsupported('getSessionInfo');
+    assertSessionId(sessionId);
+    return this.#run(() => info.call(this, sessionId, options));
+  }
+
+  async prune(options: PruneOptions): Promise<number> {
+    this.assertOpen();
+    const prune = this._prune;
+    if (!this.capabilities.prune || !prune) throw unsupported('prune');
+    const cutoff = normalizePruneOptions(options);
+    return this.#run(() => prune.call(this, cutoff));
+  }
+
+  /** Idempotent; concurrent calls share one close. */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closed = true;
+      this.#closing = this.#run(() => this._close());
+    }
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** A Session bound to one id, ready for `run(agent, input, { session })`. */
+  session(sessionId: string, settings?: SessionSettings): Session<TItem> | TransactionalSession<TItem> {
+    return bindSession(this, sessionId, settings);
+  }
+}
+
+export function unsupported(operation: string): SessionError {
+  return new SessionError(SessionErrorCode.Unsupported, `this store does not support ${operation}`);
+}

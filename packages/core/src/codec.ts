@@ -1,0 +1,207 @@
+import { SessionError, SessionErrorCode } from './errors.js';
+
+/**
+ * The item codec shared by every adapter: an item becomes one JSON string that
+ * decodes to an equal value, or it is refused before anything is written.
+ *
+ * Accepted: null, booleans, strings, finite numbers (not -0), arrays, plain
+ * objects (prototype Object.prototype or null) and Uint8Array (Buffer reads
+ * back as a plain Uint8Array). Object properties whose value is `undefined`
+ * are dropped, as JSON does. Everything else is refused with INVALID_ITEM:
+ * functions, symbols, BigInt, NaN/Infinity, -0, cycles, sparse arrays,
+ * `undefined` inside arrays, symbol keys, class instances (Date, Map, ...),
+ * and nesting deeper than {@link MAX_ITEM_DEPTH}.
+ */
+
+/** One encoded item as adapters store it. Never contains a raw newline. */
+export type EncodedItem = string;
+
+/** Maximum nesting depth of an item. Deeper values are refused, not truncated. */
+export const MAX_ITEM_DEPTH = 512;
+
+// Tags for values JSON cannot carry. A user object that happens to use a tag
+// key is wrapped in OBJ_TAG, so decoding is unambiguous.
+const BYTES_TAG = '$sk:bytes';
+const OBJ_TAG = '$sk:obj';
+const TAG_MARKER = '"$sk:';
+
+function invalid(what: string, depth: number): SessionError {
+  // Names the problem and its depth only: keys and values are item content
+  // and stay out of errors.
+  return new SessionError(SessionErrorCode.InvalidItem, `item is not storable: ${what} at depth ${depth}`);
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+interface WalkState {
+  seen: Set<object>;
+  needsTransform: boolean;
+}
+
+function check(value: unknown, depth: number, state: WalkState): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) throw invalid('non-finite number', depth);
+      if (Object.is(value, -0)) throw invalid('negative zero', depth);
+      return;
+    case 'object':
+      break;
+    default:
+      throw invalid(`unsupported type ${typeof value}`, depth);
+  }
+  if (value === null) return;
+  if (depth > MAX_ITEM_DEPTH) throw invalid(`nesting deeper than ${MAX_ITEM_DEPTH}`, depth);
+  if (value instanceof Uint8Array) {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Uint8Array.prototype && proto !== Buffer.prototype) {
+      throw invalid('unsupported Uint8Array subclass', depth);
+    }
+    state.needsTransform = true;
+    return;
+  }
+  if (state.seen.has(value)) throw invalid('circular reference', depth);
+  state.seen.add(value);
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) throw invalid('array subclass', depth);
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) throw invalid('sparse array', depth);
+      const element = value[i];
+      if (element === undefined) throw invalid('undefined in array', depth);
+      check(element, depth + 1, state);
+    }
+  } else {
+    if (!isPlainObject(value)) throw invalid('class instance', depth);
+    if (Object.getOwnPropertySymbols(value).some((s) => Object.prototype.propertyIsEnumerable.call(value, s))) {
+      throw invalid('symbol key', depth);
+    }
+    for (const key of Object.keys(value)) {
+      const child = (value as Record<string, unknown>)[key];
+      if (child === undefined) continue;
+      if (key === BYTES_TAG || key === OBJ_TAG) state.needsTransform = true;
+      check(child, depth + 1, state);
+    }
+  }
+  state.seen.delete(value);
+}
+
+// `out[key] = v` with key "__proto__" would set the prototype instead of a property.
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+function toBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+function transform(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Uint8Array) return { [BYTES_TAG]: toBase64(value) };
+  if (Array.isArray(value)) return value.map(transform);
+  const out: Record<string, unknown> = {};
+  let tagged = false;
+  for (const key of Object.keys(value)) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child === undefined) continue;
+    if (key === BYTES_TAG || key === OBJ_TAG) tagged = true;
+    setOwn(out, key, transform(child));
+  }
+  return tagged ? { [OBJ_TAG]: out } : out;
+}
+
+/** Validates and encodes one item. Throws INVALID_ITEM (nothing written) if it cannot round-trip. */
+export function encodeItem(item: unknown): EncodedItem {
+  if (item === undefined) throw invalid('undefined', 0);
+  const state: WalkState = { seen: new Set(), needsTransform: false };
+  check(item, 0, state);
+  return JSON.stringify(state.needsTransform ? transform(item) : item);
+}
+
+/**
+ * Validates and encodes a whole batch before any of it is written. The error
+ * names the failing item's index.
+ */
+export function encodeItems(items: readonly unknown[]): EncodedItem[] {
+  if (!Array.isArray(items)) {
+    throw new SessionError(SessionErrorCode.InvalidArgument, 'items must be an array');
+  }
+  const out = new Array<EncodedItem>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    try {
+      out[i] = encodeItem(items[i]);
+    } catch (error) {
+      if (SessionError.is(error)) {
+        throw new SessionError(error.code, `items[${i}]: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+  return out;
+}
+
+function revive(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(revive);
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length === 1) {
+    if (keys[0] === BYTES_TAG && typeof record[BYTES_TAG] === 'string') {
+      return new Uint8Array(Buffer.from(record[BYTES_TAG], 'base64'));
+    }
+    if (keys[0] === OBJ_TAG && typeof record[OBJ_TAG] === 'object' && record[OBJ_TAG] !== null) {
+      const inner = record[OBJ_TAG] as Record<string, unknown>;
+      for (const key of Object.keys(inner)) inner[key] = revive(inner[key]);
+      return inner;
+    }
+  }
+  for (const key of keys) record[key] = revive(record[key]);
+  return record;
+}
+
+/** Decodes one stored item. Throws CORRUPT_DATA (with the parse error as cause) if it is not valid. */
+export function decodeItem(encoded: EncodedItem): unknown {
+  if (typeof encoded !== 'string') {
+    throw new SessionError(SessionErrorCode.CorruptData, 'stored item is not a string');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(encoded);
+  } catch (cause) {
+    throw new SessionError(SessionErrorCode.CorruptData, 'stored item is not valid JSON', { cause });
+  }
+  // Tags are rare; skip the extra walk unless the text can contain one.
+  return encoded.includes(TAG_MARKER) ? revive(value) : value;
+}
+
+/** Decodes a list of stored items; any corrupt one fails the whole read. */
+export function decodeItems<T = unknown>(encoded: readonly EncodedItem[]): T[] {
+  const out = new Array<T>(encoded.length);
+  for (let i = 0; i < encoded.length; i++) out[i] = decodeItem(encoded[i]!) as T;
+  return out;
+}
+
+function canonical(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(canonical);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) setOwn(out, key, canonical((value as Record<string, unknown>)[key]));
+  return out;
+}
+
+/**
+ * A key-order-independent form of an encoded item: two items are equal in the
+ * contract's sense exactly when their canonical forms are equal strings. Used
+ * to compare transaction suffixes and transaction bodies.
+ */
+export function canonicalize(encoded: EncodedItem): string {
+  return JSON.stringify(canonical(JSON.parse(encoded)));
+}

@@ -1,0 +1,48 @@
+export { SessionError, SessionErrorCode, isSessionError, type SessionErrorOptions } from './errors.js';
+export type {
+  AppendItemsTransaction,
+  BindableStore,
+  CallOptions,
+  GetItemsOptions,
+  HistoryTransaction,
+  HistoryTransactionArgs,
+  ListSessionsOptions,
+  PruneOptions,
+  ReplaceSuffixTransaction,
+  Session,
+  SessionFactory,
+  SessionInfo,
+  SessionItem,
+  SessionSettings,
+  SessionStore,
+  StoreCapabilities,
+  TransactionalSession,
+} from './types.js';
+export {
+  canonicalize,
+  decodeItem,
+  decodeItems,
+  encodeItem,
+  encodeItems,
+  MAX_ITEM_DEPTH,
+  type EncodedItem,
+} from './codec.js';
+export {
+  assertPositiveInteger,
+  assertSessionId,
+  conflicts,
+  MAX_OPERATION_ID_LENGTH,
+  MAX_SESSION_ID_LENGTH,
+  normalizeLimit,
+  normalizePruneOptions,
+  OPERATION_LOG_RETENTION,
+  prepareTransaction,
+  suffixMatches,
+  type PreparedTransaction,
+} from './validation.js';
+export { normalizeTtl } from './ttl.js';
+export { hasListSessions, hasPrune, hasSessionInfo, hasTransactions, NO_CAPABILITIES } from './capabilities.js';
+export { bindSession, isTransactionalSession } from './session.js';
+export { AbstractSessionStore, DEFAULT_LIST_PAGE_SIZE, unsupported } from './abstract-store.js';
+export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { compose, type StoreDecorator } from './compose.js';

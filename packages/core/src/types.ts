@@ -1,0 +1,160 @@
+/**
+ * One stored item. By default `any`, so a bound session is assignable to the
+ * Agents SDK's `Session` (whose items are `AgentInputItem`) without a type
+ * dependency on the SDK; pass a type argument (e.g. `AgentInputItem`) for
+ * stricter typing. At run time items must be JSON values (see the codec).
+ */
+// biome-ignore lint: the default item type is intentionally open.
+export type SessionItem = any;
+
+/**
+ * What a store can do, declared up front so callers and the conformance kit
+ * never probe with `instanceof` or try/catch. A capability marked `false`
+ * means the matching optional method is absent or must not be relied on.
+ */
+export interface StoreCapabilities {
+  /** `applyHistoryTransaction` is available (atomic, idempotent by operation id). */
+  readonly transactions: boolean;
+  /** `listSessions` is available. */
+  readonly listSessions: boolean;
+  /** `getSessionInfo` is available. */
+  readonly sessionInfo: boolean;
+  /** `prune` is available. */
+  readonly prune: boolean;
+  /** The store honours a `ttl` option: sessions expire after their last write. */
+  readonly ttl: boolean;
+  /** Data survives `close()` and reopening the same backend. */
+  readonly persistent: boolean;
+  /**
+   * Read-modify-write operations (`popItem`, `replace_suffix`, transaction
+   * idempotency) are atomic against concurrent writers, including other
+   * processes. Appends are always atomic; this flag covers the rest.
+   */
+  readonly atomicReadModifyWrite: boolean;
+}
+
+/** Per-call context. `runContext` is the Agents SDK's RunContext when a run calls the session. */
+export interface CallOptions {
+  /** Forwarded from the Agents SDK (`acceptsRunContext`) for multi-tenant routing and tracing. */
+  readonly runContext?: unknown;
+}
+
+export interface GetItemsOptions extends CallOptions {
+  /**
+   * Return only the most recent `limit` items, in chronological order.
+   * `undefined`: the whole history. `0`: an empty array. Negative, fractional,
+   * NaN or infinite values are rejected with INVALID_ARGUMENT.
+   */
+  readonly limit?: number;
+}
+
+/** Appends items at the end of the history (the Agents SDK's `append_items`). */
+export interface AppendItemsTransaction<TItem = SessionItem> {
+  readonly type: 'append_items';
+  readonly items: readonly TItem[];
+}
+
+/**
+ * Replaces the newest `expectedSuffix.length` items with `replacement`, only
+ * if they still equal `expectedSuffix` (key order does not matter). An empty
+ * `expectedSuffix` appends.
+ */
+export interface ReplaceSuffixTransaction<TItem = SessionItem> {
+  readonly type: 'replace_suffix';
+  readonly expectedSuffix: readonly TItem[];
+  readonly replacement: readonly TItem[];
+}
+
+export type HistoryTransaction<TItem = SessionItem> = AppendItemsTransaction<TItem> | ReplaceSuffixTransaction<TItem>;
+
+/** The Agents SDK's `SessionHistoryTransactionArgs`. */
+export interface HistoryTransactionArgs<TItem = SessionItem> {
+  /** Non-empty, stable across retries of the same change; at most 256 characters. */
+  readonly operationId: string;
+  readonly transaction: HistoryTransaction<TItem>;
+}
+
+export interface SessionInfo {
+  readonly sessionId: string;
+  /** Number of items now stored. */
+  readonly itemCount: number;
+  /** First write since the session was created or last cleared. */
+  readonly createdAt: Date;
+  /** Last write (append, pop, transaction). */
+  readonly updatedAt: Date;
+  /** When the session expires, for stores with a `ttl`. */
+  readonly expiresAt?: Date;
+}
+
+export interface ListSessionsOptions {
+  /** How many sessions to fetch from the backend per round trip. Default: store-specific (100 for built-ins). */
+  readonly pageSize?: number;
+}
+
+export interface PruneOptions {
+  /** Delete every session whose last write is strictly before this instant. */
+  readonly olderThan: Date;
+}
+
+/**
+ * A storage backend holding many conversations. Every method takes the
+ * session id first; ids are opaque strings (1–512 UTF-16 code units, well
+ * formed) and never interpreted as backend syntax.
+ */
+export interface SessionStore<TItem = SessionItem> {
+  readonly capabilities: StoreCapabilities;
+  getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]>;
+  /** Atomic: the batch lands whole, contiguous and in order, or not at all. */
+  addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void>;
+  /** Removes and returns the newest item; `undefined` when the session is empty. */
+  popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined>;
+  clearSession(sessionId: string, options?: CallOptions): Promise<void>;
+  applyHistoryTransaction?(
+    sessionId: string,
+    args: HistoryTransactionArgs<TItem>,
+    options?: CallOptions,
+  ): Promise<void>;
+  /** Every session with at least one item, each exactly once, in no promised order. */
+  listSessions?(options?: ListSessionsOptions): AsyncIterable<SessionInfo>;
+  /** `undefined` when the session has no items. */
+  getSessionInfo?(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined>;
+  /** Deletes sessions last written before `olderThan`; returns how many. */
+  prune?(options: PruneOptions): Promise<number>;
+  /** Releases what the store owns. Idempotent; every later call fails with CLOSED. */
+  close(): Promise<void>;
+}
+
+/** Settings for a bound session. */
+export interface SessionSettings {
+  /**
+   * Default `limit` for `getItems()` called without one. Default: none — the
+   * whole history, as the Agents SDK's runner expects.
+   */
+  readonly limit?: number;
+}
+
+/**
+ * One conversation, bound to one id: structurally the Agents SDK's `Session`
+ * (and `RunContextAwareSession`), so `run(agent, input, { session })` takes it.
+ */
+export interface Session<TItem = SessionItem> {
+  readonly acceptsRunContext: true;
+  getSessionId(): Promise<string>;
+  getItems(limit?: number, runContext?: unknown): Promise<TItem[]>;
+  addItems(items: TItem[], runContext?: unknown): Promise<void>;
+  popItem(runContext?: unknown): Promise<TItem | undefined>;
+  clearSession(runContext?: unknown): Promise<void>;
+}
+
+/** A session whose store supports transactions: the SDK's `SessionHistoryTransactionAwareSession`. */
+export interface TransactionalSession<TItem = SessionItem> extends Session<TItem> {
+  applyHistoryTransaction(args: HistoryTransactionArgs<TItem>, runContext?: unknown): Promise<void>;
+}
+
+/** Anything that can hand out bound sessions: every built-in and decorated store. */
+export interface SessionFactory<TItem = SessionItem> {
+  session(sessionId: string, settings?: SessionSettings): Session<TItem> | TransactionalSession<TItem>;
+}
+
+/** A store that also binds sessions: what built-in stores and decorators return. */
+export type BindableStore<TItem = SessionItem> = SessionStore<TItem> & SessionFactory<TItem>;

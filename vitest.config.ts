@@ -1,0 +1,38 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// Tests import workspace packages from source, so a test run never depends on
+// a stale build. Child processes spawned by tests use the built dist instead
+// (`pnpm test` builds first).
+const alias = {
+  '@sessionkit/core': here('./packages/core/src/index.ts'),
+  '@sessionkit/conformance/servers': here('./conformance/src/servers/index.ts'),
+  '@sessionkit/conformance': here('./conformance/src/index.ts'),
+  '@sessionkit/sqlite': here('./packages/sqlite/src/index.ts'),
+  '@sessionkit/redis': here('./packages/redis/src/index.ts'),
+  '@sessionkit/s3': here('./packages/s3/src/index.ts'),
+  '@sessionkit/mongodb': here('./packages/mongodb/src/index.ts'),
+};
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'core', include: ['packages/core/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'conformance', include: ['conformance/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'sqlite', include: ['packages/sqlite/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'redis', include: ['packages/redis/test/**/*.test.ts'] } },
+      {
+        extends: true,
+        // s3rver's paged ListObjectsV2 continuation token uses DES.
+        test: { name: 's3', include: ['packages/s3/test/**/*.test.ts'], execArgv: ['--openssl-legacy-provider'] },
+      },
+      { extends: true, test: { name: 'mongodb', include: ['packages/mongodb/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'examples', include: ['examples/test/**/*.test.ts'] } },
+    ],
+  },
+});
