@@ -46,3 +46,4 @@ export { bindSession, isTransactionalSession } from './session.js';
 export { AbstractSessionStore, DEFAULT_LIST_PAGE_SIZE, unsupported } from './abstract-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { compose, type StoreDecorator } from './compose.js';
+export { ForwardingStore } from './decorators/forwarding-store.js';
