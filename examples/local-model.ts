@@ -1,0 +1,74 @@
+import { Usage, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
+
+type Item = Record<string, any>;
+
+function textOf(item: Item): string {
+  const content = item.content;
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map((part: Item) => part.text ?? '').join('');
+  return '';
+}
+
+/**
+ * A deterministic model that runs locally: no network, no API key. It answers
+ * only from the input the runner gives it, so whatever it "remembers" must
+ * have come from the session's history.
+ *
+ * - "I'm <Name>" / "my name is <Name>": greets the user.
+ * - "What's my name?": searches the whole input for a name the user gave.
+ * - a message mentioning "weather" calls the `get_weather` tool once, then
+ *   reports its result.
+ */
+export class LocalModel implements Model {
+  /** Every request the runner made, for tests to inspect. */
+  readonly requests: ModelRequest[] = [];
+  #calls = 0;
+
+  async getResponse(request: ModelRequest): Promise<ModelResponse> {
+    this.requests.push(structuredClone(request));
+    const input: Item[] = typeof request.input === 'string' ? [{ role: 'user', content: request.input }] : request.input;
+    const last = input[input.length - 1] ?? {};
+    return { usage: new Usage(), output: [this.#reply(input, last)], responseId: `local-${++this.#calls}` };
+  }
+
+  async *getStreamedResponse(): AsyncIterable<never> {
+    throw new Error('LocalModel does not stream');
+  }
+
+  #reply(input: Item[], last: Item): Item {
+    if (last.type === 'function_call_result') {
+      const output = last.output?.text ?? last.output;
+      return message(`The weather tool says: ${typeof output === 'string' ? output : JSON.stringify(output)}`);
+    }
+    const said = textOf(last);
+    if (/weather/i.test(said)) {
+      return {
+        type: 'function_call',
+        callId: `call_${this.#calls + 1}`,
+        name: 'get_weather',
+        arguments: JSON.stringify({ city: said.match(/in ([A-Z][a-z]+)/)?.[1] ?? 'Paris' }),
+        status: 'completed',
+      };
+    }
+    const introduced = said.match(/(?:I'm|I am|my name is)\s+([A-Z][\p{L}-]*)/u);
+    if (introduced) return message(`Nice to meet you, ${introduced[1]}!`);
+    if (/what'?s my name|what is my name/i.test(said)) {
+      for (const item of input) {
+        if (item.role !== 'user') continue;
+        const name = textOf(item).match(/(?:I'm|I am|my name is)\s+([A-Z][\p{L}-]*)/u)?.[1];
+        if (name) return message(`Your name is ${name}.`);
+      }
+      return message("I don't know your name yet.");
+    }
+    return message(`You said: ${said}`);
+  }
+}
+
+function message(text: string): Item {
+  return {
+    type: 'message',
+    role: 'assistant',
+    status: 'completed',
+    content: [{ type: 'output_text', text }],
+  };
+}
