@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { SessionError, SessionErrorCode, canonicalize, decodeItem, encodeItem, encodeItems, MAX_ITEM_DEPTH } from '@sessionkit/core';
+
+const roundTrip = (value: unknown) => decodeItem(encodeItem(value));
+
+function nested(depth: number): unknown {
+  let value: unknown = 'leaf';
+  for (let i = 0; i < depth; i++) value = { child: value };
+  return value;
+}
+
+describe('codec: values that round-trip exactly', () => {
+  it.each([
+    ['null', null],
+    ['booleans and strings', { a: true, b: false, s: 'x', empty: '' }],
+    ['unicode, astral and lone surrogates', { s: 'héllo 👋 日本 עברית \u0000 \ud800 \udfff' }],
+    ['number edges', [Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, -Number.MAX_VALUE, 0.1, 1e21, -1e-7, 0]],
+    ['arrays and nesting', { a: [1, [2, [3, { b: [] }]], {}] }],
+    ['__proto__ as a key', JSON.parse('{"__proto__": {"polluted": true}, "x": 1}')],
+    ['tag-shaped keys', { '$sk:bytes': 'AAEC', nested: { '$sk:obj': { '$sk:bytes': 1 } } }],
+    ['Uint8Array', { data: new Uint8Array([0, 1, 2, 254, 255]), empty: new Uint8Array(0) }],
+    ['null-prototype objects', Object.assign(Object.create(null), { a: 1 })],
+  ])('%s', (_name, value) => {
+    const result = roundTrip(value);
+    expect(result).toEqual(value);
+    if (value && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
+      expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
+  });
+
+  it(`accepts nesting up to ${MAX_ITEM_DEPTH} levels`, () => {
+    expect(roundTrip(nested(MAX_ITEM_DEPTH))).toEqual(nested(MAX_ITEM_DEPTH));
+  });
+
+  it('reads a Buffer back as a plain Uint8Array with the same bytes', () => {
+    const result = roundTrip({ b: Buffer.from('hi') }) as { b: Uint8Array };
+    expect(Object.getPrototypeOf(result.b)).toBe(Uint8Array.prototype);
+    expect([...result.b]).toEqual([104, 105]);
+  });
+
+  it('drops object properties whose value is undefined, as JSON does', () => {
+    expect(roundTrip({ a: 1, b: undefined })).toEqual({ a: 1 });
+    expect(Object.keys(roundTrip({ a: 1, b: undefined }) as object)).toEqual(['a']);
+  });
+
+  it('never emits a raw newline (adapters may store newline-delimited items)', () => {
+    expect(encodeItem({ s: 'a\nb\r\nc\u2028' })).not.toMatch(/[\n\r]/);
+  });
+
+  it('allows shared (non-cyclic) references', () => {
+    const shared = { x: 1 };
+    expect(roundTrip({ a: shared, b: shared })).toEqual({ a: { x: 1 }, b: { x: 1 } });
+  });
+});
+
+describe('codec: values that are refused with INVALID_ITEM', () => {
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  const sparse = [1, , 3]; // eslint-disable-line no-sparse-arrays
+  class Custom {
+    x = 1;
+  }
+  it.each([
+    ['undefined item', undefined],
+    ['function', { f: () => 1 }],
+    ['symbol value', { s: Symbol('x') }],
+    ['symbol key', { [Symbol('k')]: 1 }],
+    ['BigInt', { n: 10n }],
+    ['NaN', { n: NaN }],
+    ['Infinity', [Infinity]],
+    ['negative zero', { z: -0 }],
+    ['cycle', cyclic],
+    ['sparse array', sparse],
+    ['undefined in array', [1, undefined]],
+    ['Date', { d: new Date() }],
+    ['Map', new Map()],
+    ['class instance', new Custom()],
+    ['other typed arrays', { t: new Uint16Array(2) }],
+    ['too deep', nested(MAX_ITEM_DEPTH + 2)],
+  ])('%s', (_name, value) => {
+    let error: unknown;
+    try {
+      encodeItem(value);
+    } catch (e) {
+      error = e;
+    }
+    expect(SessionError.is(error, SessionErrorCode.InvalidItem)).toBe(true);
+  });
+
+  it('names the failing index of a batch but never its contents', () => {
+    const secret = 'sk-very-secret-value';
+    try {
+      encodeItems([{ ok: secret }, { bad: () => secret, [secret]: 1 }]);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as SessionError).code).toBe(SessionErrorCode.InvalidItem);
+      expect((error as SessionError).message).toContain('items[1]');
+      expect((error as SessionError).message).not.toContain(secret);
+      expect((error as SessionError).message).not.toContain('bad');
+    }
+  });
+
+  it('refuses a non-array batch with INVALID_ARGUMENT', () => {
+    expect(() => encodeItems('nope' as unknown as unknown[])).toThrow(
+      expect.objectContaining({ code: SessionErrorCode.InvalidArgument }),
+    );
+  });
+});
+
+describe('codec: decoding', () => {
+  it('reports invalid JSON as CORRUPT_DATA with the parse error as cause', () => {
+    try {
+      decodeItem('{not json');
+      expect.unreachable();
+    } catch (error) {
+      expect(SessionError.is(error, SessionErrorCode.CorruptData)).toBe(true);
+      expect((error as SessionError).cause).toBeInstanceOf(SyntaxError);
+    }
+  });
+
+  it('canonicalize ignores key order but not values', () => {
+    expect(canonicalize('{"a":1,"b":{"d":2,"c":3}}')).toBe(canonicalize('{"b":{"c":3,"d":2},"a":1}'));
+    expect(canonicalize('{"a":1}')).not.toBe(canonicalize('{"a":2}'));
+    expect(canonicalize('[1,2]')).not.toBe(canonicalize('[2,1]'));
+  });
+});
