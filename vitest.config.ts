@@ -33,6 +33,7 @@ export default defineConfig({
       },
       { extends: true, test: { name: 'mongodb', include: ['packages/mongodb/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'examples', include: ['examples/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'repo', include: ['test/**/*.test.ts'] } },
     ],
   },
 });
