@@ -1,0 +1,402 @@
+import { createHash } from 'node:crypto';
+import {
+  AbstractSessionStore,
+  assertPositiveInteger,
+  conflicts,
+  normalizeTtl,
+  OPERATION_LOG_RETENTION,
+  SessionError,
+  SessionErrorCode,
+  suffixMatches,
+  type CallOptions,
+  type EncodedItem,
+  type PreparedTransaction,
+  type SessionInfo,
+  type SessionItem,
+  type StoreCapabilities,
+} from '@sessionkit/core';
+import { Cluster, Redis } from 'ioredis';
+import { metaKeyPattern, sessionIdFromMetaKey, sessionKeys, type SessionKeys } from './keys.js';
+import { mapRedisError } from './map-error.js';
+import type { RedisStoreOptions } from './options.js';
+import * as lua from './scripts.js';
+
+type Client = Redis | Cluster;
+
+/** Default `keyPrefix`. */
+export const DEFAULT_KEY_PREFIX = 'sessionkit:';
+/** Default `commandTimeout` in ms. */
+export const DEFAULT_COMMAND_TIMEOUT = 5000;
+
+// How often a transaction or pop may find the session changed between its two
+// round trips (only taken on the rare paths) before giving up with CONFLICT.
+const MAX_OPTIMISTIC_RETRIES = 10;
+
+/** A script loaded once per server (EVALSHA), re-sent with EVAL only after NOSCRIPT. */
+class Script {
+  readonly sha: string;
+  constructor(readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  // Not ioredis's defineCommand: that would add methods to a caller-owned client.
+  async run(client: Client, keys: SessionKeys, args: readonly (string | number)[]): Promise<unknown> {
+    const keyList = [keys.items, keys.meta, keys.ops, keys.opQueue];
+    try {
+      return await client.evalsha(this.sha, 4, ...keyList, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return client.eval(this.source, 4, ...keyList, ...args);
+    }
+  }
+}
+
+const scripts = {
+  append: new Script(lua.APPEND),
+  pop: new Script(lua.POP),
+  popIfTail: new Script(lua.POP_IF_TAIL),
+  transaction: new Script(lua.TRANSACTION),
+  info: new Script(lua.INFO),
+  readSliding: new Script(lua.READ_SLIDING),
+  prune: new Script(lua.PRUNE),
+};
+
+function invalidOptions(message: string): SessionError {
+  return new SessionError(SessionErrorCode.InvalidArgument, message);
+}
+
+function timeoutError(ms: number): SessionError {
+  return new SessionError(SessionErrorCode.BackendUnavailable, `redis did not answer within ${ms} ms`);
+}
+
+// Safe defaults for clients the store owns: a command is never queued while
+// disconnected (it would run later, after its caller was told it failed) and
+// never replayed after a dropped connection (the server may already have run
+// it), so a write is either reported or known-unknown, never duplicated.
+function ownedRedisDefaults(commandTimeout: number) {
+  return {
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    ...(commandTimeout > 0 ? { commandTimeout, connectTimeout: commandTimeout } : {}),
+    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
+  };
+}
+
+function createClient(options: RedisStoreOptions, commandTimeout: number): Client {
+  const sources = [options.client, options.url ?? options.redisOptions, options.clusterNodes].filter((s) => s !== undefined);
+  if (sources.length !== 1) {
+    throw invalidOptions('RedisStore needs exactly one of: client, url/redisOptions, clusterNodes');
+  }
+  if (options.client) return options.client;
+  if (options.clusterNodes) {
+    const user = options.clusterOptions ?? {};
+    const { retryStrategy: _ignored, enableOfflineQueue: _alsoIgnored, ...nodeDefaults } = ownedRedisDefaults(commandTimeout);
+    return new Cluster([...options.clusterNodes], {
+      enableOfflineQueue: false,
+      // Re-sending after "Connection is closed" could run a write twice.
+      retryDelayOnFailover: 0,
+      ...user,
+      redisOptions: { ...nodeDefaults, ...user.redisOptions },
+    });
+  }
+  const redisOptions = { ...ownedRedisDefaults(commandTimeout), ...options.redisOptions };
+  return options.url ? new Redis(options.url, redisOptions) : new Redis(redisOptions);
+}
+
+/**
+ * A session store on Redis (standalone, Sentinel or Cluster) through ioredis.
+ * Each session is a list of encoded items plus a meta hash and an operation
+ * log, all under one hash tag; every operation is one atomic round trip.
+ * See docs/redis.md for the layout and guarantees.
+ */
+export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem> {
+  readonly capabilities: StoreCapabilities = Object.freeze({
+    transactions: true,
+    listSessions: true,
+    sessionInfo: true,
+    prune: true,
+    ttl: true,
+    persistent: true,
+    atomicReadModifyWrite: true,
+  });
+  /** The key prefix this store writes under. */
+  readonly keyPrefix: string;
+  readonly #client: Client;
+  readonly #owned: boolean;
+  readonly #ttl: number | undefined;
+  readonly #sliding: boolean;
+  readonly #logSize: number;
+  readonly #timeout: number;
+
+  constructor(options: RedisStoreOptions) {
+    super();
+    if (typeof options !== 'object' || options === null) throw invalidOptions('RedisStore options must be an object');
+    this.#ttl = normalizeTtl(options.ttl);
+    this.#sliding = options.slidingTtl ?? false;
+    if (typeof this.#sliding !== 'boolean') throw invalidOptions('slidingTtl must be a boolean');
+    this.#logSize = options.operationLogSize ?? OPERATION_LOG_RETENTION;
+    assertPositiveInteger(this.#logSize, 'operationLogSize');
+    this.#timeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT;
+    if (!Number.isSafeInteger(this.#timeout) || this.#timeout < 0) {
+      throw invalidOptions('commandTimeout must be a non-negative integer number of milliseconds');
+    }
+    this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    if (typeof this.keyPrefix !== 'string') throw invalidOptions('keyPrefix must be a string');
+    this.#client = createClient(options, this.#timeout);
+    this.#owned = options.client === undefined;
+    // Connection errors surface on each call as BACKEND_UNAVAILABLE; without a
+    // listener ioredis would print every reconnect failure.
+    if (this.#owned) this.#client.on('error', () => {});
+  }
+
+  /** The ioredis client or cluster in use (yours if you passed `client`). */
+  get client(): Client {
+    return this.#client;
+  }
+
+  #keys(sessionId: string): SessionKeys {
+    return sessionKeys(this.keyPrefix, sessionId);
+  }
+
+  /**
+   * Runs one backend call under the store's deadline. A store-owned client
+   * (no offline queue) is first given until the deadline to (re)connect.
+   */
+  async #call<R>(operation: () => Promise<R>): Promise<R> {
+    const ms = this.#timeout;
+    let timer: NodeJS.Timeout | undefined;
+    let stopWaiting = () => {};
+    const deadline =
+      ms > 0
+        ? new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(timeoutError(ms)), ms);
+          })
+        : undefined;
+    try {
+      if (this.#owned && this.#client.status !== 'ready') {
+        const ready = this.#waitReady((stop) => (stopWaiting = stop));
+        await (deadline ? Promise.race([ready, deadline]) : ready);
+      }
+      const result = operation();
+      return await (deadline ? Promise.race([result, deadline]) : result);
+    } finally {
+      clearTimeout(timer);
+      stopWaiting();
+    }
+  }
+
+  #waitReady(onCleanup: (stop: () => void) => void): Promise<void> {
+    const client = this.#client;
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        client.off('ready', onReady);
+        client.off('end', onEnd);
+      };
+      const onReady = () => {
+        done();
+        resolve();
+      };
+      const onEnd = () => {
+        done();
+        reject(new Error('Connection is closed.'));
+      };
+      onCleanup(done);
+      if (client.status === 'ready') return onReady();
+      if (client.status === 'end') return onEnd();
+      client.on('ready', onReady);
+      client.on('end', onEnd);
+      if (client.status === 'wait') client.connect().catch(() => {});
+    });
+  }
+
+  #now(): string {
+    return String(Date.now());
+  }
+
+  #ttlArg(): number {
+    return this.#ttl ?? 0;
+  }
+
+  protected async _getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
+    const keys = this.#keys(sessionId);
+    const start = limit === undefined ? 0 : -limit;
+    // LRANGE from a negative start walks from the tail: O(limit), not O(history).
+    if (this.#sliding && this.#ttl !== undefined) {
+      return (await this.#call(() => scripts.readSliding.run(this.#client, keys, [start, this.#ttl!]))) as string[];
+    }
+    return this.#call(() => this.#client.lrange(keys.items, start, -1));
+  }
+
+  protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
+    const keys = this.#keys(sessionId);
+    await this.#call(() => scripts.append.run(this.#client, keys, [this.#now(), this.#ttlArg(), ...items]));
+  }
+
+  protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
+    const keys = this.#keys(sessionId);
+    for (let attempt = 0; attempt < MAX_OPTIMISTIC_RETRIES; attempt++) {
+      const reply = (await this.#call(() => scripts.pop.run(this.#client, keys, [this.#now(), this.#ttlArg()]))) as
+        | [number, string]
+        | null;
+      if (reply === null) return undefined;
+      const [popped, item] = reply;
+      // Popped only after the script proved the text is JSON that JSON.parse accepts.
+      if (popped === 1) return decode(item);
+      // The script could not vouch for it: decode here. A corrupt item throws
+      // and stays; one the codec accepts is removed only if still the newest.
+      const value = decode(item);
+      const removed = await this.#call(() =>
+        scripts.popIfTail.run(this.#client, keys, [this.#now(), this.#ttlArg(), item]),
+      );
+      if (removed === 1) return value;
+    }
+    throw new SessionError(SessionErrorCode.Conflict, 'session kept changing during pop; try again');
+  }
+
+  protected async _clearSession(sessionId: string): Promise<void> {
+    const keys = this.#keys(sessionId);
+    await this.#call(() => this.#client.del(keys.items, keys.meta, keys.ops, keys.opQueue));
+  }
+
+  protected override async _applyHistoryTransaction(sessionId: string, tx: PreparedTransaction): Promise<void> {
+    const keys = this.#keys(sessionId);
+    // First try: expect the stored bytes to be the canonical forms themselves.
+    let expected: readonly string[] = tx.expectedSuffix;
+    for (let attempt = 0; attempt < MAX_OPTIMISTIC_RETRIES; attempt++) {
+      const args = [
+        this.#now(),
+        this.#ttlArg(),
+        this.#logSize,
+        tx.operationId,
+        tx.fingerprint,
+        expected.length,
+        ...expected,
+        ...tx.replacement,
+      ];
+      const reply = (await this.#call(() => scripts.transaction.run(this.#client, keys, args))) as [string, string[]?];
+      switch (reply[0]) {
+        case 'ok':
+        case 'done':
+          return;
+        case 'reused':
+          throw conflicts.operationReused();
+        case 'short':
+          throw conflicts.suffixMismatch();
+        case 'tail': {
+          const stored = reply[1] ?? [];
+          // Key order may differ: compare canonical forms here (CORRUPT_DATA if a stored item is not JSON).
+          if (!suffixMatches(stored, tx.expectedSuffix)) throw conflicts.suffixMismatch();
+          // Equal in content: retry as a compare-and-swap on the exact stored bytes.
+          expected = stored;
+          break;
+        }
+        default:
+          throw new SessionError(SessionErrorCode.BackendError, 'unexpected reply from transaction script');
+      }
+    }
+    throw new SessionError(SessionErrorCode.Conflict, 'session kept changing during the transaction; try again');
+  }
+
+  #info(sessionId: string, reply: unknown): SessionInfo | undefined {
+    if (reply === null) return undefined;
+    const [count, created, updated, pttl] = reply as [number, string, string, number];
+    const createdAt = Number(created);
+    const updatedAt = Number(updated);
+    if (!created || !updated || !Number.isFinite(createdAt) || !Number.isFinite(updatedAt)) {
+      throw new SessionError(SessionErrorCode.CorruptData, 'session metadata is missing or malformed');
+    }
+    let expiresAt: Date | undefined;
+    if (this.#ttl !== undefined && pttl > 0) {
+      // Without sliding refresh the expiry is exactly last write + ttl; with it, what Redis says now.
+      expiresAt = new Date(this.#sliding ? Date.now() + pttl : updatedAt + this.#ttl);
+    }
+    return {
+      sessionId,
+      itemCount: count,
+      createdAt: new Date(createdAt),
+      updatedAt: new Date(updatedAt),
+      ...(expiresAt ? { expiresAt } : {}),
+    };
+  }
+
+  protected override async _getSessionInfo(sessionId: string, _options?: CallOptions): Promise<SessionInfo | undefined> {
+    const keys = this.#keys(sessionId);
+    return this.#info(sessionId, await this.#call(() => scripts.info.run(this.#client, keys, [])));
+  }
+
+  /** Masters to scan: every master of a cluster, or the one server. */
+  #scanTargets(): Redis[] {
+    return this.#client instanceof Cluster ? this.#client.nodes('master') : [this.#client as Redis];
+  }
+
+  /** The prefix as keys appear on the server (ioredis's own `keyPrefix` is prepended to ours). */
+  #serverPrefix(): string {
+    const clientPrefix = (this.#client.options as { keyPrefix?: string }).keyPrefix ?? '';
+    return clientPrefix + this.keyPrefix;
+  }
+
+  /**
+   * Every session id under the prefix, each once, by SCAN over each master's
+   * keyspace (O(keys in the database), off the hot path). SCAN may repeat a
+   * key, and a resharding cluster may show one on two nodes: ids seen are kept
+   * in a Set.
+   */
+  async *#scanSessionIds(pageSize: number): AsyncGenerator<string[]> {
+    const serverPrefix = this.#serverPrefix();
+    const pattern = metaKeyPattern(serverPrefix);
+    const seen = new Set<string>();
+    const count = Math.max(pageSize, 1000);
+    for (const node of this.#scanTargets()) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.#call(() => node.scan(cursor, 'MATCH', pattern, 'COUNT', count));
+        cursor = next;
+        const ids: string[] = [];
+        for (const key of keys) {
+          const sessionId = sessionIdFromMetaKey(serverPrefix, key);
+          if (sessionId === undefined || seen.has(sessionId)) continue;
+          seen.add(sessionId);
+          ids.push(sessionId);
+        }
+        for (let i = 0; i < ids.length; i += pageSize) yield ids.slice(i, i + pageSize);
+      } while (cursor !== '0');
+    }
+  }
+
+  protected override async *_listSessions(pageSize: number): AsyncIterable<SessionInfo> {
+    for await (const ids of this.#scanSessionIds(pageSize)) {
+      // One script per session, sent together: pipelined per connection, routed per slot on a cluster.
+      const replies = await this.#call(() =>
+        Promise.all(ids.map((id) => scripts.info.run(this.#client, this.#keys(id), []))),
+      );
+      for (let i = 0; i < ids.length; i++) {
+        const info = this.#info(ids[i]!, replies[i]);
+        if (info) yield info;
+      }
+    }
+  }
+
+  protected override async _prune(olderThanMs: number): Promise<number> {
+    let pruned = 0;
+    for await (const ids of this.#scanSessionIds(DEFAULT_PRUNE_BATCH)) {
+      const replies = await this.#call(() =>
+        Promise.all(ids.map((id) => scripts.prune.run(this.#client, this.#keys(id), [olderThanMs]))),
+      );
+      for (const reply of replies) if (reply === 1) pruned++;
+    }
+    return pruned;
+  }
+
+  protected async _close(): Promise<void> {
+    if (!this.#owned) return;
+    const client = this.#client;
+    // QUIT lets in-flight replies arrive; a dead server must not make close() hang.
+    const quit = client.quit().catch(() => {});
+    const bound = new Promise<void>((resolve) => setTimeout(resolve, Math.min(this.#timeout || 1000, 1000)).unref());
+    await Promise.race([quit, bound]);
+    client.disconnect();
+  }
+}
+
+const DEFAULT_PRUNE_BATCH = 100;

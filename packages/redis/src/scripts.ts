@@ -1,0 +1,195 @@
+/**
+ * The Lua scripts behind every write (and the sliding-TTL read). Each one runs
+ * atomically on the node owning the session's hash slot, so an operation is
+ * one round trip and never half-applied. Every script takes the session's four
+ * keys in the same order: items, meta, ops, opQueue (see keys.ts).
+ *
+ * Shared ARGV conventions: `now` is the client's clock in epoch ms (the same
+ * clock `prune({ olderThan })` is given in); `ttl` is the store's ttl in ms,
+ * 0 for none.
+ */
+
+// Sets updated-at (and created-at when the session had no items), then
+// refreshes the expiry of all four keys together so they expire as one.
+const TOUCH = `
+local function touch(was_empty, now, ttl)
+  if was_empty then redis.call('HSET', KEYS[2], 'c', now) end
+  redis.call('HSET', KEYS[2], 'u', now)
+  if ttl > 0 then
+    for k = 1, 4 do redis.call('PEXPIRE', KEYS[k], ttl) end
+  end
+end
+`;
+
+// RPUSH in chunks: Lua's unpack is limited by the C stack (~8000 values).
+const PUSH = `
+local function push(first, last)
+  for i = first, last, 1000 do
+    redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, last)))
+  end
+end
+`;
+
+/**
+ * True only for text JSON.parse certainly accepts. cjson alone is laxer than
+ * JSON.parse in a few spellings (hex, leading zeros, "1.", inf/nan), so
+ * tokens outside strings are checked too. Being stricter than JSON.parse is
+ * safe (the client then decides, see popItem); being laxer would let a pop
+ * delete an item the codec rejects.
+ */
+const STRICT_JSON = `
+local function strict_json(s)
+  local find, byte, sub = string.find, string.byte, string.sub
+  if find(s, '[%z\\1-\\31]') then return false end
+  if not pcall(cjson.decode, s) then return false end
+  local i, n = 1, #s
+  while i <= n do
+    local c = byte(s, i)
+    if c == 34 then
+      local j = i + 1
+      while true do
+        local k = find(s, '["\\\\]', j)
+        if not k then return false end
+        if byte(s, k) == 92 then j = k + 2 else i = k + 1 break end
+      end
+    elseif c == 45 or (c >= 48 and c <= 57) then
+      local first = i
+      if c == 45 then first = i + 1 end
+      local _, e = find(s, '^%d+', first)
+      if not e then return false end
+      if byte(s, first) == 48 and e > first then return false end
+      i = e + 1
+      if byte(s, i) == 46 then
+        _, e = find(s, '^%d+', i + 1)
+        if not e then return false end
+        i = e + 1
+      end
+      local x = byte(s, i)
+      if x == 101 or x == 69 then
+        _, e = find(s, '^[+-]?%d+', i + 1)
+        if not e then return false end
+        i = e + 1
+      end
+    elseif c == 116 or c == 110 then
+      local w = sub(s, i, i + 3)
+      if w ~= 'true' and w ~= 'null' then return false end
+      i = i + 4
+    elseif c == 102 then
+      if sub(s, i, i + 4) ~= 'false' then return false end
+      i = i + 5
+    elseif c == 123 or c == 125 or c == 91 or c == 93 or c == 44 or c == 58 or c == 32 then
+      i = i + 1
+    else
+      return false
+    end
+  end
+  return true
+end
+`;
+
+/** ARGV: now, ttl, item... → new length. */
+export const APPEND = `${TOUCH}${PUSH}
+local was_empty = redis.call('LLEN', KEYS[1]) == 0
+push(3, #ARGV)
+touch(was_empty, ARGV[1], tonumber(ARGV[2]))
+return redis.call('LLEN', KEYS[1])
+`;
+
+/**
+ * ARGV: now, ttl → nil (empty), {1, item} (popped), or {0, item} (left in
+ * place because it may not be valid JSON; the client decodes it and, only if
+ * the codec accepts it, removes it with POP_IF_TAIL).
+ */
+export const POP = `${TOUCH}${STRICT_JSON}
+local item = redis.call('LINDEX', KEYS[1], -1)
+if not item then return nil end
+if not strict_json(item) then return {0, item} end
+redis.call('RPOP', KEYS[1])
+touch(false, ARGV[1], tonumber(ARGV[2]))
+return {1, item}
+`;
+
+/** ARGV: now, ttl, expected → 1 if the newest item was exactly `expected` and is now removed, else 0. */
+export const POP_IF_TAIL = `${TOUCH}
+if redis.call('LINDEX', KEYS[1], -1) ~= ARGV[3] then return 0 end
+redis.call('RPOP', KEYS[1])
+touch(false, ARGV[1], tonumber(ARGV[2]))
+return 1
+`;
+
+/**
+ * ARGV: now, ttl, logSize, operationId, fingerprint, n, expected_1..n, replacement...
+ *
+ * The expected suffix is compared byte for byte. The client first sends the
+ * canonical forms (which equal the stored text whenever items were written
+ * with sorted keys); on a mismatch the script returns the stored suffix, the
+ * client compares canonical forms itself, and if they match sends the stored
+ * bytes back as the expected suffix: a compare-and-swap on exact content.
+ *
+ * → {'ok'} applied; {'done'} same operation already applied; {'reused'}
+ *   operation id used by another transaction; {'short'} fewer items than the
+ *   suffix; {'tail', {stored suffix}} bytes differ, client decides.
+ */
+export const TRANSACTION = `${TOUCH}${PUSH}
+local op, fingerprint = ARGV[4], ARGV[5]
+local previous = redis.call('HGET', KEYS[3], op)
+if previous then
+  if previous == fingerprint then return {'done'} end
+  return {'reused'}
+end
+local n = tonumber(ARGV[6])
+local len = redis.call('LLEN', KEYS[1])
+if n > len then return {'short'} end
+if n > 0 then
+  local tail = redis.call('LRANGE', KEYS[1], len - n, -1)
+  for i = 1, n do
+    if tail[i] ~= ARGV[6 + i] then return {'tail', tail} end
+  end
+  if len == n then redis.call('DEL', KEYS[1]) else redis.call('LTRIM', KEYS[1], 0, len - n - 1) end
+end
+push(7 + n, #ARGV)
+redis.call('HSET', KEYS[3], op, fingerprint)
+redis.call('RPUSH', KEYS[4], op)
+local excess = redis.call('LLEN', KEYS[4]) - tonumber(ARGV[3])
+if excess > 0 then
+  local old = redis.call('LPOP', KEYS[4], excess)
+  for i = 1, #old, 1000 do
+    redis.call('HDEL', KEYS[3], unpack(old, i, math.min(i + 999, #old)))
+  end
+end
+touch(len == 0, ARGV[1], tonumber(ARGV[2]))
+return {'ok'}
+`;
+
+/** ARGV: none → nil when the session has no items, else {count, createdAt, updatedAt, pttl}. */
+export const INFO = `
+local count = redis.call('LLEN', KEYS[1])
+if count == 0 then return nil end
+local meta = redis.call('HMGET', KEYS[2], 'c', 'u')
+return {count, meta[1] or '', meta[2] or '', redis.call('PTTL', KEYS[1])}
+`;
+
+/** ARGV: start, ttl → items from `start` (0 or -limit) to the newest, with every key's expiry refreshed. */
+export const READ_SLIDING = `
+local items = redis.call('LRANGE', KEYS[1], ARGV[1], -1)
+if #items > 0 then
+  local ttl = tonumber(ARGV[2])
+  for k = 1, 4 do redis.call('PEXPIRE', KEYS[k], ttl) end
+end
+return items
+`;
+
+/**
+ * ARGV: cutoff → -1 when the session was written at or after the cutoff (or
+ * has no meta, which our writes never leave: it is not ours to judge), else
+ * deletes every key and returns 1 if it had items, 0 if it was empty. The
+ * re-check makes prune safe against a write racing the scan.
+ */
+export const PRUNE = `
+local updated = tonumber(redis.call('HGET', KEYS[2], 'u'))
+if not updated or updated >= tonumber(ARGV[1]) then return -1 end
+local had = redis.call('LLEN', KEYS[1]) > 0
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+if had then return 1 end
+return 0
+`;
