@@ -155,6 +155,10 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     return this.#client;
   }
 
+  protected override mapError(error: unknown): SessionError {
+    return mapRedisError(error);
+  }
+
   #keys(sessionId: string): SessionKeys {
     return sessionKeys(this.keyPrefix, sessionId);
   }
@@ -392,10 +396,14 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     if (!this.#owned) return;
     const client = this.#client;
     // QUIT lets in-flight replies arrive; a dead server must not make close() hang.
-    const quit = client.quit().catch(() => {});
-    const bound = new Promise<void>((resolve) => setTimeout(resolve, Math.min(this.#timeout || 1000, 1000)).unref());
-    await Promise.race([quit, bound]);
+    const bounded = (promise: Promise<unknown>) =>
+      Promise.race([promise, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+    if (client.status === 'end') return;
+    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+    await bounded(client.quit().catch(() => {}));
     client.disconnect();
+    // Resolve close() only once the sockets are gone, so callers can exit cleanly.
+    await bounded(ended);
   }
 }
 

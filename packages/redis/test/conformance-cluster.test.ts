@@ -1,0 +1,15 @@
+import { describeConformance } from '@sessionkit/conformance';
+import { afterAll, describe, it } from 'vitest';
+import { redisHarness } from './harness.js';
+import { buildHint, clusterAvailable, clusterTarget, distAvailable, skipLine } from './setup.js';
+
+if (clusterAvailable) {
+  if (!distAvailable) console.warn(`!!! redis cluster conformance: cross-process tests disabled, ${buildHint}`);
+  const harness = redisHarness('cluster', () => clusterTarget());
+  // Also stops the nodes when the suite fails before its own teardown.
+  afterAll(() => harness.stop());
+  describeConformance('RedisStore (3-master cluster)', harness);
+} else {
+  console.warn(skipLine('redis cluster conformance'));
+  describe.skip('RedisStore (cluster) conformance', () => it('needs redis-server or REDIS_CLUSTER_NODES', () => {}));
+}

@@ -1,0 +1,15 @@
+import { describeConformance } from '@sessionkit/conformance';
+import { afterAll, describe, it } from 'vitest';
+import { redisHarness } from './harness.js';
+import { buildHint, distAvailable, skipLine, standaloneAvailable, standaloneTarget } from './setup.js';
+
+if (standaloneAvailable) {
+  if (!distAvailable) console.warn(`!!! redis conformance: cross-process tests disabled, ${buildHint}`);
+  const harness = redisHarness('standalone', () => standaloneTarget());
+  // Also stops the server when the suite fails before its own teardown.
+  afterAll(() => harness.stop());
+  describeConformance('RedisStore (standalone)', harness);
+} else {
+  console.warn(skipLine('redis standalone conformance'));
+  describe.skip('RedisStore (standalone) conformance', () => it('needs redis-server or REDIS_URL', () => {}));
+}

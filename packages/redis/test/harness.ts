@@ -1,0 +1,65 @@
+import type { ConformanceHarness } from '@sessionkit/conformance';
+import type { RedisStore } from '@sessionkit/redis';
+import { distAvailable, fixtureModule, openStore, uniquePrefix, type Location } from './setup.js';
+
+/**
+ * The conformance harness for one Redis deployment. `connect` starts (or
+ * names) the servers once, on first use; `teardown` stops them. Each store
+ * gets its own key prefix, so stores never see each other's data.
+ */
+export function redisHarness(
+  label: string,
+  connect: () => Promise<{ url?: string; nodes?: { host: string; port: number }[]; stop(): Promise<void> }>,
+): ConformanceHarness<RedisStore> & { stop(): Promise<void> } {
+  let target: ReturnType<typeof connect> | undefined;
+  const locations = new WeakMap<RedisStore, Location>();
+  const where = () => (target ??= connect());
+
+  const open = (location: Location) => {
+    const store = openStore(location);
+    locations.set(store, location);
+    return store;
+  };
+  const locationOf = (store: RedisStore): Location => {
+    const location = locations.get(store);
+    if (!location) throw new Error('store was not created by this harness');
+    return location;
+  };
+  const stop = async () => {
+    const pending = target;
+    target = undefined;
+    if (pending) await (await pending).stop();
+  };
+
+  return {
+    async create(options = {}) {
+      const t = await where();
+      return open({
+        ...(t.nodes ? { nodes: t.nodes } : { url: t.url! }),
+        keyPrefix: uniquePrefix(label),
+        ...(options.ttl !== undefined ? { ttl: options.ttl } : {}),
+      });
+    },
+    reopen: (store) => open(locationOf(store)),
+    ...(distAvailable
+      ? {
+          processes: {
+            module: fixtureModule,
+            exportName: 'openStore',
+            location: (store) => locationOf(store as RedisStore),
+          },
+        }
+      : {}),
+    async injectCorruptItem(store, sessionId) {
+      // Straight into the list, past the codec: text JSON.parse rejects.
+      const { sessionKeys } = await import('@sessionkit/redis');
+      const keys = sessionKeys(store.keyPrefix, sessionId);
+      const now = String(Date.now());
+      await store.client.hsetnx(keys.meta, 'c', now);
+      await store.client.hset(keys.meta, 'u', now);
+      await store.client.rpush(keys.items, '{"corrupt": ');
+    },
+    teardown: stop,
+    stop,
+  };
+}

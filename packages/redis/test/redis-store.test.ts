@@ -1,0 +1,317 @@
+import { isSessionError, SessionErrorCode } from '@sessionkit/core';
+import { mapRedisError, RedisStore, sessionKeys } from '@sessionkit/redis';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, skipLine, standaloneAvailable, standaloneTarget, uniquePrefix, type StandaloneTarget } from './setup.js';
+
+if (!standaloneAvailable) console.warn(skipLine('redis standalone tests'));
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isSessionError(error), `expected a SessionError ${code}, got ${String(error)}`).toBe(true);
+  expect((error as { code: string }).code).toBe(code);
+}
+
+describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () => {
+  let target: StandaloneTarget;
+  let admin: Redis;
+  const stores: RedisStore[] = [];
+  const open = (extra: Parameters<typeof openStore>[1] = {}, keyPrefix = uniquePrefix('unit')) => {
+    const store = openStore({ url: target.url, keyPrefix }, extra);
+    stores.push(store);
+    return store;
+  };
+
+  beforeAll(async () => {
+    target = await standaloneTarget();
+    admin = new Redis(target.url);
+  });
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await target?.stop();
+  });
+
+  describe('one round trip per operation', () => {
+    it('sends exactly one command per call once its scripts are loaded', async () => {
+      const store = open({ ttl: 60_000 });
+      const sliding = open({ ttl: 60_000, slidingTtl: true }, store.keyPrefix);
+      const monitor = await admin.monitor();
+      const marker = new Redis(target.url);
+      const seen: string[] = [];
+      let markerPort = '';
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source === 'lua' || source.endsWith(`:${markerPort}`)) return;
+        seen.push(String(args[0]).toLowerCase());
+      });
+      await marker.ping();
+      markerPort = String((await marker.client('INFO')).match(/(?:^| )addr=\S*:(\d+)/)?.[1]);
+      // Waits until the monitor has seen a marker PING sent after the operation: every command before it is in `seen`.
+      const sync = async () => {
+        const token = `m${Math.random()}`;
+        const arrived = new Promise<void>((resolve) => {
+          const on = (_t: string, args: string[]) => {
+            if (String(args[0]).toLowerCase() === 'echo' && args[1] === token) {
+              monitor.off('monitor', on);
+              resolve();
+            }
+          };
+          monitor.on('monitor', on);
+        });
+        await marker.echo(token);
+        await arrived;
+      };
+      const ops: [string, () => Promise<unknown>][] = [
+        ['addItems', () => store.addItems('s', [{ a: 1 }, { b: 2 }])],
+        ['getItems(limit)', () => store.getItems('s', { limit: 1 })],
+        ['getItems()', () => store.getItems('s')],
+        ['getItems sliding', () => sliding.getItems('s', { limit: 1 })],
+        ['popItem', () => store.popItem('s')],
+        ['append_items', () => store.applyHistoryTransaction('s', { operationId: `a${Math.random()}`, transaction: { type: 'append_items', items: [{ c: 3 }] } })],
+        ['replace_suffix', () => store.applyHistoryTransaction('s', { operationId: `r${Math.random()}`, transaction: { type: 'replace_suffix', expectedSuffix: [{ c: 3 }], replacement: [{ d: 4 }] } })],
+        ['getSessionInfo', () => store.getSessionInfo('s')],
+        ['clearSession', () => store.clearSession('s')],
+      ];
+      // Warm-up: the first EVALSHA of each script after a server start is answered NOSCRIPT and re-sent as EVAL.
+      for (const [, op] of ops) await op();
+      await sync();
+      for (const [name, op] of ops) {
+        seen.length = 0;
+        await op();
+        await sync();
+        expect(seen, name).toHaveLength(1);
+      }
+      marker.disconnect();
+      monitor.disconnect();
+    });
+  });
+
+  describe('TTL', () => {
+    it('gives every key of the session the ttl in the same script as the write', async () => {
+      const ttl = 60_000;
+      const store = open({ ttl });
+      const keys = sessionKeys(store.keyPrefix, 'ttl');
+      await store.addItems('ttl', [{ a: 1 }, { b: 2 }]);
+      await store.applyHistoryTransaction('ttl', { operationId: 'op', transaction: { type: 'append_items', items: [3] } });
+      for (const key of [keys.items, keys.meta, keys.ops, keys.opQueue]) {
+        const pttl = await admin.pttl(key);
+        expect(pttl, key).toBeGreaterThan(ttl - 5_000);
+        expect(pttl, key).toBeLessThanOrEqual(ttl);
+      }
+      // A pop refreshes too.
+      for (const key of [keys.items, keys.meta, keys.ops, keys.opQueue]) await admin.pexpire(key, 10_000);
+      await store.popItem('ttl');
+      for (const key of [keys.items, keys.meta, keys.ops, keys.opQueue]) expect(await admin.pttl(key)).toBeGreaterThan(10_000);
+    });
+
+    it('without ttl, keys never expire', async () => {
+      const store = open();
+      await store.addItems('forever', [1]);
+      expect(await admin.pttl(sessionKeys(store.keyPrefix, 'forever').items)).toBe(-1);
+    });
+
+    it('expired sessions read as empty and are not listed', async () => {
+      const store = open({ ttl: 200 });
+      await store.addItems('short', [1, 2]);
+      expect(await store.getItems('short')).toEqual([1, 2]);
+      await sleep(350);
+      expect(await store.getItems('short')).toEqual([]);
+      expect(await store.getSessionInfo('short')).toBeUndefined();
+      const listed = [];
+      for await (const info of store.listSessions()) listed.push(info);
+      expect(listed).toEqual([]);
+    });
+
+    it('slidingTtl refreshes the expiry of every key on read; without it reads do not', async () => {
+      const prefix = uniquePrefix('sliding');
+      const plain = open({ ttl: 60_000 }, prefix);
+      const sliding = open({ ttl: 60_000, slidingTtl: true }, prefix);
+      const keys = sessionKeys(prefix, 'slide');
+      await plain.addItems('slide', [1]);
+      await plain.applyHistoryTransaction('slide', { operationId: 'o', transaction: { type: 'append_items', items: [2] } });
+      const all = [keys.items, keys.meta, keys.ops, keys.opQueue];
+      for (const key of all) await admin.pexpire(key, 5_000);
+      await plain.getItems('slide');
+      for (const key of all) expect(await admin.pttl(key)).toBeLessThanOrEqual(5_000);
+      await sliding.getItems('slide', { limit: 1 });
+      for (const key of all) expect(await admin.pttl(key)).toBeGreaterThan(50_000);
+    });
+  });
+
+  describe('pop never deletes what the codec rejects', () => {
+    // cjson (inside Redis) accepts some of these; JSON.parse accepts none.
+    const corrupt = ['{"a": ', 'not json', '0x1F', '[1,]', '1.', '[NaN]', '{"a":Infinity}', '-inf', '[01]', '+1', '{"a":1}x', ''];
+    for (const text of corrupt) {
+      it(`leaves ${JSON.stringify(text)} in place and reports CORRUPT_DATA`, async () => {
+        const store = open();
+        const keys = sessionKeys(store.keyPrefix, 'c');
+        await store.addItems('c', [{ ok: true }]);
+        await admin.rpush(keys.items, text);
+        await expectCode(store.popItem('c'), SessionErrorCode.CorruptData);
+        expect(await admin.lrange(keys.items, 0, -1)).toEqual(['{"ok":true}', text]);
+        await expectCode(store.getItems('c'), SessionErrorCode.CorruptData);
+      });
+    }
+
+    it('pops JSON that only the client can vouch for (whitespace, deep nesting) through compare-and-pop', async () => {
+      const store = open();
+      const keys = sessionKeys(store.keyPrefix, 'w');
+      const deep = `${'['.repeat(1100)}${']'.repeat(1100)}`;
+      await store.addItems('w', [{ first: 1 }]);
+      await admin.rpush(keys.items, deep, '{"a":\t1,\n "b": [ 2 ] }');
+      expect(await store.popItem('w')).toEqual({ a: 1, b: [2] });
+      expect(await admin.llen(keys.items)).toBe(2);
+      expect(JSON.stringify(await store.popItem('w'))).toBe(deep);
+      expect(await store.popItem('w')).toEqual({ first: 1 });
+      expect(await store.popItem('w')).toBeUndefined();
+    });
+  });
+
+  describe('transactions', () => {
+    it('matches a suffix whose stored key order differs from the canonical form', async () => {
+      const store = open();
+      await store.addItems('t', [{ z: 1, a: { y: 2, b: 3 } }, { role: 'user', content: 'hi' }]);
+      await store.applyHistoryTransaction('t', {
+        operationId: 'swap',
+        transaction: { type: 'replace_suffix', expectedSuffix: [{ a: { b: 3, y: 2 }, z: 1 }, { content: 'hi', role: 'user' }], replacement: [{ summary: 's' }] },
+      });
+      expect(await store.getItems('t')).toEqual([{ summary: 's' }]);
+    });
+
+    it('a transaction retried with the same operation id after an unknown outcome does not duplicate', async () => {
+      const store = open({ commandTimeout: 300 });
+      const items = [{ n: 1 }, { n: 2 }];
+      const args = { operationId: 'retry-me', transaction: { type: 'append_items' as const, items } };
+      await store.addItems('r', [{ n: 0 }]);
+      // Writes are held by the server; the client gives up first. The script then runs after the pause.
+      await admin.call('CLIENT', 'PAUSE', '600', 'WRITE');
+      await expectCode(store.applyHistoryTransaction('r', args), SessionErrorCode.BackendUnavailable);
+      await sleep(700);
+      await store.applyHistoryTransaction('r', args);
+      await store.applyHistoryTransaction('r', args);
+      expect(await store.getItems('r')).toEqual([{ n: 0 }, ...items]);
+    });
+
+    it('keeps only the newest operationLogSize operation ids', async () => {
+      const store = open({ operationLogSize: 3 });
+      const keys = sessionKeys(store.keyPrefix, 'log');
+      for (let i = 0; i < 5; i++) {
+        await store.applyHistoryTransaction('log', { operationId: `op${i}`, transaction: { type: 'append_items', items: [i] } });
+      }
+      expect(await admin.lrange(keys.opQueue, 0, -1)).toEqual(['op2', 'op3', 'op4']);
+      expect((await admin.hkeys(keys.ops)).sort()).toEqual(['op2', 'op3', 'op4']);
+      // op0 is forgotten: applying it again appends again; op4 is remembered.
+      await store.applyHistoryTransaction('log', { operationId: 'op4', transaction: { type: 'append_items', items: [4] } });
+      await store.applyHistoryTransaction('log', { operationId: 'op0', transaction: { type: 'append_items', items: [0] } });
+      expect(await store.getItems('log')).toEqual([0, 1, 2, 3, 4, 0]);
+    });
+  });
+
+  describe('key layout', () => {
+    it('keeps every key under the prefix, one set of keys per id, whatever the id contains', async () => {
+      const store = open();
+      const hostile = ['*', '?', '[a-z]', '{', '}', '{x}', 'a}{b', ':', '::{}:', 'line\nbreak', '\\', 'ünï😀', 'x'.repeat(512), `${store.keyPrefix}{abc}:i`];
+      for (const id of hostile) {
+        await store.addItems(id, [{ id }]);
+        await store.applyHistoryTransaction(id, { operationId: 'o', transaction: { type: 'append_items', items: [1] } });
+      }
+      const keys = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, batch] = await admin.scan(cursor, 'COUNT', 1000);
+        cursor = next;
+        for (const key of batch) if (key.startsWith(store.keyPrefix)) keys.add(key);
+      } while (cursor !== '0');
+      const expected = new Set(hostile.flatMap((id) => Object.values(sessionKeys(store.keyPrefix, id))));
+      expect([...keys].sort()).toEqual([...expected].sort());
+      for (const id of hostile) expect(await store.getItems(id)).toEqual([{ id }, 1]);
+      const listed = [];
+      for await (const info of store.listSessions({ pageSize: 3 })) listed.push(info.sessionId);
+      expect(listed.sort()).toEqual([...hostile].sort());
+    });
+
+    it('a prefix with glob characters lists only its own sessions', async () => {
+      const globby = open({}, `g*[?]${uniquePrefix('glob')}`);
+      const literal = open({}, globby.keyPrefix.replace('*[?]', 'x[a]'));
+      await globby.addItems('mine', [1]);
+      await literal.addItems('theirs', [1]);
+      const listed = [];
+      for await (const info of globby.listSessions()) listed.push(info.sessionId);
+      expect(listed).toEqual(['mine']);
+      expect(await globby.prune({ olderThan: new Date(Date.now() + 60_000) })).toBe(1);
+      expect(await literal.getItems('theirs')).toEqual([1]);
+    });
+
+    it('works through a caller client that has its own ioredis keyPrefix', async () => {
+      const client = new Redis(target.url, { keyPrefix: 'outer:' });
+      const store = new RedisStore({ client, keyPrefix: uniquePrefix('inner') });
+      await store.addItems('p', [1]);
+      expect(await admin.llen(`outer:${sessionKeys(store.keyPrefix, 'p').items}`)).toBe(1);
+      const listed = [];
+      for await (const info of store.listSessions()) listed.push(info.sessionId);
+      expect(listed).toEqual(['p']);
+      await store.close();
+      client.disconnect();
+    });
+  });
+
+  describe('clients and errors', () => {
+    it('never closes a client the caller passed in', async () => {
+      const client = new Redis(target.url);
+      const store = new RedisStore({ client, keyPrefix: uniquePrefix('owned') });
+      await store.addItems('s', [1]);
+      await store.close();
+      expect(await client.ping()).toBe('PONG');
+      await expectCode(store.getItems('s'), SessionErrorCode.Closed);
+      client.disconnect();
+    });
+
+    it('closes a client it created', async () => {
+      const store = open();
+      await store.addItems('s', [1]);
+      await store.close();
+      expect(['end', 'close']).toContain(store.client.status);
+    });
+
+    it('reports an unreachable server as BACKEND_UNAVAILABLE within commandTimeout, not a hang', async () => {
+      const store = new RedisStore({ url: 'redis://127.0.0.1:1', commandTimeout: 300 });
+      stores.push(store);
+      const started = Date.now();
+      await expectCode(store.addItems('s', [1]), SessionErrorCode.BackendUnavailable);
+      await expectCode(store.getItems('s'), SessionErrorCode.BackendUnavailable);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    });
+
+    it('reports a key of the wrong type as CORRUPT_DATA', async () => {
+      const store = open();
+      await admin.set(sessionKeys(store.keyPrefix, 'wrong').items, 'a string');
+      await expectCode(store.getItems('wrong'), SessionErrorCode.CorruptData);
+      await expectCode(store.addItems('wrong', [1]), SessionErrorCode.CorruptData);
+    });
+
+    it('maps cluster and loading replies to BACKEND_UNAVAILABLE and others to BACKEND_ERROR', () => {
+      for (const message of ['CLUSTERDOWN The cluster is down', 'TRYAGAIN Multiple keys request during rehashing', 'LOADING Redis is loading', 'Connection is closed.', 'Command timed out']) {
+        expect(mapRedisError(new Error(message)).code, message).toBe(SessionErrorCode.BackendUnavailable);
+      }
+      expect(mapRedisError(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' })).code).toBe(SessionErrorCode.BackendUnavailable);
+      expect(mapRedisError(new Error('NOPERM this user has no permissions')).code).toBe(SessionErrorCode.BackendError);
+      const mapped = mapRedisError(new Error('ERR something with key sessionkit:{c2VjcmV0}:i'));
+      expect(mapped.message).not.toContain('c2VjcmV0');
+      expect(mapped.cause).toBeInstanceOf(Error);
+    });
+
+    it('refuses ambiguous connection options', () => {
+      expect(() => new RedisStore({})).toThrow(/exactly one/);
+      expect(() => new RedisStore({ url: target.url, clusterNodes: [{ host: '127.0.0.1', port: 1 }] })).toThrow(/exactly one/);
+      expect(() => new RedisStore({ url: target.url, ttl: -1 })).toThrow(/ttl/);
+      expect(() => new RedisStore({ url: target.url, operationLogSize: 0 })).toThrow(/operationLogSize/);
+    });
+  });
+});
