@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { RedisStore, sessionKeys } from '@sessionkit/redis';
+import { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildHint, clusterAvailable, clusterTarget, distAvailable, skipLine, uniquePrefix, type ClusterTarget } from './setup.js';
+
+if (!clusterAvailable) console.warn(skipLine('redis cluster tests'));
+
+const worker = fileURLToPath(new URL('./fixtures/tx-worker.mjs', import.meta.url));
+
+function run(args: unknown): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [worker, JSON.stringify(args)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe.skipIf(!clusterAvailable)('RedisStore on a 3-master cluster', () => {
+  let target: ClusterTarget;
+  let admin: Cluster;
+  beforeAll(async () => {
+    target = await clusterTarget();
+    admin = new Cluster(target.nodes);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await target?.stop();
+  });
+
+  it('puts every key of a session in one slot, whatever the id contains, and spreads sessions over masters', async () => {
+    const store = new RedisStore({ clusterNodes: target.nodes, keyPrefix: uniquePrefix('slots') });
+    const hostile = ['{', '}', '{a}', 'a}{b', '{}', '*', '?', '[x]', ':', 'new\nline', 'ünï😀', ...Array.from({ length: 30 }, (_, i) => `user-${i}`)];
+    for (const id of hostile) {
+      await store.addItems(id, [{ id }]);
+      await store.applyHistoryTransaction(id, { operationId: 'o', transaction: { type: 'append_items', items: [1] } });
+    }
+    const slotsUsed = new Set<number>();
+    for (const id of hostile) {
+      const keys = Object.values(sessionKeys(store.keyPrefix, id));
+      const slots = await Promise.all(keys.map((key) => admin.cluster('KEYSLOT', key)));
+      expect(new Set(slots).size, id).toBe(1);
+      slotsUsed.add(Number(slots[0]));
+    }
+    // Hash tags come from the encoded id: distinct ids spread over slots, so over masters.
+    expect(slotsUsed.size).toBeGreaterThan(hostile.length / 2);
+    const found = new Set<string>();
+    for (const node of admin.nodes('master')) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${store.keyPrefix}*`, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) found.add(key);
+      } while (cursor !== '0');
+    }
+    const expected = hostile.flatMap((id) => Object.values(sessionKeys(store.keyPrefix, id)));
+    expect([...found].sort()).toEqual(expected.sort());
+    const listed = [];
+    for await (const info of store.listSessions({ pageSize: 7 })) listed.push(info.sessionId);
+    expect(listed.sort()).toEqual([...hostile].sort());
+    expect(await store.prune({ olderThan: new Date(Date.now() + 60_000) })).toBe(hostile.length);
+    await store.close();
+  });
+
+  it.skipIf(!distAvailable)('keeps batches whole and transactions idempotent with writers in several processes', async () => {
+    const keyPrefix = uniquePrefix('procs');
+    const location = { nodes: target.nodes, keyPrefix };
+    const workers = 4;
+    const batches = 15;
+    const results = await Promise.all(
+      Array.from({ length: workers }, (_, w) => run({ location, sessionId: 'shared', worker: w, batches })),
+    );
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const store = new RedisStore({ clusterNodes: target.nodes, keyPrefix });
+    for (const sessionId of ['shared', 'shared:plain']) {
+      const items = (await store.getItems(sessionId)) as { worker: number; batch: number; i: number }[];
+      // Every transaction applied once despite being sent twice; every batch contiguous and in order.
+      expect(items).toHaveLength(workers * batches * 3);
+      for (let k = 0; k < items.length; k += 3) {
+        const [a, b, c] = [items[k]!, items[k + 1]!, items[k + 2]!];
+        expect([a.i, b.i, c.i]).toEqual([0, 1, 2]);
+        expect(new Set([a.worker, b.worker, c.worker]).size).toBe(1);
+        expect(new Set([a.batch, b.batch, c.batch]).size).toBe(1);
+      }
+      for (let w = 0; w < workers; w++) {
+        const order = items.filter((x) => x.worker === w && x.i === 0).map((x) => x.batch);
+        expect(order).toEqual(Array.from({ length: batches }, (_, b) => b));
+      }
+    }
+    await store.close();
+  });
+  if (!distAvailable) console.warn(`!!! redis cluster multi-process test skipped: ${buildHint}`);
+});
