@@ -398,7 +398,11 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     // QUIT lets in-flight replies arrive; a dead server must not make close() hang.
     const bounded = (promise: Promise<unknown>) =>
       Promise.race([promise, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
-    if (client.status === 'end') return;
+    if (client.status !== 'ready') {
+      // Not connected: nothing in flight to wait for; this also cancels a pending reconnect.
+      client.disconnect();
+      return;
+    }
     const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
     await bounded(client.quit().catch(() => {}));
     client.disconnect();
