@@ -8,7 +8,7 @@
  * (SIGKILL, crash), so no server outlives the run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,6 +186,8 @@ function spawnWatchdog(pid: number): ChildProcess {
 
 interface ServerSpec {
   bin: string;
+  /** Config file given before every other argument (Sentinel needs a writable one). */
+  configFile?: string;
   port: number;
   dir: string;
   args: string[];
@@ -195,6 +197,7 @@ interface ServerSpec {
 function launch(spec: ServerSpec): Promise<ChildProcess> {
   installExitHook();
   const args = [
+    ...(spec.configFile ? [spec.configFile] : []),
     '--port', String(spec.port),
     '--bind', HOST,
     '--dir', spec.dir,
@@ -367,6 +370,43 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     };
   } catch (error) {
     await Promise.all(servers.map((s) => s.stop()));
+    throw error;
+  }
+}
+
+/** Options for {@link startRedisSentinel}. */
+export interface StartRedisSentinelOptions extends Pick<StartRedisOptions, 'bin' | 'startTimeoutMs'> {
+  /** The master to monitor, e.g. a server from {@link startRedis}. */
+  readonly master: { readonly host: string; readonly port: number };
+  /** The master's name in Sentinel. Default: `'mymaster'`. */
+  readonly name?: string;
+}
+
+/** A running Sentinel. */
+export interface RedisSentinelServer extends RedisServer {
+  /** The monitored master's name. */
+  readonly name: string;
+  /** `[{ host, port }]`, the form ioredis's `sentinels` option takes. */
+  readonly sentinels: readonly { host: string; port: number }[];
+}
+
+/**
+ * Starts one `redis-server --sentinel` (quorum 1) monitoring `master`, and
+ * waits until it answers PING.
+ */
+export async function startRedisSentinel(options: StartRedisSentinelOptions): Promise<RedisSentinelServer> {
+  const name = options.name ?? 'mymaster';
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sessionkit-redis-sentinel-'));
+  const configFile = join(dir, 'sentinel.conf');
+  writeFileSync(configFile, `sentinel monitor ${name} ${options.master.host} ${options.master.port} 1\n`);
+  const startTimeoutMs = options.startTimeoutMs ?? 10_000;
+  try {
+    const server = await startOn({ bin: serverBin(options.bin), configFile, port, dir, args: ['--sentinel'], startTimeoutMs });
+    // The master's address comes from the config file, so Sentinel can answer as soon as it answers PING.
+    return Object.assign(server, { name, sentinels: [{ host: HOST, port }] });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
     throw error;
   }
 }
