@@ -330,8 +330,15 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   }
 
   /** Masters to scan: every master of a cluster, or the one server. */
-  #scanTargets(): Redis[] {
-    return this.#client instanceof Cluster ? this.#client.nodes('master') : [this.#client as Redis];
+  async #scanTargets(): Promise<Redis[]> {
+    // A cluster knows its masters only once connected: wait, then refuse to list an empty topology.
+    await this.#call(async () => undefined);
+    if (!(this.#client instanceof Cluster)) return [this.#client as Redis];
+    const masters = this.#client.nodes('master');
+    if (masters.length === 0) {
+      throw new SessionError(SessionErrorCode.BackendUnavailable, 'redis cluster has no known masters yet');
+    }
+    return masters;
   }
 
   /** The prefix as keys appear on the server (ioredis's own `keyPrefix` is prepended to ours). */
@@ -351,7 +358,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     const pattern = metaKeyPattern(serverPrefix);
     const seen = new Set<string>();
     const count = Math.max(pageSize, 1000);
-    for (const node of this.#scanTargets()) {
+    for (const node of await this.#scanTargets()) {
       let cursor = '0';
       do {
         const [next, keys] = await this.#call(() => node.scan(cursor, 'MATCH', pattern, 'COUNT', count));
