@@ -3,7 +3,11 @@ import { afterAll, describe, it } from 'vitest';
 import { redisHarness } from './harness.js';
 import { buildHint, clusterAvailable, clusterTarget, distAvailable, skipLine } from './setup.js';
 
-if (clusterAvailable) {
+if (typeof describeConformance !== 'function') {
+  // The kit is built alongside this package; until it exports the suite, say so loudly.
+  console.warn('!!! SKIPPED redis cluster conformance: @sessionkit/conformance does not export describeConformance yet');
+  describe.skip('RedisStore (cluster) conformance', () => it('needs describeConformance', () => {}));
+} else if (clusterAvailable) {
   if (!distAvailable) console.warn(`!!! redis cluster conformance: cross-process tests disabled, ${buildHint}`);
   const harness = redisHarness('cluster', () => clusterTarget());
   // Also stops the nodes when the suite fails before its own teardown.
