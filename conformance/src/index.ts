@@ -1,1 +1,2 @@
 export {};
+export * from './fault-injection.js';

@@ -47,3 +47,44 @@ export { AbstractSessionStore, DEFAULT_LIST_PAGE_SIZE, unsupported } from './abs
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { compose, type StoreDecorator } from './compose.js';
 export { ForwardingStore } from './decorators/forwarding-store.js';
+export {
+  AnalyticsStore,
+  withAnalytics,
+  type AnalyticsDelta,
+  type AnalyticsEvent,
+  type AnalyticsOptions,
+  type GetAnalyticsOptions,
+  type SessionAnalytics,
+} from './decorators/analytics.js';
+export {
+  estimateItemTokens,
+  estimateTokens,
+  heuristicTokenizer,
+  itemText,
+  type Tokenizer,
+} from './decorators/token-estimate.js';
+export {
+  itemCallId,
+  itemRole,
+  itemType,
+  isToolCall,
+  isToolOutput,
+  TOOL_CALL_TYPES,
+  TOOL_OUTPUT_TYPES,
+} from './decorators/item-kinds.js';
+export {
+  FallbackStore,
+  withFallback,
+  type FallbackOptions,
+  type FallbackStatus,
+  type FallbackWritePolicy,
+} from './decorators/fallback.js';
+export {
+  CompactionStore,
+  compactionCut,
+  withCompaction,
+  type CompactionOptions,
+  type CompactionPhase,
+  type CompactionResult,
+  type SummarizeContext,
+} from './decorators/compaction.js';

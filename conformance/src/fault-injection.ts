@@ -1,0 +1,421 @@
+import {
+  ForwardingStore,
+  SessionError,
+  SessionErrorCode,
+  type CallOptions,
+  type GetItemsOptions,
+  type HistoryTransactionArgs,
+  type ListSessionsOptions,
+  type PruneOptions,
+  type SessionInfo,
+  type SessionItem,
+  type SessionStore,
+} from '@sessionkit/core';
+
+/** The store operations a fault can target. */
+export type FaultOperation =
+  | 'getItems'
+  | 'addItems'
+  | 'popItem'
+  | 'clearSession'
+  | 'applyHistoryTransaction'
+  | 'listSessions'
+  | 'getSessionInfo'
+  | 'prune';
+
+export const FAULT_OPERATIONS: readonly FaultOperation[] = Object.freeze([
+  'getItems',
+  'addItems',
+  'popItem',
+  'clearSession',
+  'applyHistoryTransaction',
+  'listSessions',
+  'getSessionInfo',
+  'prune',
+]);
+
+/** Which calls a rule applies to: one operation, several, or `'*'` for all. */
+export type FaultTarget = FaultOperation | readonly FaultOperation[] | '*';
+
+/** When a rule fires. With neither `times` nor `probability` it fires on every call until healed. */
+export interface FaultTrigger {
+  /** Fire on the next `times` matching calls, then retire. Default: unlimited (until `heal()`). */
+  readonly times?: number;
+  /** Fire on each matching call with this probability (0–1), drawn from the store's seeded RNG. Default: 1. */
+  readonly probability?: number;
+  /** Only calls on this session id (operations without one — listSessions, prune — never match). Default: any. */
+  readonly sessionId?: string;
+}
+
+export interface FailOptions extends FaultTrigger {
+  /** Code of the thrown SessionError. Default: `BACKEND_UNAVAILABLE`. */
+  readonly code?: SessionErrorCode;
+  /**
+   * `'before'` (default): the call fails without reaching the inner store.
+   * `'after'`: the inner store performs the call, then the caller gets the
+   * error anyway — an acknowledgement lost on the way back, the failure a
+   * timeout after commit produces.
+   */
+  readonly when?: 'before' | 'after';
+}
+
+export interface HangOptions extends FaultTrigger {
+  /**
+   * Milliseconds after which a hung call gives up and fails with
+   * BACKEND_UNAVAILABLE (without reaching the inner store). Default: never;
+   * the call waits for `release()`, `heal()` or `close()`.
+   */
+  readonly timeoutMs?: number;
+}
+
+/** One active rule, as `rules()` reports it. */
+export interface FaultRule {
+  readonly id: number;
+  readonly kind: 'fail' | 'delay' | 'hang';
+  readonly operations: readonly FaultOperation[];
+  /** Calls still to fire on; `Infinity` until healed. */
+  readonly remaining: number;
+  readonly probability: number;
+  readonly sessionId?: string;
+  readonly code?: SessionErrorCode;
+  readonly when?: 'before' | 'after';
+  readonly delayMs?: number;
+  readonly timeoutMs?: number;
+}
+
+/** A declarative fault, for the plan given to {@link withFaults}. */
+export type FaultPlanRule =
+  | ({ readonly fail: FaultTarget } & FailOptions)
+  | ({ readonly delay: FaultTarget; readonly ms: number } & FaultTrigger)
+  | ({ readonly hang: FaultTarget } & HangOptions);
+
+export interface FaultPlan {
+  /** Seed of the RNG used by `probability` rules, so a failing run can be replayed exactly. Default: 1. */
+  readonly seed?: number;
+  /** Rules active from the start. Default: none (a healthy pass-through). */
+  readonly rules?: readonly FaultPlanRule[];
+}
+
+/** Counters per operation: calls seen and faults injected. */
+export interface FaultStats {
+  readonly calls: Readonly<Record<FaultOperation, number>>;
+  readonly failed: Readonly<Record<FaultOperation, number>>;
+  readonly delayed: Readonly<Record<FaultOperation, number>>;
+  readonly hung: Readonly<Record<FaultOperation, number>>;
+}
+
+interface MutableRule {
+  id: number;
+  kind: 'fail' | 'delay' | 'hang';
+  operations: Set<FaultOperation>;
+  remaining: number;
+  probability: number;
+  sessionId: string | undefined;
+  code: SessionErrorCode;
+  when: 'before' | 'after';
+  delayMs: number;
+  timeoutMs: number | undefined;
+}
+
+interface Hung {
+  operation: FaultOperation;
+  resume: () => void;
+  fail: (error: SessionError) => void;
+}
+
+/** mulberry32: a tiny, well-distributed 32-bit PRNG; deterministic for a seed. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function counters(): Record<FaultOperation, number> {
+  return Object.fromEntries(FAULT_OPERATIONS.map((op) => [op, 0])) as Record<FaultOperation, number>;
+}
+
+function toOperations(target: FaultTarget): Set<FaultOperation> {
+  if (target === '*') return new Set(FAULT_OPERATIONS);
+  const list = typeof target === 'string' ? [target] : target;
+  for (const op of list) {
+    if (!FAULT_OPERATIONS.includes(op)) {
+      throw new SessionError(SessionErrorCode.InvalidArgument, `unknown fault operation: ${String(op)}`);
+    }
+  }
+  return new Set(list);
+}
+
+function checkTrigger(trigger: FaultTrigger): void {
+  const { times, probability } = trigger;
+  if (times !== undefined && (!Number.isSafeInteger(times) || times <= 0)) {
+    throw new SessionError(SessionErrorCode.InvalidArgument, 'times must be a positive integer');
+  }
+  if (probability !== undefined && !(probability >= 0 && probability <= 1)) {
+    throw new SessionError(SessionErrorCode.InvalidArgument, 'probability must be between 0 and 1');
+  }
+}
+
+/**
+ * A decorator over a real store that fails, delays or hangs chosen operations
+ * on command — for testing what sits above a store (fallbacks, retries,
+ * timeouts) against a real backend instead of a fake one. Calls that no rule
+ * matches pass through untouched; capabilities are the inner store's.
+ *
+ * Rules are checked in the order they were added; the first `fail` or `hang`
+ * that fires decides the call, and every firing `delay` adds its wait first.
+ */
+export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TItem> {
+  readonly #random: () => number;
+  #rules: MutableRule[] = [];
+  #nextId = 1;
+  readonly #hung = new Set<Hung>();
+  readonly #stats = { calls: counters(), failed: counters(), delayed: counters(), hung: counters() };
+
+  constructor(inner: SessionStore<TItem>, plan: FaultPlan = {}) {
+    super(inner as SessionStore<unknown> as SessionStore<TItem>);
+    this.#random = seededRandom(plan.seed ?? 1);
+    for (const rule of plan.rules ?? []) {
+      if ('fail' in rule) this.fail(rule.fail, rule);
+      else if ('delay' in rule) this.delay(rule.delay, rule.ms, rule);
+      else this.hang(rule.hang, rule);
+    }
+  }
+
+  /** Makes matching calls throw a SessionError (BACKEND_UNAVAILABLE unless `code` says otherwise). Returns the rule id. */
+  fail(target: FaultTarget, options: FailOptions = {}): number {
+    return this.#add('fail', target, options, {
+      code: options.code ?? SessionErrorCode.BackendUnavailable,
+      when: options.when ?? 'before',
+    });
+  }
+
+  /** Makes matching calls wait `ms` milliseconds before reaching the inner store. Returns the rule id. */
+  delay(target: FaultTarget, ms: number, options: FaultTrigger = {}): number {
+    if (!Number.isFinite(ms) || ms < 0) throw new SessionError(SessionErrorCode.InvalidArgument, 'ms must be >= 0');
+    return this.#add('delay', target, options, { delayMs: ms });
+  }
+
+  /** Makes matching calls wait until `release()`, `heal()`, `close()` or `timeoutMs`. Returns the rule id. */
+  hang(target: FaultTarget, options: HangOptions = {}): number {
+    if (options.timeoutMs !== undefined && !(options.timeoutMs >= 0)) {
+      throw new SessionError(SessionErrorCode.InvalidArgument, 'timeoutMs must be >= 0');
+    }
+    return this.#add('hang', target, options, { timeoutMs: options.timeoutMs });
+  }
+
+  /**
+   * Removes rules: all of them, those touching the given operations, or the
+   * rule with the given id; releases hung calls of the healed operations.
+   */
+  heal(target?: FaultTarget | number): void {
+    if (target === undefined) {
+      this.#rules = [];
+      this.release();
+      return;
+    }
+    if (typeof target === 'number') {
+      this.#rules = this.#rules.filter((rule) => rule.id !== target);
+      return;
+    }
+    const ops = toOperations(target);
+    this.#rules = this.#rules.filter((rule) => ![...rule.operations].some((op) => ops.has(op)));
+    this.release(target);
+  }
+
+  /** Lets hung calls (all, or of the given operations) continue to the inner store. Returns how many were released. */
+  release(target?: FaultTarget): number {
+    const ops = target === undefined ? undefined : toOperations(target);
+    let count = 0;
+    for (const hung of [...this.#hung]) {
+      if (ops && !ops.has(hung.operation)) continue;
+      this.#hung.delete(hung);
+      hung.resume();
+      count++;
+    }
+    return count;
+  }
+
+  /** Calls currently hung. */
+  get pendingHangs(): number {
+    return this.#hung.size;
+  }
+
+  /** The active rules, in the order they are checked. */
+  rules(): FaultRule[] {
+    return this.#rules.map((rule) => ({
+      id: rule.id,
+      kind: rule.kind,
+      operations: [...rule.operations],
+      remaining: rule.remaining,
+      probability: rule.probability,
+      ...(rule.sessionId !== undefined ? { sessionId: rule.sessionId } : {}),
+      ...(rule.kind === 'fail' ? { code: rule.code, when: rule.when } : {}),
+      ...(rule.kind === 'delay' ? { delayMs: rule.delayMs } : {}),
+      ...(rule.kind === 'hang' && rule.timeoutMs !== undefined ? { timeoutMs: rule.timeoutMs } : {}),
+    }));
+  }
+
+  /** Calls seen and faults injected so far, per operation. */
+  stats(): FaultStats {
+    return {
+      calls: { ...this.#stats.calls },
+      failed: { ...this.#stats.failed },
+      delayed: { ...this.#stats.delayed },
+      hung: { ...this.#stats.hung },
+    };
+  }
+
+  #add(
+    kind: MutableRule['kind'],
+    target: FaultTarget,
+    trigger: FaultTrigger,
+    extra: Partial<Pick<MutableRule, 'code' | 'when' | 'delayMs' | 'timeoutMs'>>,
+  ): number {
+    checkTrigger(trigger);
+    const id = this.#nextId++;
+    this.#rules.push({
+      id,
+      kind,
+      operations: toOperations(target),
+      remaining: trigger.times ?? Number.POSITIVE_INFINITY,
+      probability: trigger.probability ?? 1,
+      sessionId: trigger.sessionId,
+      code: extra.code ?? SessionErrorCode.BackendUnavailable,
+      when: extra.when ?? 'before',
+      delayMs: extra.delayMs ?? 0,
+      timeoutMs: extra.timeoutMs,
+    });
+    return id;
+  }
+
+  /** Rules that fire for this call, consuming their `times`; retired rules are dropped. */
+  #firing(operation: FaultOperation, sessionId: string | undefined): MutableRule[] {
+    const fired: MutableRule[] = [];
+    for (const rule of this.#rules) {
+      if (!rule.operations.has(operation)) continue;
+      if (rule.sessionId !== undefined && rule.sessionId !== sessionId) continue;
+      // Draw only for probabilistic rules, so adding a certain rule never shifts a seeded sequence.
+      if (rule.probability < 1 && this.#random() >= rule.probability) continue;
+      rule.remaining--;
+      fired.push(rule);
+    }
+    this.#rules = this.#rules.filter((rule) => rule.remaining > 0);
+    return fired;
+  }
+
+  #error(code: SessionErrorCode, operation: FaultOperation): SessionError {
+    return new SessionError(code, `injected fault in ${operation}`, { cause: new Error('fault injection') });
+  }
+
+  #wait(operation: FaultOperation, timeoutMs: number | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const hung: Hung = {
+        operation,
+        resume: () => {
+          if (timer) clearTimeout(timer);
+          resolve();
+        },
+        fail: (error) => {
+          if (timer) clearTimeout(timer);
+          reject(error);
+        },
+      };
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          this.#hung.delete(hung);
+          reject(new SessionError(SessionErrorCode.BackendUnavailable, `injected hang in ${operation} timed out`));
+        }, timeoutMs);
+      }
+      this.#hung.add(hung);
+    });
+  }
+
+  async #inject<R>(operation: FaultOperation, sessionId: string | undefined, call: () => Promise<R>): Promise<R> {
+    this.assertOpen();
+    this.#stats.calls[operation]++;
+    let failAfter: SessionError | undefined;
+    for (const rule of this.#firing(operation, sessionId)) {
+      if (rule.kind === 'delay') {
+        this.#stats.delayed[operation]++;
+        await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
+      } else if (rule.kind === 'hang') {
+        this.#stats.hung[operation]++;
+        await this.#wait(operation, rule.timeoutMs);
+        break;
+      } else {
+        this.#stats.failed[operation]++;
+        const error = this.#error(rule.code, operation);
+        if (rule.when === 'before') throw error;
+        failAfter = error;
+        break;
+      }
+    }
+    const result = await call();
+    if (failAfter) throw failAfter;
+    return result;
+  }
+
+  override getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]> {
+    return this.#inject('getItems', sessionId, () => super.getItems(sessionId, options));
+  }
+
+  override addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+    return this.#inject('addItems', sessionId, () => super.addItems(sessionId, items, options));
+  }
+
+  override popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined> {
+    return this.#inject('popItem', sessionId, () => super.popItem(sessionId, options));
+  }
+
+  override clearSession(sessionId: string, options?: CallOptions): Promise<void> {
+    return this.#inject('clearSession', sessionId, () => super.clearSession(sessionId, options));
+  }
+
+  override applyHistoryTransaction(
+    sessionId: string,
+    args: HistoryTransactionArgs<TItem>,
+    options?: CallOptions,
+  ): Promise<void> {
+    return this.#inject('applyHistoryTransaction', sessionId, () => super.applyHistoryTransaction(sessionId, args, options));
+  }
+
+  override getSessionInfo(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined> {
+    return this.#inject('getSessionInfo', sessionId, () => super.getSessionInfo(sessionId, options));
+  }
+
+  override prune(options: PruneOptions): Promise<number> {
+    return this.#inject('prune', undefined, () => super.prune(options));
+  }
+
+  override listSessions(options?: ListSessionsOptions): AsyncIterable<SessionInfo> {
+    // Validate and check the capability now, as the inner store would; faults fire when iteration starts.
+    const iterable = super.listSessions(options);
+    const store = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        yield* await store.#inject('listSessions', undefined, async () => iterable);
+      },
+    };
+  }
+
+  /** Hung calls fail with CLOSED; rules are dropped. */
+  override async close(): Promise<void> {
+    this.#rules = [];
+    for (const hung of [...this.#hung]) {
+      this.#hung.delete(hung);
+      hung.fail(new SessionError(SessionErrorCode.Closed, 'store is closed'));
+    }
+    await super.close();
+  }
+}
+
+/** Wraps `store` in a {@link FaultInjectionStore} with the given initial plan. */
+export function withFaults<TItem = SessionItem>(store: SessionStore<TItem>, plan: FaultPlan = {}): FaultInjectionStore<TItem> {
+  return new FaultInjectionStore<TItem>(store, plan);
+}

@@ -1,0 +1,447 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { hasSessionInfo } from '../capabilities.js';
+import { SessionError, SessionErrorCode } from '../errors.js';
+import type { CallOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
+import { assertPositiveInteger, assertSessionId } from '../validation.js';
+import { ForwardingStore } from './forwarding-store.js';
+import { isToolCall, isToolOutput, itemRole, itemType } from './item-kinds.js';
+import { estimateItemTokens, heuristicTokenizer, type Tokenizer } from './token-estimate.js';
+
+/** Figures for one session's current history. */
+export interface SessionAnalytics {
+  /** Items now in the history. */
+  readonly items: number;
+  /** Message items by role (`user`, `assistant`, `system`, ...). */
+  readonly byRole: Readonly<Record<string, number>>;
+  /** Items by type; messages without a `type` count as `message`. */
+  readonly byType: Readonly<Record<string, number>>;
+  /** Turns: user messages. */
+  readonly turns: number;
+  /** Tool calls issued by the model (function, hosted, computer, shell, apply_patch, tool search, program). */
+  readonly toolCalls: number;
+  /** Tool calls by tool name, where the item names the tool. */
+  readonly toolCallsByName: Readonly<Record<string, number>>;
+  /** Tool results given back to the model. */
+  readonly toolOutputs: number;
+  /** Agent names carried by items (see `agentOf`), sorted. Empty when items carry none. */
+  readonly agents: readonly string[];
+  /** Sum of the tokenizer's estimate over every item. */
+  readonly estimatedTokens: number;
+  /** First write of the current history (the store's `createdAt` when it has session info). */
+  readonly firstActivity?: Date;
+  /** Last write (append, pop, transaction) seen. */
+  readonly lastActivity?: Date;
+}
+
+/** The change one write made, with removals negative. */
+export interface AnalyticsDelta {
+  readonly items: number;
+  readonly byRole: Readonly<Record<string, number>>;
+  readonly byType: Readonly<Record<string, number>>;
+  readonly turns: number;
+  readonly toolCalls: number;
+  readonly toolOutputs: number;
+  readonly estimatedTokens: number;
+  /** Agents named by the added items. */
+  readonly agents: readonly string[];
+}
+
+/** What the event sink receives after each successful write. Item content only with `includeContent`. */
+export interface AnalyticsEvent<TItem = SessionItem> {
+  readonly type: 'items_added' | 'item_popped' | 'session_cleared' | 'history_transaction';
+  /** The session, as `sessionIds` says: a salted hash by default, the raw id, or absent. */
+  readonly session?: string;
+  readonly at: Date;
+  /** For `history_transaction`: which kind. */
+  readonly transaction?: 'append_items' | 'replace_suffix';
+  /** Figures added (positive) and removed (negative); absent for `session_cleared`. */
+  readonly delta?: AnalyticsDelta;
+  /** Items added, popped or replacing a suffix — only with `includeContent: true`. */
+  readonly content?: readonly TItem[];
+}
+
+export interface AnalyticsOptions<TItem = SessionItem> {
+  /** Token counter used for `estimatedTokens`. Default: {@link heuristicTokenizer} (characters / 4). */
+  readonly tokenizer?: Tokenizer;
+  /**
+   * Names the agent an item came from. Default: an `agent` field (string or
+   * `{ name }`), else `providerData.agent` / `providerData.agentName`. The
+   * Agents SDK does not stamp items with an agent today; tag them yourself
+   * (e.g. in `providerData`) to fill `agents`.
+   */
+  readonly agentOf?: (item: TItem) => string | undefined;
+  /** Called after each successful write. Errors it throws never reach the caller. Default: none. */
+  readonly onEvent?: (event: AnalyticsEvent<TItem>) => void | Promise<void>;
+  /** Receives errors thrown by `onEvent`. Default: they are dropped. */
+  readonly onEventError?: (error: unknown) => void;
+  /** Put the items themselves in events. Default: `false` — events carry figures only. */
+  readonly includeContent?: boolean;
+  /**
+   * How events name the session: `'hash'` (SHA-256 of salt + id, 16 hex
+   * chars), `'raw'`, or `'omit'`. Default: `'hash'`.
+   */
+  readonly sessionIds?: 'hash' | 'raw' | 'omit';
+  /** Salt for hashed session ids. Default: empty. */
+  readonly hashSalt?: string;
+  /** Sessions whose figures are kept in memory (least recently used evicted). Default: 10 000. */
+  readonly maxSessions?: number;
+}
+
+export interface GetAnalyticsOptions {
+  /** Recompute from the store even if figures are cached (e.g. other processes write too). Default: false. */
+  readonly refresh?: boolean;
+}
+
+interface Tally {
+  items: number;
+  byRole: Map<string, number>;
+  byType: Map<string, number>;
+  turns: number;
+  toolCalls: number;
+  toolCallsByName: Map<string, number>;
+  toolOutputs: number;
+  agents: Map<string, number>;
+  estimatedTokens: number;
+  firstActivity?: number;
+  lastActivity?: number;
+}
+
+function emptyTally(): Tally {
+  return {
+    items: 0,
+    byRole: new Map(),
+    byType: new Map(),
+    turns: 0,
+    toolCalls: 0,
+    toolCallsByName: new Map(),
+    toolOutputs: 0,
+    agents: new Map(),
+    estimatedTokens: 0,
+  };
+}
+
+function bump(map: Map<string, number>, key: string, by: number): void {
+  const next = (map.get(key) ?? 0) + by;
+  if (next === 0) map.delete(key);
+  else map.set(key, next);
+}
+
+function defaultAgentOf(item: SessionItem): string | undefined {
+  if (typeof item !== 'object' || item === null) return undefined;
+  const agent = (item as { agent?: unknown }).agent;
+  if (typeof agent === 'string') return agent;
+  if (typeof agent === 'object' && agent !== null && typeof (agent as { name?: unknown }).name === 'string') {
+    return (agent as { name: string }).name;
+  }
+  const data = (item as { providerData?: unknown }).providerData;
+  if (typeof data === 'object' && data !== null) {
+    const named = (data as { agent?: unknown; agentName?: unknown }).agent ?? (data as { agentName?: unknown }).agentName;
+    if (typeof named === 'string') return named;
+  }
+  return undefined;
+}
+
+/** A tally read as a delta; agents are those with a positive count. */
+function deltaOf(tally: Tally): AnalyticsDelta {
+  return {
+    items: tally.items,
+    byRole: fromMap(tally.byRole),
+    byType: fromMap(tally.byType),
+    turns: tally.turns,
+    toolCalls: tally.toolCalls,
+    toolOutputs: tally.toolOutputs,
+    estimatedTokens: tally.estimatedTokens,
+    agents: [...tally.agents].filter(([, n]) => n > 0).map(([name]) => name).sort(),
+  };
+}
+
+function fromMap(map: Map<string, number>): Record<string, number> {
+  return Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Keeps per-session figures about the conversation stored below it. Figures
+ * are computed from the history on the first `getAnalytics` of a session
+ * (one full read), then maintained incrementally for writes made through
+ * this decorator; transactions and failed writes drop the cached figures so
+ * the next call recomputes. Nothing is stored in the backend.
+ */
+export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> {
+  readonly #tokenizer: Tokenizer;
+  readonly #agentOf: (item: TItem) => string | undefined;
+  readonly #options: AnalyticsOptions<TItem>;
+  readonly #tallies: LRUCache<string, Tally>;
+  // Writes in flight per session: figures read from the store while one is in flight are not cached.
+  readonly #inflight = new Map<string, number>();
+  // Rebuilds in progress; a write touching the session marks its rebuild stale.
+  readonly #rebuilding = new Map<string, { stale: boolean; result: Promise<Tally> }>();
+
+  constructor(inner: SessionStore<TItem>, options: AnalyticsOptions<TItem> = {}) {
+    super(inner);
+    const maxSessions = options.maxSessions ?? 10_000;
+    assertPositiveInteger(maxSessions, 'maxSessions');
+    if (options.sessionIds !== undefined && !['hash', 'raw', 'omit'].includes(options.sessionIds)) {
+      throw new SessionError(SessionErrorCode.InvalidArgument, "sessionIds must be 'hash', 'raw' or 'omit'");
+    }
+    this.#options = options;
+    this.#tokenizer = options.tokenizer ?? heuristicTokenizer;
+    this.#agentOf = options.agentOf ?? defaultAgentOf;
+    this.#tallies = new LRUCache({ max: maxSessions });
+  }
+
+  /**
+   * Figures for the session's current history. The first call per session
+   * (and any call with `refresh`) reads the whole history: O(history); later
+   * calls are O(1) until a transaction or a failed write invalidates them.
+   */
+  async getAnalytics(sessionId: string, options: GetAnalyticsOptions = {}): Promise<SessionAnalytics> {
+    this.assertOpen();
+    assertSessionId(sessionId);
+    let tally = options.refresh ? undefined : this.#tallies.get(sessionId);
+    if (!tally) tally = await this.#rebuild(sessionId);
+    return this.#snapshot(tally);
+  }
+
+  /** Drops cached figures (one session, or all); the next `getAnalytics` recomputes. */
+  forget(sessionId?: string): void {
+    if (sessionId === undefined) this.#tallies.clear();
+    else this.#tallies.delete(sessionId);
+  }
+
+  #rebuild(sessionId: string): Promise<Tally> {
+    const running = this.#rebuilding.get(sessionId);
+    if (running) return running.result;
+    const entry = { stale: (this.#inflight.get(sessionId) ?? 0) > 0, result: undefined as unknown as Promise<Tally> };
+    entry.result = (async () => {
+      try {
+        const [items, info] = await Promise.all([
+          this.inner.getItems(sessionId),
+          hasSessionInfo(this.inner) ? this.inner.getSessionInfo(sessionId) : Promise.resolve(undefined),
+        ]);
+        const tally = emptyTally();
+        this.#apply(tally, items, 1);
+        if (info) {
+          tally.firstActivity = info.createdAt.getTime();
+          tally.lastActivity = info.updatedAt.getTime();
+        }
+        if (!entry.stale) this.#tallies.set(sessionId, tally);
+        return tally;
+      } finally {
+        this.#rebuilding.delete(sessionId);
+      }
+    })();
+    this.#rebuilding.set(sessionId, entry);
+    return entry.result;
+  }
+
+  #snapshot(tally: Tally): SessionAnalytics {
+    return {
+      items: tally.items,
+      byRole: fromMap(tally.byRole),
+      byType: fromMap(tally.byType),
+      turns: tally.turns,
+      toolCalls: tally.toolCalls,
+      toolCallsByName: fromMap(tally.toolCallsByName),
+      toolOutputs: tally.toolOutputs,
+      agents: [...tally.agents.keys()].sort(),
+      estimatedTokens: tally.estimatedTokens,
+      ...(tally.firstActivity !== undefined ? { firstActivity: new Date(tally.firstActivity) } : {}),
+      ...(tally.lastActivity !== undefined ? { lastActivity: new Date(tally.lastActivity) } : {}),
+    };
+  }
+
+  /** Adds (sign 1) or removes (sign -1) items' figures; returns the delta. */
+  #apply(tally: Tally, items: readonly TItem[], sign: 1 | -1): AnalyticsDelta {
+    const delta = emptyTally();
+    for (const item of items) {
+      delta.items++;
+      bump(delta.byType, itemType(item), 1);
+      const role = itemRole(item);
+      if (role !== undefined) {
+        bump(delta.byRole, role, 1);
+        if (role === 'user') delta.turns++;
+      }
+      if (isToolCall(item)) {
+        delta.toolCalls++;
+        const name = (item as { name?: unknown }).name;
+        if (typeof name === 'string') bump(delta.toolCallsByName, name, 1);
+      }
+      if (isToolOutput(item)) delta.toolOutputs++;
+      const agent = this.#agentOf(item);
+      if (agent !== undefined) bump(delta.agents, agent, 1);
+      delta.estimatedTokens += estimateItemTokens(item, this.#tokenizer);
+    }
+    this.#merge(tally, delta, sign);
+    if (sign === -1) {
+      const negated = emptyTally();
+      this.#merge(negated, delta, -1);
+      return deltaOf(negated);
+    }
+    return deltaOf(delta);
+  }
+
+  #merge(target: Tally, source: Tally, sign: 1 | -1): void {
+    target.items += sign * source.items;
+    target.turns += sign * source.turns;
+    target.toolCalls += sign * source.toolCalls;
+    target.toolOutputs += sign * source.toolOutputs;
+    target.estimatedTokens += sign * source.estimatedTokens;
+    for (const [key, n] of source.byRole) bump(target.byRole, key, sign * n);
+    for (const [key, n] of source.byType) bump(target.byType, key, sign * n);
+    for (const [key, n] of source.toolCallsByName) bump(target.toolCallsByName, key, sign * n);
+    for (const [key, n] of source.agents) bump(target.agents, key, sign * n);
+  }
+
+  #sessionLabel(sessionId: string): string | undefined {
+    const mode = this.#options.sessionIds ?? 'hash';
+    if (mode === 'omit') return undefined;
+    if (mode === 'raw') return sessionId;
+    return createHash('sha256')
+      .update(this.#options.hashSalt ?? '')
+      .update('\0')
+      .update(sessionId)
+      .digest('hex')
+      .slice(0, 16);
+  }
+
+  #emit(sessionId: string, at: number, fields: Omit<AnalyticsEvent<TItem>, 'session' | 'at'>, content: readonly TItem[]): void {
+    const sink = this.#options.onEvent;
+    if (!sink) return;
+    const session = this.#sessionLabel(sessionId);
+    const event: AnalyticsEvent<TItem> = {
+      ...fields,
+      ...(session !== undefined ? { session } : {}),
+      at: new Date(at),
+      ...(this.#options.includeContent ? { content } : {}),
+    };
+    const report = (error: unknown) => {
+      try {
+        this.#options.onEventError?.(error);
+      } catch {
+        // A failing error handler must not fail the write either.
+      }
+    };
+    try {
+      const result = sink(event);
+      if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(undefined, report);
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  /** Runs a write, keeping the in-flight count that guards rebuilds; on failure the cached figures are dropped. */
+  async #write<R>(sessionId: string, write: () => Promise<R>, after: (result: R, tally: Tally | undefined, at: number) => void): Promise<R> {
+    this.#inflight.set(sessionId, (this.#inflight.get(sessionId) ?? 0) + 1);
+    const rebuilding = this.#rebuilding.get(sessionId);
+    if (rebuilding) rebuilding.stale = true;
+    try {
+      let result: R;
+      try {
+        result = await write();
+      } catch (error) {
+        // The outcome may be unknown (e.g. a timeout after commit): recompute next time.
+        this.#tallies.delete(sessionId);
+        throw error;
+      }
+      const at = Date.now();
+      after(result, this.#tallies.get(sessionId), at);
+      return result;
+    } finally {
+      const left = (this.#inflight.get(sessionId) ?? 1) - 1;
+      if (left === 0) this.#inflight.delete(sessionId);
+      else this.#inflight.set(sessionId, left);
+      const stale = this.#rebuilding.get(sessionId);
+      if (stale) stale.stale = true;
+    }
+  }
+
+  override async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+    this.assertOpen();
+    await this.#write(
+      sessionId,
+      () => this.inner.addItems(sessionId, items, options),
+      (_, tally, at) => {
+        if (items.length === 0) return;
+        const target = tally ?? emptyTally();
+        if (tally) {
+          if (tally.items === 0) tally.firstActivity = at;
+          tally.lastActivity = at;
+        }
+        const delta = this.#apply(target, items, 1);
+        this.#emit(sessionId, at, { type: 'items_added', delta }, items);
+      },
+    );
+  }
+
+  override async popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined> {
+    this.assertOpen();
+    return this.#write(
+      sessionId,
+      () => this.inner.popItem(sessionId, options),
+      (item, tally, at) => {
+        if (item === undefined) return;
+        if (tally) tally.lastActivity = at;
+        const delta = this.#apply(tally ?? emptyTally(), [item], -1);
+        if (tally && tally.items === 0) {
+          delete tally.firstActivity;
+          delete tally.lastActivity;
+        }
+        this.#emit(sessionId, at, { type: 'item_popped', delta }, [item]);
+      },
+    );
+  }
+
+  override async clearSession(sessionId: string, options?: CallOptions): Promise<void> {
+    this.assertOpen();
+    await this.#write(
+      sessionId,
+      () => this.inner.clearSession(sessionId, options),
+      (_, tally, at) => {
+        if (tally) this.#tallies.set(sessionId, emptyTally());
+        this.#emit(sessionId, at, { type: 'session_cleared' }, []);
+      },
+    );
+  }
+
+  override async applyHistoryTransaction(
+    sessionId: string,
+    args: HistoryTransactionArgs<TItem>,
+    options?: CallOptions,
+  ): Promise<void> {
+    this.require('transactions', 'applyHistoryTransaction');
+    await this.#write(
+      sessionId,
+      () => this.inner.applyHistoryTransaction!(sessionId, args, options),
+      (_, _tally, at) => {
+        // A repeated operation id is a silent no-op in the store, so the
+        // exact change is unknown here: recompute on the next read instead.
+        this.#tallies.delete(sessionId);
+        const tx = args.transaction;
+        const added = tx.type === 'append_items' ? tx.items : tx.replacement;
+        const removed = tx.type === 'append_items' ? [] : tx.expectedSuffix;
+        // Net change: the replacement in, the expected suffix out.
+        const net = emptyTally();
+        this.#apply(net, added, 1);
+        this.#apply(net, removed, -1);
+        this.#emit(sessionId, at, { type: 'history_transaction', transaction: tx.type, delta: deltaOf(net) }, added);
+      },
+    );
+  }
+
+  override async close(): Promise<void> {
+    this.#tallies.clear();
+    await super.close();
+  }
+}
+
+/**
+ * Per-session analytics (counts by role and type, turns, tool calls, agents,
+ * estimated tokens, activity) and an event sink that carries figures, not
+ * content. See docs/analytics.md.
+ */
+export function withAnalytics<TItem = SessionItem>(
+  options: AnalyticsOptions<TItem> = {},
+): (store: SessionStore<TItem>) => AnalyticsStore<TItem> {
+  return (store) => new AnalyticsStore<TItem>(store, options);
+}

@@ -1,0 +1,692 @@
+import { randomUUID } from 'node:crypto';
+import { hasListSessions, hasPrune, hasSessionInfo, hasTransactions } from '../capabilities.js';
+import { canonicalize, encodeItem } from '../codec.js';
+import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
+import type {
+  CallOptions,
+  GetItemsOptions,
+  HistoryTransactionArgs,
+  ListSessionsOptions,
+  PruneOptions,
+  SessionInfo,
+  SessionItem,
+  SessionStore,
+  StoreCapabilities,
+} from '../types.js';
+import { assertSessionId } from '../validation.js';
+import { ForwardingStore } from './forwarding-store.js';
+
+/**
+ * How writes reach the stores. Under both, every write made while the
+ * primary is healthy is applied to the primary and then mirrored to each
+ * secondary before it is acknowledged, so a secondary can serve full reads
+ * during an outage. They differ in how the primary catches up afterwards:
+ *
+ * - `'mirror'`: each session written during the outage is copied whole from
+ *   the secondary to the primary (one atomic `replace_suffix` when the
+ *   primary has transactions). Exact whatever happened during the outage;
+ *   costs O(history) per session touched.
+ * - `'primary-with-replay'`: the writes made during the outage are queued
+ *   and replayed to the primary in order, each under an operation id so a
+ *   retried replay never duplicates. Costs O(writes during the outage); a
+ *   replay that no longer fits the primary's history falls back to a copy.
+ */
+export type FallbackWritePolicy = 'mirror' | 'primary-with-replay';
+
+export interface FallbackStatus {
+  /** `degraded` from the first outage error of the primary until a `resync()` succeeds. */
+  readonly state: 'healthy' | 'degraded';
+  /** When the current degradation began. */
+  readonly since?: Date;
+  readonly writePolicy: FallbackWritePolicy;
+  /** Sessions written during the outage that the primary still has to catch up on. */
+  readonly pendingSessions: number;
+  /** Queued operations (`primary-with-replay` only). */
+  readonly pendingOperations: number;
+  /** Secondaries that missed a mirrored write, with how many sessions each must be repaired in. */
+  readonly staleSecondaries: readonly { readonly index: number; readonly sessions: number }[];
+}
+
+export interface FallbackOptions<TItem = SessionItem> {
+  /** Stores that take over reads and writes while the primary is unavailable, tried in order. At least one. */
+  readonly secondaries: readonly SessionStore<TItem>[];
+  /** See {@link FallbackWritePolicy}. Default: `'mirror'`. */
+  readonly writePolicy?: FallbackWritePolicy;
+  /**
+   * Which primary errors mean "fail over" rather than "report to the
+   * caller". Default: SessionError code BACKEND_UNAVAILABLE (conflicts, bad
+   * input and corrupt data are answers, never failovers).
+   */
+  readonly isOutage?: (error: unknown) => boolean;
+  /** Called once when the primary fails and the store switches to secondaries. Default: none. */
+  readonly onDegraded?: (status: FallbackStatus, error: unknown) => void;
+  /** Called once when a resync has caught the primary up and it serves again. Default: none. */
+  readonly onRecovered?: (status: FallbackStatus) => void;
+  /** Receives errors of background resyncs and of failed mirror writes to secondaries. Default: none. */
+  readonly onError?: (error: unknown) => void;
+  /**
+   * While degraded (or with stale secondaries), try `resync()` every this
+   * many milliseconds. `0` disables it: call `resync()` yourself. Default: 5000.
+   */
+  readonly resyncInterval?: number;
+  /** `close()` also closes the secondaries. Default: true. */
+  readonly closeSecondaries?: boolean;
+}
+
+type ReplayOp<TItem> =
+  | { readonly kind: 'add'; readonly items: readonly TItem[]; readonly operationId: string }
+  | { readonly kind: 'pop'; readonly item: TItem; readonly operationId: string }
+  | { readonly kind: 'clear' }
+  | { readonly kind: 'tx'; readonly args: HistoryTransactionArgs<TItem> };
+
+/** `'copy'`: copy the whole session from a secondary; otherwise replay these operations in order. */
+type Pending<TItem> = 'copy' | ReplayOp<TItem>[];
+
+const CAPABILITY_KEYS: readonly (keyof StoreCapabilities)[] = [
+  'transactions',
+  'listSessions',
+  'sessionInfo',
+  'prune',
+  'ttl',
+  'persistent',
+  'atomicReadModifyWrite',
+];
+
+const PROBE_SESSION_ID = 'sessionkit:fallback-probe';
+
+function defaultIsOutage(error: unknown): boolean {
+  return isSessionError(error, SessionErrorCode.BackendUnavailable);
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return canonicalize(encodeItem(a)) === canonicalize(encodeItem(b));
+}
+
+function sameHistory(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((item, i) => same(item, b[i]));
+}
+
+/**
+ * A primary store with one or more secondaries: reads survive the primary's
+ * outage, writes follow the {@link FallbackWritePolicy}, `status()` and the
+ * callbacks say when it is degraded, and `resync()` brings the primary back.
+ * Writes to one session are serialized in this process so every replica
+ * sees them in the same order.
+ */
+export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
+  readonly #primary: SessionStore<TItem>;
+  readonly #secondaries: readonly SessionStore<TItem>[];
+  readonly #policy: FallbackWritePolicy;
+  readonly #options: FallbackOptions<TItem>;
+  readonly #isOutage: (error: unknown) => boolean;
+  #degradedSince: number | undefined;
+  readonly #pending = new Map<string, Pending<TItem>>();
+  // Writes that chose the degraded path but have not yet recorded their pending entry.
+  #degradedInflight = 0;
+  readonly #stale: Set<string>[];
+  readonly #locks = new Map<string, Promise<unknown>>();
+  #resyncing: Promise<FallbackStatus> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(primary: SessionStore<TItem>, options: FallbackOptions<TItem>) {
+    const secondaries = options?.secondaries;
+    if (!Array.isArray(secondaries) || secondaries.length === 0) {
+      throw new SessionError(SessionErrorCode.InvalidArgument, 'withFallback needs at least one secondary store');
+    }
+    const policy = options.writePolicy ?? 'mirror';
+    if (policy !== 'mirror' && policy !== 'primary-with-replay') {
+      throw new SessionError(SessionErrorCode.InvalidArgument, "writePolicy must be 'mirror' or 'primary-with-replay'");
+    }
+    const interval = options.resyncInterval ?? 5000;
+    if (!Number.isFinite(interval) || interval < 0) {
+      throw new SessionError(SessionErrorCode.InvalidArgument, 'resyncInterval must be a non-negative number');
+    }
+    // A capability holds only if every store has it: any of them may be the one answering.
+    const drop = CAPABILITY_KEYS.filter((key) => {
+      const all = [primary, ...secondaries];
+      if (key === 'transactions') return !all.every((s) => hasTransactions(s));
+      if (key === 'listSessions') return !all.every((s) => hasListSessions(s));
+      if (key === 'sessionInfo') return !all.every((s) => hasSessionInfo(s));
+      if (key === 'prune') return !all.every((s) => hasPrune(s));
+      return !all.every((s) => s.capabilities?.[key] === true);
+    });
+    super(primary, drop);
+    this.#primary = primary;
+    this.#secondaries = [...secondaries];
+    this.#policy = policy;
+    this.#options = options;
+    this.#isOutage = options.isOutage ?? defaultIsOutage;
+    this.#stale = this.#secondaries.map(() => new Set<string>());
+  }
+
+  /** Where the store stands: healthy or degraded, and what a resync still has to do. */
+  status(): FallbackStatus {
+    let operations = 0;
+    for (const pending of this.#pending.values()) if (pending !== 'copy') operations += pending.length;
+    return {
+      state: this.#degradedSince === undefined ? 'healthy' : 'degraded',
+      ...(this.#degradedSince !== undefined ? { since: new Date(this.#degradedSince) } : {}),
+      writePolicy: this.#policy,
+      pendingSessions: this.#pending.size,
+      pendingOperations: operations,
+      staleSecondaries: this.#stale.flatMap((sessions, index) => (sessions.size > 0 ? [{ index, sessions: sessions.size }] : [])),
+    };
+  }
+
+  /**
+   * Catches the primary up on every session written during the outage
+   * (copy or replay, per the write policy), then switches back to it; also
+   * repairs secondaries that missed mirrored writes. Resolves with the new
+   * status; if the primary is still unavailable the store stays degraded and
+   * nothing is lost — call again later. Concurrent calls share one run.
+   */
+  resync(): Promise<FallbackStatus> {
+    this.assertOpen();
+    this.#resyncing ??= this.#resync().finally(() => {
+      this.#resyncing = undefined;
+    });
+    return this.#resyncing;
+  }
+
+  async #resync(): Promise<FallbackStatus> {
+    if (this.#degradedSince !== undefined) {
+      try {
+        if (this.#pending.size === 0) await this.#primary.getItems(PROBE_SESSION_ID, { limit: 1 });
+        // Writes may keep arriving on the degraded path while we catch up: loop until none is left.
+        while (this.#pending.size > 0 || this.#degradedInflight > 0) {
+          const next = this.#pending.keys().next();
+          if (next.done) {
+            await new Promise((resolve) => setTimeout(resolve, 1));
+            continue;
+          }
+          const sessionId = next.value;
+          await this.#lock(sessionId, () => this.#catchUp(sessionId));
+        }
+      } catch (error) {
+        if (!this.#isOutage(error)) this.#reportError(error);
+        this.#arm();
+        return this.status();
+      }
+      // Synchronous with the check above: no write can slip between them onto the secondaries.
+      this.#degradedSince = undefined;
+      const recovered = this.status();
+      try {
+        this.#options.onRecovered?.(recovered);
+      } catch (error) {
+        this.#reportError(error);
+      }
+    }
+    await this.#repairSecondaries();
+    this.#arm();
+    return this.status();
+  }
+
+  /** Brings the primary up to date for one session; runs under the session's lock. */
+  async #catchUp(sessionId: string): Promise<void> {
+    const pending = this.#pending.get(sessionId);
+    if (pending === undefined) return;
+    if (pending !== 'copy') {
+      while (pending.length > 0) {
+        try {
+          await this.#replay(sessionId, pending[0]!);
+        } catch (error) {
+          if (!isSessionError(error, SessionErrorCode.Conflict)) throw error;
+          // The primary's history is not what the queue expects (e.g. a write
+          // reported as failed had in fact landed): copy the session instead.
+          this.#pending.set(sessionId, 'copy');
+          return this.#catchUp(sessionId);
+        }
+        pending.shift();
+      }
+    } else {
+      const source = this.#inSync(sessionId)[0];
+      if (!source) throw new SessionError(SessionErrorCode.BackendUnavailable, 'no secondary holds this session in sync');
+      await this.#copy(source, this.#primary, sessionId);
+    }
+    this.#pending.delete(sessionId);
+  }
+
+  async #replay(sessionId: string, op: ReplayOp<TItem>): Promise<void> {
+    const primary = this.#primary;
+    switch (op.kind) {
+      case 'add':
+        if (hasTransactions(primary)) {
+          await primary.applyHistoryTransaction(sessionId, {
+            operationId: op.operationId,
+            transaction: { type: 'append_items', items: op.items },
+          });
+        } else {
+          await primary.addItems(sessionId, op.items);
+        }
+        return;
+      case 'pop':
+        if (hasTransactions(primary)) {
+          await primary.applyHistoryTransaction(sessionId, {
+            operationId: op.operationId,
+            transaction: { type: 'replace_suffix', expectedSuffix: [op.item], replacement: [] },
+          });
+        } else {
+          const popped = await primary.popItem(sessionId);
+          if (!same(popped, op.item)) throw new SessionError(SessionErrorCode.Conflict, 'replayed pop removed another item');
+        }
+        return;
+      case 'clear':
+        await primary.clearSession(sessionId);
+        return;
+      case 'tx':
+        await primary.applyHistoryTransaction!(sessionId, op.args);
+        return;
+    }
+  }
+
+  /**
+   * Makes `target`'s history of one session equal `source`'s: one atomic
+   * whole-history `replace_suffix` when the target has transactions (retried
+   * on conflict), else clear + add (not atomic).
+   */
+  async #copy(source: SessionStore<TItem>, target: SessionStore<TItem>, sessionId: string): Promise<void> {
+    const items = await source.getItems(sessionId);
+    for (let attempt = 1; ; attempt++) {
+      const current = await target.getItems(sessionId);
+      if (sameHistory(current, items)) return;
+      if (items.length === 0) {
+        await target.clearSession(sessionId);
+        return;
+      }
+      if (!hasTransactions(target)) {
+        await target.clearSession(sessionId);
+        await target.addItems(sessionId, items);
+        return;
+      }
+      try {
+        await target.applyHistoryTransaction(sessionId, {
+          operationId: `sessionkit-fallback-copy:${randomUUID()}`,
+          transaction: { type: 'replace_suffix', expectedSuffix: current, replacement: items },
+        });
+        return;
+      } catch (error) {
+        if (!isSessionError(error, SessionErrorCode.Conflict) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  async #repairSecondaries(): Promise<void> {
+    for (const [index, sessions] of this.#stale.entries()) {
+      const secondary = this.#secondaries[index]!;
+      for (const sessionId of [...sessions]) {
+        if (this.#degradedSince !== undefined) return;
+        try {
+          await this.#lock(sessionId, async () => {
+            await this.#copy(this.#primary, secondary, sessionId);
+            sessions.delete(sessionId);
+          });
+        } catch (error) {
+          // If the primary is what failed, go degraded and stop; a failing secondary just stays stale.
+          if (this.#isOutage(error) && (await this.#probePrimary())) return;
+          this.#reportError(error);
+        }
+      }
+    }
+  }
+
+  async #probePrimary(): Promise<boolean> {
+    try {
+      await this.#primary.getItems(PROBE_SESSION_ID, { limit: 1 });
+      return false;
+    } catch (error) {
+      if (this.#isOutage(error)) {
+        this.#degrade(error);
+        return true;
+      }
+      return false;
+    }
+  }
+
+  #isDegraded(): boolean {
+    return this.#degradedSince !== undefined;
+  }
+
+  #reportError(error: unknown): void {
+    try {
+      this.#options.onError?.(error);
+    } catch {
+      // The hook's own failure must not break the store.
+    }
+  }
+
+  /** Schedules a background resync while there is something to resync. */
+  #arm(): void {
+    const interval = this.#options.resyncInterval ?? 5000;
+    const needed = this.#isDegraded() || this.#stale.some((s) => s.size > 0);
+    if (!needed || interval === 0 || this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.resync().then(undefined, (error: unknown) => this.#reportError(error));
+    }, interval);
+    this.#timer.unref?.();
+  }
+
+  #degrade(error: unknown): void {
+    if (this.#degradedSince !== undefined) return;
+    this.#degradedSince = Date.now();
+    try {
+      this.#options.onDegraded?.(this.status(), error);
+    } catch (hookError) {
+      this.#reportError(hookError);
+    }
+    this.#arm();
+  }
+
+  /** Secondaries holding this session in sync, in order. */
+  #inSync(sessionId: string): SessionStore<TItem>[] {
+    return this.#secondaries.filter((_, index) => !this.#stale[index]!.has(sessionId));
+  }
+
+  #markStale(store: SessionStore<TItem>, sessionId: string, error?: unknown): void {
+    const index = this.#secondaries.indexOf(store);
+    if (index < 0) return;
+    this.#stale[index]!.add(sessionId);
+    if (error !== undefined) this.#reportError(error);
+    this.#arm();
+  }
+
+  /** Serializes writes (and resync steps) per session so every replica applies them in one order. */
+  async #lock<R>(sessionId: string, fn: () => Promise<R>): Promise<R> {
+    const previous = this.#locks.get(sessionId) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#locks.set(sessionId, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#locks.get(sessionId) === tail) this.#locks.delete(sessionId);
+    }
+  }
+
+  /**
+   * The shared write path. `onPrimary` runs against the primary while healthy;
+   * `onStore` against a secondary (mirror, or the answer while degraded);
+   * `agree` says whether a mirror's result matches the answer; `replayOp`
+   * builds the queued operation from the answer.
+   */
+  async #write<R>(
+    sessionId: string,
+    onPrimary: (store: SessionStore<TItem>) => Promise<R>,
+    onStore: (store: SessionStore<TItem>) => Promise<R>,
+    agree: (answer: R, mirror: R) => boolean,
+    replayOp: (answer: R) => ReplayOp<TItem> | undefined,
+    clears = false,
+  ): Promise<R> {
+    this.assertOpen();
+    assertSessionId(sessionId);
+    return this.#lock(sessionId, async () => {
+      if (!this.#isDegraded()) {
+        let answer: R;
+        try {
+          answer = await onPrimary(this.#primary);
+        } catch (error) {
+          if (!this.#isOutage(error)) throw error;
+          this.#degrade(error);
+          return this.#degradedWrite(sessionId, onStore, agree, replayOp, clears, error);
+        }
+        await this.#mirror(sessionId, this.#secondaries, onStore, agree, answer, clears);
+        return answer;
+      }
+      return this.#degradedWrite(sessionId, onStore, agree, replayOp, clears, undefined);
+    });
+  }
+
+  async #mirror<R>(
+    sessionId: string,
+    stores: readonly SessionStore<TItem>[],
+    onStore: (store: SessionStore<TItem>) => Promise<R>,
+    agree: (answer: R, mirror: R) => boolean,
+    answer: R,
+    clears: boolean,
+  ): Promise<void> {
+    for (const store of stores) {
+      const index = this.#secondaries.indexOf(store);
+      const stale = this.#stale[index]!.has(sessionId);
+      // A stale replica gets no further writes (a copy will repair it) — except a clear, which repairs it outright.
+      if (stale && !clears) continue;
+      try {
+        const result = await onStore(store);
+        if (clears) this.#stale[index]!.delete(sessionId);
+        else if (!agree(answer, result)) this.#markStale(store, sessionId);
+      } catch (error) {
+        this.#markStale(store, sessionId, error);
+      }
+    }
+  }
+
+  async #degradedWrite<R>(
+    sessionId: string,
+    onStore: (store: SessionStore<TItem>) => Promise<R>,
+    agree: (answer: R, mirror: R) => boolean,
+    replayOp: (answer: R) => ReplayOp<TItem> | undefined,
+    clears: boolean,
+    primaryError: unknown,
+  ): Promise<R> {
+    this.#degradedInflight++;
+    try {
+      const candidates = this.#inSync(sessionId);
+      let lastError: unknown = primaryError;
+      for (let i = 0; i < candidates.length; i++) {
+        const store = candidates[i]!;
+        let answer: R;
+        try {
+          answer = await onStore(store);
+        } catch (error) {
+          // Bad input or a conflict is the answer; only an outage moves on to the next secondary.
+          if (!this.#isOutage(error)) throw error;
+          this.#markStale(store, sessionId, error);
+          lastError = error;
+          continue;
+        }
+        await this.#mirror(sessionId, candidates.slice(i + 1), onStore, agree, answer, clears);
+        this.#record(sessionId, replayOp(answer));
+        return answer;
+      }
+      throw isSessionError(lastError)
+        ? lastError
+        : new SessionError(SessionErrorCode.BackendUnavailable, 'primary and every secondary are unavailable', {
+            cause: lastError,
+          });
+    } finally {
+      this.#degradedInflight--;
+    }
+  }
+
+  #record(sessionId: string, op: ReplayOp<TItem> | undefined): void {
+    const pending = this.#pending.get(sessionId);
+    if (this.#policy === 'mirror' || pending === 'copy') {
+      this.#pending.set(sessionId, 'copy');
+      return;
+    }
+    const queue = pending ?? [];
+    if (op) queue.push(op);
+    this.#pending.set(sessionId, queue);
+  }
+
+  /** Reads go to the primary while healthy; to the first in-sync secondary while degraded or when the primary fails. */
+  async #read<R>(sessionId: string | undefined, read: (store: SessionStore<TItem>) => Promise<R>): Promise<R> {
+    this.assertOpen();
+    if (!this.#isDegraded()) {
+      try {
+        return await read(this.#primary);
+      } catch (error) {
+        if (!this.#isOutage(error)) throw error;
+        this.#degrade(error);
+      }
+    }
+    const candidates = sessionId === undefined ? this.#secondaries : this.#inSync(sessionId);
+    let lastError: unknown;
+    for (const store of candidates) {
+      try {
+        return await read(store);
+      } catch (error) {
+        if (!this.#isOutage(error)) throw error;
+        lastError = error;
+      }
+    }
+    throw new SessionError(SessionErrorCode.BackendUnavailable, 'primary and every secondary are unavailable', {
+      cause: lastError,
+    });
+  }
+
+  override async getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]> {
+    return this.#read(sessionId, (store) => store.getItems(sessionId, options));
+  }
+
+  override async getSessionInfo(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined> {
+    this.require('sessionInfo', 'getSessionInfo');
+    return this.#read(sessionId, (store) => store.getSessionInfo!(sessionId, options));
+  }
+
+  override listSessions(options?: ListSessionsOptions): AsyncIterable<SessionInfo> {
+    this.require('listSessions', 'listSessions');
+    const store = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        // Fail over only before the first session is yielded; mid-listing, switching stores could repeat or skip sessions.
+        const source = store.#isDegraded() ? undefined : store.#primary;
+        if (source) {
+          const iterator = source.listSessions!(options)[Symbol.asyncIterator]();
+          let first: IteratorResult<SessionInfo> | undefined;
+          try {
+            first = await iterator.next();
+          } catch (error) {
+            if (!store.#isOutage(error)) throw error;
+            store.#degrade(error);
+          }
+          if (first === undefined) {
+            yield* store.#secondaries[0]!.listSessions!(options);
+            return;
+          }
+          try {
+            for (let step = first; !step.done; step = await iterator.next()) yield step.value;
+          } finally {
+            await iterator.return?.();
+          }
+          return;
+        }
+        yield* store.#secondaries[0]!.listSessions!(options);
+      },
+    };
+  }
+
+  override async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+    // Under replay, the primary gets appends as transactions under the same id the replay would use, so
+    // replaying a write whose failure was ambiguous (it had landed) is a no-op instead of a duplicate.
+    const operationId = `sessionkit-fallback:${randomUUID()}`;
+    const idempotent = this.#policy === 'primary-with-replay' && items.length > 0 && hasTransactions(this.#primary);
+    await this.#write<void>(
+      sessionId,
+      (store) =>
+        idempotent
+          ? store.applyHistoryTransaction!(
+              sessionId,
+              { operationId, transaction: { type: 'append_items', items } },
+              options,
+            )
+          : store.addItems(sessionId, items, options),
+      (store) => store.addItems(sessionId, items, options),
+      () => true,
+      () => (items.length > 0 ? { kind: 'add', items, operationId } : undefined),
+    );
+  }
+
+  override async popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined> {
+    return this.#write<TItem | undefined>(
+      sessionId,
+      (store) => store.popItem(sessionId, options),
+      (store) => store.popItem(sessionId, options),
+      (answer, mirror) => same(answer, mirror),
+      (answer) => (answer === undefined ? undefined : { kind: 'pop', item: answer, operationId: `sessionkit-fallback:${randomUUID()}` }),
+    );
+  }
+
+  override async clearSession(sessionId: string, options?: CallOptions): Promise<void> {
+    await this.#write<void>(
+      sessionId,
+      (store) => store.clearSession(sessionId, options),
+      (store) => store.clearSession(sessionId, options),
+      () => true,
+      () => ({ kind: 'clear' }),
+      true,
+    );
+  }
+
+  override async applyHistoryTransaction(
+    sessionId: string,
+    args: HistoryTransactionArgs<TItem>,
+    options?: CallOptions,
+  ): Promise<void> {
+    this.require('transactions', 'applyHistoryTransaction');
+    await this.#write<void>(
+      sessionId,
+      (store) => store.applyHistoryTransaction!(sessionId, args, options),
+      (store) => store.applyHistoryTransaction!(sessionId, args, options),
+      () => true,
+      () => ({ kind: 'tx', args }),
+    );
+  }
+
+  /**
+   * Prunes the primary, then each secondary; returns the primary's count.
+   * Refused with BACKEND_UNAVAILABLE while degraded: pruning only the
+   * secondaries would make the replicas disagree about which sessions exist.
+   */
+  override async prune(options: PruneOptions): Promise<number> {
+    this.require('prune', 'prune');
+    if (this.#isDegraded()) {
+      throw new SessionError(SessionErrorCode.BackendUnavailable, 'prune is unavailable while the primary is down');
+    }
+    let count: number;
+    try {
+      count = await this.#primary.prune!(options);
+    } catch (error) {
+      if (this.#isOutage(error)) this.#degrade(error);
+      throw error;
+    }
+    for (const secondary of this.#secondaries) {
+      try {
+        await secondary.prune!(options);
+      } catch (error) {
+        // Which sessions it kept is unknown; list-based repair is not possible, so report it.
+        this.#reportError(error);
+      }
+    }
+    return count;
+  }
+
+  override async close(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    let closed = false;
+    try {
+      this.assertOpen();
+    } catch {
+      closed = true;
+    }
+    await super.close();
+    if (closed || this.#options.closeSecondaries === false) return;
+    const results = await Promise.allSettled(this.#secondaries.map((store) => store.close()));
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
+/**
+ * Fails reads and writes over from the store it wraps (the primary) to
+ * secondaries when the primary is unavailable. See docs/fallback.md.
+ */
+export function withFallback<TItem = SessionItem>(
+  options: FallbackOptions<TItem>,
+): (store: SessionStore<TItem>) => FallbackStore<TItem> {
+  return (store) => new FallbackStore<TItem>(store, options);
+}
