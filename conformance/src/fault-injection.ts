@@ -416,6 +416,6 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
 }
 
 /** Wraps `store` in a {@link FaultInjectionStore} with the given initial plan. */
-export function withFaults<TItem = SessionItem>(store: SessionStore<TItem>, plan: FaultPlan = {}): FaultInjectionStore<TItem> {
+export function withFaults<TItem = SessionItem>(store: SessionStore<NoInfer<TItem>>, plan: FaultPlan = {}): FaultInjectionStore<TItem> {
   return new FaultInjectionStore<TItem>(store, plan);
 }

@@ -441,7 +441,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
  * content. See docs/analytics.md.
  */
 export function withAnalytics<TItem = SessionItem>(
-  options: AnalyticsOptions<TItem> = {},
+  options: AnalyticsOptions<NoInfer<TItem>> = {},
 ): (store: SessionStore<TItem>) => AnalyticsStore<TItem> {
   return (store) => new AnalyticsStore<TItem>(store, options);
 }

@@ -332,7 +332,7 @@ export class CompactionStore<TItem = SessionItem> extends ForwardingStore<TItem>
  * `replace_suffix`. See docs/compaction.md.
  */
 export function withCompaction<TItem = SessionItem>(
-  options: CompactionOptions<TItem>,
+  options: CompactionOptions<NoInfer<TItem>>,
 ): (store: SessionStore<TItem>) => CompactionStore<TItem> {
   return (store) => new CompactionStore<TItem>(store, options);
 }

@@ -686,7 +686,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
  * secondaries when the primary is unavailable. See docs/fallback.md.
  */
 export function withFallback<TItem = SessionItem>(
-  options: FallbackOptions<TItem>,
+  options: FallbackOptions<NoInfer<TItem>>,
 ): (store: SessionStore<TItem>) => FallbackStore<TItem> {
   return (store) => new FallbackStore<TItem>(store, options);
 }

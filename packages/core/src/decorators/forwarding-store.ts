@@ -29,7 +29,7 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
   protected readonly inner: SessionStore<TInner>;
   #closed = false;
 
-  constructor(inner: SessionStore<TInner>, drop: readonly (keyof StoreCapabilities)[] = []) {
+  constructor(inner: SessionStore<NoInfer<TInner>>, drop: readonly (keyof StoreCapabilities)[] = []) {
     this.inner = inner;
     const capabilities: Record<string, boolean> = { ...inner.capabilities };
     for (const key of drop) capabilities[key] = false;

@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// Relative imports: core cannot depend on these packages (they depend on core); vitest maps them to the same source files.
+import * as kit from '../../../conformance/src/index.js';
+import * as sqlite from '../../sqlite/src/index.js';
+import { MemoryStore, type SessionStore } from '@sessionkit/core';
+import { describe, it } from 'vitest';
+
+// Shared by the conformance files of withAnalytics, withFallback and withCompaction:
+// each decorator is run through the whole suite stacked on MemoryStore and on SqliteStore.
+
+interface Harness {
+  create(options?: { ttl?: number }): SessionStore | Promise<SessionStore>;
+  reopen?(store: SessionStore): SessionStore | Promise<SessionStore>;
+  teardown?(): Promise<void>;
+}
+
+type Describe = (name: string, harness: Harness) => void;
+const describeConformance = (kit as Record<string, unknown>).describeConformance as Describe | undefined;
+
+type SqliteCtor = new (options: { path: string; ttl?: number }) => SessionStore;
+const SqliteStore = (sqlite as Record<string, unknown>).SqliteStore as SqliteCtor | undefined;
+
+/** `build(open)` stacks the decorator on stores made by `open(name)`, where `name` tells stores of one stack apart. */
+export type Stack = (open: (role: string) => SessionStore) => SessionStore;
+
+export function describeStackConformance(label: string, stack: Stack): void {
+  if (typeof describeConformance !== 'function') {
+    console.warn(`!!! SKIPPED ${label} conformance: @sessionkit/conformance does not export describeConformance yet`);
+    describe.skip(`${label} conformance`, () => it('needs describeConformance', () => {}));
+    return;
+  }
+  describeConformance(`${label} on MemoryStore`, {
+    create: (options = {}) => stack(() => new MemoryStore(options.ttl === undefined ? {} : { ttl: options.ttl })),
+  });
+
+  if (typeof SqliteStore !== 'function') {
+    console.warn(`!!! SKIPPED ${label} on SqliteStore conformance: @sessionkit/sqlite does not export SqliteStore yet`);
+    describe.skip(`${label} on SqliteStore conformance`, () => it('needs @sessionkit/sqlite', () => {}));
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sessionkit-decorators-'));
+  let counter = 0;
+  // Remembers where each stack's stores live so reopen() opens the same files.
+  const places = new WeakMap<SessionStore, { files: Map<string, string>; ttl: number | undefined }>();
+  const build = (files: Map<string, string>, ttl: number | undefined) => {
+    const store = stack((role) => {
+      let path = files.get(role);
+      if (!path) files.set(role, (path = join(dir, `${++counter}-${role}.db`)));
+      return new SqliteStore({ path, ...(ttl !== undefined ? { ttl } : {}) });
+    });
+    places.set(store, { files, ttl });
+    return store;
+  };
+  describeConformance(`${label} on SqliteStore`, {
+    create: (options = {}) => build(new Map(), options.ttl),
+    reopen: (store) => {
+      const place = places.get(store);
+      if (!place) throw new Error('store was not created by this harness');
+      return build(place.files, place.ttl);
+    },
+    teardown: async () => rmSync(dir, { recursive: true, force: true }),
+  });
+}
