@@ -1,1 +1,98 @@
-export {};
+#!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatResult, formatReport } from './report.js';
+import { runConformance } from './runner.js';
+import { conformanceTests } from './tests/index.js';
+import type { ConformanceHarness } from './harness.js';
+
+const USAGE = `Usage: sessionkit-conformance <module> [options]
+
+Loads an ES module that exports a conformance harness (export \`harness\`,
+or the default export, or the name given with --export), runs the suite and
+prints a report. Exit code 0 when every MUST test that ran passed, 1 when one
+failed, 2 on a usage or loading error.
+
+Options:
+  --export <name>     the harness's export name (default: harness, then default)
+  --name <text>       the store's name in the report (default: the module path)
+  --only <ids>        comma-separated test ids or id prefixes (e.g. basic.,tx.idempotent)
+  --json <file>       also write the report as JSON to <file> ('-' for stdout, replacing the text report)
+  --list              list every test id with its level and title, then exit
+  -h, --help          this help`;
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        export: { type: 'string' },
+        name: { type: 'string' },
+        only: { type: 'string' },
+        json: { type: 'string' },
+        list: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.list) {
+    for (const test of conformanceTests) {
+      console.log(`${test.level.padEnd(6)} ${test.id.padEnd(34)} ${test.title}${test.requires ? `  [needs ${test.requires.join(', ')}]` : ''}`);
+    }
+    return 0;
+  }
+  const [modulePath] = positionals;
+  if (!modulePath || positionals.length > 1) {
+    console.error(USAGE);
+    return 2;
+  }
+
+  let harness: ConformanceHarness;
+  try {
+    const mod = (await import(pathToFileURL(resolve(modulePath)).href)) as Record<string, unknown>;
+    const found = values.export ? mod[values.export] : (mod.harness ?? mod.default);
+    const candidate = typeof found === 'function' && !('create' in found) ? await (found as () => unknown)() : found;
+    if (!candidate || typeof (candidate as ConformanceHarness).create !== 'function') {
+      console.error(`${modulePath} does not export a harness (an object with create()) as ${values.export ?? '"harness" or default'}`);
+      return 2;
+    }
+    harness = candidate as ConformanceHarness;
+  } catch (error) {
+    console.error(`could not load ${modulePath}: ${(error as Error).stack ?? String(error)}`);
+    return 2;
+  }
+
+  const toStdout = values.json === '-';
+  const only = values.only?.split(',').map((id) => id.trim()).filter(Boolean);
+  const report = await runConformance(values.name ?? modulePath, harness, {
+    ...(only ? { only } : {}),
+    onResult: toStdout ? undefined : (result) => console.error(formatResult(result).split('\n')[0]),
+  });
+  if (toStdout) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    console.log(`\n${formatReport(report)}`);
+    if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  return report.ok ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 2;
+  },
+);

@@ -1,2 +1,17 @@
-export {};
+export type { ConformanceHarness, CreateOptions, ProcessHarness } from './harness.js';
+export type { AppendJob, ConformanceTest, Level, PopJob, ProcessJob, Requirement, TestContext } from './catalogue.js';
+export { categoryOf, unmetRequirement } from './catalogue.js';
+export { conformanceTests, HOSTILE_IDS, SDK_ITEMS, invalidItems } from './tests/index.js';
+export {
+  probeCapabilities,
+  runConformance,
+  selectTests,
+  type ConformanceReport,
+  type RunOptions,
+  type TestResult,
+  type TestStatus,
+} from './runner.js';
+export { formatReport, formatResult } from './report.js';
+export { describeConformance, type DescribeConformanceOptions } from './vitest.js';
+export { brokenStoreHarness, BROKEN_STORES, type BrokenStoreFlaw } from './broken-stores.js';
 export * from './fault-injection.js';

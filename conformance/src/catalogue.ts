@@ -1,0 +1,83 @@
+import type { SessionStore, StoreCapabilities } from '@sessionkit/core';
+import type { ConformanceHarness, CreateOptions } from './harness.js';
+
+/** MUST: the contract. SHOULD: expected of a good store; a failure is reported but does not fail the CLI. */
+export type Level = 'MUST' | 'SHOULD';
+
+/**
+ * What a test needs: a capability the store declares, or a harness feature
+ * (`reopen`, `processes`, `injectCorruptItem`). Tests whose needs are not met
+ * are reported as skipped with the reason, never as passed.
+ */
+export type Requirement = keyof StoreCapabilities | 'reopen' | 'processes' | 'injectCorruptItem';
+
+/** One append job run by a child process in the cross-process tests. */
+export interface AppendJob {
+  readonly kind: 'append';
+  readonly sessionId: string;
+  /** Distinguishes this writer's items: `p<writer>-b<batch>-i<index>`. */
+  readonly writer: number;
+  readonly batches: number;
+  readonly batchSize: number;
+}
+
+/** One pop job: pop `count` times and report what came back. */
+export interface PopJob {
+  readonly kind: 'pop';
+  readonly sessionId: string;
+  readonly count: number;
+}
+
+export type ProcessJob = AppendJob | PopJob;
+
+/** What a test gets: fresh stores, reopened handles, child processes, all cleaned up after it. */
+export interface TestContext {
+  readonly harness: ConformanceHarness;
+  /** The harness's scale (default 1). */
+  readonly scale: number;
+  /** Capabilities of the store under test. */
+  readonly capabilities: StoreCapabilities;
+  /** A fresh, empty store; closed after the test. */
+  create(options?: CreateOptions): Promise<SessionStore>;
+  /** A second handle on `store`'s data (needs `reopen`). */
+  reopen(store: SessionStore): Promise<SessionStore>;
+  /** Writes one undecodable item at the end of a session (needs `injectCorruptItem`). */
+  injectCorruptItem(store: SessionStore, sessionId: string): Promise<void>;
+  /** Runs each job in its own child process against `store`'s data, all started together (needs `processes`). */
+  runProcesses(store: SessionStore, jobs: readonly ProcessJob[]): Promise<unknown[]>;
+  /** `base` scaled by the harness's scale, at least 1. */
+  n(base: number): number;
+}
+
+export interface ConformanceTest {
+  /** Stable id, `category.name`: reports, waivers and `--only` use it. */
+  readonly id: string;
+  readonly level: Level;
+  readonly title: string;
+  readonly requires?: readonly Requirement[];
+  /** Per-test timeout in ms (default 30 000). */
+  readonly timeout?: number;
+  run(ctx: TestContext): Promise<void>;
+}
+
+/** The category of a test: the part of its id before the first dot. */
+export function categoryOf(test: Pick<ConformanceTest, 'id'>): string {
+  const dot = test.id.indexOf('.');
+  return dot === -1 ? test.id : test.id.slice(0, dot);
+}
+
+/** Why `test` cannot run here, or undefined when it can. */
+export function unmetRequirement(
+  test: ConformanceTest,
+  harness: ConformanceHarness,
+  capabilities: StoreCapabilities,
+): string | undefined {
+  for (const need of test.requires ?? []) {
+    if (need === 'reopen' || need === 'processes' || need === 'injectCorruptItem') {
+      if (!harness[need]) return `the harness has no ${need}`;
+    } else if (!capabilities[need]) {
+      return `the store does not declare ${need}`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,60 @@
+import type { SessionStore, StoreCapabilities } from '@sessionkit/core';
+import type { ProcessJob, TestContext } from './catalogue.js';
+import type { ConformanceHarness, CreateOptions } from './harness.js';
+import { runProcessJobs } from './processes.js';
+
+/** A TestContext that remembers every store it hands out, so `dispose()` closes and cleans them all. */
+export class ManagedContext implements TestContext {
+  readonly #stores: SessionStore[] = [];
+  readonly #created: SessionStore[] = [];
+  readonly scale: number;
+
+  constructor(
+    readonly harness: ConformanceHarness,
+    readonly capabilities: StoreCapabilities,
+  ) {
+    const scale = harness.scale ?? 1;
+    if (!(scale > 0) || !Number.isFinite(scale)) throw new Error('harness.scale must be a positive number');
+    this.scale = scale;
+  }
+
+  n(base: number): number {
+    return Math.max(1, Math.round(base * this.scale));
+  }
+
+  async create(options?: CreateOptions): Promise<SessionStore> {
+    const store = await this.harness.create(options);
+    this.#stores.push(store);
+    this.#created.push(store);
+    return store;
+  }
+
+  async reopen(store: SessionStore): Promise<SessionStore> {
+    if (!this.harness.reopen) throw new Error('the harness has no reopen');
+    const again = await this.harness.reopen(store);
+    this.#stores.push(again);
+    return again;
+  }
+
+  async injectCorruptItem(store: SessionStore, sessionId: string): Promise<void> {
+    if (!this.harness.injectCorruptItem) throw new Error('the harness has no injectCorruptItem');
+    await this.harness.injectCorruptItem(store, sessionId);
+  }
+
+  runProcesses(store: SessionStore, jobs: readonly ProcessJob[]): Promise<unknown[]> {
+    if (!this.harness.processes) throw new Error('the harness has no processes');
+    return runProcessJobs(this.harness.processes, store, jobs);
+  }
+
+  /** Closes every handle (errors ignored: a test may have closed it already), then lets the harness clean up. */
+  async dispose(): Promise<void> {
+    for (const store of this.#stores.splice(0)) {
+      try {
+        await store.close();
+      } catch {
+        // closing twice or a store the test broke on purpose
+      }
+    }
+    for (const store of this.#created.splice(0)) await this.harness.cleanup?.(store);
+  }
+}

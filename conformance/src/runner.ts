@@ -1,0 +1,124 @@
+import { NO_CAPABILITIES, type StoreCapabilities } from '@sessionkit/core';
+import { categoryOf, unmetRequirement, type ConformanceTest, type Level } from './catalogue.js';
+import { describeError } from './checks.js';
+import { ManagedContext } from './context.js';
+import type { ConformanceHarness } from './harness.js';
+import { conformanceTests } from './tests/index.js';
+
+export type TestStatus = 'passed' | 'failed' | 'skipped' | 'waived';
+
+export interface TestResult {
+  readonly id: string;
+  readonly level: Level;
+  readonly category: string;
+  readonly title: string;
+  readonly status: TestStatus;
+  /** Why it was skipped or waived, or what failed. */
+  readonly reason?: string;
+  readonly durationMs: number;
+}
+
+export interface ConformanceReport {
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+  readonly results: readonly TestResult[];
+  readonly summary: {
+    readonly must: { readonly passed: number; readonly failed: number };
+    readonly should: { readonly passed: number; readonly failed: number };
+    readonly skipped: number;
+    readonly waived: number;
+  };
+  /** True when no MUST test failed. */
+  readonly ok: boolean;
+}
+
+export interface RunOptions {
+  /** Run only tests whose id equals or starts with one of these (e.g. `tx.` or `basic.append-read`). */
+  readonly only?: readonly string[];
+  /** Called after each test, for progress output. */
+  readonly onResult?: (result: TestResult) => void;
+}
+
+/** Tests selected by `only` (all when absent). */
+export function selectTests(only?: readonly string[]): readonly ConformanceTest[] {
+  if (!only?.length) return conformanceTests;
+  return conformanceTests.filter((test) => only.some((prefix) => test.id === prefix || test.id.startsWith(prefix)));
+}
+
+/** Opens one store to read what it declares, then closes and cleans it up. */
+export async function probeCapabilities(harness: ConformanceHarness): Promise<StoreCapabilities> {
+  const store = await harness.create();
+  try {
+    return { ...NO_CAPABILITIES, ...store.capabilities };
+  } finally {
+    await store.close().catch(() => {});
+    await harness.cleanup?.(store);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, id: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${id} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Runs one test with a fresh context; throws what the test threw. */
+export async function runTest(test: ConformanceTest, harness: ConformanceHarness, capabilities: StoreCapabilities): Promise<void> {
+  const ctx = new ManagedContext(harness, capabilities);
+  try {
+    await withTimeout(test.run(ctx), test.timeout ?? 30_000, test.id);
+  } finally {
+    await ctx.dispose();
+  }
+}
+
+/** Checks that every waiver names a real test and gives a reason. */
+export function checkWaivers(harness: ConformanceHarness): void {
+  for (const [id, reason] of Object.entries(harness.waivers ?? {})) {
+    if (!conformanceTests.some((test) => test.id === id)) throw new Error(`waiver for unknown test id "${id}"`);
+    if (typeof reason !== 'string' || reason.trim() === '') throw new Error(`waiver for "${id}" needs a written reason`);
+  }
+}
+
+/**
+ * Runs the suite without a test framework (the CLI uses this): every
+ * selected test, one at a time, into a report.
+ */
+export async function runConformance(name: string, harness: ConformanceHarness, options: RunOptions = {}): Promise<ConformanceReport> {
+  checkWaivers(harness);
+  const capabilities = await probeCapabilities(harness);
+  const results: TestResult[] = [];
+  try {
+    for (const test of selectTests(options.only)) {
+      const base = { id: test.id, level: test.level, category: categoryOf(test), title: test.title };
+      const waiver = harness.waivers?.[test.id];
+      const unmet = unmetRequirement(test, harness, capabilities);
+      let result: TestResult;
+      if (waiver !== undefined) result = { ...base, status: 'waived', reason: waiver, durationMs: 0 };
+      else if (unmet !== undefined) result = { ...base, status: 'skipped', reason: unmet, durationMs: 0 };
+      else {
+        const started = performance.now();
+        try {
+          await runTest(test, harness, capabilities);
+          result = { ...base, status: 'passed', durationMs: Math.round(performance.now() - started) };
+        } catch (error) {
+          result = { ...base, status: 'failed', reason: describeError(error), durationMs: Math.round(performance.now() - started) };
+        }
+      }
+      results.push(result);
+      options.onResult?.(result);
+    }
+  } finally {
+    await harness.teardown?.();
+  }
+  const count = (level: Level, status: TestStatus) => results.filter((r) => r.level === level && r.status === status).length;
+  const summary = {
+    must: { passed: count('MUST', 'passed'), failed: count('MUST', 'failed') },
+    should: { passed: count('SHOULD', 'passed'), failed: count('SHOULD', 'failed') },
+    skipped: results.filter((r) => r.status === 'skipped').length,
+    waived: results.filter((r) => r.status === 'waived').length,
+  };
+  return { name, capabilities, results, summary, ok: summary.must.failed === 0 };
+}

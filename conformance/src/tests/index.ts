@@ -1,0 +1,33 @@
+import type { ConformanceTest } from '../catalogue.js';
+import { basicTests } from './basic.js';
+import { concurrencyTests } from './concurrency.js';
+import { corruptionTests } from './corruption.js';
+import { fidelityTests } from './fidelity.js';
+import { idTests } from './ids.js';
+import { inputTests } from './input.js';
+import { lifecycleTests } from './lifecycle.js';
+import { limitTests } from './limit.js';
+import { listingTests } from './listing.js';
+import { persistenceTests } from './persistence.js';
+import { transactionTests } from './transactions.js';
+import { ttlTests } from './ttl.js';
+
+/** The whole catalogue, in report order. Ids are stable: never renumber or reuse one. */
+export const conformanceTests: readonly ConformanceTest[] = Object.freeze([
+  ...basicTests,
+  ...limitTests,
+  ...idTests,
+  ...fidelityTests,
+  ...inputTests,
+  ...concurrencyTests,
+  ...persistenceTests,
+  ...transactionTests,
+  ...listingTests,
+  ...ttlTests,
+  ...corruptionTests,
+  ...lifecycleTests,
+]);
+
+export { HOSTILE_IDS } from './ids.js';
+export { SDK_ITEMS } from './fidelity.js';
+export { invalidItems } from './input.js';

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { SessionErrorCode, type HistoryTransactionArgs, type SessionStore } from '@sessionkit/core';
+import type { ConformanceTest } from '../catalogue.js';
+import { assertHistory, contents, msg, rejectsWith } from '../checks.js';
+
+const apply = (store: SessionStore, sessionId: string, args: HistoryTransactionArgs) => store.applyHistoryTransaction!(sessionId, args);
+const append = (operationId: string, ...texts: string[]): HistoryTransactionArgs => ({
+  operationId,
+  transaction: { type: 'append_items', items: texts.map((t) => msg(t)) },
+});
+const replace = (operationId: string, expected: unknown[], replacement: unknown[]): HistoryTransactionArgs => ({
+  operationId,
+  transaction: { type: 'replace_suffix', expectedSuffix: expected, replacement },
+});
+
+export const transactionTests: ConformanceTest[] = [
+  {
+    id: 'tx.append',
+    level: 'MUST',
+    title: 'append_items appends the items in order',
+    requires: ['transactions'],
+    async run(ctx) {
+      const store = await ctx.create();
+      await store.addItems('s', [msg('a')]);
+      await apply(store, 's', append('op-1', 'b', 'c'));
+      await apply(store, 'new', append('op-1', 'n'));
+      assert.deepEqual(contents(await store.getItems('s')), ['a', 'b', 'c']);
+      assert.deepEqual(contents(await store.getItems('new')), ['n']);
+    },
+  },
+  {
+    id: 'tx.replace-suffix',
+    level: 'MUST',
+    title: 'replace_suffix swaps the newest items when they match, by value with key order ignored',
+    requires: ['transactions'],
+    async run(ctx) {
+      const store = await ctx.create();
+      await store.addItems('s', [msg('a'), msg('b'), { content: 'c', role: 'user', meta: { y: 1, x: 2 } }]);
+      await apply(store, 's', replace('op-1', [msg('b'), { role: 'user', content: 'c', meta: { x: 2, y: 1 } }], [msg('summary')]));
+      assert.deepEqual(contents(await store.getItems('s')), ['a', 'summary']);
+      await apply(store, 's', replace('op-2', [msg('summary')], []));
+      assert.deepEqual(contents(await store.getItems('s')), ['a']);
+      await apply(store, 's', replace('op-3', [], [msg('appended')]));
+      assert.deepEqual(contents(await store.getItems('s')), ['a', 'appended']);
+      await apply(store, 's', replace('op-4', [msg('a'), msg('appended')], [msg('all'), msg('new')]));
+      assert.deepEqual(contents(await store.getItems('s')), ['all', 'new']);
+    },
+  },
+  {
+    id: 'tx.idempotent',
+    level: 'MUST',
+    title: 'repeating an operation id with an equal transaction is a no-op, even after the history changed',
+    requires: ['transactions'],
+    async run(ctx) {
+      const store = await ctx.create();
+      await apply(store, 's', append('op-1', 'a'));
+      await apply(store, 's', append('op-1', 'a'));
+      await assertHistory(store, 's', [msg('a')]);
+      await store.addItems('s', [msg('b')]);
+      await apply(store, 's', append('op-1', 'a'));
+      await apply(store, 's', replace('op-2', [msg('b')], [msg('c')]));
+      await apply(store, 's', replace('op-2', [msg('b')], [msg('c')]));
+      await assertHistory(store, 's', [msg('a'), msg('c')]);
+      await Promise.all([apply(store, 's', append('op-3', 'd')), apply(store, 's', append('op-3', 'd'))]);
+      await assertHistory(store, 's', [msg('a'), msg('c'), msg('d')]);
+    },
+  },
+  {
+    id: 'tx.conflicting-reuse',
+    level: 'MUST',
+    title: 'an operation id reused with a different transaction fails with CONFLICT and changes nothing',
+    requires: ['transactions'],
+    async run(ctx) {
+      const store = await ctx.create();
+      await apply(store, 's', append('op-1', 'a'));
+      await rejectsWith(() => apply(store, 's', append('op-1', 'different')), SessionErrorCode.Conflict);
+      await rejectsWith(() => apply(store, 's', replace('op-1', [msg('a')], [])), SessionErrorCode.Conflict);
+      await assertHistory(store, 's', [msg('a')]);
+    },
+  },
+  {
+    id: 'tx.suffix-mismatch',
+    level: 'MUST',
+    title: 'a suffix that no longer matches fails with CONFLICT, changes nothing, and leaves the operation id unused',
+    requires: ['transactions'],
+    async run(ctx) {
+      const store = await ctx.create();
+      await store.addItems('s', [msg('a'), msg('b')]);
+      await rejectsWith(() => apply(store, 's', replace('op-1', [msg('x')], [msg('summary')])), SessionErrorCode.Conflict, 'wrong item');
+      await rejectsWith(() => apply(store, 's', replace('op-1', [msg('a')], [msg('summary')])), SessionErrorCode.Conflict, 'not the newest');
+      await rejectsWith(
+        () => apply(store, 's', replace('op-1', [msg('z'), msg('a'), msg('b')], [])),
+        SessionErrorCode.Conflict,
+        'longer than history',
+      );
+      await rejectsWith(() => apply(store, 'empty', replace('op-1', [msg('a')], [])), SessionErrorCode.Conflict, 'empty session');
+      await assertHistory(store, 's', [msg('a'), msg('b')]);
+      await apply(store, 's', replace('op-1', [msg('b')], [msg('summary')]));
+      await assertHistory(store, 's', [msg('a'), msg('summary')]);
+    },
+  },
+  {
+    id: 'tx.per-session-log',
+    level: 'MUST',
+    title: 'operation ids are scoped to their session',
+    requires: ['transactions'],
+    async run(ctx) {
+      const store = await ctx.create();
+      await apply(store, 'one', append('shared-op', 'a'));
+      await apply(store, 'two', append('shared-op', 'a'));
+      await assertHistory(store, 'one', [msg('a')]);
+      await assertHistory(store, 'two', [msg('a')]);
+    },
+  },
+  {
+    id: 'tx.clear-forgets-log',
+    level: 'MUST',
+    title: 'clearSession forgets the session’s operations: the same operation applies again',
+    requires: ['transactions'],
+    async run(ctx) {
+      const store = await ctx.create();
+      await apply(store, 's', append('op-1', 'a'));
+      await store.clearSession('s');
+      await apply(store, 's', append('op-1', 'a'));
+      await assertHistory(store, 's', [msg('a')]);
+    },
+  },
+  {
+    id: 'tx.recent-log',
+    level: 'MUST',
+    title: 'the newest 100 operation ids of a session are all remembered',
+    requires: ['transactions'],
+    timeout: 60_000,
+    async run(ctx) {
+      const store = await ctx.create();
+      for (let i = 0; i < 100; i++) await apply(store, 's', append(`op-${i}`, `i${i}`));
+      for (let i = 0; i < 100; i++) await apply(store, 's', append(`op-${i}`, `i${i}`));
+      assert.equal((await store.getItems('s')).length, 100);
+    },
+  },
+];

@@ -1,0 +1,54 @@
+import type { StoreCapabilities } from '@sessionkit/core';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { unmetRequirement } from './catalogue.js';
+import type { ConformanceHarness } from './harness.js';
+import { checkWaivers, probeCapabilities, runTest, selectTests } from './runner.js';
+
+export interface DescribeConformanceOptions {
+  /** Run only tests whose id equals or starts with one of these. */
+  readonly only?: readonly string[];
+}
+
+/**
+ * Registers the conformance suite as vitest tests: one `it` per catalogue
+ * entry, named `MUST basic.append-read: …`. Tests the store or harness cannot
+ * run are skipped with the reason; waived tests are skipped and say WAIVED
+ * with the harness's written reason. A failing SHOULD fails its test too:
+ * waive it, with a reason, to accept it.
+ */
+export function describeConformance(
+  name: string,
+  harness: ConformanceHarness,
+  options: DescribeConformanceOptions = {},
+): void {
+  checkWaivers(harness);
+  describe(`${name} conformance`, () => {
+    let capabilities: StoreCapabilities | undefined;
+    beforeAll(async () => {
+      capabilities = await probeCapabilities(harness);
+    }, 120_000);
+    afterAll(async () => {
+      await harness.teardown?.();
+    }, 120_000);
+
+    for (const test of selectTests(options.only)) {
+      const label = `${test.level} ${test.id}: ${test.title}`;
+      const waiver = harness.waivers?.[test.id];
+      if (waiver !== undefined) {
+        it.skip(`${label} [WAIVED: ${waiver}]`, () => {});
+        continue;
+      }
+      it(
+        label,
+        async (context) => {
+          if (!capabilities) throw new Error('the harness could not create a store (see the beforeAll error)');
+          const unmet = unmetRequirement(test, harness, capabilities);
+          if (unmet !== undefined) context.skip(unmet);
+          await runTest(test, harness, capabilities);
+        },
+        // runTest enforces the test's own timeout; this one only catches a hung cleanup.
+        (test.timeout ?? 30_000) + 30_000,
+      );
+    }
+  });
+}
