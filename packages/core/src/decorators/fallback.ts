@@ -580,6 +580,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   }
 
   override async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+    if (!Array.isArray(items)) throw new SessionError(SessionErrorCode.InvalidArgument, 'items must be an array');
     // Under replay, the primary gets appends as transactions under the same id the replay would use, so
     // replaying a write whose failure was ambiguous (it had landed) is a no-op instead of a duplicate.
     const operationId = `sessionkit-fallback:${randomUUID()}`;
