@@ -170,7 +170,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   async #call<R>(operation: () => Promise<R>): Promise<R> {
     const ms = this.#timeout;
     let timer: NodeJS.Timeout | undefined;
-    let stopWaiting = () => {};
+    const cleanups: Array<() => void> = [];
     const deadline =
       ms > 0
         ? new Promise<never>((_, reject) => {
@@ -178,40 +178,35 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
           })
         : undefined;
     try {
-      if (this.#owned && this.#client.status !== 'ready') {
-        const ready = this.#waitReady((stop) => (stopWaiting = stop));
+      if (this.#owned && !this.#connected()) {
+        const ready = this.#ensureReady(cleanups);
         await (deadline ? Promise.race([ready, deadline]) : ready);
       }
       const result = operation();
       return await (deadline ? Promise.race([result, deadline]) : result);
     } finally {
       clearTimeout(timer);
-      stopWaiting();
+      for (const stop of cleanups) stop();
     }
   }
 
-  #waitReady(onCleanup: (stop: () => void) => void): Promise<void> {
+  /** The client, and on a cluster every master connection, is ready for commands. */
+  #connected(): boolean {
     const client = this.#client;
-    return new Promise<void>((resolve, reject) => {
-      const done = () => {
-        client.off('ready', onReady);
-        client.off('end', onEnd);
-      };
-      const onReady = () => {
-        done();
-        resolve();
-      };
-      const onEnd = () => {
-        done();
-        reject(new Error('Connection is closed.'));
-      };
-      onCleanup(done);
-      if (client.status === 'ready') return onReady();
-      if (client.status === 'end') return onEnd();
-      client.on('ready', onReady);
-      client.on('end', onEnd);
-      if (client.status === 'wait') client.connect().catch(() => {});
-    });
+    if (client.status !== 'ready') return false;
+    return !(client instanceof Cluster) || client.nodes('master').every((node) => node.status === 'ready');
+  }
+
+  // A cluster reports ready before it has connected to each master; without an
+  // offline queue, a burst of commands on a fresh cluster would otherwise be
+  // refused with "Connection is closed" by nodes still connecting.
+  async #ensureReady(cleanups: Array<() => void>): Promise<void> {
+    const client = this.#client;
+    await whenReady(client, cleanups);
+    if (client instanceof Cluster) {
+      const connecting = client.nodes('master').filter((node) => ['wait', 'connecting', 'connect'].includes(node.status));
+      await Promise.all(connecting.map((node) => whenReady(node, cleanups)));
+    }
   }
 
   #now(): string {
@@ -419,3 +414,27 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
 }
 
 const DEFAULT_PRUNE_BATCH = 100;
+
+/** Resolves when `client` is ready (connecting it if it is lazy); rejects when it has ended. */
+function whenReady(client: Redis | Cluster, cleanups: Array<() => void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = () => {
+      client.off('ready', onReady);
+      client.off('end', onEnd);
+    };
+    const onReady = () => {
+      done();
+      resolve();
+    };
+    const onEnd = () => {
+      done();
+      reject(new Error('Connection is closed.'));
+    };
+    cleanups.push(done);
+    if (client.status === 'ready') return onReady();
+    if (client.status === 'end') return onEnd();
+    client.on('ready', onReady);
+    client.on('end', onEnd);
+    if (client.status === 'wait') client.connect().catch(() => {});
+  });
+}
