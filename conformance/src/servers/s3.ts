@@ -1,0 +1,276 @@
+/**
+ * An in-process `s3rver` on a loopback port, for tests and benchmarks, and
+ * (with `conditional: true`) a small HTTP front that adds the conditional
+ * writes s3rver ignores.
+ *
+ * s3rver 3.7.1 accepts `If-None-Match` / `If-Match` on PutObject and
+ * overwrites anyway, so nothing built on compare-and-swap can be proven
+ * against it. `ConditionalWriteProxy` below sits in front of s3rver and
+ * enforces them on PutObject as AWS documents:
+ *
+ * - `If-None-Match: *` on a key that exists: 412 `PreconditionFailed`.
+ * - `If-Match: <etag>` on a key whose ETag differs: 412 `PreconditionFailed`.
+ * - `If-Match: <etag>` on a key that does not exist: 404 `NoSuchKey`.
+ *
+ * Every PUT and DELETE of one key is serialised (check with a HEAD, then
+ * forward), so the check and the write are atomic with respect to each other,
+ * as they are on S3. Everything else is forwarded untouched. It is test
+ * scaffolding, not part of any adapter.
+ *
+ * s3rver is loaded from the caller (pass `S3rver`) or resolved by name; the
+ * kit itself does not depend on it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** The parts of s3rver's class this module uses. */
+export interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  httpServer?: Server;
+}
+
+/** s3rver's constructor (`import S3rver from 's3rver'`). */
+export type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
+
+/** Options for {@link startS3rver}. */
+export interface StartS3rverOptions {
+  /**
+   * Put the conditional-write front (`If-None-Match: *`, `If-Match`) before
+   * s3rver, so stores relying on compare-and-swap can be tested. Default: false.
+   */
+  readonly conditional?: boolean;
+  /** Bucket created at start. Default: `'sessionkit-test'`. */
+  readonly bucket?: string;
+  /** s3rver's class. Default: `import('s3rver')`, resolved from this module or the working directory. */
+  readonly S3rver?: S3rverConstructor;
+}
+
+/** A running s3rver (possibly behind the conditional-write front). */
+export interface S3rverServer {
+  /** `http://127.0.0.1:<port>`: the front when `conditional`, else s3rver itself. */
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly region: 'us-east-1';
+  /** s3rver's built-in account (it checks the access key id, not V4 signatures). */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Whether conditional writes are enforced. */
+  readonly conditional: boolean;
+  /** s3rver's own endpoint (bypasses the front). */
+  readonly upstreamEndpoint: string;
+  /** Stops the front and s3rver and removes the data directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+async function loadS3rver(): Promise<S3rverConstructor> {
+  const specifier = 's3rver';
+  const unwrap = (mod: unknown) => ((mod as { default?: unknown }).default ?? mod) as S3rverConstructor;
+  try {
+    return unwrap(await import(specifier));
+  } catch (first) {
+    try {
+      const resolved = createRequire(join(process.cwd(), 'package.json')).resolve(specifier);
+      return unwrap(await import(pathToFileURL(resolved).href));
+    } catch {
+      throw new Error('s3rver is not installed where it can be found: add it as a devDependency or pass { S3rver }', {
+        cause: first,
+      });
+    }
+  }
+}
+
+/** Starts s3rver on a free loopback port with a temporary directory and one bucket. */
+export async function startS3rver(options: StartS3rverOptions = {}): Promise<S3rverServer> {
+  const bucket = options.bucket ?? 'sessionkit-test';
+  const S3rver = options.S3rver ?? (await loadS3rver());
+  const directory = mkdtempSync(join(tmpdir(), 'sessionkit-s3rver-'));
+  const s3rver = new S3rver({
+    port: 0,
+    address: HOST,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket }],
+  });
+  let address: AddressInfo;
+  try {
+    address = await s3rver.run();
+  } catch (error) {
+    rmSync(directory, { recursive: true, force: true });
+    throw error;
+  }
+  const upstreamEndpoint = `http://${HOST}:${address.port}`;
+  let proxy: ConditionalWriteProxy | undefined;
+  if (options.conditional) {
+    proxy = new ConditionalWriteProxy(address.port);
+    await proxy.listen();
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint: proxy ? `http://${HOST}:${proxy.port}` : upstreamEndpoint,
+    upstreamEndpoint,
+    bucket,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    conditional: Boolean(options.conditional),
+    stop() {
+      stopped ??= (async () => {
+        try {
+          await proxy?.close();
+          s3rver.httpServer?.closeAllConnections();
+          await s3rver.close();
+        } finally {
+          rmSync(directory, { recursive: true, force: true });
+        }
+      })();
+      return stopped;
+    },
+  };
+}
+
+function xmlError(res: ServerResponse, status: number, code: string, message: string, extra = ''): void {
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>${extra}<RequestId>conditional-write-proxy</RequestId></Error>`;
+  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+const normalizeEtag = (etag: string) => etag.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+
+/**
+ * The test-only front described at the top of this file: enforces
+ * `If-None-Match: *` and `If-Match` on PutObject, serialising every PUT and
+ * DELETE per key.
+ */
+export class ConditionalWriteProxy {
+  readonly #upstreamPort: number;
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  readonly #locks = new Map<string, Promise<void>>();
+  readonly #server: Server;
+  #port = 0;
+
+  constructor(upstreamPort: number) {
+    this.#upstreamPort = upstreamPort;
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) xmlError(res, 502, 'InternalError', 'proxy failure');
+        else res.destroy(error as Error);
+      });
+    });
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(0, HOST, () => {
+        this.#port = (this.#server.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#agent.destroy();
+  }
+
+  /** Runs `fn` after every earlier holder of `key` finished. */
+  async #withLock<R>(key: string, fn: () => Promise<R>): Promise<R> {
+    const previous = this.#locks.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const chained = previous.then(() => mine);
+    this.#locks.set(key, chained);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.#locks.get(key) === chained) this.#locks.delete(key);
+    }
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://proxy').pathname;
+    // "/bucket/key…": an object, not the bucket or the service.
+    const isObject = /^\/[^/]+\/.+/.test(path);
+    if (!isObject || (req.method !== 'PUT' && req.method !== 'DELETE')) return this.#forward(req, res);
+    await this.#withLock(path, async () => {
+      const ifNoneMatch = req.headers['if-none-match'];
+      const ifMatch = req.headers['if-match'];
+      if (req.method === 'PUT' && (ifNoneMatch !== undefined || ifMatch !== undefined)) {
+        const current = await this.#currentEtag(req, path);
+        const reject = (status: number, code: string, message: string, extra = '') => {
+          req.resume();
+          return new Promise<void>((resolve) => {
+            req.once('end', resolve);
+            req.once('error', resolve);
+            xmlError(res, status, code, message, extra);
+          });
+        };
+        if (ifNoneMatch !== undefined) {
+          if (ifNoneMatch.trim() !== '*') {
+            return reject(501, 'NotImplemented', 'If-None-Match accepts only *');
+          }
+          if (current !== undefined) {
+            return reject(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-None-Match</Condition>');
+          }
+        }
+        if (ifMatch !== undefined) {
+          if (current === undefined) return reject(404, 'NoSuchKey', 'The specified key does not exist.');
+          const wanted = ifMatch.split(',').map(normalizeEtag);
+          if (!wanted.includes('*') && !wanted.includes(normalizeEtag(current))) {
+            return reject(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-Match</Condition>');
+          }
+        }
+      }
+      await this.#forward(req, res);
+    });
+  }
+
+  /** The object's ETag now, or undefined when it does not exist (anonymous HEAD: s3rver allows it). */
+  #currentEtag(req: IncomingMessage, path: string): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      const head = request(
+        { host: HOST, port: this.#upstreamPort, method: 'HEAD', path, agent: this.#agent, headers: { host: req.headers.host ?? HOST } },
+        (res) => {
+          res.resume();
+          res.once('end', () => {
+            if (res.statusCode === 200) resolve(String(res.headers.etag ?? ''));
+            else if (res.statusCode === 404) resolve(undefined);
+            else reject(new Error(`HEAD answered ${res.statusCode}`));
+          });
+        },
+      );
+      head.once('error', reject);
+      head.end();
+    });
+  }
+
+  /** Forwards the request unchanged (same Host header, so its signature stays valid) and streams the answer back. */
+  #forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const upstream = request(
+        { host: HOST, port: this.#upstreamPort, method: req.method, path: req.url, headers: req.headers, agent: this.#agent },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          answer.once('end', resolve);
+          answer.once('error', reject);
+        },
+      );
+      upstream.once('error', reject);
+      req.pipe(upstream);
+    });
+  }
+}

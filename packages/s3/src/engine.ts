@@ -1,0 +1,42 @@
+import type { EncodedItem, PreparedTransaction, SessionInfo } from '@sessionkit/core';
+import type { BucketIO } from './bucket-io.js';
+
+/** Settings both layouts share, already validated. */
+export interface EngineConfig {
+  readonly io: BucketIO;
+  readonly prefix: string;
+  readonly ttl: number | undefined;
+  readonly operationLogSize: number;
+  readonly inlineBytes: number;
+  readonly mergeFanIn: number;
+  readonly segmentBytes: number;
+  readonly maxRetries: number;
+  readonly readConcurrency: number;
+}
+
+/**
+ * One storage layout: `ManifestLayout` (conditional writes) or `LogLayout`
+ * (no conditional writes). The store validates, encodes and maps errors;
+ * a layout only moves encoded items in and out of S3.
+ */
+export interface Layout {
+  getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]>;
+  addItems(sessionId: string, items: EncodedItem[]): Promise<void>;
+  popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined>;
+  clear(sessionId: string): Promise<void>;
+  transaction?(sessionId: string, tx: PreparedTransaction): Promise<void>;
+  info(sessionId: string): Promise<SessionInfo | undefined>;
+  listSessions(pageSize: number): AsyncIterable<SessionInfo>;
+  prune(olderThanMs: number): Promise<number>;
+}
+
+/** Objects not referenced by a head are only swept once this old: a writer may still be about to reference them. */
+export const ORPHAN_GRACE_MS = 15 * 60_000;
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Jittered, capped exponential backoff for compare-and-swap retries. */
+export function backoff(attempt: number): Promise<unknown> {
+  const cap = Math.min(200, 5 * 2 ** Math.min(attempt, 6));
+  return sleep(Math.random() * cap);
+}

@@ -1,0 +1,339 @@
+import { SessionError, SessionErrorCode, type EncodedItem, type SessionInfo } from '@sessionkit/core';
+import { mapLimit, type ListedObject } from './bucket-io.js';
+import type { EngineConfig, Layout } from './engine.js';
+import {
+  BatchNamer,
+  batchTime,
+  headsPrefix,
+  isBatchName,
+  isHashedSegment,
+  keysForSegment,
+  mergedName,
+  positionOf,
+  sessionIdFromSegment,
+  sessionKeys,
+  type SessionKeys,
+} from './layout.js';
+import { corrupt, decodeRecord, encodeRecord } from './record.js';
+
+/** A batch or merged object as read. */
+interface Batch {
+  readonly key: string;
+  readonly name: string;
+  /** `[source name, item count]` in order; a plain batch has one source, itself. */
+  readonly sources: [string, number][];
+  readonly items: EncodedItem[];
+}
+
+interface Source {
+  readonly name: string;
+  readonly items: EncodedItem[];
+  readonly provider: Batch;
+}
+
+interface Scan {
+  /** Sources newer than the boundary, oldest first, already filtered by TTL. */
+  readonly sources: Source[];
+  /** Every batch object listed, oldest first. */
+  readonly listed: ListedObject[];
+  /** Batches read, by key. */
+  readonly read: Map<string, Batch>;
+  /** True when every listed object was read (a full scan). */
+  readonly full: boolean;
+}
+
+/** Thrown when a listed object vanished (merged or cleared meanwhile): list again. */
+class Vanished extends Error {}
+
+/** Size class base for merging in log mode. */
+const MERGE_BASE_BYTES = 4096;
+
+/**
+ * Layout for services without conditional writes. Every append PUTs its own
+ * object under a unique, time-sortable name (`d/{segment}/l/{ms}{counter}-{random}`),
+ * so concurrent writers never overwrite each other; an index object
+ * (`h/{segment}`) is rewritten on each write for listing and TTL. Readers
+ * list the session's objects and read from the newest. Small objects are
+ * merged into objects that name every source batch they contain, so a
+ * merge racing with anything never loses or duplicates an item. Pop
+ * rewrites the newest object in place and is not atomic (docs/s3.md).
+ */
+export class LogLayout implements Layout {
+  readonly #namer = new BatchNamer();
+  /** Appends by this handle since its last merge check, per session segment. */
+  readonly #sinceCheck = new Map<string, number>();
+
+  constructor(private readonly config: EngineConfig) {}
+
+  get #io() {
+    return this.config.io;
+  }
+
+  #keys(sessionId: string): SessionKeys {
+    return sessionKeys(this.config.prefix, sessionId);
+  }
+
+  async #readBatch(key: string, name: string): Promise<Batch> {
+    const object = await this.#io.get(key);
+    if (!object) throw new Vanished();
+    const { header, items } = decodeRecord(object.text);
+    const src = header.src;
+    if (header.m !== 'l' || !Array.isArray(src)) throw corrupt('batch header is malformed (never mix modes on one prefix)');
+    let total = 0;
+    for (const entry of src as unknown[]) {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number') throw corrupt('batch source is malformed');
+      total += entry[1];
+    }
+    if (total !== items.length) throw corrupt('batch item count does not match its header');
+    return { key, name, sources: src as [string, number][], items };
+  }
+
+  /** Time of the last pop or append recorded in the index, or 0. */
+  async #indexTime(keys: SessionKeys): Promise<{ t: number; id: string | undefined; exists: boolean }> {
+    const object = await this.#io.get(keys.head);
+    if (!object) return { t: 0, id: undefined, exists: false };
+    const { header } = decodeRecord(object.text);
+    if (header.m !== 'l') throw corrupt('index was not written in log mode (never mix modes on one prefix)');
+    return { t: typeof header.t === 'number' ? header.t : 0, id: typeof header.id === 'string' ? header.id : undefined, exists: true };
+  }
+
+  /**
+   * Lists the session and reads objects from the newest until the sources
+   * newer than every unread object hold `need` items (all objects when
+   * `need` is undefined). Restarts when an object vanished under it.
+   */
+  async #scan(keys: SessionKeys, need: number | undefined, withIndex: boolean): Promise<Scan & { indexTime: number }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [listedRaw, index] = await Promise.all([
+          this.#io.listAll(keys.log),
+          withIndex || this.config.ttl !== undefined ? this.#indexTime(keys) : Promise.resolve({ t: 0 }),
+        ]);
+        const listed = listedRaw.filter((o) => isBatchName(o.key.slice(keys.log.length))).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        const names = listed.map((o) => o.key.slice(keys.log.length));
+        const winners = new Map<string, Source>();
+        const read = new Map<string, Batch>();
+        const take = (batch: Batch) => {
+          read.set(batch.key, batch);
+          let offset = 0;
+          for (const [name, n] of batch.sources) {
+            if (!winners.has(name)) winners.set(name, { name, items: batch.items.slice(offset, offset + n), provider: batch });
+            offset += n;
+          }
+        };
+        let next = listed.length - 1;
+        let boundary = '';
+        while (next >= 0) {
+          // The newest unread objects, skipping plain batches a merged object already supplied.
+          const wave: number[] = [];
+          const width = need === undefined ? listed.length : this.config.readConcurrency;
+          while (next >= 0 && wave.length < width) {
+            const name = names[next]!;
+            if (name.includes('~') || !winners.has(name)) wave.push(next);
+            next--;
+          }
+          const batches = await mapLimit(wave, this.config.readConcurrency, (i) => this.#readBatch(listed[i]!.key, names[i]!));
+          for (const batch of batches) take(batch); // newest first: the newest provider of a source wins
+          boundary = next >= 0 ? positionOf(names[next]!) : '';
+          if (need !== undefined) {
+            let have = 0;
+            for (const source of winners.values()) if (source.name > boundary) have += source.items.length;
+            if (have >= need) break;
+          }
+        }
+        const newest = names.length > 0 ? batchTime(positionOf(names[names.length - 1]!)) : 0;
+        const sources = this.#live(
+          [...winners.values()].filter((s) => s.name > boundary).sort((a, b) => (a.name < b.name ? -1 : 1)),
+          Math.max(newest, index.t),
+        );
+        return { sources, listed, read, full: boundary === '' && next < 0, indexTime: index.t };
+      } catch (error) {
+        if (!(error instanceof Vanished)) throw error;
+        if (attempt >= this.config.maxRetries) {
+          throw new SessionError(SessionErrorCode.Conflict, 'session objects kept changing during the read; retry later');
+        }
+      }
+    }
+  }
+
+  /**
+   * TTL in log mode: nothing when the last write is older than `ttl`; else
+   * only the sources after the newest gap of `ttl` or more between writes
+   * (what came before had expired when the next write arrived).
+   */
+  #live(sources: Source[], lastWrite: number): Source[] {
+    const ttl = this.config.ttl;
+    if (ttl === undefined || sources.length === 0) return sources;
+    if (lastWrite + ttl <= Date.now()) return [];
+    let start = 0;
+    for (let i = 1; i < sources.length; i++) {
+      if (batchTime(sources[i]!.name) - batchTime(sources[i - 1]!.name) >= ttl) start = i;
+    }
+    return start === 0 ? sources : sources.slice(start);
+  }
+
+  async getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
+    const keys = this.#keys(sessionId);
+    const scan = await this.#scan(keys, limit, false);
+    const items = scan.sources.flatMap((s) => s.items);
+    if (scan.full) await this.#merge(keys, scan).catch(() => {});
+    return limit === undefined ? items : items.slice(Math.max(0, items.length - limit));
+  }
+
+  #indexBody(keys: SessionKeys, sessionId: string): string {
+    return encodeRecord({ v: 1, m: 'l', t: Date.now(), ...(isHashedSegment(keys.segment) ? { id: sessionId } : {}) }, []);
+  }
+
+  async addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
+    const keys = this.#keys(sessionId);
+    const name = this.#namer.next();
+    const header = { v: 1, m: 'l', src: [[name, items.length]], ...(isHashedSegment(keys.segment) ? { id: sessionId } : {}) };
+    await Promise.all([
+      this.#io.put(keys.log + name, encodeRecord(header, items)),
+      this.#io.put(keys.head, this.#indexBody(keys, sessionId)),
+    ]);
+    const count = (this.#sinceCheck.get(keys.segment) ?? 0) + 1;
+    if (count < this.config.mergeFanIn) {
+      if (this.#sinceCheck.size > 10_000) this.#sinceCheck.clear();
+      this.#sinceCheck.set(keys.segment, count);
+      return;
+    }
+    this.#sinceCheck.delete(keys.segment);
+    // Merging is housekeeping: the append already succeeded, and a failed merge loses nothing.
+    await this.#io
+      .listAll(keys.log)
+      .then((listed) => this.#merge(keys, { listed: listed.filter((o) => isBatchName(o.key.slice(keys.log.length))), read: new Map() }))
+      .catch(() => {});
+  }
+
+  /**
+   * Merges the lowest size class holding at least `mergeFanIn` small
+   * objects into one object that lists every source batch it holds, then
+   * deletes the merged objects. Readers take each source from its newest
+   * provider, so a reader between the two steps sees each item once.
+   */
+  async #merge(keys: SessionKeys, scan: Pick<Scan, 'listed' | 'read'>): Promise<void> {
+    const { mergeFanIn, segmentBytes } = this.config;
+    const classes = new Map<number, ListedObject[]>();
+    for (const object of scan.listed) {
+      if (object.size >= segmentBytes) continue;
+      const cls = Math.floor(Math.log(Math.max(1, object.size / MERGE_BASE_BYTES)) / Math.log(mergeFanIn));
+      const list = classes.get(cls) ?? [];
+      list.push(object);
+      classes.set(cls, list);
+    }
+    const cls = [...classes.keys()].sort((a, b) => a - b).find((c) => classes.get(c)!.length >= mergeFanIn);
+    if (cls === undefined) return;
+    const group = classes.get(cls)!.slice(0, mergeFanIn * 8);
+    const batches = await mapLimit(group, this.config.readConcurrency, async (o): Promise<Batch> => scan.read.get(o.key) ?? this.#readBatch(o.key, o.key.slice(keys.log.length)));
+    batches.sort((a, b) => (a.name < b.name ? 1 : -1)); // newest first: newest provider wins
+    const sources = new Map<string, EncodedItem[]>();
+    for (const batch of batches) {
+      let offset = 0;
+      for (const [name, n] of batch.sources) {
+        if (!sources.has(name)) sources.set(name, batch.items.slice(offset, offset + n));
+        offset += n;
+      }
+    }
+    const ordered = [...sources.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    const newest = ordered[ordered.length - 1]![0];
+    const sessionId = isHashedSegment(keys.segment) ? (await this.#indexTime(keys)).id : undefined;
+    const header = { v: 1, m: 'l', src: ordered.map(([name, items]) => [name, items.length]), ...(sessionId ? { id: sessionId } : {}) };
+    await this.#io.put(keys.log + mergedName(newest), encodeRecord(header, ordered.flatMap(([, items]) => items)));
+    await this.#io.deleteMany(batches.map((b) => b.key));
+  }
+
+  async popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
+    const keys = this.#keys(sessionId);
+    const scan = await this.#scan(keys, 1, false);
+    const source = scan.sources.findLast((s) => s.items.length > 0);
+    if (!source) return undefined;
+    // Decoded before anything changes: a corrupt newest item is reported and stays.
+    const value = decode(source.items[source.items.length - 1]!);
+    const batch = source.provider;
+    let offset = 0;
+    const sources: [string, number][] = [];
+    let removeAt = -1;
+    for (const [name, n] of batch.sources) {
+      if (name === source.name) {
+        removeAt = offset + n - 1;
+        sources.push([name, n - 1]);
+      } else sources.push([name, n]);
+      offset += n;
+    }
+    const items = batch.items.filter((_, i) => i !== removeAt);
+    if (items.length === 0 && !batch.name.includes('~')) {
+      await this.#io.delete(batch.key);
+    } else {
+      // A merged object keeps the emptied source listed, so an older copy of it cannot resurface.
+      const id = isHashedSegment(keys.segment) ? { id: sessionId } : {};
+      await this.#io.put(batch.key, encodeRecord({ v: 1, m: 'l', src: sources, ...id }, items));
+    }
+    await this.#io.put(keys.head, this.#indexBody(keys, sessionId));
+    return value;
+  }
+
+  async clear(sessionId: string): Promise<void> {
+    const keys = this.#keys(sessionId);
+    await this.#deleteSession(keys);
+  }
+
+  async #deleteSession(keys: SessionKeys): Promise<number> {
+    const objects = await this.#io.listAll(keys.data);
+    await this.#io.deleteMany([keys.head, ...objects.map((o) => o.key)]);
+    return objects.length;
+  }
+
+  async #infoOf(sessionId: string | undefined, keys: SessionKeys): Promise<SessionInfo | undefined> {
+    const scan = await this.#scan(keys, undefined, true);
+    const count = scan.sources.reduce((n, s) => n + s.items.length, 0);
+    if (count === 0) return undefined;
+    const id = sessionId ?? (await this.#indexTime(keys)).id;
+    if (id === undefined) throw corrupt('index does not name its session');
+    const first = scan.sources.find((s) => s.items.length > 0)!;
+    const last = scan.sources[scan.sources.length - 1]!;
+    const updatedAt = Math.max(batchTime(last.name), scan.indexTime);
+    return {
+      sessionId: id,
+      itemCount: count,
+      createdAt: new Date(batchTime(first.name)),
+      updatedAt: new Date(updatedAt),
+      ...(this.config.ttl !== undefined ? { expiresAt: new Date(updatedAt + this.config.ttl) } : {}),
+    };
+  }
+
+  info(sessionId: string): Promise<SessionInfo | undefined> {
+    return this.#infoOf(sessionId, this.#keys(sessionId));
+  }
+
+  async *listSessions(pageSize: number): AsyncIterable<SessionInfo> {
+    const heads = headsPrefix(this.config.prefix);
+    for await (const page of this.#io.list(heads, pageSize)) {
+      const infos = await mapLimit(page, this.config.readConcurrency, (object) => {
+        const segment = object.key.slice(heads.length);
+        return this.#infoOf(sessionIdFromSegment(segment), keysForSegment(this.config.prefix, segment));
+      });
+      for (const info of infos) if (info) yield info;
+    }
+  }
+
+  async prune(olderThanMs: number): Promise<number> {
+    const heads = headsPrefix(this.config.prefix);
+    let pruned = 0;
+    for await (const page of this.#io.list(heads)) {
+      const counts = await mapLimit(page, this.config.readConcurrency, async (object) => {
+        const keys = keysForSegment(this.config.prefix, object.key.slice(heads.length));
+        const [index, listed] = await Promise.all([this.#indexTime(keys), this.#io.listAll(keys.log)]);
+        let last = index.t;
+        for (const o of listed) {
+          const name = o.key.slice(keys.log.length);
+          if (isBatchName(name)) last = Math.max(last, batchTime(positionOf(name)));
+        }
+        if (last >= olderThanMs) return 0;
+        return (await this.#deleteSession(keys)) > 0 ? 1 : 0;
+      });
+      for (const c of counts) pruned += c;
+    }
+    return pruned;
+  }
+}

@@ -1,0 +1,402 @@
+import { createHash } from 'node:crypto';
+import {
+  conflicts,
+  SessionError,
+  SessionErrorCode,
+  suffixMatches,
+  type EncodedItem,
+  type PreparedTransaction,
+  type SessionInfo,
+} from '@sessionkit/core';
+import { mapLimit, type PutCondition } from './bucket-io.js';
+import { backoff, ORPHAN_GRACE_MS, type EngineConfig, type Layout } from './engine.js';
+import {
+  headsPrefix,
+  isHashedSegment,
+  keysForSegment,
+  randomName,
+  sessionIdFromSegment,
+  sessionKeys,
+  type SessionKeys,
+} from './layout.js';
+import { isNotFound, isPreconditionFailed } from './map-error.js';
+import { corrupt, decodeRecord, encodeRecord, itemBytes } from './record.js';
+
+/** One immutable segment object listed in a manifest. */
+interface SegmentRef {
+  /** Object name under the session's `s/` prefix. */
+  readonly k: string;
+  /** Items in it. */
+  readonly n: number;
+  /** Stored bytes of its items. */
+  readonly b: number;
+}
+
+/** A session's state as the manifest holds it. */
+interface State {
+  readonly createdAt: number;
+  readonly segments: readonly SegmentRef[];
+  /** Newest items, kept inline in the manifest. */
+  readonly tail: readonly EncodedItem[];
+  /** `[hash(operationId), fingerprint]`, oldest first. */
+  readonly ops: readonly (readonly [string, string])[];
+}
+
+interface LoadedHead {
+  readonly etag: string;
+  readonly state: State;
+  readonly updatedAt: number;
+  readonly writeToken: string;
+  readonly id: string | undefined;
+  readonly count: number;
+}
+
+const EMPTY: State = { createdAt: 0, segments: [], tail: [], ops: [] };
+
+/** Thrown inside a plan when a segment vanished: the manifest changed under us; re-read and retry. */
+class Stale extends Error {}
+
+function countOf(state: State): number {
+  let n = state.tail.length;
+  for (const s of state.segments) n += s.n;
+  return n;
+}
+
+const opKey = (operationId: string) => createHash('sha256').update(operationId, 'utf8').digest('base64url').slice(0, 22);
+
+/** What a plan decided: a new state to write (with a result), or nothing to write. */
+type PlanOutcome<R> = { readonly state: State; readonly result: R } | { readonly noWrite: true; readonly result: R };
+
+interface PlanIO {
+  /** Items of a segment referenced by the state being planned from. */
+  load(ref: SegmentRef): Promise<EncodedItem[]>;
+  /** Writes a new immutable segment; it is deleted again if the plan does not commit. */
+  write(items: readonly EncodedItem[]): Promise<SegmentRef>;
+}
+
+/**
+ * Conditional-write layout: per session one manifest (`h/{segment}`) holding
+ * the newest items inline plus the list of immutable segment objects, and
+ * the transaction operation log. Every change is one compare-and-swap of the
+ * manifest (`If-Match` its ETag, or `If-None-Match: *` to create it); new
+ * segments are written first under unique names, so a lost race leaves only
+ * garbage that is deleted at once. See docs/s3.md.
+ */
+export class ManifestLayout implements Layout {
+  constructor(private readonly config: EngineConfig) {}
+
+  get #io() {
+    return this.config.io;
+  }
+
+  #keys(sessionId: string): SessionKeys {
+    return sessionKeys(this.config.prefix, sessionId);
+  }
+
+  #expired(updatedAt: number, now = Date.now()): boolean {
+    return this.config.ttl !== undefined && updatedAt + this.config.ttl <= now;
+  }
+
+  async #readHead(keys: SessionKeys): Promise<LoadedHead | undefined> {
+    const object = await this.#io.get(keys.head);
+    if (!object) return undefined;
+    const { header, items } = decodeRecord(object.text);
+    const { c, u, s, o, w, id } = header;
+    if (header.m !== 'c') throw corrupt('manifest was not written in conditional mode (never mix modes on one prefix)');
+    if (typeof c !== 'number' || typeof u !== 'number' || !Array.isArray(s) || !Array.isArray(o)) {
+      throw corrupt('manifest header is malformed');
+    }
+    const segments: SegmentRef[] = [];
+    for (const ref of s as unknown[]) {
+      const r = ref as Partial<SegmentRef> | null;
+      if (typeof r?.k !== 'string' || typeof r.n !== 'number' || typeof r.b !== 'number') throw corrupt('segment entry is malformed');
+      segments.push({ k: r.k, n: r.n, b: r.b });
+    }
+    const state: State = { createdAt: c, segments, tail: items, ops: o as [string, string][] };
+    return {
+      etag: object.etag,
+      state,
+      updatedAt: u,
+      writeToken: typeof w === 'string' ? w : '',
+      id: typeof id === 'string' ? id : undefined,
+      count: countOf(state),
+    };
+  }
+
+  async #loadSegment(keys: SessionKeys, ref: SegmentRef): Promise<EncodedItem[]> {
+    const object = await this.#io.get(keys.segments + ref.k);
+    if (!object) throw new Stale();
+    const { items } = decodeRecord(object.text);
+    if (items.length !== ref.n) throw corrupt('segment item count does not match its manifest entry');
+    return items;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
+    const keys = this.#keys(sessionId);
+    let lastEtag: string | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const head = await this.#readHead(keys);
+      if (!head || this.#expired(head.updatedAt)) return [];
+      const { tail, segments } = head.state;
+      if (limit !== undefined && tail.length >= limit) return tail.slice(tail.length - limit);
+      // Newest segments only, as many as the limit needs.
+      let first = segments.length;
+      let covered = tail.length;
+      while (first > 0 && (limit === undefined || covered < limit)) covered += segments[--first]!.n;
+      try {
+        const loaded = await mapLimit(segments.slice(first), this.config.readConcurrency, (ref) => this.#loadSegment(keys, ref));
+        const all = loaded.flat().concat(tail);
+        return limit === undefined ? all : all.slice(Math.max(0, all.length - limit));
+      } catch (error) {
+        if (!(error instanceof Stale)) throw error;
+        // A referenced segment is gone: fine if the manifest moved on, corrupt if it did not.
+        if (head.etag === lastEtag) throw corrupt('a segment listed in the manifest is missing');
+        if (attempt >= this.config.maxRetries) throw tooBusy();
+        lastEtag = head.etag;
+      }
+    }
+  }
+
+  #info(sessionId: string, head: LoadedHead): SessionInfo | undefined {
+    if (head.count === 0 || this.#expired(head.updatedAt)) return undefined;
+    return {
+      sessionId,
+      itemCount: head.count,
+      createdAt: new Date(head.state.createdAt),
+      updatedAt: new Date(head.updatedAt),
+      ...(this.config.ttl !== undefined ? { expiresAt: new Date(head.updatedAt + this.config.ttl) } : {}),
+    };
+  }
+
+  async info(sessionId: string): Promise<SessionInfo | undefined> {
+    const head = await this.#readHead(this.#keys(sessionId));
+    return head ? this.#info(sessionId, head) : undefined;
+  }
+
+  async *listSessions(pageSize: number): AsyncIterable<SessionInfo> {
+    const heads = headsPrefix(this.config.prefix);
+    for await (const page of this.#io.list(heads, pageSize)) {
+      const infos = await mapLimit(page, this.config.readConcurrency, async (object) => {
+        const segment = object.key.slice(heads.length);
+        const head = await this.#readHead(keysForSegment(this.config.prefix, segment));
+        if (!head) return undefined; // cleared since the listing
+        const id = isHashedSegment(segment) ? head.id : sessionIdFromSegment(segment);
+        if (id === undefined) throw corrupt('manifest does not name its session');
+        return this.#info(id, head);
+      });
+      for (const info of infos) if (info) yield info;
+    }
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * The one write path: read the manifest, let `plan` compute the next state
+   * (writing any new segments), compare-and-swap the manifest, retry on a
+   * lost race. Replaced segments are deleted after the commit.
+   */
+  async #mutate<R>(sessionId: string, plan: (state: State, io: PlanIO) => Promise<PlanOutcome<R>>): Promise<R> {
+    const keys = this.#keys(sessionId);
+    for (let attempt = 0; ; attempt++) {
+      const head = await this.#readHead(keys);
+      const now = Date.now();
+      const live = head && !this.#expired(head.updatedAt, now) ? head.state : EMPTY;
+      const written: string[] = [];
+      const cache = new Map<string, EncodedItem[]>();
+      const io: PlanIO = {
+        load: async (ref) => cache.get(ref.k) ?? this.#loadSegment(keys, ref),
+        write: async (items) => {
+          const name = `${String(now).padStart(13, '0')}-${randomName()}`;
+          written.push(name);
+          await this.#io.put(keys.segments + name, encodeRecord({ v: 1 }, items), { ifNoneMatch: '*' });
+          cache.set(name, [...items]);
+          return { k: name, n: items.length, b: itemBytes(items) };
+        },
+      };
+      let outcome: PlanOutcome<R>;
+      try {
+        outcome = await plan(live, io);
+      } catch (error) {
+        await this.#sweep(keys, written);
+        if (!(error instanceof Stale)) throw error;
+        if (attempt >= this.config.maxRetries) throw tooBusy();
+        continue;
+      }
+      if ('noWrite' in outcome) {
+        await this.#sweep(keys, written);
+        return outcome.result;
+      }
+      const next = outcome.state;
+      const token = randomName();
+      const createdAt = live === EMPTY || countOf(live) === 0 || next.createdAt === 0 ? now : next.createdAt;
+      const header = {
+        v: 1,
+        m: 'c',
+        c: createdAt,
+        u: now,
+        w: token,
+        s: next.segments,
+        o: next.ops,
+        ...(isHashedSegment(keys.segment) ? { id: sessionId } : {}),
+      };
+      const condition: PutCondition = head ? { ifMatch: head.etag } : { ifNoneMatch: '*' };
+      try {
+        await this.#io.put(keys.head, encodeRecord(header, next.tail), condition);
+      } catch (error) {
+        if (!isPreconditionFailed(error) && !isNotFound(error)) throw error; // outcome unknown: keep segments
+        // An SDK retry of our own PUT that had already landed also answers 412: check the token.
+        const now2 = await this.#readHead(keys).catch(() => undefined);
+        if (now2?.writeToken !== token) {
+          await this.#sweep(keys, written);
+          if (attempt >= this.config.maxRetries) throw tooBusy();
+          await backoff(attempt);
+          continue;
+        }
+      }
+      const kept = new Set(next.segments.map((s) => s.k));
+      const replaced = (head?.state.segments ?? []).map((s) => s.k).filter((k) => !kept.has(k));
+      const unused = written.filter((k) => !kept.has(k));
+      await this.#sweep(keys, [...replaced, ...unused]);
+      return outcome.result;
+    }
+  }
+
+  /** Best-effort delete of segment objects no manifest references; leftovers are swept by clear/prune. */
+  async #sweep(keys: SessionKeys, names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    await this.#io.deleteMany(names.map((n) => keys.segments + n)).catch(() => {});
+  }
+
+  /**
+   * Loads whole newest segments until they plus the inline tail hold at
+   * least `k` items; returns those items (oldest first) and the segments
+   * left untouched.
+   */
+  async #openSuffix(state: State, io: PlanIO, k: number): Promise<{ keep: SegmentRef[]; items: EncodedItem[] }> {
+    let first = state.segments.length;
+    let covered = state.tail.length;
+    while (first > 0 && covered < k) covered += state.segments[--first]!.n;
+    const opened = state.segments.slice(first);
+    const loaded = await mapLimit(opened, this.config.readConcurrency, (ref) => io.load(ref));
+    return { keep: state.segments.slice(0, first), items: loaded.flat().concat(state.tail) };
+  }
+
+  /**
+   * Puts `items` after `keep` as the new newest part: inline while small,
+   * else the older part moves to a new segment (the newest half of
+   * `inlineBytes` stays inline, so short tail reads stay one GET). Then
+   * merges runs of `mergeFanIn` newest segments of one size class, so the
+   * segment count grows with log(history), not history.
+   */
+  async #settle(keep: readonly SegmentRef[], items: readonly EncodedItem[], io: PlanIO): Promise<{ segments: SegmentRef[]; tail: EncodedItem[] }> {
+    const segments = [...keep];
+    let tail = [...items];
+    const { inlineBytes, mergeFanIn } = this.config;
+    if (itemBytes(tail) > inlineBytes) {
+      let split = tail.length;
+      let bytes = 0;
+      while (split > 0) {
+        const size = Buffer.byteLength(tail[split - 1]!, 'utf8') + 1;
+        if (bytes + size > inlineBytes / 2) break;
+        bytes += size;
+        split--;
+      }
+      if (split > 0) {
+        segments.push(await io.write(tail.slice(0, split)));
+        tail = tail.slice(split);
+      }
+    }
+    const sizeClass = (b: number) => (b < inlineBytes * mergeFanIn ? 0 : Math.floor(Math.log(b / inlineBytes) / Math.log(mergeFanIn)));
+    while (segments.length >= mergeFanIn) {
+      const run = segments.slice(segments.length - mergeFanIn);
+      const cls = sizeClass(run[0]!.b);
+      if (!run.every((s) => sizeClass(s.b) === cls)) break;
+      const loaded = await mapLimit(run, this.config.readConcurrency, (ref) => io.load(ref));
+      segments.splice(segments.length - mergeFanIn, mergeFanIn, await io.write(loaded.flat()));
+    }
+    return { segments, tail };
+  }
+
+  async addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
+    await this.#mutate(sessionId, async (state, io) => {
+      const next = await this.#settle(state.segments, [...state.tail, ...items], io);
+      return { state: { ...state, ...next }, result: undefined };
+    });
+  }
+
+  async popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
+    return this.#mutate<R | undefined>(sessionId, async (state, io) => {
+      if (countOf(state) === 0) return { noWrite: true, result: undefined };
+      const { keep, items } = await this.#openSuffix(state, io, 1);
+      // Decoded before anything changes: a corrupt newest item is reported and stays.
+      const value = decode(items[items.length - 1]!);
+      const next = await this.#settle(keep, items.slice(0, -1), io);
+      return { state: { ...state, ...next }, result: value };
+    });
+  }
+
+  async transaction(sessionId: string, tx: PreparedTransaction): Promise<void> {
+    const key = opKey(tx.operationId);
+    const fingerprint = tx.fingerprint.slice(0, 32);
+    await this.#mutate(sessionId, async (state, io) => {
+      const previous = state.ops.find((entry) => entry[0] === key);
+      if (previous) {
+        if (previous[1] !== fingerprint) throw conflicts.operationReused();
+        return { noWrite: true, result: undefined };
+      }
+      const k = tx.expectedSuffix.length;
+      if (k > countOf(state)) throw conflicts.suffixMismatch();
+      const { keep, items } = await this.#openSuffix(state, io, k);
+      if (!suffixMatches(items.slice(items.length - k), tx.expectedSuffix)) throw conflicts.suffixMismatch();
+      const next = await this.#settle(keep, [...items.slice(0, items.length - k), ...tx.replacement], io);
+      const ops = [...state.ops, [key, fingerprint] as const];
+      return {
+        state: { ...state, ...next, ops: ops.slice(Math.max(0, ops.length - this.config.operationLogSize)) },
+        result: undefined,
+      };
+    });
+  }
+
+  /**
+   * Deletes the manifest (a writer racing with it fails its If-Match with
+   * 404 and starts again from nothing), then its segments, then objects no
+   * manifest references that are older than the orphan grace period.
+   */
+  async #deleteSession(keys: SessionKeys, head: LoadedHead | undefined): Promise<void> {
+    await this.#io.delete(keys.head);
+    const referenced = new Set((head?.state.segments ?? []).map((s) => keys.segments + s.k));
+    const cutoff = Date.now() - ORPHAN_GRACE_MS;
+    const doomed = [...referenced];
+    for (const object of await this.#io.listAll(keys.data)) {
+      if (!referenced.has(object.key) && object.lastModified < cutoff) doomed.push(object.key);
+    }
+    await this.#io.deleteMany(doomed);
+  }
+
+  async clear(sessionId: string): Promise<void> {
+    const keys = this.#keys(sessionId);
+    await this.#deleteSession(keys, await this.#readHead(keys));
+  }
+
+  async prune(olderThanMs: number): Promise<number> {
+    const heads = headsPrefix(this.config.prefix);
+    let pruned = 0;
+    for await (const page of this.#io.list(heads)) {
+      const counts = await mapLimit(page, this.config.readConcurrency, async (object) => {
+        const keys = keysForSegment(this.config.prefix, object.key.slice(heads.length));
+        const head = await this.#readHead(keys);
+        if (!head || head.updatedAt >= olderThanMs) return 0;
+        await this.#deleteSession(keys, head);
+        return head.count > 0 ? 1 : 0;
+      });
+      for (const c of counts) pruned += c;
+    }
+    return pruned;
+  }
+}
+
+function tooBusy(): SessionError {
+  return new SessionError(SessionErrorCode.Conflict, 'session changed too often during the operation (lost every compare-and-swap race); retry later');
+}

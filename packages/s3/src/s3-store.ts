@@ -1,0 +1,155 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import {
+  AbstractSessionStore,
+  assertPositiveInteger,
+  normalizeTtl,
+  OPERATION_LOG_RETENTION,
+  SessionError,
+  SessionErrorCode,
+  type CallOptions,
+  type EncodedItem,
+  type PreparedTransaction,
+  type SessionInfo,
+  type SessionItem,
+  type StoreCapabilities,
+} from '@sessionkit/core';
+import { BucketIO } from './bucket-io.js';
+import type { Layout } from './engine.js';
+import { LogLayout } from './log-layout.js';
+import { ManifestLayout } from './manifest-layout.js';
+import { mapS3Error } from './map-error.js';
+import type { S3StoreOptions } from './options.js';
+
+/** Default `prefix`. */
+export const DEFAULT_PREFIX = 'sessionkit/';
+/** Default `inlineBytes`. */
+export const DEFAULT_INLINE_BYTES = 16 * 1024;
+/** Default `segmentBytes` (log mode). */
+export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
+/** Default `maxRetries`. */
+export const DEFAULT_MAX_RETRIES = 100;
+/** Longest accepted `prefix`, in UTF-8 bytes (S3 keys are at most 1024). */
+export const MAX_PREFIX_BYTES = 256;
+
+function invalidOptions(message: string): SessionError {
+  return new SessionError(SessionErrorCode.InvalidArgument, message);
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  assertPositiveInteger(v, name);
+  return v;
+}
+
+/**
+ * A session store on Amazon S3 or any S3-compatible service (MinIO, R2,
+ * s3rver) through @aws-sdk/client-s3. With `conditionalWrites` (default)
+ * each session is a manifest updated by compare-and-swap plus immutable
+ * segment objects; without, each append is its own object. See docs/s3.md
+ * for the layouts, guarantees per mode and request counts.
+ */
+export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
+  readonly capabilities: StoreCapabilities;
+  /** The bucket the store uses. */
+  readonly bucket: string;
+  /** The key prefix the store writes under. */
+  readonly prefix: string;
+  /** Whether the store relies on conditional writes (see the option). */
+  readonly conditionalWrites: boolean;
+  readonly #client: S3Client;
+  readonly #owned: boolean;
+  readonly #layout: Layout;
+
+  constructor(options: S3StoreOptions) {
+    super();
+    if (typeof options !== 'object' || options === null) throw invalidOptions('S3Store options must be an object');
+    if ((options.client === undefined) === (options.clientConfig === undefined)) {
+      throw invalidOptions('S3Store needs exactly one of: client, clientConfig');
+    }
+    if (typeof options.bucket !== 'string' || options.bucket === '') throw invalidOptions('bucket must be a non-empty string');
+    const prefix = options.prefix ?? DEFAULT_PREFIX;
+    if (typeof prefix !== 'string' || (prefix !== '' && !prefix.endsWith('/'))) {
+      // A prefix not ending in "/" would make listing "app" also list "apple/...".
+      throw invalidOptions("prefix must be '' or end with '/'");
+    }
+    if (Buffer.byteLength(prefix, 'utf8') > MAX_PREFIX_BYTES || !prefix.isWellFormed()) {
+      throw invalidOptions(`prefix must be well-formed and at most ${MAX_PREFIX_BYTES} bytes`);
+    }
+    const conditional = options.conditionalWrites ?? true;
+    if (typeof conditional !== 'boolean') throw invalidOptions('conditionalWrites must be a boolean');
+    this.bucket = options.bucket;
+    this.prefix = prefix;
+    this.conditionalWrites = conditional;
+    const config = {
+      prefix,
+      ttl: normalizeTtl(options.ttl),
+      operationLogSize: positive(options.operationLogSize, OPERATION_LOG_RETENTION, 'operationLogSize'),
+      inlineBytes: positive(options.inlineBytes, DEFAULT_INLINE_BYTES, 'inlineBytes'),
+      mergeFanIn: positive(options.mergeFanIn, conditional ? 4 : 8, 'mergeFanIn'),
+      segmentBytes: positive(options.segmentBytes, DEFAULT_SEGMENT_BYTES, 'segmentBytes'),
+      maxRetries: positive(options.maxRetries, DEFAULT_MAX_RETRIES, 'maxRetries'),
+      readConcurrency: positive(options.readConcurrency, 8, 'readConcurrency'),
+    };
+    if (config.mergeFanIn < 2) throw invalidOptions('mergeFanIn must be at least 2');
+    this.#owned = options.client === undefined;
+    this.#client = options.client ?? new S3Client(options.clientConfig!);
+    const io = new BucketIO(this.#client, this.bucket);
+    this.#layout = conditional ? new ManifestLayout({ io, ...config }) : new LogLayout({ io, ...config });
+    this.capabilities = Object.freeze({
+      transactions: conditional,
+      listSessions: true,
+      sessionInfo: true,
+      prune: true,
+      ttl: true,
+      persistent: true,
+      atomicReadModifyWrite: conditional,
+    });
+  }
+
+  /** The S3 client in use (yours if you passed `client`). */
+  get client(): S3Client {
+    return this.#client;
+  }
+
+  protected override mapError(error: unknown): SessionError {
+    return mapS3Error(error);
+  }
+
+  protected async _getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
+    return this.#layout.getItems(sessionId, limit);
+  }
+
+  protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
+    await this.#layout.addItems(sessionId, items);
+  }
+
+  protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
+    return this.#layout.popItem(sessionId, decode);
+  }
+
+  protected async _clearSession(sessionId: string): Promise<void> {
+    await this.#layout.clear(sessionId);
+  }
+
+  protected override async _applyHistoryTransaction(sessionId: string, tx: PreparedTransaction, _options?: CallOptions): Promise<void> {
+    const apply = this.#layout.transaction;
+    if (!apply) throw new SessionError(SessionErrorCode.Unsupported, 'transactions need conditionalWrites');
+    await apply.call(this.#layout, sessionId, tx);
+  }
+
+  protected override _listSessions(pageSize: number): AsyncIterable<SessionInfo> {
+    return this.#layout.listSessions(pageSize);
+  }
+
+  protected override _getSessionInfo(sessionId: string): Promise<SessionInfo | undefined> {
+    return this.#layout.info(sessionId);
+  }
+
+  protected override _prune(olderThanMs: number): Promise<number> {
+    return this.#layout.prune(olderThanMs);
+  }
+
+  protected async _close(): Promise<void> {
+    if (this.#owned) this.#client.destroy();
+  }
+}

@@ -1,0 +1,83 @@
+import { SessionErrorCode } from '@sessionkit/core';
+import { S3Store } from '@sessionkit/s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeClient, s3Target, uniquePrefix, type S3Target } from './setup.js';
+
+const item = (n: number) => ({ type: 'message', role: n % 2 ? 'assistant' : 'user', content: `m${n}` });
+
+for (const conditional of [true, false]) {
+  describe(`S3Store (${conditional ? 'conditional writes' : 'conditionalWrites: false'})`, () => {
+    let target: S3Target;
+    let client: ReturnType<typeof makeClient>;
+    beforeAll(async () => {
+      target = await s3Target({ conditional });
+      client = makeClient(target);
+    });
+    afterAll(async () => {
+      client?.destroy();
+      await target?.stop();
+    });
+    const open = (extra: Record<string, unknown> = {}) =>
+      new S3Store({ client, bucket: target.bucket, prefix: uniquePrefix(), conditionalWrites: conditional, ...extra });
+
+    it('round-trips appends, limits, pops and clear', async () => {
+      const store = open({ inlineBytes: 256 });
+      const all = Array.from({ length: 60 }, (_, n) => item(n));
+      for (let i = 0; i < 60; i += 6) await store.addItems('s', all.slice(i, i + 6));
+      expect(await store.getItems('s')).toEqual(all);
+      expect(await store.getItems('s', { limit: 7 })).toEqual(all.slice(-7));
+      expect(await store.getItems('s', { limit: 1000 })).toEqual(all);
+      expect(await store.popItem('s')).toEqual(all[59]);
+      expect(await store.popItem('s')).toEqual(all[58]);
+      expect(await store.getItems('s', { limit: 2 })).toEqual(all.slice(56, 58));
+      expect(await store.getItems('s')).toEqual(all.slice(0, 58));
+      const info = await store.getSessionInfo('s');
+      expect(info?.itemCount).toBe(58);
+      await store.clearSession('s');
+      expect(await store.getItems('s')).toEqual([]);
+      expect(await store.popItem('s')).toBeUndefined();
+      expect(await store.getSessionInfo('s')).toBeUndefined();
+      await store.close();
+    });
+
+    it('lists and prunes sessions', async () => {
+      const store = open();
+      for (const id of ['a', 'ab', 'a/b', 'a%2Fb']) await store.addItems(id, [item(1)]);
+      const seen: string[] = [];
+      for await (const info of store.listSessions({ pageSize: 2 })) seen.push(info.sessionId);
+      expect(seen.sort()).toEqual(['a', 'a%2Fb', 'a/b', 'ab']);
+      expect(await store.prune({ olderThan: new Date(Date.now() + 60_000) })).toBe(4);
+      expect(await store.getItems('a')).toEqual([]);
+      await store.close();
+    });
+
+    it('never destroys a client it was given', async () => {
+      const store = open();
+      await store.addItems('x', [item(1)]);
+      await store.close();
+      await expect(store.getItems('x')).rejects.toMatchObject({ code: SessionErrorCode.Closed });
+      const again = open();
+      expect(await again.getItems('x')).toEqual([]); // other prefix, but the client still works
+    });
+
+    if (conditional) {
+      it('applies transactions with an operation log', async () => {
+        const store = open({ inlineBytes: 128 });
+        await store.addItems('t', [item(1), item(2), item(3)]);
+        await store.applyHistoryTransaction('t', { operationId: 'op1', transaction: { type: 'replace_suffix', expectedSuffix: [item(2), item(3)], replacement: [item(9)] } });
+        expect(await store.getItems('t')).toEqual([item(1), item(9)]);
+        await store.applyHistoryTransaction('t', { operationId: 'op1', transaction: { type: 'replace_suffix', expectedSuffix: [item(2), item(3)], replacement: [item(9)] } });
+        expect(await store.getItems('t')).toEqual([item(1), item(9)]);
+        await expect(store.applyHistoryTransaction('t', { operationId: 'op1', transaction: { type: 'append_items', items: [item(4)] } })).rejects.toMatchObject({ code: SessionErrorCode.Conflict });
+        await expect(store.applyHistoryTransaction('t', { operationId: 'op2', transaction: { type: 'replace_suffix', expectedSuffix: [item(2)], replacement: [] } })).rejects.toMatchObject({ code: SessionErrorCode.Conflict });
+        expect(await store.getItems('t')).toEqual([item(1), item(9)]);
+      });
+    } else {
+      it('declares the weaker capabilities', () => {
+        const store = open();
+        expect(store.capabilities.transactions).toBe(false);
+        expect(store.capabilities.atomicReadModifyWrite).toBe(false);
+      });
+    }
+  });
+}
