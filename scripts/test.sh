@@ -4,7 +4,7 @@
 # Needs Node 20.10+ and npm. Installs what is missing (pnpm, and redis-server
 # through apt when run as root), installs dependencies from the lockfile,
 # builds every package, type-checks, runs the whole vitest suite, and ends
-# with one line: "N passed, N failed, N skipped".
+# with the line "N passed, N failed" (skips are counted on the line before).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
