@@ -88,3 +88,31 @@ export {
   type CompactionResult,
   type SummarizeContext,
 } from './decorators/compaction.js';
+export {
+  EncryptionStore,
+  reencryptSession,
+  withEncryption,
+  type EncryptedEnvelope,
+  type EncryptionOptions,
+} from './decorators/encryption.js';
+export {
+  deriveKey,
+  generateKey,
+  KEY_BYTES,
+  type DeriveKeyOptions,
+  type DerivedPassphraseKey,
+} from './decorators/key-ring.js';
+export { CacheStore, withCache, type CacheOptions, type CacheStats } from './decorators/cache.js';
+export {
+  DEFAULT_LATENCY_BUCKETS,
+  MonitoringStore,
+  withMonitoring,
+  type MonitoredOperation,
+  type MonitoringMeter,
+  type MonitoringOptions,
+  type MonitoringSpan,
+  type MonitoringStats,
+  type MonitoringTracer,
+  type OperationEvent,
+  type OperationStats,
+} from './decorators/monitoring.js';

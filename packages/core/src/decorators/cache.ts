@@ -1,0 +1,342 @@
+import { LRUCache } from 'lru-cache';
+import { hasSessionInfo } from '../capabilities.js';
+import { decodeItems, encodeItem, encodeItems, type EncodedItem } from '../codec.js';
+import { SessionError, SessionErrorCode } from '../errors.js';
+import type {
+  CallOptions,
+  GetItemsOptions,
+  HistoryTransactionArgs,
+  PruneOptions,
+  SessionInfo,
+  SessionItem,
+  SessionStore,
+} from '../types.js';
+import { assertPositiveInteger, assertSessionId, normalizeLimit } from '../validation.js';
+import { ForwardingStore } from './forwarding-store.js';
+
+export interface CacheOptions {
+  /** Sessions kept at most (least recently used evicted first). Default: 1000. */
+  readonly maxSessions?: number;
+  /** Approximate bytes of cached items across all sessions (UTF-16 size of their encoded form). Default: 64 MiB. */
+  readonly maxBytes?: number;
+  /**
+   * Bytes one session may hold. A longer history keeps only its newest items
+   * that fit (the cache then knows it holds a tail, not the whole history).
+   * Default: 4 MiB, or `maxBytes` if smaller.
+   */
+  readonly maxSessionBytes?: number;
+  /**
+   * Milliseconds an entry is trusted after it was read from the store. Set it
+   * when other processes write the same sessions: it bounds how stale a read
+   * can be. Writes through this cache keep it exact but do not extend it.
+   * Default: none (entries live until evicted or invalidated — right when
+   * this process is the only writer of its sessions).
+   */
+  readonly ttl?: number;
+}
+
+/** Hit/miss figures and occupancy. */
+export interface CacheStats {
+  /** `getItems` calls answered from the cache. */
+  readonly hits: number;
+  /** `getItems` calls that went to the store. */
+  readonly misses: number;
+  /** hits / (hits + misses), 0 before any read. */
+  readonly hitRate: number;
+  /** Sessions now cached. */
+  readonly sessions: number;
+  /** Approximate bytes now cached. */
+  readonly bytes: number;
+  /** Sessions evicted to respect `maxSessions` / `maxBytes`. */
+  readonly evictions: number;
+}
+
+interface Entry {
+  /** The newest items, oldest first, encoded (callers get fresh decoded copies). */
+  readonly items: EncodedItem[];
+  /** True when `items` is the whole history; otherwise a tail of exactly `items.length` newest items. */
+  readonly complete: boolean;
+  readonly bytes: number;
+  /** Epoch ms after which the entry is not trusted (`ttl` after it was read from the store). */
+  readonly trustedUntil: number | undefined;
+  /** Epoch ms at which the store expires the session (its own ttl), as far as this process knows. */
+  readonly sessionExpiry: number | undefined;
+}
+
+const ITEM_OVERHEAD = 48;
+const ENTRY_OVERHEAD = 128;
+const sizeOf = (item: EncodedItem) => item.length * 2 + ITEM_OVERHEAD;
+
+function invalid(message: string): SessionError {
+  return new SessionError(SessionErrorCode.InvalidArgument, message);
+}
+
+const minDefined = (a: number | undefined, b: number | undefined) =>
+  a === undefined ? b : b === undefined ? a : Math.min(a, b);
+
+/**
+ * An LRU of recent history per session, in front of any store. Reads are
+ * answered from the cache only when it provably holds what the store would
+ * return (the whole history, or a tail at least `limit` long); writes go to
+ * the store first and then update (append) or invalidate (pop, transaction)
+ * the entry. Coherent within this process; see `ttl` for several processes.
+ */
+export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
+  readonly #cache: LRUCache<string, Entry>;
+  readonly #maxSessionBytes: number;
+  readonly #ttl: number | undefined;
+  // Per session: writes in flight, and a version bumped when one starts or ends. A read fills the cache
+  // only if no write overlapped it; a write updates the entry only if no other write overlapped it.
+  readonly #writing = new Map<string, number>();
+  readonly #versions = new Map<string, number>();
+  // The store's own ttl, learnt from getSessionInfo: 'none' when it has none, unknown until seen.
+  #storeTtl: number | 'none' | undefined;
+  #hits = 0;
+  #misses = 0;
+  #evictions = 0;
+
+  constructor(inner: SessionStore<TItem>, options: CacheOptions = {}) {
+    super(inner);
+    const maxSessions = options.maxSessions ?? 1000;
+    const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    assertPositiveInteger(maxSessions, 'maxSessions');
+    assertPositiveInteger(maxBytes, 'maxBytes');
+    const maxSessionBytes = options.maxSessionBytes ?? Math.min(4 * 1024 * 1024, maxBytes);
+    assertPositiveInteger(maxSessionBytes, 'maxSessionBytes');
+    if (maxSessionBytes > maxBytes) throw invalid('maxSessionBytes must not exceed maxBytes');
+    if (options.ttl !== undefined) assertPositiveInteger(options.ttl, 'ttl');
+    this.#ttl = options.ttl;
+    this.#maxSessionBytes = maxSessionBytes;
+    // A store without ttl never expires sessions, so there is nothing to learn.
+    this.#storeTtl = inner.capabilities.ttl ? undefined : 'none';
+    this.#cache = new LRUCache<string, Entry>({
+      max: maxSessions,
+      maxSize: maxBytes,
+      sizeCalculation: (entry) => entry.bytes + ENTRY_OVERHEAD,
+      dispose: (_entry, _key, reason) => {
+        if (reason === 'evict') this.#evictions++;
+      },
+    });
+  }
+
+  /** Hit/miss figures and occupancy. */
+  stats(): CacheStats {
+    const total = this.#hits + this.#misses;
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      hitRate: total === 0 ? 0 : this.#hits / total,
+      sessions: this.#cache.size,
+      bytes: this.#cache.calculatedSize,
+      evictions: this.#evictions,
+    };
+  }
+
+  /** Drops one session's entry, or every entry: the next read goes to the store. */
+  invalidate(sessionId?: string): void {
+    if (sessionId === undefined) this.#cache.clear();
+    else this.#cache.delete(sessionId);
+  }
+
+  #entry(sessionId: string): Entry | undefined {
+    const entry = this.#cache.get(sessionId);
+    const expiresAt = entry && minDefined(entry.trustedUntil, entry.sessionExpiry);
+    if (expiresAt !== undefined && expiresAt <= Date.now()) {
+      this.#cache.delete(sessionId);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** Stores an entry, keeping only the newest items that fit `maxSessionBytes`. */
+  #put(sessionId: string, entry: Entry): void {
+    let { items, complete, bytes } = entry;
+    let start = 0;
+    while (bytes > this.#maxSessionBytes && start < items.length) {
+      bytes -= sizeOf(items[start]!);
+      start++;
+    }
+    if (start > 0) {
+      if (start === items.length) {
+        this.#cache.delete(sessionId);
+        return;
+      }
+      items = items.slice(start);
+      complete = false;
+    }
+    this.#cache.set(sessionId, { ...entry, items, complete, bytes });
+  }
+
+  #version(sessionId: string): number {
+    return this.#versions.get(sessionId) ?? 0;
+  }
+
+  #bump(sessionId: string, writingDelta: number): number {
+    const writing = (this.#writing.get(sessionId) ?? 0) + writingDelta;
+    if (writing === 0) this.#writing.delete(sessionId);
+    else this.#writing.set(sessionId, writing);
+    const version = this.#version(sessionId) + 1;
+    this.#versions.set(sessionId, version);
+    if (writing === 0 && this.#versions.size > 10_000) this.#versions.delete(sessionId);
+    return version;
+  }
+
+  /**
+   * Runs a write to the store. `update` runs on success only if no other
+   * write to the session overlapped this one (so the entry reflects the
+   * store's order); otherwise, and on any failure (the outcome may be
+   * unknown), the entry is dropped.
+   */
+  async #write<R>(sessionId: string, write: () => Promise<R>, update?: (result: R, startedAt: number) => void): Promise<R> {
+    const startedAt = Date.now();
+    const mine = this.#bump(sessionId, 1);
+    let result: R;
+    try {
+      result = await write();
+    } catch (error) {
+      this.#bump(sessionId, -1);
+      this.#cache.delete(sessionId);
+      throw error;
+    }
+    const alone = this.#version(sessionId) === mine;
+    this.#bump(sessionId, -1);
+    if (alone && update) update(result, startedAt);
+    else this.#cache.delete(sessionId);
+    return result;
+  }
+
+  /** The session's expiry after a write that started at `startedAt`; null when it cannot be told. */
+  #expiryAfterWrite(startedAt: number): number | undefined | null {
+    if (this.#storeTtl === undefined) return null;
+    // The store restarts its ttl at its own write time, which is no earlier than startedAt.
+    return this.#storeTtl === 'none' ? undefined : startedAt + this.#storeTtl;
+  }
+
+  override async getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]> {
+    this.assertOpen();
+    assertSessionId(sessionId);
+    const limit = normalizeLimit(options?.limit);
+    const entry = limit === 0 ? undefined : this.#entry(sessionId);
+    if (entry && (entry.complete || (limit !== undefined && limit <= entry.items.length))) {
+      this.#hits++;
+      const tail = limit === undefined || limit >= entry.items.length ? entry.items : entry.items.slice(entry.items.length - limit);
+      return decodeItems<TItem>(tail);
+    }
+    if (limit === 0) return this.inner.getItems(sessionId, options);
+    this.#misses++;
+    const version = this.#version(sessionId);
+    const quiet = !this.#writing.has(sessionId);
+    const readAt = Date.now();
+    const askInfo = this.#storeTtl !== 'none' && hasSessionInfo(this.inner);
+    const [items, info] = await Promise.all([
+      this.inner.getItems(sessionId, options),
+      askInfo ? this.inner.getSessionInfo!(sessionId) : Promise.resolve(undefined),
+    ]);
+    if (quiet && this.#version(sessionId) === version) this.#fill(sessionId, items, limit, readAt, askInfo, info);
+    return items;
+  }
+
+  /** `asked`: whether `info` (the session's info, read beside the items; undefined when the session is empty) was asked for. */
+  #fill(sessionId: string, items: readonly TItem[], limit: number | undefined, readAt: number, asked: boolean, info: SessionInfo | undefined): void {
+    let sessionExpiry: number | undefined;
+    if (asked) {
+      if (info) {
+        sessionExpiry = info.expiresAt?.getTime();
+        this.#storeTtl = info.expiresAt ? info.expiresAt.getTime() - info.updatedAt.getTime() : 'none';
+      }
+    } else if (this.#storeTtl === undefined && this.#ttl === undefined) {
+      // A ttl-capable store without getSessionInfo: its expiry cannot be seen and no `ttl` bounds trust, so don't cache.
+      return;
+    }
+    const encoded = items.map((item) => encodeItem(item));
+    let bytes = 0;
+    for (const item of encoded) bytes += sizeOf(item);
+    this.#put(sessionId, {
+      items: encoded,
+      complete: limit === undefined || items.length < limit,
+      bytes,
+      trustedUntil: this.#ttl === undefined ? undefined : readAt + this.#ttl,
+      sessionExpiry,
+    });
+  }
+
+  override async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+    this.assertOpen();
+    await this.#write(
+      sessionId,
+      () => this.inner.addItems(sessionId, items, options),
+      (_, startedAt) => {
+        if (items.length === 0) return;
+        const entry = this.#entry(sessionId);
+        if (!entry) return;
+        const sessionExpiry = this.#expiryAfterWrite(startedAt);
+        if (sessionExpiry === null) {
+          this.#cache.delete(sessionId);
+          return;
+        }
+        const added = encodeItems(items);
+        let bytes = entry.bytes;
+        for (const item of added) bytes += sizeOf(item);
+        // Append in place (O(batch)); a new entry object makes the LRU recount its size.
+        for (const item of added) entry.items.push(item);
+        this.#put(sessionId, { ...entry, bytes, sessionExpiry });
+      },
+    );
+  }
+
+  override async popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined> {
+    this.assertOpen();
+    return this.#write(sessionId, () => this.inner.popItem(sessionId, options));
+  }
+
+  override async clearSession(sessionId: string, options?: CallOptions): Promise<void> {
+    this.assertOpen();
+    await this.#write(
+      sessionId,
+      () => this.inner.clearSession(sessionId, options),
+      // An empty session does not expire, and the cache ttl still bounds trust in "empty".
+      () =>
+        this.#put(sessionId, {
+          items: [],
+          complete: true,
+          bytes: 0,
+          trustedUntil: this.#ttl === undefined ? undefined : Date.now() + this.#ttl,
+          sessionExpiry: undefined,
+        }),
+    );
+  }
+
+  override async applyHistoryTransaction(
+    sessionId: string,
+    args: HistoryTransactionArgs<TItem>,
+    options?: CallOptions,
+  ): Promise<void> {
+    this.require('transactions', 'applyHistoryTransaction');
+    await this.#write(sessionId, () => this.inner.applyHistoryTransaction!(sessionId, args, options));
+  }
+
+  override async prune(options: PruneOptions): Promise<number> {
+    this.require('prune', 'prune');
+    try {
+      return await this.inner.prune!(options);
+    } finally {
+      // Any session may be gone now.
+      this.#cache.clear();
+    }
+  }
+
+  override async close(): Promise<void> {
+    this.#cache.clear();
+    await super.close();
+  }
+}
+
+/**
+ * Caches recent history per session in an LRU (by sessions and by bytes),
+ * write-through, with exact `limit` semantics. See docs/decorators/cache.md.
+ */
+export function withCache<TItem = SessionItem>(
+  options: CacheOptions = {},
+): (store: SessionStore<TItem>) => CacheStore<TItem> {
+  return (store) => new CacheStore<TItem>(store, options);
+}

@@ -1,0 +1,471 @@
+import { createHash } from 'node:crypto';
+import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
+import type {
+  CallOptions,
+  GetItemsOptions,
+  HistoryTransactionArgs,
+  ListSessionsOptions,
+  PruneOptions,
+  SessionInfo,
+  SessionItem,
+  SessionStore,
+} from '../types.js';
+import { ForwardingStore } from './forwarding-store.js';
+
+/** The store operations that are measured. */
+export type MonitoredOperation =
+  | 'getItems'
+  | 'addItems'
+  | 'popItem'
+  | 'clearSession'
+  | 'applyHistoryTransaction'
+  | 'listSessions'
+  | 'getSessionInfo'
+  | 'prune';
+
+const OPERATIONS: readonly MonitoredOperation[] = [
+  'getItems',
+  'addItems',
+  'popItem',
+  'clearSession',
+  'applyHistoryTransaction',
+  'listSessions',
+  'getSessionInfo',
+  'prune',
+];
+
+/** One finished operation. Never carries item contents; the session only as `sessionIds` says. */
+export interface OperationEvent {
+  readonly store: string;
+  readonly operation: MonitoredOperation;
+  readonly durationMs: number;
+  readonly ok: boolean;
+  /** The SessionError code, or `UNKNOWN` for anything else. Absent when `ok`. */
+  readonly errorCode?: string;
+  /** The session: a salted SHA-256 prefix by default, the raw id, or absent (see `sessionIds`). */
+  readonly session?: string;
+  /** How many items were read, added, popped or written by a transaction; sessions listed; sessions pruned. */
+  readonly count?: number;
+}
+
+/** The subset of an OpenTelemetry `Span` used here. */
+export interface MonitoringSpan {
+  setAttribute(key: string, value: string | number | boolean): unknown;
+  setStatus(status: { code: number; message?: string }): unknown;
+  end(): void;
+}
+
+/** The subset of an OpenTelemetry `Tracer` used here: pass `trace.getTracer(...)`. */
+export interface MonitoringTracer {
+  startSpan(name: string, options?: { kind?: number; attributes?: Record<string, string | number | boolean> }): MonitoringSpan;
+}
+
+/** The subset of an OpenTelemetry `Meter` used here: pass `metrics.getMeter(...)`. */
+export interface MonitoringMeter {
+  createHistogram(
+    name: string,
+    options?: { description?: string; unit?: string; advice?: { explicitBucketBoundaries?: number[] } },
+  ): { record(value: number, attributes?: Record<string, string | number | boolean>): void };
+  createCounter(
+    name: string,
+    options?: { description?: string; unit?: string },
+  ): { add(value: number, attributes?: Record<string, string | number | boolean>): void };
+}
+
+export interface MonitoringOptions {
+  /** Names the store in figures, events, spans and metrics. Default: the wrapped store's class name. */
+  readonly storeName?: string;
+  /** Called after every operation. Errors it throws never reach the caller. Default: none. */
+  readonly onOperation?: (event: OperationEvent) => void;
+  /** Operations at least this slow go to `onSlow`. Default: 1000 ms. */
+  readonly slowThresholdMs?: number;
+  /**
+   * Called for each slow operation. Default: one `console.warn` line naming
+   * the store, the operation and the duration (no session id).
+   */
+  readonly onSlow?: (event: OperationEvent) => void;
+  /** Receives errors thrown by `onOperation` / `onSlow`. Default: they are dropped. */
+  readonly onHookError?: (error: unknown) => void;
+  /**
+   * How events and spans name the session: `'hash'` (SHA-256 of salt + id, 16
+   * hex chars), `'raw'`, or `'omit'`. Metrics never carry it. Default: `'hash'`.
+   */
+  readonly sessionIds?: 'hash' | 'raw' | 'omit';
+  /** Salt for hashed session ids. Default: empty. */
+  readonly hashSalt?: string;
+  /** Emit one span per operation through this tracer. Default: none. */
+  readonly tracer?: MonitoringTracer;
+  /** Record `sessionkit.operation.duration` and `sessionkit.operation.errors` through this meter. Default: none. */
+  readonly meter?: MonitoringMeter;
+  /**
+   * Use the global tracer and meter of `@opentelemetry/api` (an optional
+   * peer dependency, loaded on first use) for whichever of `tracer` / `meter`
+   * is not given. Default: `false`.
+   */
+  readonly openTelemetry?: boolean;
+  /** Upper bounds (ms) of the latency histogram buckets, ascending. Default: {@link DEFAULT_LATENCY_BUCKETS}. */
+  readonly latencyBuckets?: readonly number[];
+}
+
+/** Default latency bucket bounds in milliseconds (a last bucket catches everything above). */
+export const DEFAULT_LATENCY_BUCKETS: readonly number[] = [
+  0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
+];
+
+/** Figures for one operation of one store. */
+export interface OperationStats {
+  readonly count: number;
+  readonly errors: number;
+  /** Failures by SessionError code (`UNKNOWN` for other errors). */
+  readonly errorsByCode: Readonly<Record<string, number>>;
+  readonly totalMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly meanMs: number;
+  /** Estimated from the buckets (linear within a bucket), capped at `maxMs`. 0 before any call. */
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  /** Calls per bucket: `le` is the bucket's upper bound in ms (`Infinity` for the last). Not cumulative. */
+  readonly buckets: readonly { readonly le: number; readonly count: number }[];
+}
+
+export interface MonitoringStats {
+  readonly store: string;
+  readonly operations: Readonly<Record<MonitoredOperation, OperationStats>>;
+}
+
+const SPAN_KIND_CLIENT = 2; // SpanKind.CLIENT
+const STATUS_ERROR = 2; // SpanStatusCode.ERROR
+const TRACER_NAME = '@sessionkit/core';
+
+type Histogram = ReturnType<MonitoringMeter['createHistogram']>;
+type Counter = ReturnType<MonitoringMeter['createCounter']>;
+
+interface Telemetry {
+  tracer?: MonitoringTracer;
+  duration?: Histogram;
+  errors?: Counter;
+}
+
+class Figures {
+  count = 0;
+  errors = 0;
+  readonly errorsByCode = new Map<string, number>();
+  totalMs = 0;
+  minMs = Infinity;
+  maxMs = 0;
+  readonly counts: number[];
+
+  constructor(readonly bounds: readonly number[]) {
+    this.counts = new Array<number>(bounds.length + 1).fill(0);
+  }
+
+  record(ms: number, errorCode: string | undefined): void {
+    this.count++;
+    this.totalMs += ms;
+    this.minMs = Math.min(this.minMs, ms);
+    this.maxMs = Math.max(this.maxMs, ms);
+    let i = 0;
+    while (i < this.bounds.length && ms > this.bounds[i]!) i++;
+    this.counts[i]!++;
+    if (errorCode !== undefined) {
+      this.errors++;
+      this.errorsByCode.set(errorCode, (this.errorsByCode.get(errorCode) ?? 0) + 1);
+    }
+  }
+
+  quantile(q: number): number {
+    if (this.count === 0) return 0;
+    const rank = q * this.count;
+    let seen = 0;
+    for (let i = 0; i < this.counts.length; i++) {
+      const n = this.counts[i]!;
+      if (n > 0 && seen + n >= rank) {
+        const low = i === 0 ? 0 : this.bounds[i - 1]!;
+        const high = i < this.bounds.length ? this.bounds[i]! : this.maxMs;
+        const estimate = low + ((rank - seen) / n) * (high - low);
+        return Math.min(Math.max(estimate, this.minMs), this.maxMs);
+      }
+      seen += n;
+    }
+    return this.maxMs;
+  }
+
+  snapshot(): OperationStats {
+    return {
+      count: this.count,
+      errors: this.errors,
+      errorsByCode: Object.fromEntries([...this.errorsByCode].sort(([a], [b]) => (a < b ? -1 : 1))),
+      totalMs: this.totalMs,
+      minMs: this.count === 0 ? 0 : this.minMs,
+      maxMs: this.maxMs,
+      meanMs: this.count === 0 ? 0 : this.totalMs / this.count,
+      p50Ms: this.quantile(0.5),
+      p90Ms: this.quantile(0.9),
+      p99Ms: this.quantile(0.99),
+      buckets: this.counts.map((count, i) => ({ le: i < this.bounds.length ? this.bounds[i]! : Infinity, count })),
+    };
+  }
+}
+
+function errorCodeOf(error: unknown): string {
+  return isSessionError(error) ? error.code : 'UNKNOWN';
+}
+
+function invalid(message: string): SessionError {
+  return new SessionError(SessionErrorCode.InvalidArgument, message);
+}
+
+/**
+ * Measures every operation of the store it wraps: counts, errors by code and
+ * a latency histogram per operation (`stats()`), an `onOperation` hook, slow
+ * operation reports, and OpenTelemetry spans and metrics when given a tracer
+ * or meter. Records counts and durations only: never item contents, and
+ * session ids only hashed unless asked.
+ */
+export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem> {
+  readonly #options: MonitoringOptions;
+  readonly #store: string;
+  readonly #slowMs: number;
+  readonly #figures = new Map<MonitoredOperation, Figures>();
+  #telemetry: Telemetry | undefined;
+  #telemetryLoading: Promise<Telemetry> | undefined;
+
+  constructor(inner: SessionStore<TItem>, options: MonitoringOptions = {}) {
+    super(inner);
+    const slow = options.slowThresholdMs ?? 1000;
+    if (typeof slow !== 'number' || !(slow >= 0)) throw invalid('slowThresholdMs must be a non-negative number');
+    if (options.sessionIds !== undefined && !['hash', 'raw', 'omit'].includes(options.sessionIds)) {
+      throw invalid("sessionIds must be 'hash', 'raw' or 'omit'");
+    }
+    const bounds = options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS;
+    if (!Array.isArray(bounds) || bounds.length === 0 || bounds.some((b, i) => !(b > 0) || (i > 0 && b <= bounds[i - 1]!))) {
+      throw invalid('latencyBuckets must be positive numbers in ascending order');
+    }
+    this.#options = options;
+    this.#slowMs = slow;
+    this.#store = options.storeName ?? (inner as object).constructor?.name ?? 'store';
+    for (const operation of OPERATIONS) this.#figures.set(operation, new Figures(bounds));
+    const telemetry: Telemetry = {};
+    if (options.tracer) telemetry.tracer = options.tracer;
+    if (options.meter) Object.assign(telemetry, this.#instruments(options.meter));
+    if (options.openTelemetry && (!options.tracer || !options.meter)) {
+      this.#telemetryLoading = this.#loadGlobal(telemetry);
+      // Nobody may await it before the first operation; keep a failure from being unhandled meanwhile.
+      this.#telemetryLoading.catch(() => {});
+    } else {
+      this.#telemetry = telemetry;
+    }
+  }
+
+  #instruments(meter: MonitoringMeter): Pick<Telemetry, 'duration' | 'errors'> {
+    return {
+      duration: meter.createHistogram('sessionkit.operation.duration', {
+        description: 'Duration of sessionkit store operations',
+        unit: 'ms',
+        advice: { explicitBucketBoundaries: [...(this.#options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS)] },
+      }),
+      errors: meter.createCounter('sessionkit.operation.errors', {
+        description: 'Failed sessionkit store operations, by error code',
+      }),
+    };
+  }
+
+  async #loadGlobal(telemetry: Telemetry): Promise<Telemetry> {
+    let api: typeof import('@opentelemetry/api');
+    try {
+      api = await import('@opentelemetry/api');
+    } catch (cause) {
+      throw new SessionError(SessionErrorCode.InvalidArgument, 'openTelemetry: true needs the @opentelemetry/api package installed', {
+        cause,
+      });
+    }
+    telemetry.tracer ??= api.trace.getTracer(TRACER_NAME);
+    if (!telemetry.duration) Object.assign(telemetry, this.#instruments(api.metrics.getMeter(TRACER_NAME)));
+    this.#telemetry = telemetry;
+    return telemetry;
+  }
+
+  /** Figures per operation since the store was created (or since `resetStats()`). */
+  stats(): MonitoringStats {
+    const operations = {} as Record<MonitoredOperation, OperationStats>;
+    for (const [operation, figures] of this.#figures) operations[operation] = figures.snapshot();
+    return { store: this.#store, operations };
+  }
+
+  /** Starts the figures of `stats()` afresh. */
+  resetStats(): void {
+    const bounds = this.#options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS;
+    for (const operation of OPERATIONS) this.#figures.set(operation, new Figures(bounds));
+  }
+
+  #sessionLabel(sessionId: string | undefined): string | undefined {
+    if (sessionId === undefined || typeof sessionId !== 'string') return undefined;
+    const mode = this.#options.sessionIds ?? 'hash';
+    if (mode === 'omit') return undefined;
+    if (mode === 'raw') return sessionId;
+    return createHash('sha256')
+      .update(this.#options.hashSalt ?? '')
+      .update('\0')
+      .update(sessionId)
+      .digest('hex')
+      .slice(0, 16);
+  }
+
+  #hook(hook: ((event: OperationEvent) => void) | undefined, event: OperationEvent): void {
+    if (!hook) return;
+    try {
+      hook(event);
+    } catch (error) {
+      try {
+        this.#options.onHookError?.(error);
+      } catch {
+        // A failing error handler must not fail the operation either.
+      }
+    }
+  }
+
+  async #telemetryReady(): Promise<Telemetry> {
+    return this.#telemetry ?? (await this.#telemetryLoading!);
+  }
+
+  /** Starts measuring one operation; the returned function finishes it. */
+  #begin(telemetry: Telemetry, operation: MonitoredOperation, sessionId: string | undefined) {
+    const started = performance.now();
+    const session = this.#sessionLabel(sessionId);
+    const span = telemetry.tracer?.startSpan(`sessionkit.${operation}`, {
+      kind: SPAN_KIND_CLIENT,
+      attributes: {
+        'sessionkit.store': this.#store,
+        'sessionkit.operation': operation,
+        ...(session !== undefined ? { 'sessionkit.session': session } : {}),
+      },
+    });
+    return (error: unknown, failed: boolean, count: number | undefined) => {
+      const durationMs = performance.now() - started;
+      const errorCode = failed ? errorCodeOf(error) : undefined;
+      this.#figures.get(operation)!.record(durationMs, errorCode);
+      const attributes: Record<string, string> = {
+        'sessionkit.store': this.#store,
+        'sessionkit.operation': operation,
+        'sessionkit.outcome': failed ? 'error' : 'ok',
+        ...(errorCode !== undefined ? { 'error.type': errorCode } : {}),
+      };
+      telemetry.duration?.record(durationMs, attributes);
+      if (errorCode !== undefined) telemetry.errors?.add(1, attributes);
+      if (span) {
+        if (count !== undefined) span.setAttribute('sessionkit.count', count);
+        if (errorCode !== undefined) {
+          // The code only: backend error messages may quote ids or data.
+          span.setAttribute('error.type', errorCode);
+          span.setStatus({ code: STATUS_ERROR, message: errorCode });
+        }
+        span.end();
+      }
+      const event: OperationEvent = {
+        store: this.#store,
+        operation,
+        durationMs,
+        ok: !failed,
+        ...(errorCode !== undefined ? { errorCode } : {}),
+        ...(session !== undefined ? { session } : {}),
+        ...(count !== undefined ? { count } : {}),
+      };
+      this.#hook(this.#options.onOperation, event);
+      if (durationMs >= this.#slowMs) {
+        if (this.#options.onSlow) this.#hook(this.#options.onSlow, event);
+        else console.warn(`sessionkit: slow ${operation} on ${this.#store}: ${durationMs.toFixed(1)} ms`);
+      }
+    };
+  }
+
+  async #measure<R>(
+    operation: MonitoredOperation,
+    sessionId: string | undefined,
+    run: () => Promise<R>,
+    count: (result: R) => number | undefined,
+  ): Promise<R> {
+    const finish = this.#begin(await this.#telemetryReady(), operation, sessionId);
+    let result: R;
+    try {
+      result = await run();
+    } catch (error) {
+      finish(error, true, undefined);
+      throw error;
+    }
+    finish(undefined, false, count(result));
+    return result;
+  }
+
+  override getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]> {
+    return this.#measure('getItems', sessionId, () => super.getItems(sessionId, options), (items) => items.length);
+  }
+
+  override addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+    return this.#measure('addItems', sessionId, () => super.addItems(sessionId, items, options), () =>
+      Array.isArray(items) ? items.length : undefined,
+    );
+  }
+
+  override popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined> {
+    return this.#measure('popItem', sessionId, () => super.popItem(sessionId, options), (item) => (item === undefined ? 0 : 1));
+  }
+
+  override clearSession(sessionId: string, options?: CallOptions): Promise<void> {
+    return this.#measure('clearSession', sessionId, () => super.clearSession(sessionId, options), () => undefined);
+  }
+
+  override applyHistoryTransaction(sessionId: string, args: HistoryTransactionArgs<TItem>, options?: CallOptions): Promise<void> {
+    return this.#measure('applyHistoryTransaction', sessionId, () => super.applyHistoryTransaction(sessionId, args, options), () => {
+      const tx = args?.transaction;
+      const written = tx?.type === 'append_items' ? tx.items : tx?.type === 'replace_suffix' ? tx.replacement : undefined;
+      return Array.isArray(written) ? written.length : undefined;
+    });
+  }
+
+  override getSessionInfo(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined> {
+    return this.#measure('getSessionInfo', sessionId, () => super.getSessionInfo(sessionId, options), (info) =>
+      info === undefined ? 0 : 1,
+    );
+  }
+
+  override prune(options: PruneOptions): Promise<number> {
+    return this.#measure('prune', undefined, () => super.prune(options), (count) => count);
+  }
+
+  /** Measured from the first `next()` to the end of the listing (done, stopped early, or failed). */
+  override listSessions(options?: ListSessionsOptions): AsyncIterable<SessionInfo> {
+    const source = super.listSessions(options);
+    const store = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        const finish = store.#begin(await store.#telemetryReady(), 'listSessions', undefined);
+        let listed = 0;
+        let failure: { error: unknown } | undefined;
+        try {
+          for await (const info of source) {
+            listed++;
+            yield info;
+          }
+        } catch (error) {
+          failure = { error };
+          throw error;
+        } finally {
+          finish(failure?.error, failure !== undefined, listed);
+        }
+      },
+    };
+  }
+}
+
+/**
+ * Latency and error figures per operation, slow-operation reports, an
+ * `onOperation` hook, and OpenTelemetry spans and metrics. See
+ * docs/decorators/monitoring.md.
+ */
+export function withMonitoring<TItem = SessionItem>(
+  options: MonitoringOptions = {},
+): (store: SessionStore<TItem>) => MonitoringStore<TItem> {
+  return (store) => new MonitoringStore<TItem>(store, options);
+}
