@@ -18,65 +18,38 @@ export interface ItemRow {
 }
 
 /**
- * Every statement the store runs, prepared once per store. Values are always
- * bound parameters: session ids, items and operation ids are data, never SQL.
+ * The SQL of every statement the store runs. Values are always bound
+ * parameters: session ids, items and operation ids are data, never SQL.
  * Reads by session id take a `liveAfter` bound (updated_at must be greater),
  * which is how expired sessions read as empty before they are deleted.
  */
-export function prepareStatements(db: Database, t: TableNames): Statements {
+export function statementSql(t: TableNames) {
   return {
-    findSession: db.prepare<[string], SessionRow>(`SELECT * FROM ${t.sessions} WHERE session_id = ?`),
-    insertSession: db.prepare<[string, number, number]>(
-      `INSERT INTO ${t.sessions} (session_id, created_at, updated_at) VALUES (?, ?, ?)`,
-    ),
-    updateSession: db.prepare<[number, number, number, number, number, number]>(
-      `UPDATE ${t.sessions} SET created_at = ?, updated_at = ?, item_count = ?, last_seq = ?, last_op = ? WHERE sid = ?`,
-    ),
-    deleteSession: db.prepare<[number]>(`DELETE FROM ${t.sessions} WHERE sid = ?`),
-
-    insertItem: db.prepare<[number, number, string]>(`INSERT INTO ${t.items} (sid, seq, item) VALUES (?, ?, ?)`),
+    findSession: `SELECT * FROM ${t.sessions} WHERE session_id = ?`,
+    insertSession: `INSERT INTO ${t.sessions} (session_id, created_at, updated_at) VALUES (?, ?, ?)`,
+    updateSession: `UPDATE ${t.sessions} SET created_at = ?, updated_at = ?, item_count = ?, last_seq = ?, last_op = ? WHERE sid = ?`,
+    deleteSession: `DELETE FROM ${t.sessions} WHERE sid = ?`,
+    insertItem: `INSERT INTO ${t.items} (sid, seq, item) VALUES (?, ?, ?)`,
     // The tail read: walks the (sid, seq) index backwards and stops after `limit` rows.
-    tail: db
-      .prepare<[string, number, number], string>(
-        `SELECT item FROM ${t.items}
-         WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = ? AND updated_at > ?)
-         ORDER BY seq DESC LIMIT ?`,
-      )
-      .pluck(),
-    all: db
-      .prepare<[string, number], string>(
-        `SELECT item FROM ${t.items}
-         WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = ? AND updated_at > ?)
-         ORDER BY seq ASC`,
-      )
-      .pluck(),
-    newest: db.prepare<[number, number], ItemRow>(
-      `SELECT seq, item FROM ${t.items} WHERE sid = ? ORDER BY seq DESC LIMIT ?`,
-    ),
-    deleteItemsFrom: db.prepare<[number, number]>(`DELETE FROM ${t.items} WHERE sid = ? AND seq >= ?`),
-    deleteItems: db.prepare<[number]>(`DELETE FROM ${t.items} WHERE sid = ?`),
-
-    findOperation: db
-      .prepare<[number, string], string>(`SELECT fingerprint FROM ${t.operations} WHERE sid = ? AND operation_id = ?`)
-      .pluck(),
-    insertOperation: db.prepare<[number, number, string, string]>(
-      `INSERT INTO ${t.operations} (sid, op_seq, operation_id, fingerprint) VALUES (?, ?, ?, ?)`,
-    ),
-    trimOperations: db.prepare<[number, number]>(`DELETE FROM ${t.operations} WHERE sid = ? AND op_seq <= ?`),
-    deleteOperations: db.prepare<[number]>(`DELETE FROM ${t.operations} WHERE sid = ?`),
-
-    info: db.prepare<[string, number], SessionRow>(
-      `SELECT * FROM ${t.sessions} WHERE session_id = ? AND item_count > 0 AND updated_at > ?`,
-    ),
+    tail: `SELECT item FROM ${t.items}
+      WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = ? AND updated_at > ?)
+      ORDER BY seq DESC LIMIT ?`,
+    all: `SELECT item FROM ${t.items}
+      WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = ? AND updated_at > ?)
+      ORDER BY seq ASC`,
+    newest: `SELECT seq, item FROM ${t.items} WHERE sid = ? ORDER BY seq DESC LIMIT ?`,
+    deleteItemsFrom: `DELETE FROM ${t.items} WHERE sid = ? AND seq >= ?`,
+    deleteItems: `DELETE FROM ${t.items} WHERE sid = ?`,
+    findOperation: `SELECT fingerprint FROM ${t.operations} WHERE sid = ? AND operation_id = ?`,
+    insertOperation: `INSERT INTO ${t.operations} (sid, op_seq, operation_id, fingerprint) VALUES (?, ?, ?, ?)`,
+    trimOperations: `DELETE FROM ${t.operations} WHERE sid = ? AND op_seq <= ?`,
+    deleteOperations: `DELETE FROM ${t.operations} WHERE sid = ?`,
+    info: `SELECT * FROM ${t.sessions} WHERE session_id = ? AND item_count > 0 AND updated_at > ?`,
     // Keyset paging on the unique session_id index: each session at most once, whatever is written meanwhile.
-    listPage: db.prepare<[string, number, number], SessionRow>(
-      `SELECT * FROM ${t.sessions} WHERE session_id > ? AND item_count > 0 AND updated_at > ?
-       ORDER BY session_id LIMIT ?`,
-    ),
-    staleSessions: db.prepare<[number, number], SessionRow>(
-      `SELECT * FROM ${t.sessions} WHERE updated_at < ? LIMIT ?`,
-    ),
-  };
+    listPage: `SELECT * FROM ${t.sessions} WHERE session_id > ? AND item_count > 0 AND updated_at > ?
+      ORDER BY session_id LIMIT ?`,
+    staleSessions: `SELECT * FROM ${t.sessions} WHERE updated_at < ? LIMIT ?`,
+  } as const;
 }
 
 export interface Statements {
@@ -97,4 +70,14 @@ export interface Statements {
   info: Statement<[string, number], SessionRow>;
   listPage: Statement<[string, number, number], SessionRow>;
   staleSessions: Statement<[number, number], SessionRow>;
+}
+
+/** Prepares every statement once per store. */
+export function prepareStatements(db: Database, t: TableNames): Statements {
+  const sql = statementSql(t);
+  const prepared = {} as Record<string, Statement<unknown[]>>;
+  for (const [name, text] of Object.entries(sql)) prepared[name] = db.prepare(text);
+  // Single-column reads return the value itself.
+  for (const name of ['tail', 'all', 'findOperation'] as const) prepared[name]!.pluck();
+  return prepared as unknown as Statements;
 }

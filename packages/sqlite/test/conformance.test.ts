@@ -1,0 +1,5 @@
+import { describeConformance } from '@sessionkit/conformance';
+import { sqliteFileHarness, sqliteMemoryHarness } from './harness.js';
+
+describeConformance('SqliteStore (file)', sqliteFileHarness());
+describeConformance('SqliteStore (:memory:)', sqliteMemoryHarness());
