@@ -1,0 +1,282 @@
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import {
+  MemoryStore,
+  SessionErrorCode,
+  compose,
+  deriveKey,
+  generateKey,
+  isSessionError,
+  reencryptSession,
+  withEncryption,
+  type EncryptedEnvelope,
+  type SessionStore,
+} from '@sessionkit/core';
+
+const key1 = new Uint8Array(32).fill(7);
+const key2 = Uint8Array.from({ length: 32 }, (_, i) => i * 3 + 1);
+
+const secretItems = [
+  { role: 'user', content: 'my card number is 4111-1111-1111-1111' },
+  { type: 'function_call', callId: 'c1', name: 'lookup', arguments: '{"ssn":"078-05-1120"}' },
+  { role: 'assistant', content: [{ type: 'output_text', text: 'Your balance is 1,234.56' }], bytes: new Uint8Array([1, 2, 3]) },
+];
+
+/** Expects `action` to fail with DECRYPTION_FAILED and returns the error. */
+async function decryptionFails(action: () => Promise<unknown>): Promise<Error> {
+  try {
+    await action();
+  } catch (error) {
+    expect(isSessionError(error, SessionErrorCode.DecryptionFailed), String(error)).toBe(true);
+    return error as Error;
+  }
+  throw new Error('expected DECRYPTION_FAILED, but the call succeeded');
+}
+
+function envelope(value: unknown): EncryptedEnvelope {
+  return value as EncryptedEnvelope;
+}
+
+describe('withEncryption', () => {
+  it('round-trips items exactly while the inner store only sees envelopes without plaintext', async () => {
+    const inner = new MemoryStore();
+    const store = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
+    await store.addItems('s', secretItems);
+    expect(await store.getItems('s')).toEqual(secretItems);
+    expect(await store.getItems('s', { limit: 1 })).toEqual(secretItems.slice(2));
+    const raw = await inner.getItems('s');
+    expect(raw).toHaveLength(3);
+    for (const stored of raw) expect(Object.keys(stored).sort()).toEqual(['$sk:enc', 'c', 'k', 'n']);
+    const text = JSON.stringify(raw);
+    for (const needle of ['4111', 'ssn', '078-05', 'balance', 'lookup', 'role', 'user', 'function_call', 'AQID']) {
+      expect(text).not.toContain(needle);
+    }
+  });
+
+  it('refuses invalid items before writing anything', async () => {
+    const inner = new MemoryStore();
+    const store = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
+    await expect(store.addItems('s', [{ ok: 1 }, { bad: () => 1 }])).rejects.toMatchObject({ code: SessionErrorCode.InvalidItem });
+    expect(await inner.getItems('s')).toEqual([]);
+  });
+
+  it('a ciphertext copied to another session fails to decrypt', async () => {
+    const inner = new MemoryStore();
+    const store = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
+    await store.addItems('alice', [{ role: 'user', content: 'alice secret' }]);
+    await inner.addItems('mallory', await inner.getItems('alice'));
+    await decryptionFails(() => store.getItems('mallory'));
+    await decryptionFails(() => store.popItem('mallory'));
+    expect(await inner.getItems('mallory')).toHaveLength(1);
+  });
+
+  it('tampered, truncated, relabelled and malformed envelopes fail with DECRYPTION_FAILED', async () => {
+    const inner = new MemoryStore();
+    const store = withEncryption({ keys: { k1: key1, k2: key2 }, primary: 'k1' })(inner);
+    await store.addItems('s', [{ role: 'user', content: 'hello' }]);
+    const [good] = (await inner.getItems('s')).map(envelope);
+    const c = Buffer.from(good!.c, 'base64');
+    const flipped = Buffer.from(c);
+    flipped[3] = flipped[3]! ^ 1;
+    const variants: Record<string, unknown> = {
+      tampered: { ...good, c: flipped.toString('base64') },
+      truncated: { ...good, c: c.subarray(0, c.length - 1).toString('base64') },
+      'tag only': { ...good, c: c.subarray(0, 15).toString('base64') },
+      'other nonce': { ...good, n: Buffer.alloc(24, 9).toString('base64') },
+      'short nonce': { ...good, n: Buffer.alloc(12).toString('base64') },
+      'relabelled key id': { ...good, k: 'k2' },
+      'unknown key id': { ...good, k: 'gone' },
+      'not base64': { ...good, c: '!!!' },
+      'extra field': { ...good, x: 1 },
+      'other version': { ...good, '$sk:enc': 2 },
+    };
+    for (const [name, value] of Object.entries(variants)) {
+      const sessionId = `session-${name.replaceAll(' ', '-')}`;
+      await inner.addItems(sessionId, [value]);
+      const error = await decryptionFails(() => store.getItems(sessionId));
+      expect(error.message, name).not.toContain(sessionId);
+      await decryptionFails(() => store.popItem(sessionId));
+      expect(await inner.getItems(sessionId), name).toEqual([value]);
+    }
+  });
+
+  it('a wrong key fails, and a pop of an undecryptable item throws and leaves it in place', async () => {
+    const inner = new MemoryStore();
+    await withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner).addItems('s', [{ content: 'a' }, { content: 'b' }]);
+    const wrong = withEncryption({ keys: { k1: key2 }, primary: 'k1' })(inner);
+    await decryptionFails(() => wrong.getItems('s'));
+    await decryptionFails(() => wrong.popItem('s'));
+    await decryptionFails(() => wrong.popItem('s'));
+    expect(await inner.getItems('s')).toHaveLength(2);
+    const right = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
+    expect(await right.popItem('s')).toEqual({ content: 'b' });
+    expect(await right.getItems('s')).toEqual([{ content: 'a' }]);
+  });
+
+  it('plaintext items are refused unless allowPlaintext, and reencryptSession migrates them', async () => {
+    const inner = new MemoryStore();
+    await inner.addItems('s', [{ role: 'user', content: 'old plaintext' }]);
+    const strict = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
+    await decryptionFails(() => strict.getItems('s'));
+    await decryptionFails(() => strict.popItem('s'));
+    expect(await inner.getItems('s')).toHaveLength(1);
+
+    const migrating = withEncryption({ keys: { k1: key1 }, primary: 'k1', allowPlaintext: true })(inner);
+    await migrating.addItems('s', [{ role: 'assistant', content: 'new' }]);
+    expect(await migrating.getItems('s')).toEqual([
+      { role: 'user', content: 'old plaintext' },
+      { role: 'assistant', content: 'new' },
+    ]);
+    expect(await reencryptSession(migrating, 's')).toBe(1);
+    expect(await reencryptSession(migrating, 's')).toBe(0);
+    expect(JSON.stringify(await inner.getItems('s'))).not.toContain('plaintext');
+    expect(await strict.getItems('s')).toEqual([
+      { role: 'user', content: 'old plaintext' },
+      { role: 'assistant', content: 'new' },
+    ]);
+  });
+
+  it('rotates keys: old items stay readable, new writes use the primary, reencryptSession moves history to it', async () => {
+    const inner = new MemoryStore();
+    const before = withEncryption({ keys: { old: key1 }, primary: 'old' })(inner);
+    await before.addItems('s', [{ content: 'one' }, { content: 'two' }]);
+    const rotated = withEncryption({ keys: { old: key1, new: key2 }, primary: 'new' })(inner);
+    await rotated.addItems('s', [{ content: 'three' }]);
+    expect((await inner.getItems('s')).map((e) => envelope(e).k)).toEqual(['old', 'old', 'new']);
+    expect(await rotated.getItems('s')).toEqual([{ content: 'one' }, { content: 'two' }, { content: 'three' }]);
+
+    // A transaction whose expected suffix is stored under the old key still applies.
+    await rotated.applyHistoryTransaction('s', {
+      operationId: 'op-1',
+      transaction: { type: 'replace_suffix', expectedSuffix: [{ content: 'two' }, { content: 'three' }], replacement: [{ content: 'sum' }] },
+    });
+    expect(await rotated.getItems('s')).toEqual([{ content: 'one' }, { content: 'sum' }]);
+
+    expect(await reencryptSession(rotated, 's')).toBe(1);
+    expect((await inner.getItems('s')).map((e) => envelope(e).k)).toEqual(['new', 'new']);
+    const onlyNew = withEncryption({ keys: { new: key2 }, primary: 'new' })(inner);
+    expect(await onlyNew.getItems('s')).toEqual([{ content: 'one' }, { content: 'sum' }]);
+    await decryptionFails(() => withEncryption({ keys: { old: key1 }, primary: 'old' })(inner).getItems('s'));
+  });
+
+  it('pops through a compare-and-swap: concurrent pops return distinct items', async () => {
+    const store = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(new MemoryStore());
+    const items = Array.from({ length: 20 }, (_, i) => ({ content: `i${i}` }));
+    await store.addItems('s', items);
+    const popped = await Promise.all(Array.from({ length: 25 }, () => store.popItem('s')));
+    const got = popped.filter((x) => x !== undefined).map((x) => x.content);
+    expect(new Set(got).size).toBe(20);
+    expect(await store.getItems('s')).toEqual([]);
+  });
+
+  it('a repeated transaction is a no-op through a second decorator on the same data', async () => {
+    const inner = new MemoryStore();
+    const args = { operationId: 'op', transaction: { type: 'append_items' as const, items: [{ content: 'once' }] } };
+    await withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner).applyHistoryTransaction('s', args);
+    const again = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
+    await again.addItems('s', [{ content: 'later' }]);
+    await again.applyHistoryTransaction('s', args);
+    expect(await again.getItems('s')).toEqual([{ content: 'once' }, { content: 'later' }]);
+  });
+
+  it('never puts key material in errors, their JSON, their causes, or an inspected store', async () => {
+    const inner = new MemoryStore();
+    const secret = await generateKey();
+    const store = withEncryption({ keys: { k1: secret }, primary: 'k1' })(inner);
+    await store.addItems('s', [{ content: 'x' }]);
+    const wrong = withEncryption({ keys: { k1: key2 }, primary: 'k1' })(inner);
+    await inner.addItems('t', [{ '$sk:enc': 1, k: 'k1', n: 'AA==', c: 'AA==' }]);
+    const errors: unknown[] = [];
+    for (const action of [() => wrong.getItems('s'), () => wrong.popItem('s'), () => store.getItems('t')]) {
+      try {
+        await action();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    expect(() => withEncryption({ keys: { k1: secret.subarray(0, 31) }, primary: 'k1' })).not.toThrow();
+    try {
+      withEncryption({ keys: { k1: secret.subarray(0, 31) }, primary: 'k1' })(inner);
+    } catch (error) {
+      errors.push(error);
+    }
+    expect(errors).toHaveLength(4);
+    const forms = [secret, key2].flatMap((k) => [
+      Buffer.from(k).toString('hex'),
+      Buffer.from(k).toString('base64'),
+      Array.from(k).join(','),
+    ]);
+    for (const error of errors) {
+      const e = error as Error & { cause?: unknown };
+      const texts = [e.message, e.stack ?? '', JSON.stringify(e), inspect(e, { depth: 10 }), String(e.cause), inspect(e.cause, { depth: 10 })];
+      for (const text of texts) for (const form of forms) expect(text).not.toContain(form);
+    }
+    const inspected = inspect(store, { depth: 10, showHidden: true });
+    for (const form of forms) expect(inspected).not.toContain(form);
+  });
+
+  it('checks its options', () => {
+    const bad = [
+      {},
+      { keys: {}, primary: 'k' },
+      { keys: { k: new Uint8Array(16) }, primary: 'k' },
+      { keys: { k: key1 }, primary: 'other' },
+      { keys: { 'a\0b': key1 }, primary: 'a\0b' },
+      { keys: { k: 'not bytes' }, primary: 'k' },
+    ];
+    for (const options of bad) {
+      expect(() => withEncryption(options as never)(new MemoryStore()), JSON.stringify(Object.keys(options))).toThrow(
+        expect.objectContaining({ code: SessionErrorCode.InvalidArgument }),
+      );
+    }
+  });
+
+  it('forwards capabilities it honours; pops need transactions to stay atomic', () => {
+    const full = withEncryption({ keys: { k: key1 }, primary: 'k' })(new MemoryStore());
+    expect(full.capabilities).toEqual(new MemoryStore().capabilities);
+    const inner = new MemoryStore();
+    const noTx: SessionStore = {
+      capabilities: { ...inner.capabilities, transactions: false },
+      getItems: (s, o) => inner.getItems(s, o),
+      addItems: (s, i) => inner.addItems(s, i),
+      popItem: (s) => inner.popItem(s),
+      clearSession: (s) => inner.clearSession(s),
+      close: () => inner.close(),
+    };
+    const limited = withEncryption({ keys: { k: key1 }, primary: 'k' })(noTx);
+    expect(limited.capabilities.transactions).toBe(false);
+    expect(limited.capabilities.atomicReadModifyWrite).toBe(false);
+  });
+
+  it('composes: stacked under other decorators the backend still sees only ciphertext', async () => {
+    const inner = new MemoryStore();
+    const store = compose(inner, withEncryption({ keys: { k: key1 }, primary: 'k' }));
+    await store.session('s').addItems([{ content: 'composed secret' }]);
+    expect(JSON.stringify(await inner.getItems('s'))).not.toContain('composed');
+  });
+});
+
+describe('deriveKey', () => {
+  const fast = { opsLimit: 1, memLimit: 8192 };
+
+  it('derives the same 32-byte key from the same passphrase and salt, and another from another salt', async () => {
+    const first = await deriveKey('correct horse battery staple', undefined, fast);
+    expect(first.key).toHaveLength(32);
+    expect(first.salt).toHaveLength(16);
+    const again = await deriveKey('correct horse battery staple', first.salt, fast);
+    expect(Buffer.from(again.key).equals(Buffer.from(first.key))).toBe(true);
+    const other = await deriveKey('correct horse battery staple', undefined, fast);
+    expect(Buffer.from(other.key).equals(Buffer.from(first.key))).toBe(false);
+    const wrong = await deriveKey('Correct horse battery staple', first.salt, fast);
+    expect(Buffer.from(wrong.key).equals(Buffer.from(first.key))).toBe(false);
+  });
+
+  it('gives keys a store accepts and refuses bad salts', async () => {
+    const { key } = await deriveKey('pass', new Uint8Array(16), fast);
+    const store = withEncryption({ keys: { p: key }, primary: 'p' })(new MemoryStore());
+    await store.addItems('s', [{ content: 'x' }]);
+    expect(await store.getItems('s')).toEqual([{ content: 'x' }]);
+    await expect(deriveKey('pass', new Uint8Array(8), fast)).rejects.toMatchObject({ code: SessionErrorCode.InvalidArgument });
+    await expect(deriveKey('', undefined, fast)).rejects.toMatchObject({ code: SessionErrorCode.InvalidArgument });
+  });
+});
