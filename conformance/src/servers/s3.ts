@@ -1,7 +1,7 @@
 /**
- * An in-process `s3rver` on a loopback port, for tests and benchmarks, and
- * (with `conditional: true`) a small HTTP front that adds the conditional
- * writes s3rver ignores.
+ * An in-process `s3rver` on a loopback port, for tests and benchmarks, behind
+ * a small HTTP front that makes every object read whole and (with
+ * `conditional: true`) adds the conditional writes s3rver ignores.
  *
  * s3rver 3.7.1 accepts `If-None-Match` / `If-Match` on PutObject and
  * overwrites anyway, so nothing built on compare-and-swap can be proven
@@ -12,14 +12,24 @@
  * - `If-Match: <etag>` on a key whose ETag differs: 412 `PreconditionFailed`.
  * - `If-Match: <etag>` on a key that does not exist: 404 `NoSuchKey`.
  *
- * Every PUT and DELETE of one key is serialised (check with a HEAD, then
- * forward), so the check and the write are atomic with respect to each other,
- * as they are on S3. Everything else is forwarded untouched. It is test
- * scaffolding, not part of any adapter.
+ * Every request on one key is serialised (for a conditional PUT: check with a
+ * HEAD, then forward), so the check and the write are atomic with respect to
+ * each other, as they are on S3.
+ *
+ * The front is always there, also without `conditional`, for a second s3rver
+ * quirk: it writes an object in place (truncate, then stream) and may answer
+ * the PUT before the file is complete, so a GET racing a PUT of the same key
+ * can read a torn object — S3 never shows a partial object. Serialising
+ * requests per key, and holding a PUT's answer until the object reads back
+ * with the body's MD5, makes every read whole. Without `conditional` the front
+ * does nothing else: conditional headers reach s3rver, which ignores them.
+ * Listings and bucket calls are forwarded untouched. It is test scaffolding,
+ * not part of any adapter.
  *
  * s3rver is loaded from the caller (pass `S3rver`) or resolved by name; the
  * kit itself does not depend on it.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -53,7 +63,7 @@ export interface StartS3rverOptions {
 
 /** A running s3rver (possibly behind the conditional-write front). */
 export interface S3rverServer {
-  /** `http://127.0.0.1:<port>`: the front when `conditional`, else s3rver itself. */
+  /** `http://127.0.0.1:<port>` of the front (see the top of this file). */
   readonly endpoint: string;
   readonly bucket: string;
   readonly region: 'us-east-1';
@@ -61,7 +71,7 @@ export interface S3rverServer {
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Whether conditional writes are enforced. */
   readonly conditional: boolean;
-  /** s3rver's own endpoint (bypasses the front). */
+  /** s3rver's own endpoint (bypasses the front: no conditional writes, torn reads possible). */
   readonly upstreamEndpoint: string;
   /** Stops the front and s3rver and removes the data directory. Idempotent. */
   stop(): Promise<void>;
@@ -106,14 +116,11 @@ export async function startS3rver(options: StartS3rverOptions = {}): Promise<S3r
     throw error;
   }
   const upstreamEndpoint = `http://${HOST}:${address.port}`;
-  let proxy: ConditionalWriteProxy | undefined;
-  if (options.conditional) {
-    proxy = new ConditionalWriteProxy(address.port);
-    await proxy.listen();
-  }
+  const proxy = new ConditionalWriteProxy(address.port, Boolean(options.conditional));
+  await proxy.listen();
   let stopped: Promise<void> | undefined;
   return {
-    endpoint: proxy ? `http://${HOST}:${proxy.port}` : upstreamEndpoint,
+    endpoint: `http://${HOST}:${proxy.port}`,
     upstreamEndpoint,
     bucket,
     region: 'us-east-1',
@@ -122,7 +129,7 @@ export async function startS3rver(options: StartS3rverOptions = {}): Promise<S3r
     stop() {
       stopped ??= (async () => {
         try {
-          await proxy?.close();
+          await proxy.close();
           s3rver.httpServer?.closeAllConnections();
           await s3rver.close();
         } finally {
@@ -143,19 +150,21 @@ function xmlError(res: ServerResponse, status: number, code: string, message: st
 const normalizeEtag = (etag: string) => etag.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
 
 /**
- * The test-only front described at the top of this file: enforces
- * `If-None-Match: *` and `If-Match` on PutObject, serialising every PUT and
- * DELETE per key.
+ * The test-only front described at the top of this file: serialises every
+ * request per key and, when `enforce` is set, enforces `If-None-Match: *`
+ * and `If-Match` on PutObject.
  */
 export class ConditionalWriteProxy {
   readonly #upstreamPort: number;
+  readonly #enforce: boolean;
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
   readonly #locks = new Map<string, Promise<void>>();
   readonly #server: Server;
   #port = 0;
 
-  constructor(upstreamPort: number) {
+  constructor(upstreamPort: number, enforce = true) {
     this.#upstreamPort = upstreamPort;
+    this.#enforce = enforce;
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) xmlError(res, 502, 'InternalError', 'proxy failure');
@@ -204,11 +213,11 @@ export class ConditionalWriteProxy {
     const path = new URL(req.url ?? '/', 'http://proxy').pathname;
     // "/bucket/key…": an object, not the bucket or the service.
     const isObject = /^\/[^/]+\/.+/.test(path);
-    if (!isObject || (req.method !== 'PUT' && req.method !== 'DELETE')) return this.#forward(req, res);
+    if (!isObject) return this.#forward(req, res);
     await this.#withLock(path, async () => {
       const ifNoneMatch = req.headers['if-none-match'];
       const ifMatch = req.headers['if-match'];
-      if (req.method === 'PUT' && (ifNoneMatch !== undefined || ifMatch !== undefined)) {
+      if (this.#enforce && req.method === 'PUT' && (ifNoneMatch !== undefined || ifMatch !== undefined)) {
         const current = await this.#currentEtag(req, path);
         const reject = (status: number, code: string, message: string, extra = '') => {
           req.resume();
@@ -234,7 +243,7 @@ export class ConditionalWriteProxy {
           }
         }
       }
-      await this.#forward(req, res);
+      await this.#forward(req, res, path);
     });
   }
 
@@ -257,20 +266,62 @@ export class ConditionalWriteProxy {
     });
   }
 
-  /** Forwards the request unchanged (same Host header, so its signature stays valid) and streams the answer back. */
-  #forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    return new Promise((resolve, reject) => {
+  /**
+   * Forwards the request unchanged (same Host header, so its signature stays
+   * valid) and streams the answer back. After a successful PUT it waits until
+   * s3rver's file holds the whole body (s3rver may answer earlier), so the
+   * next request on the key reads it whole.
+   */
+  async #forward(req: IncomingMessage, res: ServerResponse, path?: string): Promise<void> {
+    const md5 = req.method === 'PUT' && path ? createHash('md5') : undefined;
+    if (md5) req.on('data', (chunk: Buffer) => md5.update(chunk));
+    await new Promise<number>((resolve, reject) => {
       const upstream = request(
         { host: HOST, port: this.#upstreamPort, method: req.method, path: req.url, headers: req.headers, agent: this.#agent },
         (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-          answer.once('end', resolve);
+          const code = answer.statusCode ?? 502;
+          if (md5 && code === 200) {
+            // Hold the answer until the object is whole; the caller may read it next.
+            const chunks: Buffer[] = [];
+            answer.on('data', (c: Buffer) => chunks.push(c));
+            answer.once('end', () => {
+              this.#settled(path!, md5.digest('hex'), req.headers.host).then(
+                () => {
+                  res.writeHead(code, answer.headers);
+                  res.end(Buffer.concat(chunks));
+                  resolve(code);
+                },
+                reject,
+              );
+            });
+          } else {
+            res.writeHead(code, answer.headers);
+            answer.pipe(res);
+            answer.once('end', () => resolve(code));
+          }
           answer.once('error', reject);
         },
       );
       upstream.once('error', reject);
       req.pipe(upstream);
     });
+  }
+
+  /** Waits until the object at `path` reads back with the given MD5 (at most ~2 s). */
+  async #settled(path: string, md5: string, host: string | undefined): Promise<void> {
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const digest = await new Promise<string>((resolve, reject) => {
+        const get = request({ host: HOST, port: this.#upstreamPort, method: 'GET', path, agent: this.#agent, headers: { host: host ?? HOST } }, (answer) => {
+          const hash = createHash('md5');
+          answer.on('data', (c: Buffer) => hash.update(c));
+          answer.once('end', () => resolve(answer.statusCode === 200 ? hash.digest('hex') : ''));
+          answer.once('error', reject);
+        });
+        get.once('error', reject);
+        get.end();
+      });
+      if (digest === md5) return;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
   }
 }
