@@ -14,6 +14,12 @@ interface Harness {
   create(options?: { ttl?: number }): SessionStore | Promise<SessionStore>;
   reopen?(store: SessionStore): SessionStore | Promise<SessionStore>;
   teardown?(): Promise<void>;
+  waivers?: Readonly<Record<string, string>>;
+}
+
+export interface StackConformanceOptions {
+  /** Test ids the stack does not meet on stores that can be reopened, each with its written reason. */
+  readonly reopenWaivers?: Readonly<Record<string, string>>;
 }
 
 type Describe = (name: string, harness: Harness) => void;
@@ -25,7 +31,7 @@ const SqliteStore = (sqlite as Record<string, unknown>).SqliteStore as SqliteCto
 /** `build(open)` stacks the decorator on stores made by `open(name)`, where `name` tells stores of one stack apart. */
 export type Stack = (open: (role: string) => SessionStore) => SessionStore;
 
-export function describeStackConformance(label: string, stack: Stack): void {
+export function describeStackConformance(label: string, stack: Stack, options: StackConformanceOptions = {}): void {
   if (typeof describeConformance !== 'function') {
     console.warn(`!!! SKIPPED ${label} conformance: @sessionkit/conformance does not export describeConformance yet`);
     describe.skip(`${label} conformance`, () => it('needs describeConformance', () => {}));
@@ -61,5 +67,12 @@ export function describeStackConformance(label: string, stack: Stack): void {
       return build(place.files, place.ttl);
     },
     teardown: async () => rmSync(dir, { recursive: true, force: true }),
+    ...(options.reopenWaivers ? { waivers: options.reopenWaivers } : {}),
   });
 }
+
+/** withCache is coherent per process; a reopened stack stands for another process with its own cache. */
+export const CACHE_REOPEN_WAIVERS: Readonly<Record<string, string>> = {
+  'persistence.shared-handles':
+    'withCache is coherent per process: a second handle (another process) with its own cache sees the first handle’s pop and clear only once its entry expires (set ttl) — docs/decorators/cache.md',
+};
