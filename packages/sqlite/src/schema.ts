@@ -97,7 +97,7 @@ function unquote(name: string): string {
 export function readSchemaVersion(db: Database, t: TableNames): number {
   const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(unquote(t.schema));
   if (!exists) return 0;
-  const version = db.prepare(`SELECT version FROM ${t.schema} WHERE id = 1`).pluck().get();
+  const version = db.prepare(`SELECT version FROM ${t.schema} WHERE id = 1`).pluck().safeIntegers(false).get();
   return typeof version === 'number' ? version : 0;
 }
 

@@ -244,14 +244,14 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
     };
   }
 
-  #write<T>(fn: () => T): Promise<T> {
+  #retry<T>(fn: () => T): Promise<T> {
     return retryBusy(fn, this.#maxBusyWait);
   }
 
   // ---- the contract ----
 
   protected async _getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
-    return this.#write(() => {
+    return this.#retry(() => {
       const liveAfter = this.#liveAfter(Date.now());
       if (limit === undefined) return this.#sql.all.all(sessionId, liveAfter);
       return this.#sql.tail.all(sessionId, liveAfter, limit).reverse();
@@ -259,20 +259,20 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
   }
 
   protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
-    await this.#write(() => this.#tx.append.immediate(sessionId, items));
+    await this.#retry(() => this.#tx.append.immediate(sessionId, items));
   }
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
-    const popped = await this.#write(() => this.#tx.pop.immediate(sessionId, decode));
+    const popped = await this.#retry(() => this.#tx.pop.immediate(sessionId, decode));
     return popped?.value as R | undefined;
   }
 
   protected async _clearSession(sessionId: string): Promise<void> {
-    await this.#write(() => this.#tx.clear.immediate(sessionId));
+    await this.#retry(() => this.#tx.clear.immediate(sessionId));
   }
 
   protected override async _applyHistoryTransaction(sessionId: string, tx: PreparedTransaction): Promise<void> {
-    await this.#write(() => this.#tx.apply.immediate(sessionId, tx));
+    await this.#retry(() => this.#tx.apply.immediate(sessionId, tx));
   }
 
   #info(row: SessionRow): SessionInfo {
@@ -286,7 +286,7 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
   }
 
   protected override async _getSessionInfo(sessionId: string): Promise<SessionInfo | undefined> {
-    const row = await this.#write(() => this.#sql.info.get(sessionId, this.#liveAfter(Date.now())));
+    const row = await this.#retry(() => this.#sql.info.get(sessionId, this.#liveAfter(Date.now())));
     return row ? this.#info(row) : undefined;
   }
 
@@ -294,7 +294,7 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
     // Session ids are non-empty, so every id sorts after ''.
     let cursor = '';
     while (true) {
-      const rows = await this.#write(() => this.#sql.listPage.all(cursor, this.#liveAfter(Date.now()), pageSize));
+      const rows = await this.#retry(() => this.#sql.listPage.all(cursor, this.#liveAfter(Date.now()), pageSize));
       for (const row of rows) yield this.#info(row);
       if (rows.length < pageSize) return;
       cursor = rows[rows.length - 1]!.session_id;
@@ -304,7 +304,7 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
   protected override async _prune(olderThanMs: number): Promise<number> {
     let total = 0;
     while (true) {
-      const { deleted, counted } = await this.#write(() => this.#tx.prune.immediate(olderThanMs));
+      const { deleted, counted } = await this.#retry(() => this.#tx.prune.immediate(olderThanMs));
       total += counted;
       if (deleted < PRUNE_CHUNK) return total;
     }

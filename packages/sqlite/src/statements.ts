@@ -76,7 +76,8 @@ export interface Statements {
 export function prepareStatements(db: Database, t: TableNames): Statements {
   const sql = statementSql(t);
   const prepared = {} as Record<string, Statement<unknown[]>>;
-  for (const [name, text] of Object.entries(sql)) prepared[name] = db.prepare(text);
+  // safeIntegers(false): a caller-owned handle may default to BigInt; the store's counters and times are plain numbers.
+  for (const [name, text] of Object.entries(sql)) prepared[name] = db.prepare(text).safeIntegers(false);
   // Single-column reads return the value itself.
   for (const name of ['tail', 'all', 'findOperation'] as const) prepared[name]!.pluck();
   return prepared as unknown as Statements;

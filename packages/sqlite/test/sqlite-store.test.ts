@@ -373,6 +373,38 @@ describe('caller-owned database', () => {
   });
 });
 
+describe('caller-owned database settings', () => {
+  it('works on a handle that returns BigInt integers by default', async () => {
+    const db = new Database(temp.file());
+    db.defaultSafeIntegers(true);
+    const store = new SqliteStore({ database: db });
+    await store.addItems('s', [msg(1), msg(2)]);
+    expect(await store.popItem('s')).toEqual(msg(2));
+    await store.applyHistoryTransaction('s', { operationId: 'o', transaction: { type: 'append_items', items: [msg(3)] } });
+    const info = (await store.getSessionInfo('s'))!;
+    expect(info.itemCount).toBe(1 + 1);
+    expect(info.createdAt).toBeInstanceOf(Date);
+    expect(await store.getItems('s', { limit: 5 })).toEqual([msg(1), msg(3)]);
+    await store.close();
+    // Reopening reads the schema version correctly through the same BigInt handle.
+    const again = new SqliteStore({ database: db });
+    expect(await again.getItems('s')).toEqual([msg(1), msg(3)]);
+    await again.close();
+    db.close();
+  });
+
+  it('runs inside a transaction the caller already opened on its handle (as a savepoint)', async () => {
+    const db = new Database(temp.file());
+    const store = new SqliteStore({ database: db });
+    db.exec('BEGIN');
+    await store.addItems('s', [msg(1)]);
+    db.exec('ROLLBACK');
+    expect(await store.getItems('s')).toEqual([]);
+    await store.close();
+    db.close();
+  });
+});
+
 describe('options and identifiers', () => {
   it('validates tablePrefix as an identifier before opening anything', () => {
     for (const tablePrefix of ['', '1abc', 'a-b', 'a b', 'x"; DROP TABLE t; --', 'é', `a${'b'.repeat(63)}`, 'a.b']) {
