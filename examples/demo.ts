@@ -12,9 +12,12 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Agent, run } from '@openai/agents';
+import { Agent, run, setTracingDisabled } from '@openai/agents';
 import { SqliteStore } from '@sessionkit/sqlite';
 import { LocalModel } from './local-model.js';
+
+// The local model needs no OpenAI account, so there is nowhere to export traces to.
+setTracingDisabled(true);
 
 const { values } = parseArgs({
   options: {
