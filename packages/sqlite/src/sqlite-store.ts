@@ -22,7 +22,7 @@ import {
   TABLE_PREFIX_PATTERN,
   type SqliteStoreOptions,
 } from './options.js';
-import { ensureSchema, tableNames, type TableNames } from './schema.js';
+import { ensureSchema, tableNames } from './schema.js';
 import { prepareStatements, type SessionRow, type Statements } from './statements.js';
 
 // Sessions deleted per write transaction by prune(), so a large prune never
@@ -109,7 +109,7 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
         ensureSchema(db, names);
       }, this.#maxBusyWait);
       this.#sql = prepareStatements(db, names);
-      this.#tx = this.prepareTransactions(names);
+      this.#tx = this.prepareTransactions();
     } catch (error) {
       if (this.#owned) db.close();
       throw mapSqliteError(error);
@@ -173,7 +173,7 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
   }
 
   // better-sqlite3 transaction functions, built once; each call runs as BEGIN IMMEDIATE ... COMMIT.
-  private prepareTransactions(_names: TableNames) {
+  private prepareTransactions() {
     const db = this.#db;
     return {
       append: db.transaction((sessionId: string, items: readonly EncodedItem[]) => {
