@@ -1,0 +1,280 @@
+/**
+ * The store's document shapes and the pure helpers around them: collection
+ * names, index specs, filters that keep session ids as data, the segment
+ * arithmetic that maps history positions to item sequence numbers, and the
+ * size check. No I/O here, so all of it is unit-tested without a server.
+ */
+import { randomUUID } from 'node:crypto';
+import { SessionError, SessionErrorCode, type EncodedItem, type SessionInfo } from '@sessionkit/core';
+import type { IndexDescription, ObjectId } from 'mongodb';
+
+/** A run of item sequence numbers, `[start, end)`. */
+export type Segment = [start: number, end: number];
+
+/** One `<prefix>sessions` document: the session's committed state. */
+export interface SessionDocument {
+  /** The session id, stored as a plain string value. */
+  _id: string;
+  /** Incarnation id: item documents of an earlier (cleared or expired) incarnation never mix with this one. */
+  gen: string;
+  /** Version, incremented by every commit: the compare-and-swap token. */
+  v: number;
+  /** Next unreserved sequence number within this incarnation. */
+  next: number;
+  /** The history, oldest first, as runs of item sequence numbers. */
+  segs: Segment[];
+  /** Number of items in the history (the sum of the segments' lengths). */
+  count: number;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Last write + ttl; the TTL index deletes the document after it. Absent without ttl. */
+  expiresAt?: Date;
+  /** Lower bound of every item document's `expiresAt` (items outlive their session, never the reverse). */
+  itemsExpireAt?: Date;
+  /** Transaction operation log, oldest first, at most `operationLogSize` entries. */
+  ops: OperationRecord[];
+}
+
+export interface OperationRecord {
+  /** The operation id (a value, never a key). */
+  id: string;
+  /** The transaction's fingerprint (`PreparedTransaction.fingerprint`). */
+  fp: string;
+}
+
+/** One `<prefix>items` document: one item, immutable once written. */
+export interface ItemDocument {
+  _id?: ObjectId;
+  sessionId: string;
+  gen: string;
+  seq: number;
+  /**
+   * The encoded item: the core codec's JSON text, stored as a BSON string, so
+   * `$`-prefixed or dotted keys inside items are characters, never field
+   * names or operators.
+   */
+  item: EncodedItem;
+  /** Set when the store has a ttl; see `itemsExpireAt`. */
+  expiresAt?: Date;
+}
+
+export interface CollectionNames {
+  readonly sessions: string;
+  readonly items: string;
+}
+
+export function collectionNames(prefix: string): CollectionNames {
+  return { sessions: `${prefix}sessions`, items: `${prefix}items` };
+}
+
+function invalid(message: string): SessionError {
+  return new SessionError(SessionErrorCode.InvalidArgument, message);
+}
+
+/** MongoDB's database name rules (any OS): 1–63 bytes, none of `/\. "$*<>:|?` or NUL. */
+export function assertDatabaseName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0) throw invalid('database must be a non-empty string');
+  if (Buffer.byteLength(name, 'utf8') > 63) throw invalid('database name must be at most 63 bytes');
+  if (/[/\\. "$*<>:|?\0]/.test(name)) throw invalid('database name contains a character MongoDB does not allow');
+}
+
+/** Collection names must not contain `$` or NUL, nor start with `system.`; the prefix is checked as their start. */
+export function assertCollectionPrefix(prefix: unknown): asserts prefix is string {
+  if (typeof prefix !== 'string') throw invalid('collectionPrefix must be a string');
+  if (/[$\0]/.test(prefix)) throw invalid('collectionPrefix must not contain "$" or NUL');
+  if (prefix.startsWith('system.')) throw invalid('collectionPrefix must not start with "system."');
+  if (Buffer.byteLength(prefix, 'utf8') > 100) throw invalid('collectionPrefix must be at most 100 bytes');
+}
+
+// Defence in depth: the base class has already refused non-strings, but a
+// filter is only ever built from a string, wrapped in $eq, so no value can be
+// read as an operator ({ $gt: '' }) or a JavaScript predicate ($where).
+function asData(sessionId: unknown): { $eq: string } {
+  if (typeof sessionId !== 'string') throw invalid('session id must be a string');
+  return { $eq: sessionId };
+}
+
+/** The filter selecting one session document. */
+export function sessionFilter(sessionId: string): { _id: { $eq: string } } {
+  return { _id: asData(sessionId) };
+}
+
+/** Contiguous runs of ascending sequence numbers: [3,4,5,9] → [[3,6],[9,10]]. */
+export function seqRuns(seqs: readonly number[]): Segment[] {
+  const sorted = [...seqs].sort((a, b) => a - b);
+  const runs: Segment[] = [];
+  for (const seq of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === seq) last[1] = seq + 1;
+    else if (!last || last[1] < seq) runs.push([seq, seq + 1]);
+  }
+  return runs;
+}
+
+// Beyond this many runs one bounding range is cheaper to send than an $or;
+// the few unreferenced documents it may also return are filtered out.
+const MAX_OR_RUNS = 32;
+
+/**
+ * The filter selecting the item documents of `seqs` in one incarnation: an
+ * index range (or a few) on { sessionId, gen, seq }. A read may get a few
+ * more documents than asked (callers keep only the wanted seqs); a delete
+ * gets exactly those.
+ */
+export function itemsFilter(
+  sessionId: string,
+  gen: string,
+  seqs: readonly number[],
+  mode: 'read' | 'delete' = 'read',
+): Record<string, unknown> {
+  const base = { sessionId: asData(sessionId), gen: { $eq: gen } };
+  const runs = seqRuns(seqs);
+  if (runs.length === 0) return { ...base, seq: { $in: [] } };
+  // A delete must name exactly its documents: a bounding range could take referenced ones.
+  if (runs.length > MAX_OR_RUNS && mode === 'delete') return { ...base, seq: { $in: [...seqs] } };
+  if (runs.length === 1 || runs.length > MAX_OR_RUNS) {
+    return { ...base, seq: { $gte: runs[0]![0], $lt: runs[runs.length - 1]![1] } };
+  }
+  return { ...base, $or: runs.map(([start, end]) => ({ seq: { $gte: start, $lt: end } })) };
+}
+
+/** Every item document of one incarnation (clear, prune, expiry clean-up, ttl refresh). */
+export function generationFilter(sessionId: string, gen: string): Record<string, unknown> {
+  return { sessionId: asData(sessionId), gen: { $eq: gen } };
+}
+
+/** Indexes of `<prefix>sessions`. */
+export const SESSION_INDEXES: IndexDescription[] = [
+  // expireAfterSeconds 0: each document expires at its own expiresAt (absent = never).
+  { key: { expiresAt: 1 }, name: 'expiresAt_ttl', expireAfterSeconds: 0 },
+  // prune's range scan.
+  { key: { updatedAt: 1 }, name: 'updatedAt_1' },
+];
+
+/** Indexes of `<prefix>items`. */
+export const ITEM_INDEXES: IndexDescription[] = [
+  // Led by the session id (a good shard key prefix); tail reads are one range of it.
+  { key: { sessionId: 1, gen: 1, seq: 1 }, name: 'sessionId_gen_seq', unique: true },
+  { key: { expiresAt: 1 }, name: 'expiresAt_ttl', expireAfterSeconds: 0 },
+];
+
+/** A fresh incarnation id. */
+export function newGeneration(): string {
+  return randomUUID();
+}
+
+/** Total number of sequence numbers in the segments. */
+export function segmentsLength(segs: readonly Segment[]): number {
+  let total = 0;
+  for (const [start, end] of segs) total += end - start;
+  return total;
+}
+
+/** The sequence numbers of the newest `n` items, oldest first. */
+export function tailSeqs(segs: readonly Segment[], n: number): number[] {
+  const out: number[] = [];
+  for (let i = segs.length - 1; i >= 0 && out.length < n; i--) {
+    const [start, end] = segs[i]!;
+    for (let seq = end - 1; seq >= start && out.length < n; seq--) out.push(seq);
+  }
+  return out.reverse();
+}
+
+/** The segments without their newest `k` items. */
+export function dropNewest(segs: readonly Segment[], k: number): Segment[] {
+  const out = segs.map(([start, end]) => [start, end] as Segment);
+  let left = k;
+  while (left > 0 && out.length > 0) {
+    const last = out[out.length - 1]!;
+    const take = Math.min(left, last[1] - last[0]);
+    last[1] -= take;
+    left -= take;
+    if (last[1] === last[0]) out.pop();
+  }
+  return out;
+}
+
+/** The segments with `[start, end)` appended as the newest items (merged when contiguous). */
+export function appendRange(segs: readonly Segment[], start: number, end: number): Segment[] {
+  const out = segs.map(([s, e]) => [s, e] as Segment);
+  if (end <= start) return out;
+  const last = out[out.length - 1];
+  if (last && last[1] === start) last[1] = end;
+  else out.push([start, end]);
+  return out;
+}
+
+/**
+ * Checks a stored session document's shape; anything else is CORRUPT_DATA
+ * (reported, never repaired or deleted by a read).
+ */
+export function assertSessionDocument(doc: unknown, fields: 'full' | 'meta' = 'full'): asserts doc is SessionDocument {
+  const d = doc as Partial<SessionDocument> | null;
+  const metaOk =
+    d !== null &&
+    typeof d === 'object' &&
+    typeof d._id === 'string' &&
+    typeof d.gen === 'string' &&
+    Number.isSafeInteger(d.v) &&
+    Number.isSafeInteger(d.next) &&
+    Number.isSafeInteger(d.count) &&
+    d.count! >= 0 &&
+    d.createdAt instanceof Date &&
+    d.updatedAt instanceof Date &&
+    (d.expiresAt === undefined || d.expiresAt instanceof Date) &&
+    (d.itemsExpireAt === undefined || d.itemsExpireAt instanceof Date);
+  const ok =
+    metaOk &&
+    (fields === 'meta' ||
+      (Array.isArray(d.ops) &&
+        Array.isArray(d.segs) &&
+        d.segs.every(
+          (s) =>
+            Array.isArray(s) && s.length === 2 && Number.isSafeInteger(s[0]) && Number.isSafeInteger(s[1]) && s[0]! < s[1]!,
+        ) &&
+        segmentsLength(d.segs) === d.count));
+  if (!ok) throw new SessionError(SessionErrorCode.CorruptData, 'session document is malformed');
+}
+
+/** True when the session's expiry has passed (expired sessions read as empty before the TTL monitor deletes them). */
+export function isExpired(doc: Pick<SessionDocument, 'expiresAt'>, nowMs: number): boolean {
+  return doc.expiresAt !== undefined && doc.expiresAt.getTime() <= nowMs;
+}
+
+/** The public view of a live, non-empty session document. */
+export function toSessionInfo(doc: SessionDocument): SessionInfo {
+  return {
+    sessionId: doc._id,
+    itemCount: doc.count,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    ...(doc.expiresAt ? { expiresAt: doc.expiresAt } : {}),
+  };
+}
+
+/** MongoDB's documented default when `hello` does not say: 16 MiB. */
+export const DEFAULT_MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024;
+
+// Field names, type bytes, the ObjectId, gen, seq, dates and headers of an
+// item document take well under 200 bytes; the rest is a safety margin.
+const ITEM_DOCUMENT_OVERHEAD = 1024;
+
+/** Largest encoded item (UTF-8 bytes) an item document can hold for this session id. */
+export function maxItemBytes(sessionId: string, maxBsonObjectSize = DEFAULT_MAX_BSON_OBJECT_SIZE): number {
+  return maxBsonObjectSize - ITEM_DOCUMENT_OVERHEAD - Buffer.byteLength(sessionId, 'utf8');
+}
+
+/** Refuses (TOO_LARGE, before anything is written) any item an item document cannot hold. */
+export function assertItemsFit(sessionId: string, items: readonly EncodedItem[], maxBsonObjectSize?: number): void {
+  const limit = maxItemBytes(sessionId, maxBsonObjectSize);
+  for (let i = 0; i < items.length; i++) {
+    // Byte length can exceed limit only if the string length could: skip the count for short items.
+    const item = items[i]!;
+    if (item.length * 3 > limit && Buffer.byteLength(item, 'utf8') > limit) {
+      throw new SessionError(
+        SessionErrorCode.TooLarge,
+        `items[${i}] is larger than a MongoDB document can hold (${limit} bytes encoded)`,
+      );
+    }
+  }
+}

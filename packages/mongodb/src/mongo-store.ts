@@ -1,0 +1,640 @@
+import {
+  AbstractSessionStore,
+  conflicts,
+  SessionError,
+  SessionErrorCode,
+  suffixMatches,
+  type EncodedItem,
+  type PreparedTransaction,
+  type SessionInfo,
+  type SessionItem,
+  type StoreCapabilities,
+} from '@sessionkit/core';
+import { MongoClient, ObjectId, type ClientSession, type Collection, type Db, type TransactionOptions } from 'mongodb';
+import {
+  appendRange,
+  assertItemsFit,
+  assertSessionDocument,
+  collectionNames,
+  DEFAULT_MAX_BSON_OBJECT_SIZE,
+  dropNewest,
+  generationFilter,
+  isExpired,
+  ITEM_INDEXES,
+  itemsFilter,
+  newGeneration,
+  SESSION_INDEXES,
+  sessionFilter,
+  tailSeqs,
+  toSessionInfo,
+  type ItemDocument,
+  type OperationRecord,
+  type Segment,
+  type SessionDocument,
+} from './layout.js';
+import { isDuplicateKeyError, mapMongoError } from './map-error.js';
+import { resolveOptions, type MongoStoreOptions, type ResolvedOptions } from './options.js';
+
+/** What the store found out about the deployment on first use. */
+export interface MongoDeployment {
+  /** `standalone`, `replicaSet` or `sharded` (from `hello`: `setName`, `msg: 'isdbgrid'`). */
+  readonly kind: 'standalone' | 'replicaSet' | 'sharded';
+  /** True when writes run in multi-document transactions; false: the single-document commit scheme. */
+  readonly transactions: boolean;
+  /** `hello.maxBsonObjectSize`, or 16 MiB when the server does not say. */
+  readonly maxBsonObjectSize: number;
+}
+
+/** Per-write context: the ClientSession of the surrounding transaction, if any. */
+interface Ctx {
+  readonly session?: ClientSession;
+}
+
+/** The state a write builds on. */
+interface WriteState {
+  /** The document as stored (the compare-and-swap target), possibly expired; null when absent. */
+  readonly stored: SessionDocument | null;
+  /** `stored`, or a fresh incarnation when it is absent or expired. */
+  readonly live: SessionDocument;
+  readonly fresh: boolean;
+}
+
+interface Expiry {
+  readonly set: Partial<Pick<SessionDocument, 'expiresAt' | 'itemsExpireAt'>>;
+  readonly unset: readonly ('expiresAt' | 'itemsExpireAt')[];
+  /** `expiresAt` for item documents written now. */
+  readonly items: Date | undefined;
+}
+
+interface Change {
+  readonly segs: Segment[];
+  readonly count: number;
+  readonly next: number;
+  readonly ops?: OperationRecord[];
+}
+
+// Optimistic writes retry when another writer committed in between; reads
+// retry when a commit removed items after they read the session document.
+const MAX_ATTEMPTS = 20;
+const PRUNE_BATCH = 100;
+// Latest instant a BSON/JS Date can hold; a huge ttl saturates here.
+const MAX_DATE_MS = 8.64e15;
+
+// Snapshot reads and majority commits: what the server documents for
+// transactions whose effects must survive a failover.
+const TRANSACTION_OPTIONS: TransactionOptions = {
+  readConcern: { level: 'snapshot' },
+  writeConcern: { w: 'majority' },
+  readPreference: 'primary',
+};
+
+function dateAt(ms: number): Date {
+  return new Date(Math.min(ms, MAX_DATE_MS));
+}
+
+function kept(attempts: string): SessionError {
+  return new SessionError(SessionErrorCode.Conflict, `session kept changing during ${attempts}; try again`);
+}
+
+function missingItems(): SessionError {
+  return new SessionError(SessionErrorCode.CorruptData, 'item documents referenced by the session are missing');
+}
+
+// Inside a snapshot transaction a compare-and-swap cannot miss: a concurrent
+// commit surfaces as WriteConflict (retried by withTransaction) instead.
+function unexpectedMiss(): Error {
+  return new SessionError(SessionErrorCode.BackendError, 'session document changed inside a transaction');
+}
+
+/**
+ * A session store on MongoDB through the official driver. A session is one
+ * document in `<prefix>sessions` (counter, history segments, metadata,
+ * operation log); each item is one immutable document in `<prefix>items`.
+ * A write inserts its new item documents first (unreferenced, so invisible)
+ * and then commits by one compare-and-swap on the session document, inside a
+ * multi-document transaction where the deployment has them. See
+ * docs/mongodb.md for the layout, the guarantees and what each method issues.
+ */
+export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem> {
+  readonly capabilities: StoreCapabilities = Object.freeze({
+    transactions: true,
+    listSessions: true,
+    sessionInfo: true,
+    prune: true,
+    ttl: true,
+    persistent: true,
+    atomicReadModifyWrite: true,
+  });
+  /** The database holding the collections. */
+  readonly database: string;
+  /** The collection name prefix. */
+  readonly collectionPrefix: string;
+  readonly #options: ResolvedOptions;
+  readonly #client: MongoClient;
+  readonly #owned: boolean;
+  readonly #db: Db;
+  readonly #sessions: Collection<SessionDocument>;
+  readonly #items: Collection<ItemDocument>;
+  #deployment: Promise<MongoDeployment> | undefined;
+
+  constructor(options: MongoStoreOptions) {
+    super();
+    this.#options = resolveOptions(options);
+    const o = this.#options;
+    this.database = o.database;
+    this.collectionPrefix = o.collectionPrefix;
+    if (o.client) {
+      this.#client = o.client;
+      this.#owned = false;
+    } else {
+      try {
+        this.#client = new MongoClient(o.uri!, {
+          serverSelectionTimeoutMS: o.serverSelectionTimeoutMS,
+          connectTimeoutMS: o.serverSelectionTimeoutMS,
+          ...o.clientOptions,
+        });
+      } catch (cause) {
+        throw new SessionError(SessionErrorCode.InvalidArgument, 'uri or clientOptions were refused by the driver', { cause });
+      }
+      this.#owned = true;
+    }
+    this.#db = this.#client.db(o.database);
+    const names = collectionNames(o.collectionPrefix);
+    this.#sessions = this.#db.collection<SessionDocument>(names.sessions);
+    this.#items = this.#db.collection<ItemDocument>(names.items);
+  }
+
+  /** The driver client in use (yours if you passed `client`). */
+  get client(): MongoClient {
+    return this.#client;
+  }
+
+  /** The two collections, for inspection and operations tooling. Writing to them directly can break the store's invariants. */
+  get collections(): { readonly sessions: Collection<SessionDocument>; readonly items: Collection<ItemDocument> } {
+    return { sessions: this.#sessions, items: this.#items };
+  }
+
+  /**
+   * Connects if needed, detects the deployment (`hello`) and creates the
+   * indexes, once. Every operation does this first; call it to fail fast at
+   * startup.
+   */
+  async deployment(): Promise<MongoDeployment> {
+    this.assertOpen();
+    try {
+      return await this.#ensure();
+    } catch (error) {
+      throw this.mapError(error);
+    }
+  }
+
+  protected override mapError(error: unknown): SessionError {
+    return mapMongoError(error);
+  }
+
+  #ensure(): Promise<MongoDeployment> {
+    // A failed attempt is forgotten, so the next call tries again.
+    this.#deployment ??= this.#detect().catch((error: unknown) => {
+      this.#deployment = undefined;
+      throw error;
+    });
+    return this.#deployment;
+  }
+
+  async #detect(): Promise<MongoDeployment> {
+    const hello = await this.#db.command({ hello: 1 });
+    const kind: MongoDeployment['kind'] =
+      hello.msg === 'isdbgrid' ? 'sharded' : typeof hello.setName === 'string' ? 'replicaSet' : 'standalone';
+    // Transactions need a replica set or mongos, and logical sessions.
+    const supported = kind !== 'standalone' && hello.logicalSessionTimeoutMinutes != null;
+    const mode = this.#options.transactions;
+    if (mode === 'always' && !supported) {
+      throw new SessionError(
+        SessionErrorCode.BackendError,
+        "transactions: 'always' needs a replica set or sharded cluster; this deployment is " + kind,
+      );
+    }
+    const maxBsonObjectSize =
+      typeof hello.maxBsonObjectSize === 'number' && hello.maxBsonObjectSize > 0
+        ? hello.maxBsonObjectSize
+        : DEFAULT_MAX_BSON_OBJECT_SIZE;
+    if (this.#options.ensureIndexes) {
+      // Idempotent when the same indexes exist; creates the collections too,
+      // so later writes never create a collection inside a transaction.
+      await this.#sessions.createIndexes(SESSION_INDEXES);
+      await this.#items.createIndexes(ITEM_INDEXES);
+    }
+    return { kind, transactions: mode !== 'never' && supported, maxBsonObjectSize };
+  }
+
+  /** Runs a write: inside a transaction when the deployment has them, else directly (single-document commit). */
+  async #write<R>(fn: (ctx: Ctx) => Promise<R>): Promise<R> {
+    const deployment = await this.#ensure();
+    if (!deployment.transactions) return fn({});
+    return this.#client.withSession((session) => session.withTransaction(() => fn({ session }), TRANSACTION_OPTIONS));
+  }
+
+  async #checkSize(sessionId: string, items: readonly EncodedItem[]): Promise<void> {
+    // Checked against the documented 16 MiB first, so an oversized item fails
+    // with TOO_LARGE even when the server is unreachable, then against the server's own limit.
+    assertItemsFit(sessionId, items);
+    const { maxBsonObjectSize } = await this.#ensure();
+    assertItemsFit(sessionId, items, maxBsonObjectSize);
+  }
+
+  async #load(sessionId: string, ctx: Ctx, withOps: boolean): Promise<SessionDocument | null> {
+    const doc = await this.#sessions.findOne(sessionFilter(sessionId), {
+      ...(ctx.session ? { session: ctx.session } : {}),
+      ...(withOps ? {} : { projection: { ops: 0 } }),
+    });
+    if (doc === null) return null;
+    if (!withOps) (doc as Partial<SessionDocument>).ops = [];
+    assertSessionDocument(doc);
+    return doc;
+  }
+
+  #state(sessionId: string, stored: SessionDocument | null, now: number): WriteState {
+    if (stored && !isExpired(stored, now)) return { stored, live: stored, fresh: false };
+    const live: SessionDocument = {
+      _id: sessionId,
+      gen: newGeneration(),
+      v: 0,
+      next: 0,
+      segs: [],
+      count: 0,
+      createdAt: new Date(now),
+      updatedAt: new Date(now),
+      ops: [],
+    };
+    return { stored, live, fresh: true };
+  }
+
+  /**
+   * The expiry fields of a write. Item documents carry an `expiresAt` that is
+   * always later than their session's (refreshed for the whole incarnation
+   * about once per ttl, to last + 3·ttl), so the TTL monitor never deletes an
+   * item of a live session, and removes a dead session's items after it.
+   */
+  async #expiry(sessionId: string, st: WriteState, now: number, ctx: Ctx): Promise<Expiry> {
+    const ttl = this.#options.ttl;
+    const options = ctx.session ? { session: ctx.session } : {};
+    if (ttl === undefined) {
+      if (!st.fresh && st.live.itemsExpireAt) {
+        await this.#items.updateMany(generationFilter(sessionId, st.live.gen), { $unset: { expiresAt: '' } }, options);
+      }
+      return { set: {}, unset: st.fresh ? [] : ['expiresAt', 'itemsExpireAt'], items: undefined };
+    }
+    let itemsExpireAt = st.fresh ? undefined : st.live.itemsExpireAt;
+    if (!itemsExpireAt || itemsExpireAt.getTime() < Math.min(now + 2 * ttl, MAX_DATE_MS)) {
+      itemsExpireAt = dateAt(now + 3 * ttl);
+      if (!st.fresh && st.live.count > 0) {
+        await this.#items.updateMany(
+          generationFilter(sessionId, st.live.gen),
+          { $max: { expiresAt: itemsExpireAt } },
+          options,
+        );
+      }
+    }
+    return { set: { expiresAt: dateAt(now + ttl), itemsExpireAt }, unset: [], items: itemsExpireAt };
+  }
+
+  /**
+   * Inserts new item documents at `[start, start + items.length)`; they are
+   * invisible until a commit references them. Returns their ids, or
+   * undefined when another writer already holds one of those sequence numbers
+   * (then `next` has been moved past them and the caller starts over).
+   */
+  async #insertItems(
+    sessionId: string,
+    st: WriteState,
+    start: number,
+    items: readonly EncodedItem[],
+    expiresAt: Date | undefined,
+    ctx: Ctx,
+  ): Promise<ObjectId[] | undefined> {
+    const ids = items.map(() => new ObjectId());
+    const docs: ItemDocument[] = items.map((item, i) => ({
+      _id: ids[i]!,
+      sessionId,
+      gen: st.live.gen,
+      seq: start + i,
+      item,
+      ...(expiresAt ? { expiresAt } : {}),
+    }));
+    try {
+      await this.#items.insertMany(docs, { ordered: true, ...(ctx.session ? { session: ctx.session } : {}) });
+      return ids;
+    } catch (error) {
+      // In a transaction the error must reach withTransaction (the server has aborted it).
+      if (ctx.session || !isDuplicateKeyError(error)) throw error;
+      await this.#discard(sessionId, ids);
+      await this.#sessions.updateOne(
+        { ...sessionFilter(sessionId), gen: { $eq: st.live.gen } },
+        { $max: { next: start + items.length } },
+      );
+      return undefined;
+    }
+  }
+
+  /** Removes item documents this write inserted but could not commit (single-document scheme only). */
+  async #discard(sessionId: string, ids: readonly ObjectId[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#items.deleteMany({ sessionId: { $eq: sessionId }, _id: { $in: [...ids] } });
+  }
+
+  /**
+   * The commit: one compare-and-swap on the session document (on `v` and
+   * `gen`), or its insert / replacement for a fresh incarnation. Returns
+   * false when another writer committed first.
+   */
+  async #commit(sessionId: string, st: WriteState, change: Change, expiry: Expiry, now: number, ctx: Ctx): Promise<boolean> {
+    const { live } = st;
+    const options = ctx.session ? { session: ctx.session } : {};
+    // "First write since the session was created or last emptied".
+    const createdAt = live.count === 0 ? new Date(now) : live.createdAt;
+    const updatedAt = new Date(now);
+    if (st.fresh) {
+      const doc: SessionDocument = {
+        _id: sessionId,
+        gen: live.gen,
+        v: 1,
+        next: change.next,
+        segs: change.segs,
+        count: change.count,
+        createdAt,
+        updatedAt,
+        ops: change.ops ?? [],
+        ...expiry.set,
+      };
+      if (st.stored === null) {
+        try {
+          await this.#sessions.insertOne(doc, options);
+          return true;
+        } catch (error) {
+          if (ctx.session || !isDuplicateKeyError(error)) throw error;
+          return false;
+        }
+      }
+      const { _id, ...replacement } = doc;
+      const result = await this.#sessions.replaceOne(
+        { ...sessionFilter(sessionId), v: { $eq: st.stored.v }, gen: { $eq: st.stored.gen } },
+        replacement,
+        options,
+      );
+      return result.matchedCount === 1;
+    }
+    const unset: Record<string, ''> = Object.fromEntries(expiry.unset.map((field) => [field, '' as const]));
+    const result = await this.#sessions.updateOne(
+      { ...sessionFilter(sessionId), v: { $eq: live.v }, gen: { $eq: live.gen } },
+      {
+        $set: {
+          v: live.v + 1,
+          segs: change.segs,
+          count: change.count,
+          createdAt,
+          updatedAt,
+          ...(change.ops ? { ops: change.ops } : {}),
+          ...expiry.set,
+        },
+        // $max: a writer that skipped taken sequence numbers may have raised it meanwhile.
+        $max: { next: change.next },
+        ...(expiry.unset.length > 0 ? { $unset: unset } : {}),
+      },
+      options,
+    );
+    return result.matchedCount === 1;
+  }
+
+  /** After a commit: delete item documents no longer referenced (the old incarnation's, replaced ones). */
+  async #collect(sessionId: string, st: WriteState, removedSeqs: readonly number[], ctx: Ctx): Promise<void> {
+    const options = ctx.session ? { session: ctx.session } : {};
+    if (removedSeqs.length > 0) {
+      await this.#items.deleteMany(itemsFilter(sessionId, st.live.gen, removedSeqs, 'delete'), options);
+    }
+    if (st.fresh && st.stored) {
+      await this.#items.deleteMany(generationFilter(sessionId, st.stored.gen), options);
+    }
+  }
+
+  /**
+   * The item texts at `seqs` (in that order), or undefined when some are
+   * missing: a commit removed them after the caller read the session document.
+   */
+  async #fetch(sessionId: string, gen: string, seqs: readonly number[], ctx: Ctx): Promise<EncodedItem[] | undefined> {
+    if (seqs.length === 0) return [];
+    const position = new Map<number, number>();
+    seqs.forEach((seq, i) => position.set(seq, i));
+    const out = new Array<EncodedItem>(seqs.length);
+    const seen = new Array<boolean>(seqs.length).fill(false);
+    let found = 0;
+    const docs = await this.#items
+      .find(itemsFilter(sessionId, gen, seqs), {
+        projection: { _id: 0, seq: 1, item: 1 },
+        ...(ctx.session ? { session: ctx.session } : {}),
+      })
+      .toArray();
+    for (const doc of docs) {
+      const i = position.get(doc.seq);
+      if (i === undefined || seen[i]) continue;
+      seen[i] = true;
+      // A non-string `item` is passed on as is: the codec reports it as CORRUPT_DATA.
+      out[i] = doc.item;
+      found++;
+    }
+    return found === seqs.length ? out : undefined;
+  }
+
+  /**
+   * Reads the items at the newest `n` positions of a consistent snapshot.
+   * Returns undefined when the session is empty or expired.
+   */
+  async #readTail(
+    sessionId: string,
+    n: (doc: SessionDocument) => number,
+    ctx: Ctx,
+  ): Promise<{ doc: SessionDocument; seqs: number[]; items: EncodedItem[] } | undefined> {
+    let previous: SessionDocument | undefined;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const doc = await this.#load(sessionId, ctx, false);
+      if (!doc || isExpired(doc, Date.now()) || doc.count === 0) return undefined;
+      const seqs = tailSeqs(doc.segs, Math.min(n(doc), doc.count));
+      const items = await this.#fetch(sessionId, doc.gen, seqs, ctx);
+      if (items) return { doc, seqs, items };
+      // Same version twice and still missing: not a concurrent commit, the data is damaged.
+      if (ctx.session || (previous && previous.v === doc.v && previous.gen === doc.gen)) throw missingItems();
+      previous = doc;
+    }
+    throw kept('the read');
+  }
+
+  protected async _getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
+    await this.#ensure();
+    const tail = await this.#readTail(sessionId, (doc) => limit ?? doc.count, {});
+    return tail?.items ?? [];
+  }
+
+  protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
+    await this.#checkSize(sessionId, items);
+    await this.#write(async (ctx) => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const now = Date.now();
+        const st = this.#state(sessionId, await this.#load(sessionId, ctx, false), now);
+        const expiry = await this.#expiry(sessionId, st, now, ctx);
+        const start = st.live.next;
+        const end = start + items.length;
+        const ids = await this.#insertItems(sessionId, st, start, items, expiry.items, ctx);
+        if (!ids) continue;
+        const change = { segs: appendRange(st.live.segs, start, end), count: st.live.count + items.length, next: end };
+        if (await this.#commit(sessionId, st, change, expiry, now, ctx)) {
+          await this.#collect(sessionId, st, [], ctx);
+          return;
+        }
+        if (ctx.session) throw unexpectedMiss();
+        await this.#discard(sessionId, ids);
+      }
+      throw kept('the append');
+    });
+  }
+
+  protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
+    return this.#write(async (ctx) => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const tail = await this.#readTail(sessionId, () => 1, ctx);
+        if (!tail) return undefined;
+        // Decoded before anything changes: a corrupt item throws and stays.
+        const value = decode(tail.items[0]!);
+        const now = Date.now();
+        const st: WriteState = { stored: tail.doc, live: tail.doc, fresh: false };
+        const expiry = await this.#expiry(sessionId, st, now, ctx);
+        const change = { segs: dropNewest(tail.doc.segs, 1), count: tail.doc.count - 1, next: tail.doc.next };
+        if (await this.#commit(sessionId, st, change, expiry, now, ctx)) {
+          await this.#collect(sessionId, st, tail.seqs, ctx);
+          return value;
+        }
+        if (ctx.session) throw unexpectedMiss();
+      }
+      throw kept('the pop');
+    });
+  }
+
+  protected async _clearSession(sessionId: string): Promise<void> {
+    await this.#write(async (ctx) => {
+      const options = ctx.session ? { session: ctx.session } : {};
+      // The session document goes first: from then on no reader trusts any item of that incarnation.
+      const doc = await this.#sessions.findOneAndDelete(sessionFilter(sessionId), { ...options, projection: { gen: 1 } });
+      if (doc && typeof doc.gen === 'string') {
+        await this.#items.deleteMany(generationFilter(sessionId, doc.gen), options);
+      }
+    });
+  }
+
+  protected override async _applyHistoryTransaction(sessionId: string, tx: PreparedTransaction): Promise<void> {
+    await this.#checkSize(sessionId, tx.replacement);
+    await this.#write(async (ctx) => {
+      let previous: SessionDocument | undefined;
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const now = Date.now();
+        const st = this.#state(sessionId, await this.#load(sessionId, ctx, true), now);
+        const { live } = st;
+        const prior = live.ops.find((op) => op.id === tx.operationId);
+        if (prior) {
+          if (prior.fp !== tx.fingerprint) throw conflicts.operationReused();
+          return;
+        }
+        const k = tx.expectedSuffix.length;
+        if (k > live.count) throw conflicts.suffixMismatch();
+        const replaced = tailSeqs(live.segs, k);
+        const current = await this.#fetch(sessionId, live.gen, replaced, ctx);
+        if (!current) {
+          if (ctx.session || (previous && previous.v === live.v && previous.gen === live.gen)) throw missingItems();
+          previous = live;
+          continue;
+        }
+        if (!suffixMatches(current, tx.expectedSuffix)) throw conflicts.suffixMismatch();
+        const expiry = await this.#expiry(sessionId, st, now, ctx);
+        const start = live.next;
+        const end = start + tx.replacement.length;
+        let ids: ObjectId[] = [];
+        if (tx.replacement.length > 0) {
+          const inserted = await this.#insertItems(sessionId, st, start, tx.replacement, expiry.items, ctx);
+          if (!inserted) continue;
+          ids = inserted;
+        }
+        const ops = [...live.ops, { id: tx.operationId, fp: tx.fingerprint }].slice(-this.#options.operationLogSize);
+        const change = {
+          segs: appendRange(dropNewest(live.segs, k), start, end),
+          count: live.count - k + tx.replacement.length,
+          next: end,
+          ops,
+        };
+        if (await this.#commit(sessionId, st, change, expiry, now, ctx)) {
+          await this.#collect(sessionId, st, replaced, ctx);
+          return;
+        }
+        if (ctx.session) throw unexpectedMiss();
+        await this.#discard(sessionId, ids);
+      }
+      throw kept('the transaction');
+    });
+  }
+
+  protected override async _getSessionInfo(sessionId: string): Promise<SessionInfo | undefined> {
+    await this.#ensure();
+    const doc = await this.#sessions.findOne(sessionFilter(sessionId), { projection: { ops: 0, segs: 0 } });
+    if (doc === null) return undefined;
+    assertSessionDocument(doc, 'meta');
+    if (isExpired(doc, Date.now()) || doc.count === 0) return undefined;
+    return toSessionInfo(doc);
+  }
+
+  protected override async *_listSessions(pageSize: number): AsyncIterable<SessionInfo> {
+    await this.#ensure();
+    let after: string | undefined;
+    while (true) {
+      // Keyset paging on _id: each session at most once, however long the listing takes.
+      const filter = {
+        count: { $gt: 0 },
+        $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: new Date() } }],
+        ...(after !== undefined ? { _id: { $gt: after } } : {}),
+      };
+      const page = await this.#sessions
+        .find(filter, { projection: { ops: 0, segs: 0 }, sort: { _id: 1 }, limit: pageSize })
+        .toArray();
+      for (const doc of page) {
+        assertSessionDocument(doc, 'meta');
+        yield toSessionInfo(doc);
+      }
+      if (page.length < pageSize) return;
+      after = page[page.length - 1]!._id;
+    }
+  }
+
+  protected override async _prune(olderThanMs: number): Promise<number> {
+    await this.#ensure();
+    const cutoff = new Date(olderThanMs);
+    let pruned = 0;
+    while (true) {
+      // Each candidate is deleted or has been written since (updatedAt >= cutoff now), so every page is new.
+      const page = await this.#sessions
+        .find({ updatedAt: { $lt: cutoff } }, { projection: { _id: 1 }, sort: { updatedAt: 1 }, limit: PRUNE_BATCH })
+        .toArray();
+      for (const { _id: sessionId } of page) {
+        pruned += await this.#write(async (ctx) => {
+          const options = ctx.session ? { session: ctx.session } : {};
+          const doc = await this.#sessions.findOneAndDelete(
+            { ...sessionFilter(sessionId), updatedAt: { $lt: cutoff } },
+            { ...options, projection: { gen: 1, count: 1 } },
+          );
+          if (!doc) return 0;
+          if (typeof doc.gen === 'string') await this.#items.deleteMany(generationFilter(sessionId, doc.gen), options);
+          return typeof doc.count === 'number' && doc.count > 0 ? 1 : 0;
+        });
+      }
+      if (page.length < PRUNE_BATCH) return pruned;
+    }
+  }
+
+  protected async _close(): Promise<void> {
+    if (this.#owned) await this.#client.close();
+  }
+}
