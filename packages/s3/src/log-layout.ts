@@ -126,7 +126,29 @@ export class LogLayout implements Layout {
         while (next >= 0) {
           // The newest unread objects, skipping plain batches a merged object already supplied.
           const wave: number[] = [];
-          const width = need === undefined ? listed.length : this.config.readConcurrency;
+          // Full reads fetch everything at once; tail reads fetch about as many objects as the items still missing need.
+          let width = listed.length;
+          if (need !== undefined) {
+            width = 1;
+            if (read.size > 0) {
+              // Estimate items per object from the listed sizes and the bytes per item seen so far.
+              let have = 0;
+              for (const source of winners.values()) if (source.name > boundary) have += source.items.length;
+              let readItems = 0;
+              let readBytes = 0;
+              for (const batch of read.values()) {
+                readItems += batch.items.length;
+                readBytes += listed.find((o) => o.key === batch.key)?.size ?? 0;
+              }
+              const bytesPerItem = readItems > 0 ? Math.max(1, readBytes / readItems) : Infinity;
+              let estimate = 0;
+              for (let i = next; i >= 0 && estimate < need - have; i--) {
+                estimate += listed[i]!.size / bytesPerItem;
+                width = next - i + 1;
+              }
+              width = Math.min(this.config.readConcurrency, Math.max(1, width));
+            }
+          }
           while (next >= 0 && wave.length < width) {
             const name = names[next]!;
             if (name.includes('~') || !winners.has(name)) wave.push(next);
@@ -213,9 +235,20 @@ export class LogLayout implements Layout {
    * provider, so a reader between the two steps sees each item once.
    */
   async #merge(keys: SessionKeys, scan: Pick<Scan, 'listed' | 'read'>): Promise<void> {
+    // A merge can fill the next size class; cascade a few levels per check.
+    let listed = scan.listed;
+    for (let round = 0; round < 4; round++) {
+      const next = await this.#mergeOnce(keys, listed, scan.read);
+      if (!next) return;
+      listed = next;
+    }
+  }
+
+  /** One merge of the lowest full size class; returns the listing as it is afterwards, or undefined when nothing was due. */
+  async #mergeOnce(keys: SessionKeys, listed: readonly ListedObject[], read: ReadonlyMap<string, Batch>): Promise<ListedObject[] | undefined> {
     const { mergeFanIn, segmentBytes } = this.config;
     const classes = new Map<number, ListedObject[]>();
-    for (const object of scan.listed) {
+    for (const object of listed) {
       if (object.size >= segmentBytes) continue;
       const cls = Math.floor(Math.log(Math.max(1, object.size / MERGE_BASE_BYTES)) / Math.log(mergeFanIn));
       const list = classes.get(cls) ?? [];
@@ -223,9 +256,9 @@ export class LogLayout implements Layout {
       classes.set(cls, list);
     }
     const cls = [...classes.keys()].sort((a, b) => a - b).find((c) => classes.get(c)!.length >= mergeFanIn);
-    if (cls === undefined) return;
+    if (cls === undefined) return undefined;
     const group = classes.get(cls)!.slice(0, mergeFanIn * 8);
-    const batches = await mapLimit(group, this.config.readConcurrency, async (o): Promise<Batch> => scan.read.get(o.key) ?? this.#readBatch(o.key, o.key.slice(keys.log.length)));
+    const batches = await mapLimit(group, this.config.readConcurrency, async (o): Promise<Batch> => read.get(o.key) ?? this.#readBatch(o.key, o.key.slice(keys.log.length)));
     batches.sort((a, b) => (a.name < b.name ? 1 : -1)); // newest first: newest provider wins
     const sources = new Map<string, EncodedItem[]>();
     for (const batch of batches) {
@@ -239,8 +272,12 @@ export class LogLayout implements Layout {
     const newest = ordered[ordered.length - 1]![0];
     const sessionId = isHashedSegment(keys.segment) ? (await this.#indexTime(keys)).id : undefined;
     const header = { v: 1, m: 'l', src: ordered.map(([name, items]) => [name, items.length]), ...(sessionId ? { id: sessionId } : {}) };
-    await this.#io.put(keys.log + mergedName(newest), encodeRecord(header, ordered.flatMap(([, items]) => items)));
+    const key = keys.log + mergedName(newest);
+    const body = encodeRecord(header, ordered.flatMap(([, items]) => items));
+    await this.#io.put(key, body);
     await this.#io.deleteMany(batches.map((b) => b.key));
+    const merged = new Set(batches.map((b) => b.key));
+    return [...listed.filter((o) => !merged.has(o.key)), { key, size: Buffer.byteLength(body, 'utf8'), lastModified: Date.now() }];
   }
 
   async popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
