@@ -1,7 +1,8 @@
 import { SessionErrorCode } from '@sessionkit/core';
 import { S3Store } from '@sessionkit/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClient, s3Target, uniquePrefix, type S3Target } from './setup.js';
+import { freePort } from '@sessionkit/conformance/servers';
+import { clientConfig, makeClient, s3Target, uniquePrefix, type S3Target } from './setup.js';
 
 const item = (n: number) => ({ type: 'message', role: n % 2 ? 'assistant' : 'user', content: `m${n}` });
 
@@ -81,3 +82,31 @@ for (const conditional of [true, false]) {
     }
   });
 }
+
+describe('S3Store errors and options', () => {
+  it('maps an unreachable endpoint to BACKEND_UNAVAILABLE', async () => {
+    const port = await freePort();
+    const config = clientConfig({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    for (const conditionalWrites of [true, false]) {
+      const store = new S3Store({ clientConfig: { ...config, maxAttempts: 1 }, bucket: 'b', conditionalWrites });
+      await expect(store.getItems('s')).rejects.toMatchObject({ code: SessionErrorCode.BackendUnavailable });
+      await expect(store.addItems('s', [1])).rejects.toMatchObject({ code: SessionErrorCode.BackendUnavailable });
+      await store.close();
+    }
+  });
+
+  it('refuses bad options with INVALID_ARGUMENT', () => {
+    const client = makeClient({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    for (const bad of [
+      { bucket: 'b' },
+      { client, bucket: '' },
+      { client, bucket: 'b', prefix: 'no-slash' },
+      { client, bucket: 'b', ttl: -1 },
+      { client, bucket: 'b', mergeFanIn: 1 },
+      { client, bucket: 'b', inlineBytes: 0 },
+    ]) {
+      expect(() => new S3Store(bad as never)).toThrow(expect.objectContaining({ code: SessionErrorCode.InvalidArgument }));
+    }
+    client.destroy();
+  });
+});
