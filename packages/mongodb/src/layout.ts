@@ -143,6 +143,25 @@ export function generationFilter(sessionId: string, gen: string): Record<string,
   return { sessionId: asData(sessionId), gen: { $eq: gen } };
 }
 
+/** The item document for one encoded item (the item stays one string field). */
+export function itemDocument(
+  sessionId: string,
+  gen: string,
+  seq: number,
+  item: EncodedItem,
+  expiresAt: Date | undefined,
+  id?: ObjectId,
+): ItemDocument {
+  return {
+    ...(id ? { _id: id } : {}),
+    sessionId,
+    gen,
+    seq,
+    item,
+    ...(expiresAt ? { expiresAt } : {}),
+  };
+}
+
 /** Indexes of `<prefix>sessions`. */
 export const SESSION_INDEXES: IndexDescription[] = [
   // expireAfterSeconds 0: each document expires at its own expiresAt (absent = never).

@@ -21,6 +21,7 @@ import {
   generationFilter,
   isExpired,
   ITEM_INDEXES,
+  itemDocument,
   itemsFilter,
   newGeneration,
   SESSION_INDEXES,
@@ -202,6 +203,11 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   }
 
   async #detect(): Promise<MongoDeployment> {
+    // The driver's automatic first connect leaves a closed topology behind
+    // when it fails, and every later operation fails at once with
+    // MongoTopologyClosedError. An explicit connect() builds a new one, so a
+    // store-owned client recovers when the server comes back.
+    if (this.#owned) await this.#client.connect();
     const hello = await this.#db.command({ hello: 1 });
     const kind: MongoDeployment['kind'] =
       hello.msg === 'isdbgrid' ? 'sharded' : typeof hello.setName === 'string' ? 'replicaSet' : 'standalone';
@@ -313,14 +319,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     ctx: Ctx,
   ): Promise<ObjectId[] | undefined> {
     const ids = items.map(() => new ObjectId());
-    const docs: ItemDocument[] = items.map((item, i) => ({
-      _id: ids[i]!,
-      sessionId,
-      gen: st.live.gen,
-      seq: start + i,
-      item,
-      ...(expiresAt ? { expiresAt } : {}),
-    }));
+    const docs = items.map((item, i) => itemDocument(sessionId, st.live.gen, start + i, item, expiresAt, ids[i]));
     try {
       await this.#items.insertMany(docs, { ordered: true, ...(ctx.session ? { session: ctx.session } : {}) });
       return ids;
