@@ -146,6 +146,10 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
 
   /** Decrypts one stored value; throws DECRYPTION_FAILED (or CORRUPT_DATA for an authentic but undecodable item). */
   async #open(sessionId: string, stored: unknown): Promise<TItem> {
+    return this.#openWith(await this.#keys(), new Map(), sessionId, stored);
+  }
+
+  #openWith(ring: Map<string, DerivedKey>, ads: Map<string, Uint8Array>, sessionId: string, stored: unknown): TItem {
     if (!isEnvelopeShaped(stored)) {
       if (this.#allowPlaintext) return stored as TItem;
       throw failed('stored item is not encrypted (set allowPlaintext to read items written before encryption)');
@@ -163,17 +167,13 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     ) {
       throw failed('encrypted item is malformed or truncated');
     }
-    const key = this.#keyIds.has(keyId) ? (await this.#keys()).get(keyId) : undefined;
+    const key = this.#keyIds.has(keyId) ? ring.get(keyId) : undefined;
     if (!key) throw failed('encrypted item names a key id that is not in the key ring');
+    let ad = ads.get(keyId);
+    if (!ad) ads.set(keyId, (ad = associatedData(keyId, sessionId)));
     let plaintext: Uint8Array;
     try {
-      plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-        null,
-        ciphertext,
-        associatedData(keyId, sessionId),
-        nonce,
-        key.encryption,
-      );
+      plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext, ad, nonce, key.encryption);
     } catch (cause) {
       throw failed('encrypted item failed authentication: wrong key, tampered, truncated, or moved from another session', cause);
     }
@@ -187,8 +187,10 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
   }
 
   async #openAll(sessionId: string, stored: readonly unknown[]): Promise<TItem[]> {
+    const ring = await this.#keys();
+    const ads = new Map<string, Uint8Array>();
     const out = new Array<TItem>(stored.length);
-    for (let i = 0; i < stored.length; i++) out[i] = await this.#open(sessionId, stored[i]);
+    for (let i = 0; i < stored.length; i++) out[i] = this.#openWith(ring, ads, sessionId, stored[i]);
     return out;
   }
 
