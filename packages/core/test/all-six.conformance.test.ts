@@ -1,4 +1,5 @@
 import {
+  CacheStore,
   compose,
   withAnalytics,
   withCache,
@@ -6,8 +7,9 @@ import {
   withEncryption,
   withFallback,
   withMonitoring,
+  type SessionStore,
 } from '@sessionkit/core';
-import { CACHE_REOPEN_WAIVERS, describeStackConformance, type Stack } from './analytics-fallback-compaction-harness.js';
+import { CACHE_REOPEN_WAIVERS, describeStackConformance, injectUndecryptable, type Stack } from './analytics-fallback-compaction-harness.js';
 
 const keys = { k1: new Uint8Array(32).fill(11) };
 
@@ -16,13 +18,17 @@ const keys = { k1: new Uint8Array(32).fill(11) };
  * fallback over the raw backends, encryption above it (so primary and secondary
  * both hold ciphertext only), monitoring, cache, analytics, compaction outermost.
  */
-const allSix: Stack = (open) =>
-  compose(
+// The cache of each stack, so an injected item (written beneath it, like another process would) can be announced.
+const caches = new WeakMap<SessionStore, CacheStore>();
+
+const allSix: Stack = (open) => {
+  let cache: CacheStore | undefined;
+  const top = compose(
     open('primary'),
     withFallback({ secondaries: [open('secondary')], resyncInterval: 0 }),
     withEncryption({ keys, primary: 'k1' }),
     withMonitoring({ onOperation: () => {}, slowThresholdMs: 60_000 }),
-    withCache({ maxSessions: 100 }),
+    (store) => (cache = withCache({ maxSessions: 100 })(store)),
     withAnalytics({ onEvent: () => {} }),
     withCompaction({
       // A threshold the suite never reaches: compaction rewrites history by design (see compaction.conformance.test.ts).
@@ -35,5 +41,16 @@ const allSix: Stack = (open) =>
       onError: (error, { phase }) => console.error(`!!! all-six conformance: unexpected ${phase} error`, error),
     }),
   );
+  caches.set(top, cache!);
+  return top;
+};
 
-describeStackConformance('all six decorators', allSix, { reopenWaivers: CACHE_REOPEN_WAIVERS });
+describeStackConformance('all six decorators', allSix, {
+  reopenWaivers: CACHE_REOPEN_WAIVERS,
+  // Into the primary, which serves every read while healthy. The cache is coherent per process only
+  // (docs/decorators/cache.md), so a write beneath it is announced the way an application would: invalidate().
+  injectCorruptItem: async (opened, sessionId, store) => {
+    await injectUndecryptable('primary', 'k1')(opened, sessionId);
+    caches.get(store)!.invalidate(sessionId);
+  },
+});

@@ -15,11 +15,18 @@ interface Harness {
   reopen?(store: SessionStore): SessionStore | Promise<SessionStore>;
   teardown?(): Promise<void>;
   waivers?: Readonly<Record<string, string>>;
+  injectCorruptItem?(store: SessionStore, sessionId: string): Promise<void>;
 }
 
 export interface StackConformanceOptions {
   /** Test ids the stack does not meet on stores that can be reopened, each with its written reason. */
   readonly reopenWaivers?: Readonly<Record<string, string>>;
+  /**
+   * Writes one item the stack cannot read at the end of a session, into the
+   * stores beneath it (`opened(role)` is the store opened for that role).
+   * Enables the suite's corrupt-data tests.
+   */
+  readonly injectCorruptItem?: (opened: (role: string) => SessionStore, sessionId: string, store: SessionStore) => Promise<void>;
 }
 
 type Describe = (name: string, harness: Harness) => void;
@@ -37,8 +44,32 @@ export function describeStackConformance(label: string, stack: Stack, options: S
     describe.skip(`${label} conformance`, () => it('needs describeConformance', () => {}));
     return;
   }
+  // The stores beneath each stack, by role, for injectCorruptItem.
+  const beneath = new WeakMap<SessionStore, Map<string, SessionStore>>();
+  const inject = options.injectCorruptItem;
+  const injectCorruptItem = inject
+    ? {
+        injectCorruptItem: (store: SessionStore, sessionId: string) =>
+          inject((role) => {
+            const found = beneath.get(store)?.get(role);
+            if (!found) throw new Error(`no store was opened for role ${role}`);
+            return found;
+          }, sessionId, store),
+      }
+    : {};
+  const stackRecording = (open: (role: string) => SessionStore) => {
+    const opened = new Map<string, SessionStore>();
+    const store = stack((role) => {
+      const inner = open(role);
+      opened.set(role, inner);
+      return inner;
+    });
+    beneath.set(store, opened);
+    return store;
+  };
   describeConformance(`${label} on MemoryStore`, {
-    create: (options = {}) => stack(() => new MemoryStore(options.ttl === undefined ? {} : { ttl: options.ttl })),
+    create: (options = {}) => stackRecording(() => new MemoryStore(options.ttl === undefined ? {} : { ttl: options.ttl })),
+    ...injectCorruptItem,
   });
 
   if (typeof SqliteStore !== 'function') {
@@ -51,7 +82,7 @@ export function describeStackConformance(label: string, stack: Stack, options: S
   // Remembers where each stack's stores live so reopen() opens the same files.
   const places = new WeakMap<SessionStore, { files: Map<string, string>; ttl: number | undefined }>();
   const build = (files: Map<string, string>, ttl: number | undefined) => {
-    const store = stack((role) => {
+    const store = stackRecording((role) => {
       let path = files.get(role);
       if (!path) files.set(role, (path = join(dir, `${++counter}-${role}.db`)));
       return new SqliteStore({ path, ...(ttl !== undefined ? { ttl } : {}) });
@@ -68,6 +99,7 @@ export function describeStackConformance(label: string, stack: Stack, options: S
     },
     teardown: async () => rmSync(dir, { recursive: true, force: true }),
     ...(options.reopenWaivers ? { waivers: options.reopenWaivers } : {}),
+    ...injectCorruptItem,
   });
 }
 
@@ -76,3 +108,14 @@ export const CACHE_REOPEN_WAIVERS: Readonly<Record<string, string>> = {
   'persistence.shared-handles':
     'withCache is coherent per process: a second handle (another process) with its own cache sees the first handle’s pop and clear only once its entry expires (set ttl) — docs/decorators/cache.md',
 };
+
+/**
+ * For stacks with withEncryption: appends a well-formed envelope that fails
+ * authentication (a valid item for the store beneath, DECRYPTION_FAILED above).
+ */
+export function injectUndecryptable(role: string, keyId: string) {
+  return async (opened: (role: string) => SessionStore, sessionId: string) => {
+    const envelope = { '$sk:enc': 1, k: keyId, n: Buffer.alloc(24, 1).toString('base64'), c: Buffer.alloc(40, 2).toString('base64') };
+    await opened(role).addItems(sessionId, [envelope]);
+  };
+}
