@@ -56,11 +56,12 @@ function isEnvelopeShaped(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && ENVELOPE_TAG in value;
 }
 
-/** Strict base64: Buffer.from accepts garbage silently, so round-trip to be sure nothing was dropped. */
+// Lenient base64 (Buffer.from skips stray characters): whatever bytes come out must still pass
+// authentication, so a sloppy encoding can only ever yield authentic content or DECRYPTION_FAILED.
 function fromBase64(text: unknown): Uint8Array | undefined {
   if (typeof text !== 'string') return undefined;
   const bytes = Buffer.from(text, 'base64');
-  return bytes.toString('base64') === text ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : undefined;
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 const toBase64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
