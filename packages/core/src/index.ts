@@ -111,6 +111,7 @@ export {
   type MonitoringMeter,
   type MonitoringOptions,
   type MonitoringSpan,
+  type MonitoringSpanOptions,
   type MonitoringStats,
   type MonitoringTracer,
   type OperationEvent,

@@ -1,4 +1,5 @@
-import { metrics, trace } from '@opentelemetry/api';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ROOT_CONTEXT, context, metrics, trace, type Context, type ContextManager } from '@opentelemetry/api';
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
@@ -77,10 +78,32 @@ async function workload(store: ReturnType<ReturnType<typeof withMonitoring>>) {
   await store.clearSession(SECRET_ID);
 }
 
+/** The OpenTelemetry context manager of @opentelemetry/context-async-hooks, in a few lines (that package is not a dependency). */
+class AsyncContext implements ContextManager {
+  readonly #storage = new AsyncLocalStorage<Context>();
+  active(): Context {
+    return this.#storage.getStore() ?? ROOT_CONTEXT;
+  }
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A) {
+    return this.#storage.run(ctx, () => fn.apply(thisArg, args));
+  }
+  bind<T>(_ctx: Context, target: T): T {
+    return target;
+  }
+  enable(): this {
+    return this;
+  }
+  disable(): this {
+    this.#storage.disable();
+    return this;
+  }
+}
+
 afterEach(() => {
   vi.restoreAllMocks();
   trace.disable();
   metrics.disable();
+  context.disable();
 });
 
 describe('withMonitoring', () => {
@@ -236,6 +259,23 @@ describe('withMonitoring', () => {
     const text = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes, status: s.status, events: s.events })));
     expect(text).not.toContain(SECRET_ID);
     expect(text).not.toContain('launch code');
+  });
+
+  it('runs each operation inside its span, so spans of the layers beneath are its children', async () => {
+    context.setGlobalContextManager(new AsyncContext());
+    const { exporter, tracer } = tracing();
+    const inner = withMonitoring({ tracer, storeName: 'inner' })(new MemoryStore());
+    const outer = withMonitoring({ tracer, storeName: 'outer' })(inner);
+    await tracer.startActiveSpan('app', async (app) => {
+      await outer.addItems('s', [{ content: 'a' }]);
+      app.end();
+    });
+    const spans = exporter.getFinishedSpans();
+    const byStore = (name: string) => spans.find((s) => s.attributes['sessionkit.store'] === name)!;
+    const root = spans.find((s) => s.name === 'app')!;
+    expect(byStore('outer').parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    expect(byStore('inner').parentSpanContext?.spanId).toBe(byStore('outer').spanContext().spanId);
+    expect(byStore('inner').spanContext().traceId).toBe(root.spanContext().traceId);
   });
 
   it('records duration and error metrics by store, operation and outcome, never by session', async () => {

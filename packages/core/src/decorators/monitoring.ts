@@ -55,9 +55,21 @@ export interface MonitoringSpan {
   end(): void;
 }
 
+/** Span options passed to the tracer. */
+export interface MonitoringSpanOptions {
+  kind?: number;
+  attributes?: Record<string, string | number | boolean>;
+}
+
 /** The subset of an OpenTelemetry `Tracer` used here: pass `trace.getTracer(...)`. */
 export interface MonitoringTracer {
-  startSpan(name: string, options?: { kind?: number; attributes?: Record<string, string | number | boolean> }): MonitoringSpan;
+  startSpan(name: string, options?: MonitoringSpanOptions): MonitoringSpan;
+  /**
+   * When present (OpenTelemetry tracers have it), operations run inside their
+   * span, so spans of the store beneath (a driver's instrumentation, another
+   * monitored layer) become its children.
+   */
+  startActiveSpan?(name: string, options: MonitoringSpanOptions, fn: (span: MonitoringSpan) => Promise<unknown>): Promise<unknown>;
 }
 
 /** The subset of an OpenTelemetry `Meter` used here: pass `metrics.getMeter(...)`. */
@@ -330,18 +342,22 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
     return this.#telemetry ?? (await this.#telemetryLoading!);
   }
 
-  /** Starts measuring one operation; the returned function finishes it. */
-  #begin(telemetry: Telemetry, operation: MonitoredOperation, sessionId: string | undefined) {
-    const started = performance.now();
-    const session = this.#sessionLabel(sessionId);
-    const span = telemetry.tracer?.startSpan(`sessionkit.${operation}`, {
+  #spanOptions(operation: MonitoredOperation, session: string | undefined): MonitoringSpanOptions {
+    return {
       kind: SPAN_KIND_CLIENT,
       attributes: {
         'sessionkit.store': this.#store,
         'sessionkit.operation': operation,
         ...(session !== undefined ? { 'sessionkit.session': session } : {}),
       },
-    });
+    };
+  }
+
+  /** Starts measuring one operation (in `span` when given, else a span of its own); the returned function finishes it. */
+  #begin(telemetry: Telemetry, operation: MonitoredOperation, sessionId: string | undefined, activeSpan?: MonitoringSpan) {
+    const started = performance.now();
+    const session = this.#sessionLabel(sessionId);
+    const span = activeSpan ?? telemetry.tracer?.startSpan(`sessionkit.${operation}`, this.#spanOptions(operation, session));
     return (error: unknown, failed: boolean, count: number | undefined) => {
       const durationMs = performance.now() - started;
       const errorCode = failed ? errorCodeOf(error) : undefined;
@@ -386,7 +402,22 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
     run: () => Promise<R>,
     count: (result: R) => number | undefined,
   ): Promise<R> {
-    const finish = this.#begin(await this.#telemetryReady(), operation, sessionId);
+    const telemetry = await this.#telemetryReady();
+    const tracer = telemetry.tracer;
+    if (typeof tracer?.startActiveSpan === 'function') {
+      const options = this.#spanOptions(operation, this.#sessionLabel(sessionId));
+      return tracer.startActiveSpan(`sessionkit.${operation}`, options, (span) =>
+        this.#timed(this.#begin(telemetry, operation, sessionId, span), run, count),
+      ) as Promise<R>;
+    }
+    return this.#timed(this.#begin(telemetry, operation, sessionId), run, count);
+  }
+
+  async #timed<R>(
+    finish: (error: unknown, failed: boolean, count: number | undefined) => void,
+    run: () => Promise<R>,
+    count: (result: R) => number | undefined,
+  ): Promise<R> {
     let result: R;
     try {
       result = await run();
