@@ -89,6 +89,8 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   // only if no write overlapped it; a write updates the entry only if no other write overlapped it.
   readonly #writing = new Map<string, number>();
   readonly #versions = new Map<string, number>();
+  #clock = 0;
+  #forgotten = 0;
   // The store's own ttl, learnt from getSessionInfo: 'none' when it has none, unknown until seen.
   #storeTtl: number | 'none' | undefined;
   #hits = 0;
@@ -175,9 +177,15 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     const writing = (this.#writing.get(sessionId) ?? 0) + writingDelta;
     if (writing === 0) this.#writing.delete(sessionId);
     else this.#writing.set(sessionId, writing);
-    const version = this.#version(sessionId) + 1;
+    // Versions come from one process-wide counter, so a forgotten session's version never comes back to a value
+    // an in-flight read captured earlier.
+    const version = ++this.#clock;
     this.#versions.set(sessionId, version);
-    if (writing === 0 && this.#versions.size > 10_000) this.#versions.delete(sessionId);
+    if (writing === 0 && this.#versions.size > 10_000) {
+      // Bounded memory: forget idle sessions' versions, and make reads in flight skip their fill.
+      this.#versions.delete(sessionId);
+      this.#forgotten = version;
+    }
     return version;
   }
 
@@ -224,7 +232,7 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     }
     if (limit === 0) return this.inner.getItems(sessionId, options);
     this.#misses++;
-    const version = this.#version(sessionId);
+    const startClock = this.#clock;
     const quiet = !this.#writing.has(sessionId);
     const readAt = Date.now();
     const askInfo = this.#storeTtl !== 'none' && hasSessionInfo(this.inner);
@@ -232,7 +240,10 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       this.inner.getItems(sessionId, options),
       askInfo ? this.inner.getSessionInfo!(sessionId) : Promise.resolve(undefined),
     ]);
-    if (quiet && this.#version(sessionId) === version) this.#fill(sessionId, items, limit, readAt, askInfo, info);
+    // Fill only if no write to this session started or ended while reading.
+    if (quiet && this.#version(sessionId) <= startClock && this.#forgotten <= startClock) {
+      this.#fill(sessionId, items, limit, readAt, askInfo, info);
+    }
     return items;
   }
 
