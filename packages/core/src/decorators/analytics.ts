@@ -438,7 +438,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
 /**
  * Per-session analytics (counts by role and type, turns, tool calls, agents,
  * estimated tokens, activity) and an event sink that carries figures, not
- * content. See docs/analytics.md.
+ * content. See docs/decorators/analytics.md.
  */
 export function withAnalytics<TItem = SessionItem>(
   options: AnalyticsOptions<NoInfer<TItem>> = {},

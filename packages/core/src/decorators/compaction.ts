@@ -329,7 +329,7 @@ export class CompactionStore<TItem = SessionItem> extends ForwardingStore<TItem>
 
 /**
  * Summarizes older history past a threshold, atomically through
- * `replace_suffix`. See docs/compaction.md.
+ * `replace_suffix`. See docs/decorators/compaction.md.
  */
 export function withCompaction<TItem = SessionItem>(
   options: CompactionOptions<NoInfer<TItem>>,

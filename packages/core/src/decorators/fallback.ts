@@ -684,7 +684,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
 
 /**
  * Fails reads and writes over from the store it wraps (the primary) to
- * secondaries when the primary is unavailable. See docs/fallback.md.
+ * secondaries when the primary is unavailable. See docs/decorators/fallback.md.
  */
 export function withFallback<TItem = SessionItem>(
   options: FallbackOptions<NoInfer<TItem>>,
