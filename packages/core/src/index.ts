@@ -47,6 +47,7 @@ export { AbstractSessionStore, DEFAULT_LIST_PAGE_SIZE, unsupported } from './abs
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { compose, type StoreDecorator } from './compose.js';
 export { ForwardingStore } from './decorators/forwarding-store.js';
+export { sessionLabel, type SessionIdMode } from './decorators/session-label.js';
 export {
   AnalyticsStore,
   withAnalytics,

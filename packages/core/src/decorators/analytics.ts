@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { hasSessionInfo } from '../capabilities.js';
 import { SessionError, SessionErrorCode } from '../errors.js';
 import type { CallOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
 import { assertPositiveInteger, assertSessionId } from '../validation.js';
 import { ForwardingStore } from './forwarding-store.js';
+import { assertSessionIdMode, sessionLabel, type SessionIdMode } from './session-label.js';
 import { isToolCall, isToolOutput, itemRole, itemType } from './item-kinds.js';
 import { estimateItemTokens, heuristicTokenizer, type Tokenizer } from './token-estimate.js';
 
@@ -81,7 +81,7 @@ export interface AnalyticsOptions<TItem = SessionItem> {
    * How events name the session: `'hash'` (SHA-256 of salt + id, 16 hex
    * chars), `'raw'`, or `'omit'`. Default: `'hash'`.
    */
-  readonly sessionIds?: 'hash' | 'raw' | 'omit';
+  readonly sessionIds?: SessionIdMode;
   /** Salt for hashed session ids. Default: empty. */
   readonly hashSalt?: string;
   /** Sessions whose figures are kept in memory (least recently used evicted). Default: 10 000. */
@@ -181,9 +181,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     super(inner);
     const maxSessions = options.maxSessions ?? 10_000;
     assertPositiveInteger(maxSessions, 'maxSessions');
-    if (options.sessionIds !== undefined && !['hash', 'raw', 'omit'].includes(options.sessionIds)) {
-      throw new SessionError(SessionErrorCode.InvalidArgument, "sessionIds must be 'hash', 'raw' or 'omit'");
-    }
+    assertSessionIdMode(options.sessionIds);
     this.#options = options;
     this.#tokenizer = options.tokenizer ?? heuristicTokenizer;
     this.#agentOf = options.agentOf ?? defaultAgentOf;
@@ -294,15 +292,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
   }
 
   #sessionLabel(sessionId: string): string | undefined {
-    const mode = this.#options.sessionIds ?? 'hash';
-    if (mode === 'omit') return undefined;
-    if (mode === 'raw') return sessionId;
-    return createHash('sha256')
-      .update(this.#options.hashSalt ?? '')
-      .update('\0')
-      .update(sessionId)
-      .digest('hex')
-      .slice(0, 16);
+    return sessionLabel(sessionId, this.#options.sessionIds, this.#options.hashSalt);
   }
 
   #emit(sessionId: string, at: number, fields: Omit<AnalyticsEvent<TItem>, 'session' | 'at'>, content: readonly TItem[]): void {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
 import type {
   CallOptions,
@@ -11,6 +10,7 @@ import type {
   SessionStore,
 } from '../types.js';
 import { ForwardingStore } from './forwarding-store.js';
+import { assertSessionIdMode, sessionLabel, type SessionIdMode } from './session-label.js';
 
 /** The store operations that are measured. */
 export type MonitoredOperation =
@@ -102,7 +102,7 @@ export interface MonitoringOptions {
    * How events and spans name the session: `'hash'` (SHA-256 of salt + id, 16
    * hex chars), `'raw'`, or `'omit'`. Metrics never carry it. Default: `'hash'`.
    */
-  readonly sessionIds?: 'hash' | 'raw' | 'omit';
+  readonly sessionIds?: SessionIdMode;
   /** Salt for hashed session ids. Default: empty. */
   readonly hashSalt?: string;
   /** Emit one span per operation through this tracer. Default: none. */
@@ -248,9 +248,7 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
     super(inner);
     const slow = options.slowThresholdMs ?? 1000;
     if (typeof slow !== 'number' || !(slow >= 0)) throw invalid('slowThresholdMs must be a non-negative number');
-    if (options.sessionIds !== undefined && !['hash', 'raw', 'omit'].includes(options.sessionIds)) {
-      throw invalid("sessionIds must be 'hash', 'raw' or 'omit'");
-    }
+    assertSessionIdMode(options.sessionIds);
     const bounds = options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS;
     if (!Array.isArray(bounds) || bounds.length === 0 || bounds.some((b, i) => !(b > 0) || (i > 0 && b <= bounds[i - 1]!))) {
       throw invalid('latencyBuckets must be positive numbers in ascending order');
@@ -314,15 +312,7 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
 
   #sessionLabel(sessionId: string | undefined): string | undefined {
     if (sessionId === undefined || typeof sessionId !== 'string') return undefined;
-    const mode = this.#options.sessionIds ?? 'hash';
-    if (mode === 'omit') return undefined;
-    if (mode === 'raw') return sessionId;
-    return createHash('sha256')
-      .update(this.#options.hashSalt ?? '')
-      .update('\0')
-      .update(sessionId)
-      .digest('hex')
-      .slice(0, 16);
+    return sessionLabel(sessionId, this.#options.sessionIds, this.#options.hashSalt);
   }
 
   #hook(hook: ((event: OperationEvent) => void) | undefined, event: OperationEvent): void {

@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import { SessionError, SessionErrorCode } from '../errors.js';
+
+/** How decorators that report (monitoring, analytics) name a session in what they emit. */
+export type SessionIdMode = 'hash' | 'raw' | 'omit';
+
+/** Checks a `sessionIds` option: undefined (the default, `'hash'`) or one of the modes. */
+export function assertSessionIdMode(mode: unknown): asserts mode is SessionIdMode | undefined {
+  if (mode !== undefined && mode !== 'hash' && mode !== 'raw' && mode !== 'omit') {
+    throw new SessionError(SessionErrorCode.InvalidArgument, "sessionIds must be 'hash', 'raw' or 'omit'");
+  }
+}
+
+/**
+ * The session as reported: by default the first 16 hex digits of
+ * SHA-256(salt NUL id), so the same session correlates across reports while
+ * the id itself (often a user id) stays out of metrics and event sinks.
+ */
+export function sessionLabel(sessionId: string, mode: SessionIdMode = 'hash', salt = ''): string | undefined {
+  if (mode === 'omit') return undefined;
+  if (mode === 'raw') return sessionId;
+  return createHash('sha256').update(salt).update('\0').update(sessionId).digest('hex').slice(0, 16);
+}
