@@ -1,5 +1,6 @@
 import {
   ForwardingStore,
+  STORE_OPERATIONS,
   SessionError,
   SessionErrorCode,
   type CallOptions,
@@ -10,29 +11,13 @@ import {
   type SessionInfo,
   type SessionItem,
   type SessionStore,
+  type StoreOperation,
 } from '@sessionkit/core';
 
 /** The store operations a fault can target. */
-export type FaultOperation =
-  | 'getItems'
-  | 'addItems'
-  | 'popItem'
-  | 'clearSession'
-  | 'applyHistoryTransaction'
-  | 'listSessions'
-  | 'getSessionInfo'
-  | 'prune';
+export type FaultOperation = StoreOperation;
 
-export const FAULT_OPERATIONS: readonly FaultOperation[] = Object.freeze([
-  'getItems',
-  'addItems',
-  'popItem',
-  'clearSession',
-  'applyHistoryTransaction',
-  'listSessions',
-  'getSessionInfo',
-  'prune',
-]);
+export const FAULT_OPERATIONS: readonly FaultOperation[] = STORE_OPERATIONS;
 
 /** Which calls a rule applies to: one operation, several, or `'*'` for all. */
 export type FaultTarget = FaultOperation | readonly FaultOperation[] | '*';

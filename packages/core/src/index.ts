@@ -46,6 +46,7 @@ export { bindSession, isTransactionalSession } from './session.js';
 export { AbstractSessionStore, DEFAULT_LIST_PAGE_SIZE, unsupported } from './abstract-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { compose, type StoreDecorator } from './compose.js';
+export { STORE_OPERATIONS, type StoreOperation } from './operations.js';
 export { ForwardingStore } from './decorators/forwarding-store.js';
 export { sessionLabel, type SessionIdMode } from './decorators/session-label.js';
 export {

@@ -9,30 +9,14 @@ import type {
   SessionItem,
   SessionStore,
 } from '../types.js';
+import { STORE_OPERATIONS, type StoreOperation } from '../operations.js';
 import { ForwardingStore } from './forwarding-store.js';
 import { assertSessionIdMode, sessionLabel, type SessionIdMode } from './session-label.js';
 
 /** The store operations that are measured. */
-export type MonitoredOperation =
-  | 'getItems'
-  | 'addItems'
-  | 'popItem'
-  | 'clearSession'
-  | 'applyHistoryTransaction'
-  | 'listSessions'
-  | 'getSessionInfo'
-  | 'prune';
+export type MonitoredOperation = StoreOperation;
 
-const OPERATIONS: readonly MonitoredOperation[] = [
-  'getItems',
-  'addItems',
-  'popItem',
-  'clearSession',
-  'applyHistoryTransaction',
-  'listSessions',
-  'getSessionInfo',
-  'prune',
-];
+const OPERATIONS = STORE_OPERATIONS;
 
 /** One finished operation. Never carries item contents; the session only as `sessionIds` says. */
 export interface OperationEvent {
