@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // Relative imports: core cannot depend on these packages (they depend on core); vitest maps them to the same source files.
@@ -27,7 +28,19 @@ export interface StackConformanceOptions {
    * Enables the suite's corrupt-data tests.
    */
   readonly injectCorruptItem?: (opened: (role: string) => SessionStore, sessionId: string, store: SessionStore) => Promise<void>;
+  /**
+   * A built-JS module exporting `openStore({ sqliteModule, files, ttl })` that
+   * opens the same stack on the same SQLite files. Enables the cross-process
+   * tests on SqliteStore (needs `pnpm build`; skipped by the suite otherwise).
+   */
+  readonly processModule?: string;
+  /** Test ids the stack does not meet on SqliteStore only (with processes), each with its written reason. */
+  readonly sqliteWaivers?: Readonly<Record<string, string>>;
 }
+
+// Children of the cross-process tests load the built packages.
+const sqliteDist = fileURLToPath(new URL('../../sqlite/dist/index.js', import.meta.url));
+const coreDist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 type Describe = (name: string, harness: Harness) => void;
 const describeConformance = (kit as Record<string, unknown>).describeConformance as Describe | undefined;
@@ -98,8 +111,20 @@ export function describeStackConformance(label: string, stack: Stack, options: S
       return build(place.files, place.ttl);
     },
     teardown: async () => rmSync(dir, { recursive: true, force: true }),
-    ...(options.reopenWaivers ? { waivers: options.reopenWaivers } : {}),
+    ...(options.reopenWaivers || options.sqliteWaivers ? { waivers: { ...options.reopenWaivers, ...options.sqliteWaivers } } : {}),
     ...injectCorruptItem,
+    ...(options.processModule && existsSync(sqliteDist) && existsSync(coreDist)
+      ? {
+          processes: {
+            module: options.processModule,
+            location: (store: SessionStore) => {
+              const place = places.get(store);
+              if (!place) throw new Error('store was not created by this harness');
+              return { sqliteModule: sqliteDist, files: Object.fromEntries(place.files), ttl: place.ttl };
+            },
+          },
+        }
+      : {}),
   });
 }
 
@@ -107,6 +132,8 @@ export function describeStackConformance(label: string, stack: Stack, options: S
 export const CACHE_REOPEN_WAIVERS: Readonly<Record<string, string>> = {
   'persistence.shared-handles':
     'withCache is coherent per process: a second handle (another process) with its own cache sees the first handle’s pop and clear only once its entry expires (set ttl) — docs/decorators/cache.md',
+  'concurrency.process-pops':
+    'withCache is coherent per process: the parent’s cached history does not see pops made by child processes until its entry expires (set ttl); the pops themselves are distinct — docs/decorators/cache.md',
 };
 
 /**
