@@ -14,4 +14,5 @@ export {
 export { formatReport, formatResult } from './report.js';
 export { describeConformance, type DescribeConformanceOptions } from './vitest.js';
 export { brokenStoreHarness, BROKEN_STORES, type BrokenStoreFlaw } from './broken-stores.js';
+export { trackLocations, type LocationTracker } from './locations.js';
 export * from './fault-injection.js';

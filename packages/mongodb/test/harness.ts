@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ConformanceHarness } from '@sessionkit/conformance';
+import { trackLocations, type ConformanceHarness } from '@sessionkit/conformance';
 import { MongoClient } from 'mongodb';
 import { MongoStore, type TransactionMode } from '../src/index.js';
 import { distAvailable, fixtureModule, type MongoTarget } from './server.js';
@@ -28,17 +28,7 @@ export function openStore(location: Location): MongoStore {
  * gets its own collection prefix in a database of its own, dropped in teardown.
  */
 export function mongoHarness(target: MongoTarget, transactions: TransactionMode, database: string): ConformanceHarness<MongoStore> {
-  const locations = new WeakMap<MongoStore, Location>();
-  const open = (location: Location) => {
-    const store = openStore(location);
-    locations.set(store, location);
-    return store;
-  };
-  const locationOf = (store: MongoStore): Location => {
-    const location = locations.get(store);
-    if (!location) throw new Error('store was not created by this harness');
-    return location;
-  };
+  const { open, locationOf } = trackLocations((location: Location) => openStore(location));
   return {
     create: (options = {}) =>
       open({
@@ -50,7 +40,7 @@ export function mongoHarness(target: MongoTarget, transactions: TransactionMode,
       }),
     reopen: (store) => open(locationOf(store)),
     ...(distAvailable
-      ? { processes: { module: fixtureModule, exportName: 'openStore', location: (store) => locationOf(store as MongoStore) } }
+      ? { processes: { module: fixtureModule, exportName: 'openStore', location: locationOf } }
       : {}),
     async injectCorruptItem(store, sessionId) {
       // A real item first (so the session document references it), then its text replaced past the codec.

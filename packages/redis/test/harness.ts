@@ -1,4 +1,4 @@
-import type { ConformanceHarness } from '@sessionkit/conformance';
+import { trackLocations, type ConformanceHarness } from '@sessionkit/conformance';
 import type { RedisStore } from '@sessionkit/redis';
 import { distAvailable, fixtureModule, openStore, uniquePrefix, type Location } from './setup.js';
 
@@ -12,19 +12,9 @@ export function redisHarness(
   connect: () => Promise<{ url?: string; nodes?: { host: string; port: number }[]; stop(): Promise<void> }>,
 ): ConformanceHarness<RedisStore> & { stop(): Promise<void> } {
   let target: ReturnType<typeof connect> | undefined;
-  const locations = new WeakMap<RedisStore, Location>();
   const where = () => (target ??= connect());
 
-  const open = (location: Location) => {
-    const store = openStore(location);
-    locations.set(store, location);
-    return store;
-  };
-  const locationOf = (store: RedisStore): Location => {
-    const location = locations.get(store);
-    if (!location) throw new Error('store was not created by this harness');
-    return location;
-  };
+  const { open, locationOf } = trackLocations((location: Location) => openStore(location));
   const stop = async () => {
     const pending = target;
     target = undefined;
@@ -46,7 +36,7 @@ export function redisHarness(
           processes: {
             module: fixtureModule,
             exportName: 'openStore',
-            location: (store) => locationOf(store as RedisStore),
+            location: locationOf,
           },
         }
       : {}),

@@ -1,4 +1,4 @@
-import type { ConformanceHarness } from '@sessionkit/conformance';
+import { trackLocations, type ConformanceHarness } from '@sessionkit/conformance';
 import type { S3Store } from '@sessionkit/s3';
 import { sessionKeys } from '@sessionkit/s3';
 import { distAvailable, fixtureModule, makeClient, openStore, s3Target, uniquePrefix, type Location, type S3Target } from './setup.js';
@@ -9,19 +9,9 @@ import { distAvailable, fixtureModule, makeClient, openStore, s3Target, uniquePr
  */
 export function s3Harness(conditional: boolean): ConformanceHarness<S3Store> & { stop(): Promise<void> } {
   let target: Promise<S3Target> | undefined;
-  const locations = new WeakMap<S3Store, Location>();
   const where = () => (target ??= s3Target({ conditional }));
 
-  const open = (location: Location) => {
-    const store = openStore(location);
-    locations.set(store, location);
-    return store;
-  };
-  const locationOf = (store: S3Store): Location => {
-    const location = locations.get(store);
-    if (!location) throw new Error('store was not created by this harness');
-    return location;
-  };
+  const { open, locationOf } = trackLocations((location: Location) => openStore(location));
   const stop = async () => {
     const pending = target;
     target = undefined;
@@ -43,7 +33,7 @@ export function s3Harness(conditional: boolean): ConformanceHarness<S3Store> & {
     },
     reopen: (store) => open(locationOf(store)),
     ...(distAvailable
-      ? { processes: { module: fixtureModule, exportName: 'openStore', location: (store) => locationOf(store as S3Store) } }
+      ? { processes: { module: fixtureModule, exportName: 'openStore', location: locationOf } }
       : {}),
     async injectCorruptItem(store, sessionId) {
       // Past the codec, straight into the object holding the newest items: a line JSON.parse rejects.

@@ -1,4 +1,4 @@
-import type { ConformanceHarness } from '@sessionkit/conformance';
+import { trackLocations, type ConformanceHarness } from '@sessionkit/conformance';
 import type { SessionStore } from '@sessionkit/core';
 import { SqliteStore } from '@sessionkit/sqlite';
 import { ensureBuilt, injectCorruptRow, openStoreModule, tempDir } from './setup.js';
@@ -16,17 +16,7 @@ interface Location {
 export function sqliteFileHarness(): ConformanceHarness {
   ensureBuilt();
   const temp = tempDir('conformance');
-  const locations = new WeakMap<SessionStore, Location>();
-  const open = (location: Location) => {
-    const store = new SqliteStore({ path: location.path, ...(location.ttl !== undefined ? { ttl: location.ttl } : {}) });
-    locations.set(store, location);
-    return store;
-  };
-  const locationOf = (store: SessionStore): Location => {
-    const location = locations.get(store);
-    if (!location) throw new Error('store was not created by this harness');
-    return location;
-  };
+  const { open, locationOf } = trackLocations((location: Location) => new SqliteStore({ path: location.path, ...(location.ttl !== undefined ? { ttl: location.ttl } : {}) }));
   return {
     create: (options = {}) => open({ path: temp.file(), ...(options.ttl !== undefined ? { ttl: options.ttl } : {}) }),
     reopen: (store) => open(locationOf(store)),
