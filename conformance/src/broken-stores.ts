@@ -3,6 +3,7 @@ import {
   AbstractSessionStore,
   SessionError,
   SessionErrorCode,
+  checkExpectedLength,
   conflicts,
   normalizeTtl,
   suffixMatches,
@@ -39,6 +40,14 @@ export const BROKEN_STORES = {
   'pop-deletes-corrupt': { description: 'removes the newest item before decoding it', caughtBy: ['corrupt.pop-keeps'] },
   'reapplies-transaction': { description: 'has no operation log: a repeated transaction applies twice', caughtBy: ['tx.idempotent'] },
   'ignores-suffix': { description: 'replace_suffix never checks the expected suffix', caughtBy: ['tx.suffix-mismatch'] },
+  'ignores-expected-length': {
+    description: 'declares transactionPreconditions but never checks expectedLength',
+    caughtBy: ['tx.expected-length'],
+  },
+  'length-checked-before-log': {
+    description: 'checks expectedLength before the operation log, so a retried operation that had landed answers CONFLICT',
+    caughtBy: ['tx.identity'],
+  },
   'partial-batch-on-bad-input': {
     description: 'writes items one by one, so a bad item leaves the batch half written',
     caughtBy: ['input.invalid-items'],
@@ -90,6 +99,7 @@ class FlawedStore extends AbstractSessionStore {
     ttl: true,
     persistent: true,
     atomicReadModifyWrite: true,
+    transactionPreconditions: true,
   };
   readonly #ttl: number | undefined;
 
@@ -221,11 +231,14 @@ class FlawedStore extends AbstractSessionStore {
     const key = this.#key(sessionId);
     const entry = this.#live(sessionId);
     let log = this.backend.ops.get(key);
+    const count = entry?.items.length ?? 0;
+    if (this.flaw === 'length-checked-before-log') checkExpectedLength(tx, count);
     const seen = log?.get(tx.operationId);
     if (seen !== undefined && this.flaw !== 'reapplies-transaction') {
       if (seen === tx.fingerprint) return;
       throw conflicts.operationReused();
     }
+    if (this.flaw !== 'ignores-expected-length') checkExpectedLength(tx, count);
     const items = entry?.items ?? [];
     const keep = items.length - tx.expectedSuffix.length;
     if (this.flaw !== 'ignores-suffix' && (keep < 0 || !suffixMatches(items.slice(keep), tx.expectedSuffix))) {

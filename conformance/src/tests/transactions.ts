@@ -13,7 +13,90 @@ const replace = (operationId: string, expected: unknown[], replacement: unknown[
   transaction: { type: 'replace_suffix', expectedSuffix: expected, replacement },
 });
 
+const withLength = (args: HistoryTransactionArgs, expectedLength: number): HistoryTransactionArgs => ({ ...args, expectedLength });
+
 export const transactionTests: ConformanceTest[] = [
+  {
+    id: 'tx.expected-length',
+    level: 'MUST',
+    title: 'expectedLength applies a transaction only at exactly that item count; otherwise CONFLICT, nothing written, operation id unused',
+    requires: ['transactionPreconditions'],
+    async run(ctx) {
+      const store = await ctx.create();
+      await apply(store, 's', withLength(append('op-1', 'a', 'b'), 0));
+      await rejectsWith(() => apply(store, 's', withLength(append('op-2', 'c'), 0)), SessionErrorCode.Conflict, 'too short');
+      await rejectsWith(() => apply(store, 's', withLength(append('op-2', 'c'), 3)), SessionErrorCode.Conflict, 'too long');
+      await rejectsWith(
+        () => apply(store, 's', withLength(replace('op-2', [msg('b')], [msg('c')]), 1)),
+        SessionErrorCode.Conflict,
+        'suffix matches, count does not',
+      );
+      await assertHistory(store, 's', [msg('a'), msg('b')]);
+      await apply(store, 's', withLength(replace('op-2', [msg('b')], [msg('c')]), 2));
+      await assertHistory(store, 's', [msg('a'), msg('c')]);
+      // Racing writers that all saw the same count: exactly one wins.
+      const racers = Array.from({ length: 8 }, (_, i) => apply(store, 's', withLength(append(`race-${i}`, `r${i}`), 2)));
+      const outcomes = await Promise.allSettled(racers);
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1, 'exactly one racer applies');
+      for (const o of outcomes) {
+        if (o.status === 'rejected') assert.equal((o.reason as { code?: unknown }).code, SessionErrorCode.Conflict);
+      }
+      assert.equal((await store.getItems('s')).length, 3);
+    },
+  },
+  {
+    id: 'tx.identity',
+    level: 'MUST',
+    title: 'with an identity, a repeat is recognised by operation id and identity, before any precondition, whatever the items',
+    requires: ['transactionPreconditions'],
+    async run(ctx) {
+      const store = await ctx.create();
+      const first = { ...withLength(append('op-1', 'a'), 0), identity: 'change-1' };
+      await apply(store, 's', first);
+      // The same change re-encoded (other stored forms), retried at the count it first saw, which no longer holds.
+      await apply(store, 's', { ...withLength(append('op-1', 'a-reencoded'), 0), identity: 'change-1' });
+      await assertHistory(store, 's', [msg('a')]);
+      await store.addItems('s', [msg('b')]);
+      await apply(store, 's', { ...withLength(append('op-1', 'whatever'), 0), identity: 'change-1' });
+      await assertHistory(store, 's', [msg('a'), msg('b')]);
+      await rejectsWith(() => apply(store, 's', { ...append('op-1', 'a'), identity: 'change-2' }), SessionErrorCode.Conflict);
+      await rejectsWith(() => apply(store, 's', append('op-1', 'a')), SessionErrorCode.Conflict, 'same id without identity');
+      await assertHistory(store, 's', [msg('a'), msg('b')]);
+    },
+  },
+  {
+    id: 'tx.preconditions-validated',
+    level: 'MUST',
+    title: 'a negative or fractional expectedLength, or an empty identity, is INVALID_ARGUMENT before anything is written',
+    requires: ['transactionPreconditions'],
+    async run(ctx) {
+      const store = await ctx.create();
+      for (const bad of [-1, 1.5, Number.NaN, '1']) {
+        await rejectsWith(
+          () => apply(store, 's', { ...append('op-1', 'a'), expectedLength: bad as number }),
+          SessionErrorCode.InvalidArgument,
+          `expectedLength ${String(bad)}`,
+        );
+      }
+      await rejectsWith(() => apply(store, 's', { ...append('op-1', 'a'), identity: '' }), SessionErrorCode.InvalidArgument);
+      await assertHistory(store, 's', []);
+      await apply(store, 's', append('op-1', 'a'));
+      await assertHistory(store, 's', [msg('a')]);
+    },
+  },
+  {
+    id: 'tx.preconditions-refused',
+    level: 'SHOULD',
+    title: 'a store that does not declare transactionPreconditions refuses expectedLength with UNSUPPORTED instead of ignoring it',
+    requires: ['transactions'],
+    async run(ctx) {
+      const store = await ctx.create();
+      if (ctx.capabilities.transactionPreconditions) return; // declared: tx.expected-length covers it
+      await store.addItems('s', [msg('a')]);
+      await rejectsWith(() => apply(store, 's', withLength(append('op-1', 'b'), 0)), SessionErrorCode.Unsupported);
+      await assertHistory(store, 's', [msg('a')]);
+    },
+  },
   {
     id: 'tx.append',
     level: 'MUST',

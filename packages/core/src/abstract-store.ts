@@ -130,6 +130,9 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
     if (!this.capabilities.transactions || !apply) throw unsupported('applyHistoryTransaction');
     assertSessionId(sessionId);
     const tx = prepareTransaction(args);
+    if ((args.expectedLength !== undefined || args.identity !== undefined) && !this.capabilities.transactionPreconditions) {
+      throw unsupported('applyHistoryTransaction with expectedLength or identity');
+    }
     await this.#run(() => apply.call(this, sessionId, tx, options));
   }
 

@@ -23,6 +23,13 @@ export function hasPrune<S extends SessionStore<any>>(
   return store.capabilities?.prune === true && typeof store.prune === 'function';
 }
 
+/** The store honours `expectedLength` and `identity` in `applyHistoryTransaction`. */
+export function hasTransactionPreconditions<S extends SessionStore<any>>(
+  store: S,
+): store is S & With<'applyHistoryTransaction'> {
+  return hasTransactions(store) && store.capabilities.transactionPreconditions === true;
+}
+
 /** The manifest of a store that supports nothing optional; spread and override. */
 export const NO_CAPABILITIES: StoreCapabilities = Object.freeze({
   transactions: false,
@@ -32,4 +39,5 @@ export const NO_CAPABILITIES: StoreCapabilities = Object.freeze({
   ttl: false,
   persistent: false,
   atomicReadModifyWrite: false,
+  transactionPreconditions: false,
 });

@@ -30,7 +30,9 @@ export {
 export {
   assertPositiveInteger,
   assertSessionId,
+  checkExpectedLength,
   conflicts,
+  MAX_IDENTITY_LENGTH,
   MAX_OPERATION_ID_LENGTH,
   MAX_SESSION_ID_LENGTH,
   normalizeLimit,
@@ -41,7 +43,14 @@ export {
   type PreparedTransaction,
 } from './validation.js';
 export { normalizeTtl } from './ttl.js';
-export { hasListSessions, hasPrune, hasSessionInfo, hasTransactions, NO_CAPABILITIES } from './capabilities.js';
+export {
+  hasListSessions,
+  hasPrune,
+  hasSessionInfo,
+  hasTransactionPreconditions,
+  hasTransactions,
+  NO_CAPABILITIES,
+} from './capabilities.js';
 export { bindSession, isTransactionalSession } from './session.js';
 export { AbstractSessionStore, DEFAULT_LIST_PAGE_SIZE, unsupported } from './abstract-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';

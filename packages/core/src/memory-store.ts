@@ -1,7 +1,7 @@
 import { AbstractSessionStore } from './abstract-store.js';
 import type { EncodedItem } from './codec.js';
 import type { SessionInfo, SessionItem, StoreCapabilities } from './types.js';
-import { conflicts, OPERATION_LOG_RETENTION, suffixMatches, type PreparedTransaction } from './validation.js';
+import { checkExpectedLength, conflicts, OPERATION_LOG_RETENTION, suffixMatches, type PreparedTransaction } from './validation.js';
 import { normalizeTtl } from './ttl.js';
 
 export interface MemoryStoreOptions {
@@ -41,6 +41,7 @@ export class MemoryStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       ttl: true,
       persistent: false,
       atomicReadModifyWrite: true,
+      transactionPreconditions: true,
     });
   }
 
@@ -96,6 +97,7 @@ export class MemoryStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       return;
     }
     const items = existing?.items ?? [];
+    checkExpectedLength(tx, items.length);
     const start = items.length - tx.expectedSuffix.length;
     if (start < 0 || !suffixMatches(items.slice(start), tx.expectedSuffix)) throw conflicts.suffixMismatch();
     const entry = this.#touch(sessionId);

@@ -31,6 +31,12 @@ export interface StoreCapabilities {
    * processes. Appends are always atomic; this flag covers the rest.
    */
   readonly atomicReadModifyWrite: boolean;
+  /**
+   * `applyHistoryTransaction` honours `expectedLength` and `identity` (see
+   * {@link HistoryTransactionArgs}). Optional so manifests written before it
+   * existed stay valid; absent means `false`.
+   */
+  readonly transactionPreconditions?: boolean;
 }
 
 /** Per-call context. `runContext` is the Agents SDK's RunContext when a run calls the session. */
@@ -72,6 +78,23 @@ export interface HistoryTransactionArgs<TItem = SessionItem> {
   /** Non-empty, stable across retries of the same change; at most 256 characters. */
   readonly operationId: string;
   readonly transaction: HistoryTransaction<TItem>;
+  /**
+   * Apply only if the session holds exactly this many items just before the
+   * change; otherwise CONFLICT and nothing is written. A repeat of an
+   * already-applied `operationId` is still recognised first. Needs the
+   * `transactionPreconditions` capability (else UNSUPPORTED). Default: no
+   * length check.
+   */
+  readonly expectedLength?: number;
+  /**
+   * What makes a repeat of `operationId` the same change: when given, the
+   * store recognises a repeat by this string instead of by the stored forms
+   * of the items. For layers whose stored form of an item depends on where it
+   * lands (withEncryption binds each item's position), so a retry re-encodes
+   * the same change differently. At most 1024 characters; needs
+   * `transactionPreconditions`. Default: the stored forms identify it.
+   */
+  readonly identity?: string;
 }
 
 export interface SessionInfo {

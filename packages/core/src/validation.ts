@@ -7,6 +7,8 @@ import type { HistoryTransactionArgs } from './types.js';
 export const MAX_SESSION_ID_LENGTH = 512;
 /** Longest accepted transaction operation id, in UTF-16 code units. */
 export const MAX_OPERATION_ID_LENGTH = 256;
+/** Longest accepted `HistoryTransactionArgs.identity`. */
+export const MAX_IDENTITY_LENGTH = 1024;
 /** How many operation ids each built-in store remembers per session (oldest forgotten first). */
 export const OPERATION_LOG_RETENTION = 1000;
 
@@ -68,12 +70,14 @@ export interface PreparedTransaction {
   readonly expectedSuffix: readonly string[];
   /** Encoded items that replace the suffix (or are appended). */
   readonly replacement: readonly EncodedItem[];
+  /** Required item count before the change (`HistoryTransactionArgs.expectedLength`). */
+  readonly expectedLength?: number;
 }
 
 /** Validates transaction arguments and encodes every item, before anything is written. */
 export function prepareTransaction(args: HistoryTransactionArgs): PreparedTransaction {
   if (typeof args !== 'object' || args === null) throw invalidArgument('transaction arguments must be an object');
-  const { operationId, transaction } = args as unknown as Record<string, unknown>;
+  const { operationId, transaction, expectedLength, identity } = args as unknown as Record<string, unknown>;
   if (typeof operationId !== 'string' || operationId.trim() === '') {
     throw invalidArgument('operationId must be a non-empty string');
   }
@@ -97,14 +101,28 @@ export function prepareTransaction(args: HistoryTransactionArgs): PreparedTransa
   } else {
     throw invalidArgument('transaction type must be append_items or replace_suffix');
   }
+  if (expectedLength !== undefined && (!Number.isSafeInteger(expectedLength) || (expectedLength as number) < 0)) {
+    throw invalidArgument('expectedLength must be a non-negative integer');
+  }
+  if (
+    identity !== undefined &&
+    (typeof identity !== 'string' || identity.length === 0 || identity.length > MAX_IDENTITY_LENGTH || !identity.isWellFormed())
+  ) {
+    throw invalidArgument(`identity must be a well-formed string of 1 to ${MAX_IDENTITY_LENGTH} characters`);
+  }
   const expectedSuffix = expected.map(canonicalize);
-  const body = JSON.stringify([tx.type, expectedSuffix, replacement.map(canonicalize)]);
+  // With an identity the caller says what the change is; the stored forms may differ between attempts.
+  const body =
+    identity !== undefined
+      ? JSON.stringify(['identity', identity])
+      : JSON.stringify([tx.type, expectedSuffix, replacement.map(canonicalize), ...(expectedLength === undefined ? [] : [expectedLength])]);
   return {
     operationId,
     fingerprint: createHash('sha256').update(body).digest('hex'),
     type: tx.type,
     expectedSuffix,
     replacement,
+    ...(expectedLength === undefined ? {} : { expectedLength: expectedLength as number }),
   };
 }
 
@@ -129,4 +147,11 @@ export const conflicts = {
     new SessionError(SessionErrorCode.Conflict, 'operation id was already applied with a different transaction'),
   suffixMismatch: () =>
     new SessionError(SessionErrorCode.Conflict, 'session history suffix no longer matches the transaction'),
+  lengthMismatch: () =>
+    new SessionError(SessionErrorCode.Conflict, 'session no longer holds the expected number of items'),
 };
+
+/** Throws CONFLICT when a transaction's `expectedLength` differs from the session's item count. */
+export function checkExpectedLength(tx: PreparedTransaction, itemCount: number): void {
+  if (tx.expectedLength !== undefined && tx.expectedLength !== itemCount) throw conflicts.lengthMismatch();
+}

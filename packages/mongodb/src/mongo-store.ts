@@ -1,5 +1,6 @@
 import {
   AbstractSessionStore,
+  checkExpectedLength,
   conflicts,
   SessionError,
   SessionErrorCode,
@@ -125,6 +126,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     ttl: true,
     persistent: true,
     atomicReadModifyWrite: true,
+    transactionPreconditions: true,
   });
   /** The database holding the collections. */
   readonly database: string;
@@ -540,6 +542,8 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
           if (prior.fp !== tx.fingerprint) throw conflicts.operationReused();
           return;
         }
+        // The commit below is a compare-and-swap on this very document version, so the count holds at commit.
+        checkExpectedLength(tx, live.count);
         const k = tx.expectedSuffix.length;
         if (k > live.count) throw conflicts.suffixMismatch();
         const replaced = tailSeqs(live.segs, k);

@@ -119,6 +119,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     ttl: true,
     persistent: true,
     atomicReadModifyWrite: true,
+    transactionPreconditions: true,
   });
   /** The key prefix this store writes under. */
   readonly keyPrefix: string;
@@ -269,6 +270,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
         this.#logSize,
         tx.operationId,
         tx.fingerprint,
+        tx.expectedLength ?? -1,
         expected.length,
         ...expected,
         ...tx.replacement,
@@ -280,6 +282,8 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
           return;
         case 'reused':
           throw conflicts.operationReused();
+        case 'length':
+          throw conflicts.lengthMismatch();
         case 'short':
           throw conflicts.suffixMismatch();
         case 'tail': {

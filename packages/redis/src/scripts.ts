@@ -118,7 +118,7 @@ return 1
 `;
 
 /**
- * ARGV: now, ttl, logSize, operationId, fingerprint, n, expected_1..n, replacement...
+ * ARGV: now, ttl, logSize, operationId, fingerprint, expectedLength (-1: none), n, expected_1..n, replacement...
  *
  * The expected suffix is compared byte for byte. The client first sends the
  * canonical forms (which equal the stored text whenever items were written
@@ -127,8 +127,8 @@ return 1
  * bytes back as the expected suffix: a compare-and-swap on exact content.
  *
  * → {'ok'} applied; {'done'} same operation already applied; {'reused'}
- *   operation id used by another transaction; {'short'} fewer items than the
- *   suffix; {'tail', {stored suffix}} bytes differ, client decides.
+ *   operation id used by another transaction; {'length'} the item count is
+ *   not expectedLength; {'short'} fewer items than the suffix; {'tail', {stored suffix}} bytes differ, client decides.
  */
 export const TRANSACTION = `${TOUCH}${PUSH}
 local op, fingerprint = ARGV[4], ARGV[5]
@@ -137,17 +137,19 @@ if previous then
   if previous == fingerprint then return {'done'} end
   return {'reused'}
 end
-local n = tonumber(ARGV[6])
+local n = tonumber(ARGV[7])
 local len = redis.call('LLEN', KEYS[1])
+local want = tonumber(ARGV[6])
+if want >= 0 and want ~= len then return {'length'} end
 if n > len then return {'short'} end
 if n > 0 then
   local tail = redis.call('LRANGE', KEYS[1], len - n, -1)
   for i = 1, n do
-    if tail[i] ~= ARGV[6 + i] then return {'tail', tail} end
+    if tail[i] ~= ARGV[7 + i] then return {'tail', tail} end
   end
   if len == n then redis.call('DEL', KEYS[1]) else redis.call('LTRIM', KEYS[1], 0, len - n - 1) end
 end
-push(7 + n, #ARGV)
+push(8 + n, #ARGV)
 redis.call('HSET', KEYS[3], op, fingerprint)
 redis.call('RPUSH', KEYS[4], op)
 local excess = redis.call('LLEN', KEYS[4]) - tonumber(ARGV[3])

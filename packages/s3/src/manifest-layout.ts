@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  checkExpectedLength,
   conflicts,
   SessionError,
   SessionErrorCode,
@@ -346,6 +347,7 @@ export class ManifestLayout implements Layout {
         if (previous[1] !== fingerprint) throw conflicts.operationReused();
         return { noWrite: true, result: undefined };
       }
+      checkExpectedLength(tx, countOf(state));
       const k = tx.expectedSuffix.length;
       if (k > countOf(state)) throw conflicts.suffixMismatch();
       const { keep, items } = await this.#openSuffix(state, io, k);

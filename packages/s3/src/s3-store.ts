@@ -103,6 +103,7 @@ export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
       ttl: true,
       persistent: true,
       atomicReadModifyWrite: conditional,
+      transactionPreconditions: conditional,
     });
   }
 

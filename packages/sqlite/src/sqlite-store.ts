@@ -1,6 +1,7 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import {
   AbstractSessionStore,
+  checkExpectedLength,
   conflicts,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
@@ -123,6 +124,7 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       ttl: true,
       persistent,
       atomicReadModifyWrite: true,
+      transactionPreconditions: true,
     });
   }
 
@@ -209,6 +211,7 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
             return;
           }
         }
+        checkExpectedLength(tx, existing?.item_count ?? 0);
         const k = tx.expectedSuffix.length;
         let firstReplaced: number | undefined;
         if (k > 0) {

@@ -90,6 +90,7 @@ const CAPABILITY_KEYS: readonly (keyof StoreCapabilities)[] = [
   'ttl',
   'persistent',
   'atomicReadModifyWrite',
+  'transactionPreconditions',
 ];
 
 const PROBE_SESSION_ID = 'sessionkit:fallback-probe';

@@ -35,6 +35,7 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
     for (const key of drop) capabilities[key] = false;
     // Re-derive from the inner store's methods so a false manifest can't leak through.
     capabilities.transactions &&= hasTransactions(inner);
+    if ('transactionPreconditions' in capabilities) capabilities.transactionPreconditions &&= capabilities.transactions === true;
     capabilities.listSessions &&= hasListSessions(inner);
     capabilities.sessionInfo &&= hasSessionInfo(inner);
     capabilities.prune &&= hasPrune(inner);
