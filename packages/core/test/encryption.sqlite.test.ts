@@ -35,6 +35,8 @@ if (typeof SqliteStore !== 'function' || typeof tableNames !== 'function') {
   const rawBytes = (path: string) =>
     Buffer.concat([path, `${path}-wal`, `${path}-shm`, `${path}-journal`].filter(existsSync).map((file) => readFileSync(file)));
   const sql = (path: string) => new Database(path);
+  const decryptionFails = (action: () => Promise<unknown>) =>
+    expect(action()).rejects.toMatchObject({ code: SessionErrorCode.DecryptionFailed });
 
   describe('withEncryption on SqliteStore', () => {
     it('no plaintext of any item, written any way, reaches the database file', async () => {
@@ -107,19 +109,47 @@ if (typeof SqliteStore !== 'function' || typeof tableNames !== 'function') {
       await store.close();
     });
 
-    it('order is not authenticated: rows swapped within one session read back swapped (documented limitation)', async () => {
-      // Binding positions would break idempotent transaction retries and uncoordinated concurrent appends;
-      // docs/decorators/encryption.md explains the trade-off. This test pins the documented behaviour.
+    it('order is authenticated: rows swapped, deleted from the middle or duplicated in the file fail to decrypt', async () => {
       const path = join(dir, 'reorder.db');
       const store = open(path);
-      await store.addItems('s', [{ content: 'first' }, { content: 'second' }]);
-      const db = sql(path);
-      const rows = db.prepare(`SELECT rowid, item FROM ${t.items} ORDER BY seq`).all() as { rowid: number; item: string }[];
-      const update = db.prepare(`UPDATE ${t.items} SET item = ? WHERE rowid = ?`);
-      update.run(rows[1]!.item, rows[0]!.rowid);
-      update.run(rows[0]!.item, rows[1]!.rowid);
-      db.close();
-      expect(await store.getItems('s')).toEqual([{ content: 'second' }, { content: 'first' }]);
+      await store.addItems('s', [{ content: 'first' }, { content: 'second' }, { content: 'third' }]);
+      const rowsOf = (db: RawDatabase) =>
+        db.prepare(`SELECT rowid, seq, item FROM ${t.items} ORDER BY seq`).all() as { rowid: number; seq: number; item: string }[];
+      const edit = async (change: (db: RawDatabase, rows: { rowid: number; seq: number; item: string }[]) => void) => {
+        const db = sql(path);
+        const rows = rowsOf(db);
+        change(db, rows);
+        db.close();
+        return rows;
+      };
+      const original = await edit(() => {});
+      const restore = () =>
+        edit((db) => {
+          db.prepare(`DELETE FROM ${t.items}`).run();
+          const insert = db.prepare(`INSERT INTO ${t.items} (rowid, sid, seq, item) SELECT ?, sid, ?, ? FROM ${t.sessions}`);
+          for (const row of original) insert.run(row.rowid, row.seq, row.item);
+        });
+      // Swap two rows' contents.
+      await edit((db, rows) => {
+        const update = db.prepare(`UPDATE ${t.items} SET item = ? WHERE rowid = ?`);
+        update.run(rows[1]!.item, rows[0]!.rowid);
+        update.run(rows[0]!.item, rows[1]!.rowid);
+      });
+      await decryptionFails(() => store.getItems('s'));
+      await decryptionFails(() => store.getItems('s', { limit: 3 }));
+      // Drop the middle row.
+      await restore();
+      expect(await store.getItems('s')).toEqual([{ content: 'first' }, { content: 'second' }, { content: 'third' }]);
+      await edit((db, rows) => db.prepare(`DELETE FROM ${t.items} WHERE rowid = ?`).run(rows[1]!.rowid));
+      await decryptionFails(() => store.getItems('s'));
+      // Duplicate the first row in place of the second.
+      await restore();
+      await edit((db, rows) => db.prepare(`UPDATE ${t.items} SET item = ? WHERE rowid = ?`).run(rows[0]!.item, rows[1]!.rowid));
+      await decryptionFails(() => store.getItems('s'));
+      // Drop the oldest row: a whole-history read must start at position 0.
+      await restore();
+      await edit((db, rows) => db.prepare(`DELETE FROM ${t.items} WHERE rowid = ?`).run(rows[0]!.rowid));
+      await decryptionFails(() => store.getItems('s'));
       await store.close();
     });
 

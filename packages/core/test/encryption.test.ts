@@ -46,7 +46,8 @@ describe('withEncryption', () => {
     expect(await store.getItems('s', { limit: 1 })).toEqual(secretItems.slice(2));
     const raw = await inner.getItems('s');
     expect(raw).toHaveLength(3);
-    for (const stored of raw) expect(Object.keys(stored).sort()).toEqual(['$sk:enc', 'c', 'k', 'n']);
+    for (const stored of raw) expect(Object.keys(stored).sort()).toEqual(['$sk:enc', 'c', 'k', 'n', 'p']);
+    expect(raw.map((stored) => envelope(stored).p)).toEqual([0, 1, 2]);
     const text = JSON.stringify(raw);
     for (const needle of ['4111', 'ssn', '078-05', 'balance', 'lookup', 'role', 'user', 'function_call', 'AQID']) {
       expect(text).not.toContain(needle);
@@ -223,6 +224,8 @@ describe('withEncryption', () => {
       { keys: { k: key1 }, primary: 'other' },
       { keys: { 'a\0b': key1 }, primary: 'a\0b' },
       { keys: { k: 'not bytes' }, primary: 'k' },
+      { keys: { k: key1 }, primary: 'k', bindPositions: 'yes' },
+      { keys: { k: key1 }, primary: 'k', allowUnbound: 1 },
     ];
     for (const options of bad) {
       expect(() => withEncryption(options as never)(new MemoryStore()), JSON.stringify(Object.keys(options))).toThrow(
@@ -235,6 +238,10 @@ describe('withEncryption', () => {
     const full = withEncryption({ keys: { k: key1 }, primary: 'k' })(new MemoryStore());
     expect(full.capabilities).toEqual(new MemoryStore().capabilities);
     const inner = new MemoryStore();
+    const noPreconditions = { ...inner, capabilities: { ...inner.capabilities, transactionPreconditions: false } } as SessionStore;
+    expect(() => withEncryption({ keys: { k: key1 }, primary: 'k' })(noPreconditions)).toThrow(
+      expect.objectContaining({ code: SessionErrorCode.Unsupported }),
+    );
     const noTx: SessionStore = {
       capabilities: { ...inner.capabilities, transactions: false },
       getItems: (s, o) => inner.getItems(s, o),
@@ -243,9 +250,76 @@ describe('withEncryption', () => {
       clearSession: (s) => inner.clearSession(s),
       close: () => inner.close(),
     };
-    const limited = withEncryption({ keys: { k: key1 }, primary: 'k' })(noTx);
+    expect(() => withEncryption({ keys: { k: key1 }, primary: 'k' })(noTx)).toThrow(
+      expect.objectContaining({ code: SessionErrorCode.Unsupported }),
+    );
+    const limited = withEncryption({ keys: { k: key1 }, primary: 'k', bindPositions: false })(noTx);
     expect(limited.capabilities.transactions).toBe(false);
     expect(limited.capabilities.atomicReadModifyWrite).toBe(false);
+  });
+
+  it('seals every item for its position, whatever order concurrent appends, pops and transactions land in', async () => {
+    const inner = new MemoryStore();
+    const store = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
+    await Promise.all(
+      Array.from({ length: 12 }, (_, w) => store.addItems('s', [{ content: `w${w}-0` }, { content: `w${w}-1` }])),
+    );
+    await Promise.all([store.popItem('s'), store.popItem('s'), store.addItems('s', [{ content: 'late' }])]);
+    const [newest] = await store.getItems('s', { limit: 1 });
+    await store.applyHistoryTransaction('s', {
+      operationId: 'op-1',
+      transaction: { type: 'replace_suffix', expectedSuffix: [newest], replacement: [{ content: 'x' }, { content: 'y' }] },
+    });
+    const raw = await inner.getItems('s');
+    expect(raw.map((stored) => envelope(stored).p)).toEqual(raw.map((_, i) => i));
+    const items = await store.getItems('s');
+    expect(items).toHaveLength(12 * 2 - 2 + 1 - 1 + 2);
+    expect(await store.getItems('s', { limit: 5 })).toEqual(items.slice(-5));
+    // A repeat of the applied transaction is recognised although it would now be sealed at other positions.
+    await store.applyHistoryTransaction('s', {
+      operationId: 'op-1',
+      transaction: { type: 'replace_suffix', expectedSuffix: [newest], replacement: [{ content: 'x' }, { content: 'y' }] },
+    });
+    expect(await store.getItems('s')).toEqual(items);
+  });
+
+  it('an item moved within the session fails, also inside a limited read', async () => {
+    const inner = new MemoryStore();
+    const store = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
+    await store.addItems('s', [{ content: 'a' }, { content: 'b' }, { content: 'c' }]);
+    const [a, b, c] = await inner.getItems('s');
+    const rewrite = async (items: unknown[]) => {
+      await inner.clearSession('s');
+      await inner.addItems('s', items);
+    };
+    await rewrite([b, a, c]);
+    await decryptionFails(() => store.getItems('s'));
+    await rewrite([a, c, b]);
+    await decryptionFails(() => store.getItems('s', { limit: 2 }));
+    await rewrite([a, a, c]);
+    await decryptionFails(() => store.getItems('s'));
+    // A window that is not the whole history may start anywhere; the whole history must start at 0.
+    await rewrite([b, c]);
+    expect(await store.getItems('s', { limit: 2 })).toEqual([{ content: 'b' }, { content: 'c' }]);
+    await decryptionFails(() => store.getItems('s'));
+    await decryptionFails(() => store.getItems('s', { limit: 3 }));
+  });
+
+  it('bindPositions: false writes position-free envelopes; allowUnbound reads them and reencryptSession adds positions', async () => {
+    const inner = new MemoryStore();
+    const unbound = withEncryption({ keys: { k1: key1 }, primary: 'k1', bindPositions: false })(inner);
+    await unbound.addItems('s', [{ content: 'old-1' }, { content: 'old-2' }]);
+    expect((await inner.getItems('s')).map((stored) => envelope(stored)['$sk:enc'])).toEqual([1, 1]);
+    expect(await unbound.getItems('s')).toEqual([{ content: 'old-1' }, { content: 'old-2' }]);
+    await decryptionFails(() => withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner).getItems('s'));
+    const migrating = withEncryption({ keys: { k1: key1 }, primary: 'k1', allowUnbound: true })(inner);
+    await migrating.addItems('s', [{ content: 'new' }]);
+    expect((await inner.getItems('s')).map((stored) => envelope(stored).p)).toEqual([undefined, undefined, 2]);
+    expect(await migrating.getItems('s')).toEqual([{ content: 'old-1' }, { content: 'old-2' }, { content: 'new' }]);
+    expect(await reencryptSession(migrating, 's')).toBe(2);
+    const strict = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
+    expect(await strict.getItems('s')).toEqual([{ content: 'old-1' }, { content: 'old-2' }, { content: 'new' }]);
+    expect((await inner.getItems('s')).map((stored) => envelope(stored).p)).toEqual([0, 1, 2]);
   });
 
   it('composes: stacked under other decorators the backend still sees only ciphertext', async () => {

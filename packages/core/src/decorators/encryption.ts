@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
-import { hasTransactions } from '../capabilities.js';
+import { hasTransactionPreconditions, hasTransactions } from '../capabilities.js';
 import { canonicalize, decodeItem, encodeItem, encodeItems, type EncodedItem } from '../codec.js';
 import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
 import type { CallOptions, GetItemsOptions, HistoryTransactionArgs, SessionItem, SessionStore, StoreCapabilities } from '../types.js';
 import { assertSessionId, prepareTransaction } from '../validation.js';
+import { unsupported } from '../abstract-store.js';
 import { ForwardingStore } from './forwarding-store.js';
 import { deriveRing, validateKeyRing, type DerivedKey } from './key-ring.js';
 
@@ -25,14 +26,33 @@ export interface EncryptionOptions {
    * enable it only while migrating (see `reencryptSession`). Default: `false`.
    */
   readonly allowPlaintext?: boolean;
+  /**
+   * Bind each item's position in the history into its associated data, so
+   * items reordered, removed from the middle or duplicated within a session
+   * fail with DECRYPTION_FAILED. Every append then becomes a compare-and-swap
+   * on the session's length, so the store beneath must declare
+   * `transactionPreconditions` (all built-in stores do, except S3 with
+   * `conditionalWrites: false`); without it the decorator refuses to apply
+   * with UNSUPPORTED. `false` writes position-free envelopes (format 1) on any
+   * store, with order unprotected. Default: `true`.
+   */
+  readonly bindPositions?: boolean;
+  /**
+   * With `bindPositions`, also read position-free envelopes (format 1,
+   * written with `bindPositions: false`). Like `allowPlaintext`, only while
+   * migrating: `reencryptSession` rewrites them with positions. Default: `false`.
+   */
+  readonly allowUnbound?: boolean;
 }
 
 /** The stored form of an encrypted item. */
 export interface EncryptedEnvelope {
-  /** Format version. */
-  readonly '$sk:enc': 1;
+  /** Format: 2 binds the position `p`; 1 (written with `bindPositions: false`) has none. */
+  readonly '$sk:enc': 1 | 2;
   /** Key id. */
   readonly k: string;
+  /** Format 2: the item's 0-based position in its session's history. */
+  readonly p?: number;
   /** 24-byte nonce, base64. */
   readonly n: string;
   /** Ciphertext with its 16-byte Poly1305 tag, base64. */
@@ -43,7 +63,9 @@ const ENVELOPE_TAG = '$sk:enc';
 const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
 const AD_PREFIX = 'sessionkit:enc:v1';
-const POP_ATTEMPTS = 100;
+const AD_PREFIX_V2 = 'sessionkit:enc:v2';
+/** Compare-and-swap attempts while other writers keep changing the session. Each lost attempt means another writer progressed. */
+const CAS_ATTEMPTS = 1000;
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -71,8 +93,35 @@ const toBase64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffs
  * Authenticated with every item, never stored: a ciphertext decrypts only
  * under the session id (and key id) it was written for.
  */
-function associatedData(keyId: string, sessionId: string): Uint8Array {
-  return utf8.encode(`${AD_PREFIX}\0${keyId}\0${sessionId}`);
+function associatedData(keyId: string, sessionId: string, position?: number): Uint8Array {
+  return utf8.encode(
+    position === undefined ? `${AD_PREFIX}\0${keyId}\0${sessionId}` : `${AD_PREFIX_V2}\0${keyId}\0${sessionId}\0${position}`,
+  );
+}
+
+function outOfOrder(): SessionError {
+  return failed('encrypted items are out of order: reordered, removed from the middle, or duplicated');
+}
+
+/** Waits a little before another compare-and-swap attempt, longer as attempts grow, so racers spread out. */
+async function backoff(attempt: number): Promise<void> {
+  if (attempt > 2) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 20)));
+}
+
+function gaveUp(operation: string, attempts: number, cause: unknown): SessionError {
+  return new SessionError(SessionErrorCode.Conflict, `${operation} gave up after ${attempts} attempts: the session kept changing`, { cause });
+}
+
+/** What one read of a session's newest items found, to write after it by compare-and-swap. */
+interface Tail {
+  /** The stored newest items (at most the number asked for). */
+  readonly stored: unknown[];
+  /** Their decrypted values. */
+  readonly items: unknown[];
+  /** Item count of the session: the position the next appended item takes. */
+  readonly length: number;
+  /** Canonical stored form of the newest item ('' when empty): tells whether the session changed since. */
+  readonly mark: string;
 }
 
 function lengthPrefixed(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
@@ -85,29 +134,47 @@ function lengthPrefixed(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
 
 /**
  * Encrypts each item with XChaCha20-Poly1305 (IETF) under the key ring's
- * primary key, binding the session id as associated data. The nonce is a
- * keyed BLAKE2b hash of (associated data, plaintext) — a synthetic IV, so an
- * item's stored form is a function of (key, session, item). That is what keeps
- * transactions idempotent across processes (the backend compares stored
- * forms); see docs/decorators/encryption.md for what it does and does not
- * protect. Anything that cannot be decrypted fails with DECRYPTION_FAILED and
- * is never skipped or deleted.
+ * primary key, binding the session id and (by default) the item's position
+ * as associated data. The nonce is a keyed BLAKE2b hash of (associated data,
+ * plaintext) — a synthetic IV, so an item's stored form is a function of
+ * (key, session, position, item). Appends are compare-and-swaps on the
+ * session's length so every item is sealed for the position it lands at.
+ * See docs/decorators/encryption.md for what it does and does not protect.
+ * Anything that cannot be decrypted, or sits out of order, fails with
+ * DECRYPTION_FAILED and is never skipped or deleted.
  */
 export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem, unknown> {
   readonly #keyIds: ReadonlySet<string>;
   readonly #primary: string;
   readonly #allowPlaintext: boolean;
+  readonly #bind: boolean;
+  readonly #allowUnbound: boolean;
   #ring: Promise<Map<string, DerivedKey>> | undefined;
   readonly #raw: Map<string, Uint8Array> | undefined;
 
   constructor(inner: SessionStore<any>, options: EncryptionOptions) {
     const raw = validateKeyRing(options?.keys, options?.primary);
+    for (const flag of ['allowPlaintext', 'bindPositions', 'allowUnbound'] as const) {
+      if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
+        throw new SessionError(SessionErrorCode.InvalidArgument, `${flag} must be a boolean`);
+      }
+    }
+    const bind = options.bindPositions ?? true;
+    if (bind && !(hasTransactionPreconditions(inner) && inner.capabilities.atomicReadModifyWrite)) {
+      throw new SessionError(
+        SessionErrorCode.Unsupported,
+        'withEncryption binds item positions, which needs a store declaring transactionPreconditions and atomicReadModifyWrite; ' +
+          'pass bindPositions: false to encrypt without order protection',
+      );
+    }
     // A pop must check the item before removing it, which needs a compare-and-swap (replace_suffix).
     const drop: (keyof StoreCapabilities)[] = hasTransactions(inner) ? [] : ['atomicReadModifyWrite'];
     super(inner, drop);
     this.#keyIds = new Set(raw.keys());
     this.#primary = options.primary;
     this.#allowPlaintext = options.allowPlaintext === true;
+    this.#bind = bind;
+    this.#allowUnbound = options.allowUnbound === true;
     this.#raw = raw;
   }
 
@@ -119,6 +186,11 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
   /** The id new writes use. */
   get primaryKeyId(): string {
     return this.#primary;
+  }
+
+  /** Whether items are sealed to their positions (`bindPositions`). */
+  get bindsPositions(): boolean {
+    return this.#bind;
   }
 
   #keys(): Promise<Map<string, DerivedKey>> {
@@ -134,33 +206,39 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     return this.#ring;
   }
 
-  async #seal(sessionId: string, encoded: readonly EncodedItem[]): Promise<EncryptedEnvelope[]> {
+  /** Seals items that will sit at positions `start`, `start + 1`, … (ignored without `bindPositions`). */
+  async #seal(sessionId: string, encoded: readonly EncodedItem[], start: number): Promise<EncryptedEnvelope[]> {
     const key = (await this.#keys()).get(this.#primary)!;
-    const ad = associatedData(this.#primary, sessionId);
-    return encoded.map((item) => {
+    const unbound = this.#bind ? undefined : associatedData(this.#primary, sessionId);
+    return encoded.map((item, i) => {
+      const position = start + i;
+      const ad = unbound ?? associatedData(this.#primary, sessionId, position);
       const plaintext = utf8.encode(item);
       const nonce = sodium.crypto_generichash(NONCE_BYTES, lengthPrefixed(ad, plaintext), key.nonce);
       const ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, key.encryption);
-      return { [ENVELOPE_TAG]: 1, k: this.#primary, n: toBase64(nonce), c: toBase64(ciphertext) } as EncryptedEnvelope;
+      return unbound
+        ? ({ [ENVELOPE_TAG]: 1, k: this.#primary, n: toBase64(nonce), c: toBase64(ciphertext) } as EncryptedEnvelope)
+        : ({ [ENVELOPE_TAG]: 2, k: this.#primary, p: position, n: toBase64(nonce), c: toBase64(ciphertext) } as EncryptedEnvelope);
     });
   }
 
-  /** Decrypts one stored value; throws DECRYPTION_FAILED (or CORRUPT_DATA for an authentic but undecodable item). */
-  async #open(sessionId: string, stored: unknown): Promise<TItem> {
-    return this.#openWith(await this.#keys(), new Map(), sessionId, stored);
-  }
-
-  #openWith(ring: Map<string, DerivedKey>, ads: Map<string, Uint8Array>, sessionId: string, stored: unknown): TItem {
+  /**
+   * Decrypts one stored value and returns it with the position it was sealed
+   * for (undefined for format 1 or allowed plaintext). Throws
+   * DECRYPTION_FAILED, or CORRUPT_DATA for an authentic but undecodable item.
+   */
+  #openOne(ring: Map<string, DerivedKey>, sessionId: string, stored: unknown): [TItem, number | undefined] {
     if (!isEnvelopeShaped(stored)) {
-      if (this.#allowPlaintext) return stored as TItem;
+      if (this.#allowPlaintext) return [stored as TItem, undefined];
       throw failed('stored item is not encrypted (set allowPlaintext to read items written before encryption)');
     }
-    const { k: keyId, n, c } = stored;
+    const { k: keyId, p: position, n, c } = stored;
+    const version = stored[ENVELOPE_TAG];
     const nonce = fromBase64(n);
     const ciphertext = fromBase64(c);
     if (
-      stored[ENVELOPE_TAG] !== 1 ||
-      Object.keys(stored).length !== 4 ||
+      !(version === 1 ? Object.keys(stored).length === 4 && position === undefined : version === 2 && Object.keys(stored).length === 5) ||
+      (version === 2 && !(Number.isSafeInteger(position) && (position as number) >= 0)) ||
       typeof keyId !== 'string' ||
       nonce?.byteLength !== NONCE_BYTES ||
       !ciphertext ||
@@ -168,10 +246,12 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     ) {
       throw failed('encrypted item is malformed or truncated');
     }
+    if (version === 1 && this.#bind && !this.#allowUnbound) {
+      throw failed('encrypted item has no position (written with bindPositions: false; set allowUnbound while migrating)');
+    }
     const key = this.#keyIds.has(keyId) ? ring.get(keyId) : undefined;
     if (!key) throw failed('encrypted item names a key id that is not in the key ring');
-    let ad = ads.get(keyId);
-    if (!ad) ads.set(keyId, (ad = associatedData(keyId, sessionId)));
+    const ad = associatedData(keyId, sessionId, version === 2 ? (position as number) : undefined);
     let plaintext: Uint8Array;
     try {
       plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext, ad, nonce, key.encryption);
@@ -184,20 +264,93 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     } catch (cause) {
       throw new SessionError(SessionErrorCode.CorruptData, 'decrypted item is not valid UTF-8', { cause });
     }
-    return decodeItem(text) as TItem;
+    return [decodeItem(text) as TItem, version === 2 ? (position as number) : undefined];
   }
 
-  async #openAll(sessionId: string, stored: readonly unknown[]): Promise<TItem[]> {
+  /**
+   * Decrypts consecutive stored items and checks that each positioned one
+   * sits where it was sealed: the item at index i of the window carries
+   * position `base + i` for one `base`, which is 0 when the window is the
+   * whole history. Returns the values and the newest item's position.
+   */
+  async #openAll(
+    sessionId: string,
+    stored: readonly unknown[],
+    wholeHistory: boolean,
+  ): Promise<{ items: TItem[]; newestPosition: number | undefined }> {
     const ring = await this.#keys();
-    const ads = new Map<string, Uint8Array>();
-    const out = new Array<TItem>(stored.length);
-    for (let i = 0; i < stored.length; i++) out[i] = this.#openWith(ring, ads, sessionId, stored[i]);
-    return out;
+    const items = new Array<TItem>(stored.length);
+    let base: number | undefined;
+    let newestPosition: number | undefined;
+    for (let i = 0; i < stored.length; i++) {
+      const [item, position] = this.#openOne(ring, sessionId, stored[i]);
+      items[i] = item;
+      newestPosition = position;
+      if (position === undefined) continue;
+      if (base === undefined) base = position - i;
+      if (position - i !== base || base < 0) throw outOfOrder();
+    }
+    if (wholeHistory && base !== undefined && base !== 0) throw outOfOrder();
+    return { items, newestPosition };
+  }
+
+  /** Reads (and authenticates) the newest `k` items, and the session's length when positions are bound. */
+  async #readTail(sessionId: string, k: number): Promise<Tail> {
+    const want = Math.max(k, 1);
+    const stored = await this.inner.getItems(sessionId, { limit: want });
+    const { items, newestPosition } = await this.#openAll(sessionId, stored, stored.length < want);
+    let length = -1;
+    if (this.#bind) {
+      if (stored.length === 0) length = 0;
+      else if (newestPosition !== undefined) length = newestPosition + 1;
+      // A newest item without a position (allowUnbound / allowPlaintext, i.e. migrating): count the history.
+      else length = (await this.inner.getItems(sessionId)).length;
+    }
+    const from = Math.max(0, stored.length - k);
+    return {
+      stored: k === 0 ? [] : stored.slice(from),
+      items: k === 0 ? [] : items.slice(from),
+      length,
+      mark: stored.length === 0 ? '' : canonicalize(encodeItem(stored[stored.length - 1])),
+    };
+  }
+
+  /**
+   * Read the tail, build a transaction from it, apply it; when it conflicts
+   * because the session changed in between, read again and rebuild. A
+   * conflict with nothing changed is the transaction's own and is thrown.
+   */
+  async #compareAndSwap<R>(
+    operation: string,
+    sessionId: string,
+    k: number,
+    build: (tail: Tail) => Promise<{ args?: HistoryTransactionArgs<unknown>; result: R; retry: boolean }>,
+    options: CallOptions | undefined,
+  ): Promise<R> {
+    const inner = this.inner;
+    let tail = await this.#readTail(sessionId, k);
+    for (let attempt = 1; ; attempt++) {
+      const step = await build(tail);
+      if (!step.args) return step.result;
+      try {
+        await inner.applyHistoryTransaction!(sessionId, step.args, options);
+        return step.result;
+      } catch (error) {
+        if (!isSessionError(error, SessionErrorCode.Conflict) || !step.retry) throw error;
+        const next = await this.#readTail(sessionId, k);
+        if (next.length === tail.length && next.mark === tail.mark) throw error;
+        if (attempt >= CAS_ATTEMPTS) throw gaveUp(operation, attempt, error);
+        await backoff(attempt);
+        tail = next;
+      }
+    }
   }
 
   override async getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]> {
     this.assertOpen();
-    return this.#openAll(sessionId, await this.inner.getItems(sessionId, options));
+    const stored = await this.inner.getItems(sessionId, options);
+    const limit = options?.limit;
+    return (await this.#openAll(sessionId, stored, limit === undefined || stored.length < limit)).items;
   }
 
   override async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
@@ -206,7 +359,26 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     // Validate and encode the whole batch first: a bad item fails before anything is written.
     const encoded = encodeItems(items);
     if (encoded.length === 0) return;
-    await this.inner.addItems(sessionId, await this.#seal(sessionId, encoded), options);
+    if (!this.#bind) {
+      await this.inner.addItems(sessionId, await this.#seal(sessionId, encoded, 0), options);
+      return;
+    }
+    // Sealed for the positions it takes, and appended only if the session still has that length.
+    await this.#compareAndSwap(
+      'append',
+      sessionId,
+      0,
+      async (tail) => ({
+        args: {
+          operationId: `sessionkit-encryption-append:${randomUUID()}`,
+          transaction: { type: 'append_items', items: await this.#seal(sessionId, encoded, tail.length) },
+          expectedLength: tail.length,
+        },
+        result: undefined,
+        retry: true,
+      }),
+      options,
+    );
   }
 
   /**
@@ -233,31 +405,44 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
         throw error;
       }
     }
-    for (let attempt = 1; ; attempt++) {
-      const [newest] = await inner.getItems(sessionId, { limit: 1 });
-      if (newest === undefined) return undefined;
-      const value = await this.#open(sessionId, newest);
-      try {
-        await inner.applyHistoryTransaction(
-          sessionId,
-          {
-            operationId: `sessionkit-encryption-pop:${randomUUID()}`,
-            transaction: { type: 'replace_suffix', expectedSuffix: [newest], replacement: [] },
-          },
-          options,
-        );
-        return value;
-      } catch (error) {
-        if (!isSessionError(error, SessionErrorCode.Conflict)) throw error;
-        if (attempt >= POP_ATTEMPTS) {
-          throw new SessionError(SessionErrorCode.Conflict, `pop gave up after ${attempt} attempts: the session kept changing`, {
-            cause: error,
-          });
-        }
-        // Spread retries out a little when many pops race for one session.
-        if (attempt > 2) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 20)));
-      }
-    }
+    return this.#compareAndSwap<TItem | undefined>(
+      'pop',
+      sessionId,
+      1,
+      async (tail) =>
+        tail.stored.length === 0
+          ? { result: undefined, retry: false }
+          : {
+              args: {
+                operationId: `sessionkit-encryption-pop:${randomUUID()}`,
+                transaction: { type: 'replace_suffix', expectedSuffix: tail.stored, replacement: [] },
+              },
+              result: tail.items[0] as TItem,
+              retry: true,
+            },
+      options,
+    );
+  }
+
+  async #open(sessionId: string, stored: unknown): Promise<TItem> {
+    return this.#openOne(await this.#keys(), sessionId, stored)[0];
+  }
+
+  /**
+   * What identifies a transaction for repeats, since its stored form depends
+   * on where it lands: a keyed hash (under the primary key's nonce subkey, so
+   * the backend learns nothing of the items) of the session, the transaction
+   * by value and the caller's own identity.
+   */
+  async #identity(sessionId: string, args: HistoryTransactionArgs<TItem>, expected: string[], replacement: string[]): Promise<string> {
+    const key = (await this.#keys()).get(this.#primary)!;
+    // The caller's identity, when given, is the whole of what makes a repeat (the contract: whatever the items).
+    const body = JSON.stringify(
+      args.identity !== undefined
+        ? ['sessionkit:enc:tx:v2', sessionId, 'identity', args.identity]
+        : ['sessionkit:enc:tx:v2', sessionId, args.transaction.type, expected, replacement],
+    );
+    return `enc2:${toBase64(sodium.crypto_generichash(32, utf8.encode(body), key.nonce))}`;
   }
 
   override async applyHistoryTransaction(
@@ -268,21 +453,69 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     this.require('transactions', 'applyHistoryTransaction');
     assertSessionId(sessionId);
     prepareTransaction(args); // validates the arguments and every item before anything is written
+    if ((args.expectedLength !== undefined || args.identity !== undefined) && !this.capabilities.transactionPreconditions) {
+      throw unsupported('applyHistoryTransaction with expectedLength or identity');
+    }
     const tx = args.transaction;
-    const operationId = args.operationId;
+    const expectedEncoded = tx.type === 'append_items' ? [] : encodeItems(tx.expectedSuffix);
+    const replacementEncoded = encodeItems(tx.type === 'append_items' ? tx.items : tx.replacement);
+    if (!this.#bind) return this.#applyUnbound(sessionId, args, expectedEncoded, replacementEncoded, options);
+    const expected = expectedEncoded.map(canonicalize);
+    const identity = await this.#identity(sessionId, args, expected, replacementEncoded.map(canonicalize));
+    const k = expected.length;
+    await this.#compareAndSwap(
+      'transaction',
+      sessionId,
+      k,
+      async (tail) => {
+        const start = Math.max(0, tail.length - k);
+        const matches = tail.items.length === k && tail.items.every((item, i) => canonicalize(encodeItem(item)) === expected[i]);
+        const replacement = await this.#seal(sessionId, replacementEncoded, start);
+        // No match by value: send the expected items anyway (they cannot match), so the store still
+        // recognises a repeat of an applied operation by its identity, and otherwise answers CONFLICT.
+        const expectedSuffix = matches ? tail.stored : await this.#seal(sessionId, expectedEncoded, start);
+        const transaction =
+          tx.type === 'append_items'
+            ? ({ type: 'append_items', items: replacement } as const)
+            : ({ type: 'replace_suffix', expectedSuffix, replacement } as const);
+        return {
+          args: { operationId: args.operationId, transaction, expectedLength: args.expectedLength ?? tail.length, identity },
+          result: undefined,
+          // Only a length this decorator chose can be stale; the caller's own preconditions conflict for real.
+          retry: matches && args.expectedLength === undefined,
+        };
+      },
+      options,
+    );
+  }
+
+  /** Transactions without positions: stored forms depend on (key, session, item) only, as the store beneath compares them. */
+  async #applyUnbound(
+    sessionId: string,
+    args: HistoryTransactionArgs<TItem>,
+    expectedEncoded: EncodedItem[],
+    replacementEncoded: EncodedItem[],
+    options: CallOptions | undefined,
+  ): Promise<void> {
     const inner = this.inner;
-    if (tx.type === 'append_items') {
-      const items = await this.#seal(sessionId, encodeItems(tx.items));
-      await inner.applyHistoryTransaction!(sessionId, { operationId, transaction: { type: 'append_items', items } }, options);
+    const preconditions = {
+      ...(args.expectedLength === undefined ? {} : { expectedLength: args.expectedLength }),
+      ...(args.identity === undefined ? {} : { identity: args.identity }),
+    };
+    const replacement = await this.#seal(sessionId, replacementEncoded, 0);
+    if (args.transaction.type === 'append_items') {
+      await inner.applyHistoryTransaction!(
+        sessionId,
+        { operationId: args.operationId, transaction: { type: 'append_items', items: replacement }, ...preconditions },
+        options,
+      );
       return;
     }
-    const expectedEncoded = encodeItems(tx.expectedSuffix);
-    const expected = await this.#seal(sessionId, expectedEncoded);
-    const replacement = await this.#seal(sessionId, encodeItems(tx.replacement));
+    const expected = await this.#seal(sessionId, expectedEncoded, 0);
     const run = (expectedSuffix: readonly unknown[]) =>
       inner.applyHistoryTransaction!(
         sessionId,
-        { operationId, transaction: { type: 'replace_suffix', expectedSuffix, replacement } },
+        { operationId: args.operationId, transaction: { type: 'replace_suffix', expectedSuffix, replacement }, ...preconditions },
         options,
       );
     try {
@@ -293,7 +526,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       // allowed plaintext, or with another key order. Compare by value and retry on the stored form.
       const stored = await inner.getItems(sessionId, { limit: expected.length });
       if (stored.length !== expected.length) throw error;
-      const storedCanonical = (await this.#openAll(sessionId, stored)).map((item) => canonicalize(encodeItem(item)));
+      const storedCanonical = (await this.#openAll(sessionId, stored, false)).items.map((item) => canonicalize(encodeItem(item)));
       const sameValues = storedCanonical.every((c, i) => c === canonicalize(expectedEncoded[i]!));
       const sameForm = stored.every((item, i) => canonicalize(encodeItem(item)) === canonicalize(encodeItem(expected[i])));
       if (!sameValues || sameForm) throw error;
@@ -303,9 +536,10 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
 
   /**
    * Rewrites one session so every item is encrypted under the primary key
-   * (rotation, or migrating plaintext under `allowPlaintext`), in one atomic
-   * `replace_suffix`, retried if a concurrent write intervenes. Reads the
-   * whole history: O(history). Returns how many items were rewritten.
+   * (rotation, migrating plaintext under `allowPlaintext`, or adding
+   * positions under `allowUnbound`), in one atomic `replace_suffix`, retried
+   * if a concurrent write intervenes. Reads the whole history: O(history).
+   * Returns how many items were rewritten.
    */
   async reencrypt(sessionId: string): Promise<number> {
     this.assertOpen();
@@ -316,8 +550,8 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     }
     for (let attempt = 1; ; attempt++) {
       const stored = await inner.getItems(sessionId);
-      const items = await this.#openAll(sessionId, stored);
-      const sealed = await this.#seal(sessionId, items.map((item) => encodeItem(item)));
+      const { items } = await this.#openAll(sessionId, stored, true);
+      const sealed = await this.#seal(sessionId, items.map((item) => encodeItem(item)), 0);
       let changed = 0;
       stored.forEach((item, i) => {
         if (canonicalize(encodeItem(item)) !== canonicalize(encodeItem(sealed[i]))) changed++;
@@ -346,7 +580,7 @@ export function reencryptSession(store: EncryptionStore<any>, sessionId: string)
 
 /**
  * Encrypts every item before it reaches the store (XChaCha20-Poly1305, key
- * ring with rotation, session id bound as associated data). Put it first in
+ * ring with rotation, session id and position bound as associated data). Put it first in
  * `compose()` so the backend only ever sees ciphertext. See
  * docs/decorators/encryption.md.
  */
