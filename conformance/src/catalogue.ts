@@ -6,10 +6,16 @@ export type Level = 'MUST' | 'SHOULD';
 
 /**
  * What a test needs: a capability the store declares, or a harness feature
- * (`reopen`, `processes`, `injectCorruptItem`). Tests whose needs are not met
- * are reported as skipped with the reason, never as passed.
+ * (`reopen`, `processes`, `injectCorruptItem`), or `not:<capability>` for a
+ * test of how a store without it behaves. Tests whose needs are not met are
+ * reported as skipped with the reason, never as passed.
  */
-export type Requirement = keyof StoreCapabilities | 'reopen' | 'processes' | 'injectCorruptItem';
+export type Requirement =
+  | keyof StoreCapabilities
+  | `not:${keyof StoreCapabilities}`
+  | 'reopen'
+  | 'processes'
+  | 'injectCorruptItem';
 
 /** One append job run by a child process in the cross-process tests. */
 export interface AppendJob {
@@ -75,7 +81,10 @@ export function unmetRequirement(
   for (const need of test.requires ?? []) {
     if (need === 'reopen' || need === 'processes' || need === 'injectCorruptItem') {
       if (!harness[need]) return `the harness has no ${need}`;
-    } else if (!capabilities[need]) {
+    } else if (need.startsWith('not:')) {
+      const capability = need.slice(4) as keyof StoreCapabilities;
+      if (capabilities[capability]) return `the store declares ${capability}`;
+    } else if (!capabilities[need as keyof StoreCapabilities]) {
       return `the store does not declare ${need}`;
     }
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SessionError, SessionErrorCode, type SessionStore } from '@sessionkit/core';
 import { BROKEN_STORES, brokenStoreHarness, conformanceTests, runConformance, type BrokenStoreFlaw } from '../src/index.js';
 
 // The kit proves itself: the correct reference store passes every test, and
@@ -11,6 +12,7 @@ describe('the reference store', () => {
     expect(notPassed).toEqual([
       'concurrency.processes: skipped the harness has no processes',
       'concurrency.process-pops: skipped the harness has no processes',
+      'tx.preconditions-refused: skipped the store declares transactionPreconditions',
     ]);
     expect(report.ok).toBe(true);
     expect(report.results).toHaveLength(conformanceTests.length);
@@ -53,6 +55,32 @@ describe('the catalogue', () => {
     expect(report.summary.waived).toBe(1);
     await expect(runConformance('x', { ...brokenStoreHarness(), waivers: { 'basic.pop-newest': ' ' } })).rejects.toThrow(/reason/);
     await expect(runConformance('x', { ...brokenStoreHarness(), waivers: { 'no.such-test': 'why' } })).rejects.toThrow(/unknown/);
+  });
+
+  it('tx.preconditions-refused fails a store that ignores expectedLength without declaring it, and passes one that refuses it', async () => {
+    const refusing = await brokenStoreHarness().create();
+    const declared = refusing.capabilities;
+    const undeclared = (ignore: boolean): SessionStore => ({
+      capabilities: { ...declared, transactionPreconditions: false },
+      getItems: (s, o) => refusing.getItems(s, o),
+      addItems: (s, i) => refusing.addItems(s, i),
+      popItem: (s) => refusing.popItem(s),
+      clearSession: (s) => refusing.clearSession(s),
+      applyHistoryTransaction: (s, { expectedLength, identity, ...args }) => {
+        if (!ignore && (expectedLength !== undefined || identity !== undefined)) {
+          return Promise.reject(new SessionError(SessionErrorCode.Unsupported, 'no preconditions'));
+        }
+        return refusing.applyHistoryTransaction!(s, args);
+      },
+      close: async () => {},
+    });
+    for (const ignore of [true, false]) {
+      const report = await runConformance('undeclared', { create: async () => { await refusing.clearSession('s'); return undeclared(ignore); } }, {
+        only: ['tx.preconditions-refused'],
+      });
+      expect(report.results[0]?.status, `ignore=${ignore}`).toBe(ignore ? 'failed' : 'passed');
+    }
+    await refusing.close();
   });
 
   it('skips, never passes, tests whose needs the store or harness lack', async () => {
