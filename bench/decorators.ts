@@ -113,7 +113,8 @@ brackets is its throughput relative to the plain store in the same row (1.00× =
 no overhead). Baseline: the plain SqliteStore, measured in the same run.
 
 - **encryption**: XChaCha20-Poly1305 per item (libsodium, WebAssembly) plus the
-  synthetic nonce hash; reads decrypt every returned item.
+  synthetic nonce hash, positions bound (an append is a tail read plus a
+  compare-and-swap transaction); reads decrypt every returned item.
 - **monitoring**: per-operation figures and an \`onOperation\` hook, no
   OpenTelemetry exporter.
 - **cache hit**: the session's history is in the LRU; the read decodes cached
