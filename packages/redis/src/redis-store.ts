@@ -125,6 +125,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   readonly keyPrefix: string;
   readonly #client: Client;
   readonly #owned: boolean;
+  #connecting: Promise<void> | undefined;
   readonly #ttl: number | undefined;
   readonly #sliding: boolean;
   readonly #logSize: number;
@@ -171,7 +172,6 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   async #call<R>(operation: () => Promise<R>): Promise<R> {
     const ms = this.#timeout;
     let timer: NodeJS.Timeout | undefined;
-    const cleanups: Array<() => void> = [];
     const deadline =
       ms > 0
         ? new Promise<never>((_, reject) => {
@@ -180,15 +180,32 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
         : undefined;
     try {
       if (this.#owned && !this.#connected()) {
-        const ready = this.#ensureReady(cleanups);
+        const ready = this.#whenConnected();
         await (deadline ? Promise.race([ready, deadline]) : ready);
       }
       const result = operation();
       return await (deadline ? Promise.race([result, deadline]) : result);
     } finally {
       clearTimeout(timer);
-      for (const stop of cleanups) stop();
     }
+  }
+
+  // One wait shared by every call that arrives while (re)connecting: a burst of
+  // calls adds one pair of listeners to the client, not one per call (which
+  // would trip Node's MaxListenersExceededWarning and cost O(calls) per event).
+  #whenConnected(): Promise<void> {
+    if (this.#connecting === undefined) {
+      const settle = () => {
+        this.#connecting = undefined;
+      };
+      this.#connecting = this.#ensureReady().then(settle, (error: unknown) => {
+        settle();
+        throw error;
+      });
+      // Callers that gave up at their deadline no longer listen; the rejection is theirs, not the process's.
+      this.#connecting.catch(() => {});
+    }
+    return this.#connecting;
   }
 
   /** The client, and on a cluster every master connection, is ready for commands. */
@@ -201,12 +218,12 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   // A cluster reports ready before it has connected to each master; without an
   // offline queue, a burst of commands on a fresh cluster would otherwise be
   // refused with "Connection is closed" by nodes still connecting.
-  async #ensureReady(cleanups: Array<() => void>): Promise<void> {
+  async #ensureReady(): Promise<void> {
     const client = this.#client;
-    await whenReady(client, cleanups);
+    await whenReady(client);
     if (client instanceof Cluster) {
       const connecting = client.nodes('master').filter((node) => ['wait', 'connecting', 'connect'].includes(node.status));
-      await Promise.all(connecting.map((node) => whenReady(node, cleanups)));
+      await Promise.all(connecting.map((node) => whenReady(node)));
     }
   }
 
@@ -420,7 +437,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
 const DEFAULT_PRUNE_BATCH = 100;
 
 /** Resolves when `client` is ready (connecting it if it is lazy); rejects when it has ended. */
-function whenReady(client: Redis | Cluster, cleanups: Array<() => void>): Promise<void> {
+function whenReady(client: Redis | Cluster): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const done = () => {
       client.off('ready', onReady);
@@ -434,7 +451,6 @@ function whenReady(client: Redis | Cluster, cleanups: Array<() => void>): Promis
       done();
       reject(new Error('Connection is closed.'));
     };
-    cleanups.push(done);
     if (client.status === 'ready') return onReady();
     if (client.status === 'end') return onEnd();
     client.on('ready', onReady);

@@ -289,6 +289,30 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
       expect(Date.now() - started).toBeLessThan(3_000);
     });
 
+    it('a burst of calls while connecting shares one wait: no listener per call, no MaxListeners warning', async () => {
+      const warnings: string[] = [];
+      const onWarning = (warning: Error) => warnings.push(warning.name);
+      process.on('warning', onWarning);
+      try {
+        const store = open();
+        expect(store.client.status).not.toBe('ready');
+        const before = store.client.listenerCount('ready');
+        const burst = Array.from({ length: 50 }, (_, i) => store.addItems('burst', [i]));
+        // Every call is now waiting for the connection: at most one listener was added for all of them.
+        expect(store.client.listenerCount('ready') - before).toBeLessThanOrEqual(1);
+        await Promise.all(burst);
+        expect(store.client.listenerCount('ready')).toBe(before);
+        expect(store.client.listenerCount('end')).toBeLessThanOrEqual(before + 1);
+        expect((await store.getItems('burst')).sort((a, b) => (a as number) - (b as number))).toEqual(
+          Array.from({ length: 50 }, (_, i) => i),
+        );
+        await sleep(10); // process warnings are emitted on a later tick
+        expect(warnings).not.toContain('MaxListenersExceededWarning');
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
     it('reports a key of the wrong type as CORRUPT_DATA', async () => {
       const store = open();
       await admin.set(sessionKeys(store.keyPrefix, 'wrong').items, 'a string');
