@@ -130,9 +130,7 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
     if (!this.capabilities.transactions || !apply) throw unsupported('applyHistoryTransaction');
     assertSessionId(sessionId);
     const tx = prepareTransaction(args);
-    if ((args.expectedLength !== undefined || args.identity !== undefined) && !this.capabilities.transactionPreconditions) {
-      throw unsupported('applyHistoryTransaction with expectedLength or identity');
-    }
+    assertPreconditionsSupported(args, this.capabilities);
     await this.#run(() => apply.call(this, sessionId, tx, options));
   }
 
@@ -203,4 +201,11 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
 
 export function unsupported(operation: string): SessionError {
   return new SessionError(SessionErrorCode.Unsupported, `this store does not support ${operation}`);
+}
+
+/** Refuses `expectedLength` / `identity` with UNSUPPORTED unless the manifest declares transactionPreconditions: never ignored. */
+export function assertPreconditionsSupported(args: HistoryTransactionArgs<unknown>, capabilities: StoreCapabilities): void {
+  if ((args.expectedLength !== undefined || args.identity !== undefined) && !capabilities.transactionPreconditions) {
+    throw unsupported('applyHistoryTransaction with expectedLength or identity');
+  }
 }

@@ -195,12 +195,8 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   // would trip Node's MaxListenersExceededWarning and cost O(calls) per event).
   #whenConnected(): Promise<void> {
     if (this.#connecting === undefined) {
-      const settle = () => {
+      this.#connecting = this.#ensureReady().finally(() => {
         this.#connecting = undefined;
-      };
-      this.#connecting = this.#ensureReady().then(settle, (error: unknown) => {
-        settle();
-        throw error;
       });
       // Callers that gave up at their deadline no longer listen; the rejection is theirs, not the process's.
       this.#connecting.catch(() => {});

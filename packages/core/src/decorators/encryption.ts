@@ -5,7 +5,7 @@ import { canonicalize, decodeItem, encodeItem, encodeItems, type EncodedItem } f
 import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
 import type { CallOptions, GetItemsOptions, HistoryTransactionArgs, SessionItem, SessionStore, StoreCapabilities } from '../types.js';
 import { assertSessionId, prepareTransaction } from '../validation.js';
-import { unsupported } from '../abstract-store.js';
+import { assertPreconditionsSupported } from '../abstract-store.js';
 import { ForwardingStore } from './forwarding-store.js';
 import { deriveRing, validateKeyRing, type DerivedKey } from './key-ring.js';
 
@@ -453,9 +453,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     this.require('transactions', 'applyHistoryTransaction');
     assertSessionId(sessionId);
     prepareTransaction(args); // validates the arguments and every item before anything is written
-    if ((args.expectedLength !== undefined || args.identity !== undefined) && !this.capabilities.transactionPreconditions) {
-      throw unsupported('applyHistoryTransaction with expectedLength or identity');
-    }
+    assertPreconditionsSupported(args, this.capabilities);
     const tx = args.transaction;
     const expectedEncoded = tx.type === 'append_items' ? [] : encodeItems(tx.expectedSuffix);
     const replacementEncoded = encodeItems(tx.type === 'append_items' ? tx.items : tx.replacement);
