@@ -5,12 +5,29 @@
 # through apt when run as root), installs dependencies from the lockfile,
 # builds every package, type-checks, runs the whole vitest suite, and ends
 # with the line "N passed, N failed" (skips are counted on the line before).
+# Every way out prints that closing line, so CI never loses it: a setup step
+# that fails ends with its reason and "0 passed, 1 failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
 
 say() { printf '\n== %s\n' "$*"; }
+
+# Ends the run when a setup step failed: a reason line, then the closing line.
+fail() {
+  printf '!! %s\n' "$*"
+  echo "0 passed, 1 failed"
+  exit 1
+}
+
+# Runs one setup step; its failure ends the run through fail().
+step() {
+  local name="$1"
+  shift
+  say "$name"
+  "$@" || fail "$name failed (exit $?): $*"
+}
 
 if ! command -v redis-server >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -25,22 +42,18 @@ fi
 if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
   say "installing pnpm $PNPM_VERSION"
   # Corepack cannot verify signatures on some registries; a pinned global install works everywhere.
-  npm install -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1 || { echo "!! npm install -g pnpm failed (try with sudo)"; exit 1; }
+  npm install -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1 || fail "npm install -g pnpm@$PNPM_VERSION failed (try with sudo)"
 fi
 
-set -e
-say "installing dependencies"
-pnpm install --frozen-lockfile
-say "building"
-pnpm build
-say "type-checking"
-pnpm typecheck
-set +e
+step "installing dependencies" pnpm install --frozen-lockfile
+step "building" pnpm build
+step "type-checking" pnpm typecheck
 
 say "testing"
 results=.vitest-results.json
 rm -f "$results"
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$results"
-status=$?
-node scripts/summarize-results.mjs "$results" || status=1
-exit $status
+# The summarizer always prints the closing line and exits non-zero on any
+# failure; vitest's own exit status goes in so an error outside any test
+# (which the JSON does not count) still fails the run.
+node scripts/summarize-results.mjs "$results" --vitest-exit=$?
