@@ -2,20 +2,30 @@
 // would: plain ESM, only the published exports of @sessionkit/core.
 //
 // FileStore keeps one JSON file per session in a directory. It is a teaching
-// example, not a production store: every read loads the whole file, and
-// writers are serialised per directory inside one process only.
+// example, not a production store: every read loads the whole file. Every
+// change is a read-modify-write of that file, so it declares
+// atomicReadModifyWrite only because each one runs under a per-session lock
+// that every process on the machine honours (file-lock.mjs), and readers see
+// whole files because writes land by rename. The first version serialised
+// writers inside one process only, and the kit's concurrency.processes test
+// caught it losing batches written from two processes.
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { AbstractSessionStore, SessionError, SessionErrorCode } from '@sessionkit/core';
+import { withFileLock } from './file-lock.mjs';
 
-// One queue per directory, shared by every FileStore on it in this process,
-// so two handles on the same directory cannot interleave read-modify-writes.
+// One queue per session file in this process, so handles in one process wait
+// their turn here instead of all polling the lock file.
 const queues = new Map();
-function serialise(dir, task) {
-  const previous = queues.get(dir) ?? Promise.resolve();
+function serialise(key, task) {
+  const previous = queues.get(key) ?? Promise.resolve();
   const next = previous.then(task, task);
-  queues.set(dir, next.catch(() => {}));
+  const settled = next.catch(() => {});
+  queues.set(key, settled);
+  settled.then(() => {
+    if (queues.get(key) === settled) queues.delete(key);
+  });
   return next;
 }
 
@@ -37,6 +47,15 @@ export class FileStore extends AbstractSessionStore {
       throw new SessionError(SessionErrorCode.InvalidArgument, 'FileStore needs { dir }');
     }
     this.dir = options.dir;
+  }
+
+  /** Runs `task` holding the session's lock, in this process and across processes. */
+  locked(sessionId, task) {
+    const file = this.fileOf(sessionId);
+    return serialise(file, async () => {
+      await mkdir(this.dir, { recursive: true });
+      return withFileLock(`${file}.lock`, task);
+    });
   }
 
   // The id is data: named by its SHA-256, it can never be a path, a separator
@@ -64,7 +83,7 @@ export class FileStore extends AbstractSessionStore {
   }
 
   update(sessionId, change) {
-    return serialise(this.dir, async () => {
+    return this.locked(sessionId, async () => {
       const now = Date.now();
       const data = (await this.read(sessionId)) ?? { sessionId, created: now, updated: now, items: [] };
       const result = await change(data);
@@ -96,7 +115,7 @@ export class FileStore extends AbstractSessionStore {
   }
 
   async _clearSession(sessionId) {
-    await serialise(this.dir, () => rm(this.fileOf(sessionId), { force: true }));
+    await this.locked(sessionId, () => rm(this.fileOf(sessionId), { force: true }));
   }
 
   async *_listSessions(pageSize) {
@@ -110,8 +129,14 @@ export class FileStore extends AbstractSessionStore {
     for (let start = 0; start < names.length; start += pageSize) {
       for (const name of names.slice(start, start + pageSize)) {
         // The file keeps the id itself, since its name is a one-way hash.
-        const data = JSON.parse(await readFile(join(this.dir, name), 'utf8'));
-        const info = await this._getSessionInfo(data.sessionId);
+        let text;
+        try {
+          text = await readFile(join(this.dir, name), 'utf8');
+        } catch (error) {
+          if (error.code === 'ENOENT') continue; // cleared since readdir
+          throw error;
+        }
+        const info = await this._getSessionInfo(JSON.parse(text).sessionId);
         if (info) yield info;
       }
     }
@@ -124,4 +149,9 @@ export class FileStore extends AbstractSessionStore {
   }
 
   async _close() {}
+}
+
+/** Opens a FileStore on `{ dir }`: what the conformance kit's child processes call. */
+export function openStore(location) {
+  return new FileStore(location);
 }

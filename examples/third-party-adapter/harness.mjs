@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FileStore } from './file-store.mjs';
 
 const root = mkdtempSync(join(tmpdir(), 'sessionkit-filestore-'));
@@ -16,6 +17,14 @@ export const harness = {
   create: () => new FileStore({ dir: join(root, String(++counter)) }),
   // Another handle on the same directory: enables the persistence and two-handle tests.
   reopen: (store) => new FileStore({ dir: store.dir }),
+  // Child processes import file-store.mjs and call openStore({ dir }): enables
+  // the cross-process tests. A persistent store should always give both
+  // reopen and processes, or the kit cannot check what it claims.
+  processes: {
+    module: fileURLToPath(new URL('./file-store.mjs', import.meta.url)),
+    exportName: 'openStore',
+    location: (store) => ({ dir: store.dir }),
+  },
   // Appends text that is not JSON straight into the file, past the codec.
   async injectCorruptItem(store, sessionId) {
     const file = store.fileOf(sessionId);
