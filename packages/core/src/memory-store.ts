@@ -132,11 +132,15 @@ export class MemoryStore<TItem = SessionItem> extends AbstractSessionStore<TItem
   }
 
   protected override async _prune(olderThanMs: number): Promise<number> {
+    // Removes sessions written before the cutoff and sweeps every expired one;
+    // counts only those a reader could still see (live and non-empty).
+    const now = Date.now();
     let count = 0;
     for (const [sessionId, entry] of this.#sessions) {
-      if (entry.updatedAt < olderThanMs) {
+      const expired = this.#ttl !== undefined && entry.updatedAt + this.#ttl <= now;
+      if (expired || entry.updatedAt < olderThanMs) {
         this.#sessions.delete(sessionId);
-        if (entry.items.length > 0) count++;
+        if (!expired && entry.items.length > 0) count++;
       }
     }
     return count;

@@ -235,11 +235,14 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       }),
       prune: db.transaction((cutoff: number): { deleted: number; counted: number } => {
         const liveAfter = this.#liveAfter(Date.now());
-        const rows = this.#sql.staleSessions.all(cutoff, PRUNE_CHUNK);
+        // Sessions written before the cutoff, and every session the ttl has
+        // expired (updated_at <= liveAfter): their rows are otherwise only
+        // deleted by a later write to the same session, so prune sweeps them.
+        const rows = this.#sql.staleSessions.all(Math.max(cutoff, liveAfter + 1), PRUNE_CHUNK);
         let counted = 0;
         for (const row of rows) {
           this.#purge(row.sid);
-          // Empty or already-expired sessions did not exist for readers: not counted.
+          // Only sessions a reader could still see count: empty and expired ones did not exist for readers.
           if (row.item_count > 0 && row.updated_at > liveAfter) counted++;
         }
         return { deleted: rows.length, counted };

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { isSessionError, SessionErrorCode, type SessionInfo } from '@sessionkit/core';
 import { SqliteStore, tableNames } from '@sessionkit/sqlite';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { injectCorruptRow, tempDir } from './setup.js';
 
 const temp = tempDir('store');
@@ -337,6 +337,33 @@ describe('session info, listing, ttl and prune', () => {
     expect(count(path, 'operations')).toBe(0);
     expect(await store.prune({ olderThan: new Date(0) })).toBe(0);
     await rejectsWith(store.prune({ olderThan: new Date(Number.NaN) }), SessionErrorCode.InvalidArgument);
+  });
+
+  it('prune with a ttl counts only live sessions and sweeps the rows of every expired one, whatever the cutoff', async () => {
+    // Only Date is faked: the ttl clock is exact and nothing waits.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(1_000_000);
+      const { store, path } = fileStore({ ttl: 1000 });
+      await store.addItems('expired', [msg(1), msg(2)]);
+      await store.applyHistoryTransaction('expired', { operationId: 'op', transaction: { type: 'append_items', items: [] } });
+      vi.setSystemTime(1_001_500);
+      await store.addItems('live-old', [msg(3)]);
+      vi.setSystemTime(1_001_600);
+      await store.addItems('live-new', [msg(4)]);
+      expect(await store.prune({ olderThan: new Date(1_001_600) })).toBe(1);
+      expect(count(path, 'sessions')).toBe(1);
+      expect(count(path, 'items')).toBe(1);
+      expect(count(path, 'operations')).toBe(0);
+      expect(await store.getItems('live-new')).toEqual([msg(4)]);
+      // An expired session written after the cutoff is swept too, and not counted.
+      vi.setSystemTime(1_005_000);
+      expect(await store.prune({ olderThan: new Date(0) })).toBe(0);
+      expect(count(path, 'sessions')).toBe(0);
+      expect(count(path, 'items')).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('prune works through many sessions in chunks', async () => {
