@@ -121,10 +121,12 @@ return 1
  * ARGV: now, ttl, logSize, operationId, fingerprint, expectedLength (-1: none), n, expected_1..n, replacement...
  *
  * The expected suffix is compared byte for byte. The client first sends the
- * canonical forms (which equal the stored text whenever items were written
- * with sorted keys); on a mismatch the script returns the stored suffix, the
- * client compares canonical forms itself, and if they match sends the stored
- * bytes back as the expected suffix: a compare-and-swap on exact content.
+ * caller's items as the codec encodes them (insertion key order), which is
+ * the stored text whenever the items were written by sessionkit or read back
+ * from it; on a mismatch (say, the same items with keys in another order)
+ * the script returns the stored suffix, the client compares canonical forms
+ * itself, and if they match sends the stored bytes back as the expected
+ * suffix: a compare-and-swap on exact content.
  *
  * → {'ok'} applied; {'done'} same operation already applied; {'reused'}
  *   operation id used by another transaction; {'length'} the item count is

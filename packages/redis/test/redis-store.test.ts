@@ -68,21 +68,33 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
         await marker.echo(token);
         await arrived;
       };
-      const ops: [string, () => Promise<unknown>][] = [
-        ['addItems', () => store.addItems('s', [{ a: 1 }, { b: 2 }])],
+      const message = (content: string) => ({ role: 'user', content, type: 'message' });
+      let readBack: unknown[] = [];
+      const ops: [string, () => Promise<unknown>, (() => Promise<unknown>)?][] = [
+        ['addItems', () => store.addItems('s', [{ a: 1 }, message('hi')])],
         ['getItems(limit)', () => store.getItems('s', { limit: 1 })],
         ['getItems()', () => store.getItems('s')],
         ['getItems sliding', () => sliding.getItems('s', { limit: 1 })],
         ['popItem', () => store.popItem('s')],
-        ['append_items', () => store.applyHistoryTransaction('s', { operationId: `a${Math.random()}`, transaction: { type: 'append_items', items: [{ c: 3 }] } })],
-        ['replace_suffix', () => store.applyHistoryTransaction('s', { operationId: `r${Math.random()}`, transaction: { type: 'replace_suffix', expectedSuffix: [{ c: 3 }], replacement: [{ d: 4 }] } })],
+        ['append_items', () => store.applyHistoryTransaction('s', { operationId: `a${Math.random()}`, transaction: { type: 'append_items', items: [message('hi')] } })],
+        // Agents SDK items have several keys in insertion (not sorted) order: the common case must still be one trip.
+        ['replace_suffix', () => store.applyHistoryTransaction('s', { operationId: `r${Math.random()}`, transaction: { type: 'replace_suffix', expectedSuffix: [message('hi')], replacement: [message('summary')] } })],
+        // As compaction does: the suffix is what getItems returned (read outside the counted call).
+        ['replace_suffix, read back', () => store.applyHistoryTransaction('s', { operationId: `b${Math.random()}`, transaction: { type: 'replace_suffix', expectedSuffix: readBack, replacement: [message('again')] } }), async () => {
+          readBack = await store.getItems('s', { limit: 1 });
+        }],
         ['getSessionInfo', () => store.getSessionInfo('s')],
         ['clearSession', () => store.clearSession('s')],
       ];
       // Warm-up: the first EVALSHA of each script after a server start is answered NOSCRIPT and re-sent as EVAL.
-      for (const [, op] of ops) await op();
+      for (const [, op, setup] of ops) {
+        await setup?.();
+        await op();
+      }
       await sync();
-      for (const [name, op] of ops) {
+      for (const [name, op, setup] of ops) {
+        await setup?.();
+        await sync();
         seen.length = 0;
         await op();
         await sync();
