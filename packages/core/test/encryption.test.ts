@@ -322,6 +322,90 @@ describe('withEncryption', () => {
     expect((await inner.getItems('s')).map((stored) => envelope(stored).p)).toEqual([0, 1, 2]);
   });
 
+  it('uses a random nonce: the same item sealed twice at the same position under the same key differs', async () => {
+    const inner = new MemoryStore();
+    const store = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
+    const item = { role: 'user', content: 'same words' };
+    await store.addItems('s', [item]);
+    const [first] = (await inner.getItems('s')).map(envelope);
+    expect(await store.popItem('s')).toEqual(item);
+    await store.addItems('s', [item]);
+    const [second] = (await inner.getItems('s')).map(envelope);
+    expect(second!.p).toBe(first!.p);
+    expect(second!.k).toBe(first!.k);
+    expect(second!.n).not.toBe(first!.n);
+    expect(second!.c).not.toBe(first!.c);
+    // Also without positions, and in a second session with the same key.
+    const unbound = withEncryption({ keys: { k1: key1 }, primary: 'k1', bindPositions: false })(inner);
+    await unbound.addItems('u', [item, item]);
+    await unbound.addItems('v', [item]);
+    const forms = [...(await inner.getItems('u')), ...(await inner.getItems('v'))].map((e) => envelope(e).c);
+    expect(new Set(forms).size).toBe(3);
+    expect(await store.getItems('s')).toEqual([item]);
+  });
+
+  it('bindPositions: false transactions send the stored forms they read, and repeats are no-ops', async () => {
+    const inner = new MemoryStore();
+    const store = withEncryption({ keys: { old: key2, k1: key1 }, primary: 'k1', bindPositions: false, allowPlaintext: true })(inner);
+    await inner.addItems('s', [{ content: 'plain' }]);
+    await withEncryption({ keys: { old: key2 }, primary: 'old', bindPositions: false })(inner).addItems('s', [{ content: 'old key' }]);
+    await store.addItems('s', [{ content: 'a' }]);
+    const args = {
+      operationId: 'op-u',
+      transaction: {
+        type: 'replace_suffix' as const,
+        expectedSuffix: [{ content: 'plain' }, { content: 'old key' }, { content: 'a' }],
+        replacement: [{ content: 'summary' }],
+      },
+    };
+    await store.applyHistoryTransaction('s', args);
+    expect(await store.getItems('s')).toEqual([{ content: 'summary' }]);
+    await store.addItems('s', [{ content: 'later' }]);
+    await store.applyHistoryTransaction('s', args);
+    await withEncryption({ keys: { k1: key1 }, primary: 'k1', bindPositions: false })(inner).applyHistoryTransaction('s', args);
+    expect(await store.getItems('s')).toEqual([{ content: 'summary' }, { content: 'later' }]);
+    await expect(
+      store.applyHistoryTransaction('s', { ...args, operationId: 'op-v' }),
+    ).rejects.toMatchObject({ code: SessionErrorCode.Conflict });
+    expect(await store.getItems('s')).toEqual([{ content: 'summary' }, { content: 'later' }]);
+  });
+
+  it('bindPositions: false on a store with transactions but no preconditions offers no transactions (repeats could not be recognised) but pops atomically', async () => {
+    const inner = new MemoryStore();
+    const noPreconditions: SessionStore = {
+      capabilities: { ...inner.capabilities, transactionPreconditions: false },
+      getItems: (s, o) => inner.getItems(s, o),
+      addItems: (s, i) => inner.addItems(s, i),
+      popItem: (s) => inner.popItem(s),
+      clearSession: (s) => inner.clearSession(s),
+      applyHistoryTransaction: (s, a) => inner.applyHistoryTransaction(s, a),
+      close: () => inner.close(),
+    };
+    const store = withEncryption({ keys: { k: key1 }, primary: 'k', bindPositions: false })(noPreconditions);
+    expect(store.capabilities.transactions).toBe(false);
+    expect(store.capabilities.atomicReadModifyWrite).toBe(true);
+    await expect(
+      store.applyHistoryTransaction('s', { operationId: 'op', transaction: { type: 'append_items', items: [{ content: 'x' }] } }),
+    ).rejects.toMatchObject({ code: SessionErrorCode.Unsupported });
+    await store.addItems('s', [{ content: 'a' }, { content: 'b' }]);
+    expect(await store.popItem('s')).toEqual({ content: 'b' });
+    expect(await store.getItems('s')).toEqual([{ content: 'a' }]);
+  });
+
+  it('reencryptSession rewrites only the items not yet current, keeping the stored form of the others', async () => {
+    const inner = new MemoryStore();
+    await withEncryption({ keys: { old: key1 }, primary: 'old' })(inner).addItems('s', [{ content: 'one' }]);
+    const rotated = withEncryption({ keys: { old: key1, new: key2 }, primary: 'new' })(inner);
+    await rotated.addItems('s', [{ content: 'two' }]);
+    const [, kept] = await inner.getItems('s');
+    expect(await reencryptSession(rotated, 's')).toBe(1);
+    const after = await inner.getItems('s');
+    expect(after[1]).toEqual(kept);
+    expect(after.map((e) => envelope(e).k)).toEqual(['new', 'new']);
+    expect(await reencryptSession(rotated, 's')).toBe(0);
+    expect(await inner.getItems('s')).toEqual(after);
+  });
+
   it('composes: stacked under other decorators the backend still sees only ciphertext', async () => {
     const inner = new MemoryStore();
     const store = compose(inner, withEncryption({ keys: { k: key1 }, primary: 'k' }));

@@ -34,7 +34,9 @@ export interface EncryptionOptions {
    * `transactionPreconditions` (all built-in stores do, except S3 with
    * `conditionalWrites: false`); without it the decorator refuses to apply
    * with UNSUPPORTED. `false` writes position-free envelopes (format 1) on any
-   * store, with order unprotected. Default: `true`.
+   * store, with order unprotected; `applyHistoryTransaction` is then offered
+   * only over a store with `transactionPreconditions` (random nonces make a
+   * repeat recognisable only by its `identity`). Default: `true`.
    */
   readonly bindPositions?: boolean;
   /**
@@ -124,21 +126,13 @@ interface Tail {
   readonly mark: string;
 }
 
-function lengthPrefixed(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + ad.byteLength + plaintext.byteLength);
-  new DataView(out.buffer).setUint32(0, ad.byteLength);
-  out.set(ad, 4);
-  out.set(plaintext, 4 + ad.byteLength);
-  return out;
-}
-
 /**
  * Encrypts each item with XChaCha20-Poly1305 (IETF) under the key ring's
- * primary key, binding the session id and (by default) the item's position
- * as associated data. The nonce is a keyed BLAKE2b hash of (associated data,
- * plaintext) — a synthetic IV, so an item's stored form is a function of
- * (key, session, position, item). Appends are compare-and-swaps on the
- * session's length so every item is sealed for the position it lands at.
+ * primary key and a fresh random 24-byte nonce, binding the session id and
+ * (by default) the item's position as associated data. Appends are
+ * compare-and-swaps on the session's length so every item is sealed for the
+ * position it lands at; pops and transactions send the stored forms they
+ * read, and a keyed identity so repeats are recognised.
  * See docs/decorators/encryption.md for what it does and does not protect.
  * Anything that cannot be decrypted, or sits out of order, fails with
  * DECRYPTION_FAILED and is never skipped or deleted.
@@ -169,6 +163,10 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     }
     // A pop must check the item before removing it, which needs a compare-and-swap (replace_suffix).
     const drop: (keyof StoreCapabilities)[] = hasTransactions(inner) ? [] : ['atomicReadModifyWrite'];
+    // Random nonces make every attempt's stored form new, so a repeated transaction is only recognised
+    // through an `identity`: without transactionPreconditions, `tx.idempotent` cannot hold. Pops still
+    // use the store's transactions beneath, with fresh operation ids.
+    if (!hasTransactionPreconditions(inner)) drop.push('transactions');
     super(inner, drop);
     this.#keyIds = new Set(raw.keys());
     this.#primary = options.primary;
@@ -206,20 +204,25 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     return this.#ring;
   }
 
-  /** Seals items that will sit at positions `start`, `start + 1`, … (ignored without `bindPositions`). */
+  /** Seals items that will sit at positions `start`, `start + 1`, … (ignored without `bindPositions`), each under a fresh random nonce. */
   async #seal(sessionId: string, encoded: readonly EncodedItem[], start: number): Promise<EncryptedEnvelope[]> {
     const key = (await this.#keys()).get(this.#primary)!;
     const unbound = this.#bind ? undefined : associatedData(this.#primary, sessionId);
     return encoded.map((item, i) => {
       const position = start + i;
       const ad = unbound ?? associatedData(this.#primary, sessionId, position);
-      const plaintext = utf8.encode(item);
-      const nonce = sodium.crypto_generichash(NONCE_BYTES, lengthPrefixed(ad, plaintext), key.nonce);
-      const ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, key.encryption);
+      // 24 random bytes: XChaCha20's nonce is long enough that random nonces never collide in practice.
+      const nonce = sodium.randombytes_buf(NONCE_BYTES);
+      const ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(utf8.encode(item), ad, null, nonce, key.encryption);
       return unbound
         ? ({ [ENVELOPE_TAG]: 1, k: this.#primary, n: toBase64(nonce), c: toBase64(ciphertext) } as EncryptedEnvelope)
         : ({ [ENVELOPE_TAG]: 2, k: this.#primary, p: position, n: toBase64(nonce), c: toBase64(ciphertext) } as EncryptedEnvelope);
     });
+  }
+
+  /** Whether a stored item is already what `#seal` would write now: an envelope of the current format under the primary key. */
+  #current(stored: unknown): boolean {
+    return isEnvelopeShaped(stored) && stored.k === this.#primary && stored[ENVELOPE_TAG] === (this.#bind ? 2 : 1);
   }
 
   /**
@@ -429,10 +432,11 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
   }
 
   /**
-   * What identifies a transaction for repeats, since its stored form depends
-   * on where it lands: a keyed hash (under the primary key's nonce subkey, so
-   * the backend learns nothing of the items) of the session, the transaction
-   * by value and the caller's own identity.
+   * What identifies a transaction for repeats, since its stored form differs
+   * on every attempt (random nonces, and positions where it lands): a keyed
+   * hash (under the key's identity subkey, so the backend learns nothing of
+   * the items) of the session, the transaction by value and the caller's own
+   * identity.
    */
   async #identity(sessionId: string, args: HistoryTransactionArgs<TItem>, expected: string[], replacement: string[]): Promise<string> {
     const key = (await this.#keys()).get(this.#primary)!;
@@ -442,9 +446,16 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
         ? ['sessionkit:enc:tx:v2', sessionId, 'identity', args.identity]
         : ['sessionkit:enc:tx:v2', sessionId, args.transaction.type, expected, replacement],
     );
-    return `enc2:${toBase64(sodium.crypto_generichash(32, utf8.encode(body), key.nonce))}`;
+    return `enc2:${toBase64(sodium.crypto_generichash(32, utf8.encode(body), key.identity))}`;
   }
 
+  /**
+   * Reads the newest items the transaction expects, compares them by value,
+   * and sends the stored forms it read as the expected suffix (ciphertexts are
+   * never reproducible), the replacement freshly sealed, and an `identity` so
+   * the store recognises a repeat. With positions bound it also sets
+   * `expectedLength`, so the replacement lands where it was sealed for.
+   */
   override async applyHistoryTransaction(
     sessionId: string,
     args: HistoryTransactionArgs<TItem>,
@@ -457,16 +468,16 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     const tx = args.transaction;
     const expectedEncoded = tx.type === 'append_items' ? [] : encodeItems(tx.expectedSuffix);
     const replacementEncoded = encodeItems(tx.type === 'append_items' ? tx.items : tx.replacement);
-    if (!this.#bind) return this.#applyUnbound(sessionId, args, expectedEncoded, replacementEncoded, options);
     const expected = expectedEncoded.map(canonicalize);
     const identity = await this.#identity(sessionId, args, expected, replacementEncoded.map(canonicalize));
     const k = expected.length;
+    const bind = this.#bind;
     await this.#compareAndSwap(
       'transaction',
       sessionId,
       k,
       async (tail) => {
-        const start = Math.max(0, tail.length - k);
+        const start = bind ? Math.max(0, tail.length - k) : 0;
         const matches = tail.items.length === k && tail.items.every((item, i) => canonicalize(encodeItem(item)) === expected[i]);
         const replacement = await this.#seal(sessionId, replacementEncoded, start);
         // No match by value: send the expected items anyway (they cannot match), so the store still
@@ -476,60 +487,22 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
           tx.type === 'append_items'
             ? ({ type: 'append_items', items: replacement } as const)
             : ({ type: 'replace_suffix', expectedSuffix, replacement } as const);
+        const expectedLength = args.expectedLength ?? (bind ? tail.length : undefined);
         return {
-          args: { operationId: args.operationId, transaction, expectedLength: args.expectedLength ?? tail.length, identity },
+          args: {
+            operationId: args.operationId,
+            transaction,
+            ...(expectedLength === undefined ? {} : { expectedLength }),
+            identity,
+          },
           result: undefined,
-          // Only a length this decorator chose can be stale; the caller's own preconditions conflict for real.
-          retry: matches && args.expectedLength === undefined,
+          // Only what this decorator read can be stale (a length it chose, or the stored forms of the
+          // suffix); the caller's own preconditions conflict for real.
+          retry: matches && args.expectedLength === undefined && (bind || k > 0),
         };
       },
       options,
     );
-  }
-
-  /** Transactions without positions: stored forms depend on (key, session, item) only, as the store beneath compares them. */
-  async #applyUnbound(
-    sessionId: string,
-    args: HistoryTransactionArgs<TItem>,
-    expectedEncoded: EncodedItem[],
-    replacementEncoded: EncodedItem[],
-    options: CallOptions | undefined,
-  ): Promise<void> {
-    const inner = this.inner;
-    const preconditions = {
-      ...(args.expectedLength === undefined ? {} : { expectedLength: args.expectedLength }),
-      ...(args.identity === undefined ? {} : { identity: args.identity }),
-    };
-    const replacement = await this.#seal(sessionId, replacementEncoded, 0);
-    if (args.transaction.type === 'append_items') {
-      await inner.applyHistoryTransaction!(
-        sessionId,
-        { operationId: args.operationId, transaction: { type: 'append_items', items: replacement }, ...preconditions },
-        options,
-      );
-      return;
-    }
-    const expected = await this.#seal(sessionId, expectedEncoded, 0);
-    const run = (expectedSuffix: readonly unknown[]) =>
-      inner.applyHistoryTransaction!(
-        sessionId,
-        { operationId: args.operationId, transaction: { type: 'replace_suffix', expectedSuffix, replacement }, ...preconditions },
-        options,
-      );
-    try {
-      await run(expected);
-    } catch (error) {
-      if (!isSessionError(error, SessionErrorCode.Conflict) || expected.length === 0) throw error;
-      // The stored suffix may hold the same items in another stored form: under an older key, as
-      // allowed plaintext, or with another key order. Compare by value and retry on the stored form.
-      const stored = await inner.getItems(sessionId, { limit: expected.length });
-      if (stored.length !== expected.length) throw error;
-      const storedCanonical = (await this.#openAll(sessionId, stored, false)).items.map((item) => canonicalize(encodeItem(item)));
-      const sameValues = storedCanonical.every((c, i) => c === canonicalize(expectedEncoded[i]!));
-      const sameForm = stored.every((item, i) => canonicalize(encodeItem(item)) === canonicalize(encodeItem(expected[i])));
-      if (!sameValues || sameForm) throw error;
-      await run(stored);
-    }
   }
 
   /**
@@ -549,16 +522,22 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     for (let attempt = 1; ; attempt++) {
       const stored = await inner.getItems(sessionId);
       const { items } = await this.#openAll(sessionId, stored, true);
-      const sealed = await this.#seal(sessionId, items.map((item) => encodeItem(item)), 0);
+      // Items already current keep their stored form (sealing afresh would change every one of them).
       let changed = 0;
-      stored.forEach((item, i) => {
-        if (canonicalize(encodeItem(item)) !== canonicalize(encodeItem(sealed[i]))) changed++;
-      });
+      const replacement: unknown[] = [];
+      for (let i = 0; i < stored.length; i++) {
+        if (this.#current(stored[i])) {
+          replacement.push(stored[i]);
+        } else {
+          changed++;
+          replacement.push(...(await this.#seal(sessionId, [encodeItem(items[i])], i)));
+        }
+      }
       if (changed === 0) return 0;
       try {
         await inner.applyHistoryTransaction(sessionId, {
           operationId: `sessionkit-reencrypt:${randomUUID()}`,
-          transaction: { type: 'replace_suffix', expectedSuffix: stored, replacement: sealed },
+          transaction: { type: 'replace_suffix', expectedSuffix: stored, replacement },
         });
         return changed;
       } catch (error) {

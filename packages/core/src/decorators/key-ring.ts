@@ -11,8 +11,12 @@ export const MAX_KEY_ID_LENGTH = 64;
 export interface DerivedKey {
   /** Encrypts and authenticates items (XChaCha20-Poly1305). */
   readonly encryption: Uint8Array;
-  /** Keys the hash that derives each item's nonce from its context and content. */
-  readonly nonce: Uint8Array;
+  /**
+   * Keys the hash that names a transaction by value (its `identity`), so a
+   * repeat is recognised although its ciphertexts differ. (Subkey 2 keyed the
+   * synthetic nonces of earlier releases; identities stay the same.)
+   */
+  readonly identity: Uint8Array;
 }
 
 const KDF_CONTEXT = 'skenc_v1';
@@ -55,7 +59,7 @@ export async function deriveRing(ring: ReadonlyMap<string, Uint8Array>): Promise
   for (const [id, key] of ring) {
     derived.set(id, {
       encryption: sodium.crypto_kdf_derive_from_key(KEY_BYTES, 1, KDF_CONTEXT, key),
-      nonce: sodium.crypto_kdf_derive_from_key(KEY_BYTES, 2, KDF_CONTEXT, key),
+      identity: sodium.crypto_kdf_derive_from_key(KEY_BYTES, 2, KDF_CONTEXT, key),
     });
   }
   return derived;
