@@ -1,13 +1,23 @@
 import { AbstractSessionStore } from './abstract-store.js';
 import type { EncodedItem } from './codec.js';
 import type { SessionInfo, SessionItem, StoreCapabilities } from './types.js';
-import { checkExpectedLength, conflicts, OPERATION_LOG_RETENTION, suffixMatches, type PreparedTransaction } from './validation.js';
+import {
+  assertPositiveInteger,
+  checkExpectedLength,
+  conflicts,
+  OPERATION_LOG_RETENTION,
+  suffixMatches,
+  type PreparedTransaction,
+} from './validation.js';
 import { normalizeTtl } from './ttl.js';
 
 export interface MemoryStoreOptions {
   /** Milliseconds after the last write at which a session expires. Default: never. */
   readonly ttl?: number;
-  /** Operation ids remembered per session for transaction idempotency. Default: 1000. */
+  /**
+   * Operation ids remembered per session for transaction idempotency; a
+   * positive integer (INVALID_ARGUMENT otherwise). Default: 1000.
+   */
   readonly operationLogSize?: number;
 }
 
@@ -32,7 +42,10 @@ export class MemoryStore<TItem = SessionItem> extends AbstractSessionStore<TItem
   constructor(options: MemoryStoreOptions = {}) {
     super();
     this.#ttl = normalizeTtl(options.ttl);
-    this.#operationLogSize = options.operationLogSize ?? OPERATION_LOG_RETENTION;
+    // The same check every adapter runs: 0 or a non-number would silently break idempotency.
+    const logSize = options.operationLogSize === undefined ? OPERATION_LOG_RETENTION : options.operationLogSize;
+    assertPositiveInteger(logSize, 'operationLogSize');
+    this.#operationLogSize = logSize;
     this.capabilities = Object.freeze({
       transactions: true,
       listSessions: true,

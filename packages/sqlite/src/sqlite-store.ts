@@ -1,6 +1,7 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import {
   AbstractSessionStore,
+  assertPositiveInteger,
   checkExpectedLength,
   conflicts,
   normalizeTtl,
@@ -80,8 +81,8 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
     this.#ttl = normalizeTtl(options.ttl);
     this.#maxBusyWait = nonNegativeInteger(options.maxBusyWait, 'maxBusyWait', DEFAULT_MAX_BUSY_WAIT);
     const busyTimeout = nonNegativeInteger(options.busyTimeout, 'busyTimeout', DEFAULT_BUSY_TIMEOUT);
-    const logSize = options.operationLogSize ?? OPERATION_LOG_RETENTION;
-    if (!Number.isSafeInteger(logSize) || logSize <= 0) throw invalidArgument('operationLogSize must be a positive integer');
+    const logSize = options.operationLogSize === undefined ? OPERATION_LOG_RETENTION : options.operationLogSize;
+    assertPositiveInteger(logSize, 'operationLogSize');
     this.#operationLogSize = logSize;
     this.tablePrefix = prefix;
 

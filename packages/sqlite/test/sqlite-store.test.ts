@@ -450,7 +450,10 @@ describe('options and identifiers', () => {
     for (const ttl of [0, -1, 1.5]) throwsWith(() => new SqliteStore({ path: ':memory:', ttl }), SessionErrorCode.InvalidArgument);
     throwsWith(() => new SqliteStore({ path: ':memory:', busyTimeout: -1 }), SessionErrorCode.InvalidArgument);
     throwsWith(() => new SqliteStore({ path: ':memory:', maxBusyWait: Number.NaN }), SessionErrorCode.InvalidArgument);
-    throwsWith(() => new SqliteStore({ path: ':memory:', operationLogSize: 0 }), SessionErrorCode.InvalidArgument);
+    // The same values MemoryStore refuses (one shared check in core).
+    for (const operationLogSize of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10', null]) {
+      throwsWith(() => new SqliteStore({ path: ':memory:', operationLogSize: operationLogSize as never }), SessionErrorCode.InvalidArgument);
+    }
     throwsWith(() => new SqliteStore({ path: ':memory:', synchronous: 'off' as never }), SessionErrorCode.InvalidArgument);
   });
 
