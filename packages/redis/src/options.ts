@@ -32,7 +32,11 @@ export interface RedisStoreOptions {
   /**
    * Prefix of every key the store writes. Use one per application and
    * environment; two stores on the same prefix see the same sessions. It must
-   * not be shared with non-sessionkit keys. Default: `'sessionkit:'`.
+   * not be shared with non-sessionkit keys. It must not contain `{` or `}`
+   * (nor may an ioredis client's own `keyPrefix`): the store puts each
+   * session's hash tag in its keys, and a brace in the prefix would move the
+   * slot Redis Cluster hashes. Refused with INVALID_ARGUMENT.
+   * Default: `'sessionkit:'`.
    */
   readonly keyPrefix?: string;
   /**

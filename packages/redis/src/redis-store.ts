@@ -68,6 +68,32 @@ function invalidOptions(message: string): SessionError {
   return new SessionError(SessionErrorCode.InvalidArgument, message);
 }
 
+/**
+ * Refuses `{` and `}` in a key prefix. Redis Cluster hashes the text between
+ * the first `{` and the next `}`: a brace in the prefix moves that window off
+ * the session's tag (`{}` even makes it empty, so each key hashes whole), and
+ * the session's keys could land in different slots (CROSSSLOT).
+ */
+function assertNoBraces(prefix: unknown, what: string): void {
+  if (prefix === undefined || prefix === null) return;
+  const text = Buffer.isBuffer(prefix) ? prefix.toString('latin1') : prefix;
+  if (typeof text !== 'string') throw invalidOptions(`${what} must be a string`);
+  if (text.includes('{') || text.includes('}')) {
+    throw invalidOptions(`${what} must not contain '{' or '}': the store places each session's hash tag itself`);
+  }
+}
+
+/** True for an ioredis Cluster, also one from another copy of ioredis (where `instanceof` fails). */
+function isCluster(client: Client): client is Cluster {
+  return (client as { isCluster?: unknown }).isCluster === true;
+}
+
+/** Every keyPrefix ioredis may prepend to the store's keys (the cluster's own and its nodes'). */
+function clientKeyPrefixes(client: Client): unknown[] {
+  const options = (client.options ?? {}) as { keyPrefix?: unknown; redisOptions?: { keyPrefix?: unknown } };
+  return isCluster(client) ? [options.keyPrefix, options.redisOptions?.keyPrefix] : [options.keyPrefix];
+}
+
 function timeoutError(ms: number): SessionError {
   return new SessionError(SessionErrorCode.BackendUnavailable, `redis did not answer within ${ms} ms`);
 }
@@ -149,8 +175,16 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     }
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     if (typeof this.keyPrefix !== 'string') throw invalidOptions('keyPrefix must be a string');
+    assertNoBraces(this.keyPrefix, 'keyPrefix');
     this.#client = createClient(options, this.#timeout);
     this.#owned = options.client === undefined;
+    try {
+      for (const prefix of clientKeyPrefixes(this.#client)) assertNoBraces(prefix, "the ioredis client's keyPrefix");
+    } catch (error) {
+      // A client we created for a store that will not exist must not keep a socket open.
+      if (this.#owned) this.#client.disconnect();
+      throw error;
+    }
     // Connection errors surface on each call as BACKEND_UNAVAILABLE; without a
     // listener ioredis would print every reconnect failure.
     if (this.#owned) this.#client.on('error', () => {});
@@ -212,7 +246,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   #connected(): boolean {
     const client = this.#client;
     if (client.status !== 'ready') return false;
-    return !(client instanceof Cluster) || client.nodes('master').every((node) => node.status === 'ready');
+    return !isCluster(client) || client.nodes('master').every((node) => node.status === 'ready');
   }
 
   // A cluster reports ready before it has connected to each master; without an
@@ -221,7 +255,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   async #ensureReady(): Promise<void> {
     const client = this.#client;
     await whenReady(client);
-    if (client instanceof Cluster) {
+    if (isCluster(client)) {
       const connecting = client.nodes('master').filter((node) => ['wait', 'connecting', 'connect'].includes(node.status));
       await Promise.all(connecting.map((node) => whenReady(node)));
     }
@@ -381,7 +415,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   async #scanTargets(): Promise<Redis[]> {
     // A cluster knows its masters only once connected: wait, then refuse to list an empty topology.
     await this.#call(async () => undefined);
-    if (!(this.#client instanceof Cluster)) return [this.#client as Redis];
+    if (!isCluster(this.#client)) return [this.#client];
     const masters = this.#client.nodes('master');
     if (masters.length === 0) {
       throw new SessionError(SessionErrorCode.BackendUnavailable, 'redis cluster has no known masters yet');
@@ -391,8 +425,8 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
 
   /** The prefix as keys appear on the server (ioredis's own `keyPrefix` is prepended to ours). */
   #serverPrefix(): string {
-    const clientPrefix = (this.#client.options as { keyPrefix?: string }).keyPrefix ?? '';
-    return clientPrefix + this.keyPrefix;
+    const clientPrefix = (this.#client.options as { keyPrefix?: string | Buffer }).keyPrefix ?? '';
+    return (Buffer.isBuffer(clientPrefix) ? clientPrefix.toString('utf8') : clientPrefix) + this.keyPrefix;
   }
 
   /**

@@ -22,9 +22,13 @@ function run(args: unknown): Promise<{ code: number | null; stderr: string }> {
 describe.skipIf(!clusterAvailable)('RedisStore on a 3-master cluster', () => {
   let target: ClusterTarget;
   let admin: Cluster;
+  let slotOwners: { start: number; end: number; node: string }[] = [];
+  const ownerOf = (slot: number) => slotOwners.find((r) => slot >= r.start && slot <= r.end)?.node;
   beforeAll(async () => {
     target = await clusterTarget();
     admin = new Cluster(target.nodes);
+    const ranges = (await admin.cluster('SLOTS')) as [number, number, [string, number]][];
+    slotOwners = ranges.map(([start, end, [host, port]]) => ({ start, end, node: `${host}:${port}` }));
   });
   afterAll(async () => {
     admin?.disconnect();
@@ -63,6 +67,26 @@ describe.skipIf(!clusterAvailable)('RedisStore on a 3-master cluster', () => {
     expect(listed.sort()).toEqual([...hostile].sort());
     expect(await store.prune({ olderThan: new Date(Date.now() + 60_000) })).toBe(hostile.length);
     await store.close();
+  });
+
+  it('recognises a Cluster that is not an instance of this copy of ioredis (isCluster), and lists every master', async () => {
+    const keyPrefix = uniquePrefix('foreign');
+    const client = new Cluster(target.nodes);
+    // Another copy of ioredis in node_modules: same shape, `instanceof Cluster` false. A Proxy reproduces that exactly.
+    const foreign = new Proxy(client, { getPrototypeOf: () => Object.prototype });
+    expect(foreign instanceof Cluster).toBe(false);
+    const store = new RedisStore({ client: foreign as unknown as Cluster, keyPrefix });
+    const ids = Array.from({ length: 30 }, (_, i) => `foreign-${i}`);
+    for (const id of ids) await store.addItems(id, [{ id }]);
+    // Spread over all three masters; a store that took it for one server would SCAN only one of them.
+    const owners = new Set(await Promise.all(ids.map((id) => admin.cluster('KEYSLOT', sessionKeys(keyPrefix, id).meta))).then((slots) => slots.map((slot) => ownerOf(Number(slot)))));
+    expect(owners.size).toBe(3);
+    const listed = [];
+    for await (const info of store.listSessions({ pageSize: 7 })) listed.push(info.sessionId);
+    expect(listed.sort()).toEqual([...ids].sort());
+    expect(await store.prune({ olderThan: new Date(Date.now() + 60_000) })).toBe(ids.length);
+    await store.close();
+    client.disconnect();
   });
 
   it.skipIf(!distAvailable)('keeps batches whole and transactions idempotent with writers in several processes', async () => {

@@ -343,6 +343,31 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
       expect(mapped.cause).toBeInstanceOf(Error);
     });
 
+    it('refuses a keyPrefix with { or }, its own or the ioredis client\'s, before connecting', async () => {
+      const countClients = async () => (await admin.client('LIST')).split('\n').filter(Boolean).length;
+      await sleep(100); // clients earlier tests disconnected are gone
+      const before = await countClients();
+      for (const keyPrefix of ['{}', 'app{', 'app}', 'a{chat}:']) {
+        expect(() => new RedisStore({ url: target.url, keyPrefix }), keyPrefix).toThrow(/keyPrefix must not contain/);
+        await expectCode(Promise.resolve().then(() => new RedisStore({ url: target.url, keyPrefix })), SessionErrorCode.InvalidArgument);
+        // Through every way ioredis takes one: owned client options, a URL query, a Buffer, a client of yours.
+        expect(() => new RedisStore({ url: target.url, redisOptions: { keyPrefix } }), keyPrefix).toThrow(/client's keyPrefix/);
+        expect(() => new RedisStore({ url: `${target.url}?keyPrefix=${encodeURIComponent(keyPrefix)}` }), keyPrefix).toThrow(/client's keyPrefix/);
+        expect(() => new RedisStore({ clusterNodes: [{ host: '127.0.0.1', port: 1 }], clusterOptions: { keyPrefix } }), keyPrefix).toThrow(/client's keyPrefix/);
+        expect(() => new RedisStore({ clusterNodes: [{ host: '127.0.0.1', port: 1 }], clusterOptions: { redisOptions: { keyPrefix } } }), keyPrefix).toThrow(/client's keyPrefix/);
+        const mine = new Redis(target.url, { keyPrefix: Buffer.from(keyPrefix) as unknown as string, lazyConnect: true });
+        expect(() => new RedisStore({ client: mine }), keyPrefix).toThrow(/client's keyPrefix/);
+        // Yours is refused, not closed.
+        expect(mine.status).toBe('wait');
+        mine.disconnect();
+      }
+      // Clients the store created for a refused configuration were closed, not left connecting.
+      await sleep(100);
+      expect(await countClients()).toBe(before);
+      // Plain prefixes, with glob characters or colons, are fine.
+      open({}, 'chat:prod:*?[x]:').client.disconnect();
+    });
+
     it('refuses ambiguous connection options', () => {
       expect(() => new RedisStore({})).toThrow(/exactly one/);
       expect(() => new RedisStore({ url: target.url, clusterNodes: [{ host: '127.0.0.1', port: 1 }] })).toThrow(/exactly one/);
