@@ -4,7 +4,10 @@
  */
 import { isSessionError, MemoryStore, type SessionStore } from '@sessionkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterAvailable, clusterTarget, openStore, standaloneAvailable, standaloneTarget, uniquePrefix } from './setup.js';
+import { clusterAvailable, clusterTarget, openStore, skipLine, standaloneAvailable, standaloneTarget, uniquePrefix } from './setup.js';
+
+if (!standaloneAvailable) console.warn(skipLine('redis model tests (standalone)'));
+if (!clusterAvailable) console.warn(skipLine('redis model tests (cluster)'));
 
 function rng(seed: number) {
   return () => {
