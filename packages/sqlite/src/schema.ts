@@ -93,47 +93,86 @@ function unquote(name: string): string {
   return name.slice(1, -1);
 }
 
-/** The file's schema version for this prefix: 0 when the store's tables do not exist yet. */
-export function readSchemaVersion(db: Database, t: TableNames): number {
-  const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(unquote(t.schema));
-  if (!exists) return 0;
-  const version = db.prepare(`SELECT version FROM ${t.schema} WHERE id = 1`).pluck().safeIntegers(false).get();
-  return typeof version === 'number' ? version : 0;
+function tableExists(db: Database, quoted: string): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(unquote(quoted)) !== undefined;
 }
 
-function refuseNewer(version: number): SessionError {
+function corruptSchema(t: TableNames, what: string): SessionError {
   return new SessionError(
-    SessionErrorCode.Unsupported,
-    `sqlite file has schema version ${version}; this release of @sessionkit/sqlite understands up to ${CURRENT_SCHEMA_VERSION}. Upgrade the package.`,
+    SessionErrorCode.CorruptData,
+    `sqlite file's ${unquote(t.schema)} table ${what}, so the layout of the store's tables is unknown; ` +
+      'it was not written by @sessionkit/sqlite or was edited by hand. Restore the file or use another tablePrefix.',
   );
 }
 
 /**
- * Creates or migrates the store's tables. A file already at the current
- * version costs one read and no write lock; otherwise the steps run in one
- * IMMEDIATE transaction, so processes opening a new file at once create it
- * exactly once.
+ * The file's schema version for this prefix: 0 when the store's tables do not
+ * exist yet. A schema table without its version row counts as fresh only when
+ * none of the store's other tables exist (nothing to lose by creating them);
+ * beside existing tables it is CORRUPT_DATA, as is a version that is not a
+ * positive integer: guessing would run DDL over data of an unknown layout.
  */
-export function ensureSchema(db: Database, t: TableNames): void {
+export function readSchemaVersion(db: Database, t: TableNames): number {
+  if (!tableExists(db, t.schema)) return 0;
+  const row = db.prepare(`SELECT version FROM ${t.schema} WHERE id = 1`).safeIntegers(false).get() as
+    | { version: unknown }
+    | undefined;
+  if (row === undefined) {
+    if (![t.sessions, t.items, t.operations].some((name) => tableExists(db, name))) return 0;
+    throw corruptSchema(t, 'has no version row beside existing tables');
+  }
+  if (typeof row.version !== 'number' || !Number.isSafeInteger(row.version) || row.version < 1) {
+    throw corruptSchema(t, 'holds a version that is not a positive integer');
+  }
+  return row.version;
+}
+
+function refuseNewer(version: number, current: number): SessionError {
+  return new SessionError(
+    SessionErrorCode.Unsupported,
+    `sqlite file has schema version ${version}; this release of @sessionkit/sqlite understands up to ${current}. Upgrade the package.`,
+  );
+}
+
+/** The version a migration list brings a file to; checks the steps are 1, 2, 3, … in order. */
+function latestVersion(migrations: readonly Migration[]): number {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new Error(`schema migrations must be numbered 1, 2, 3, …: step ${index + 1} says ${migration.version}`);
+    }
+  });
+  return migrations.length;
+}
+
+/**
+ * Creates or migrates the store's tables. A file already at the current
+ * version costs one read and no write lock; otherwise every missing step and
+ * the new version run in one IMMEDIATE transaction: processes opening a file
+ * at once migrate it exactly once, and a failing step leaves the file as it
+ * was. `migrations` is for tests (a later release's steps run against a file
+ * of this one); the store always passes {@link MIGRATIONS}.
+ */
+export function ensureSchema(db: Database, t: TableNames, migrations: readonly Migration[] = MIGRATIONS): void {
+  const current = latestVersion(migrations);
   const seen = readSchemaVersion(db, t);
-  if (seen === CURRENT_SCHEMA_VERSION) return;
-  if (seen > CURRENT_SCHEMA_VERSION) throw refuseNewer(seen);
+  if (seen === current) return;
+  if (seen > current) throw refuseNewer(seen, current);
   db.transaction(() => {
     // Re-read under the write lock: another process may have migrated meanwhile.
     const version = readSchemaVersion(db, t);
-    if (version > CURRENT_SCHEMA_VERSION) throw refuseNewer(version);
-    if (version === CURRENT_SCHEMA_VERSION) return;
+    if (version > current) throw refuseNewer(version, current);
+    if (version === current) return;
     db.exec(`CREATE TABLE IF NOT EXISTS ${t.schema} (
       id INTEGER PRIMARY KEY CHECK (id = 1),
       version INTEGER NOT NULL,
       migrated_at INTEGER NOT NULL
     )`);
-    for (const migration of MIGRATIONS) {
+    for (const migration of migrations) {
       if (migration.version > version) migration.up(db, t);
     }
     db.prepare(
       `INSERT INTO ${t.schema} (id, version, migrated_at) VALUES (1, ?, ?)
        ON CONFLICT (id) DO UPDATE SET version = excluded.version, migrated_at = excluded.migrated_at`,
-    ).run(CURRENT_SCHEMA_VERSION, Date.now());
+    ).run(current, Date.now());
   }).immediate();
 }
