@@ -11,7 +11,17 @@ import {
   type SessionItem,
   type StoreCapabilities,
 } from '@sessionkit/core';
-import { MongoClient, ObjectId, type ClientSession, type Collection, type Db, type TransactionOptions } from 'mongodb';
+import {
+  MongoClient,
+  ObjectId,
+  ReadConcern,
+  ReadConcernLevel,
+  ReadPreference,
+  type ClientSession,
+  type Collection,
+  type Db,
+  type TransactionOptions,
+} from 'mongodb';
 import {
   appendRange,
   assertItemsFit,
@@ -90,6 +100,18 @@ const TRANSACTION_OPTIONS: TransactionOptions = {
   readPreference: 'primary',
 };
 
+// Pinned on the store's Db and collection handles, whatever the client or URI
+// says: the session document and the items it names must come from the same
+// member (a secondary can lag, so a mixed read looks like missing items and
+// ends as a false CORRUPT_DATA); compare-and-swap commits need acknowledged
+// writes (w: 0 gives no matchedCount), and majority keeps them through a
+// failover, as the transaction path's commits. 'local' on the primary sees the
+// newest commit, so an optimistic writer never spins on a lagging snapshot.
+// Inside a transaction the driver sends the transaction's options instead.
+const PINNED_READ_PREFERENCE = ReadPreference.PRIMARY;
+const PINNED_READ_CONCERN = new ReadConcern(ReadConcernLevel.local);
+const PINNED_WRITE_CONCERN = { w: 'majority' } as const;
+
 function dateAt(ms: number): Date {
   return new Date(Math.min(ms, MAX_DATE_MS));
 }
@@ -161,10 +183,15 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
       }
       this.#owned = true;
     }
-    this.#db = this.#client.db(o.database);
+    const pinned = {
+      readPreference: PINNED_READ_PREFERENCE,
+      readConcern: PINNED_READ_CONCERN,
+      writeConcern: PINNED_WRITE_CONCERN,
+    };
+    this.#db = this.#client.db(o.database, pinned);
     const names = collectionNames(o.collectionPrefix);
-    this.#sessions = this.#db.collection<SessionDocument>(names.sessions);
-    this.#items = this.#db.collection<ItemDocument>(names.items);
+    this.#sessions = this.#db.collection<SessionDocument>(names.sessions, pinned);
+    this.#items = this.#db.collection<ItemDocument>(names.items, pinned);
   }
 
   /** The driver client in use (yours if you passed `client`). */
