@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { hasTransactions } from '../capabilities.js';
+import { hasTransactionPreconditions, hasTransactions } from '../capabilities.js';
 import { canonicalize, encodeItem } from '../codec.js';
 import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
 import type { CallOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
@@ -127,6 +127,8 @@ export class CompactionStore<TItem = SessionItem> extends ForwardingStore<TItem>
   readonly #options: CompactionOptions<TItem>;
   readonly #tokenizer: Tokenizer;
   readonly #maxAttempts: number;
+  // Whether replace_suffix can carry expectedLength (the store declares transactionPreconditions).
+  readonly #preconditions: boolean;
   // One compaction per session at a time; a write during it asks for one more check afterwards.
   readonly #running = new Map<string, { again: boolean; done: Promise<void> }>();
   readonly #pending = new Set<Promise<void>>();
@@ -154,6 +156,7 @@ export class CompactionStore<TItem = SessionItem> extends ForwardingStore<TItem>
     this.#options = options;
     this.#tokenizer = options.tokenizer ?? heuristicTokenizer;
     this.#maxAttempts = maxAttempts;
+    this.#preconditions = hasTransactionPreconditions(inner);
   }
 
   /** Resolves when no compaction is running or scheduled. */
@@ -293,6 +296,9 @@ export class CompactionStore<TItem = SessionItem> extends ForwardingStore<TItem>
         await this.inner.applyHistoryTransaction!(sessionId, {
           operationId: `sessionkit-compaction:${randomUUID()}`,
           transaction: { type: 'replace_suffix', expectedSuffix: history, replacement },
+          // The suffix check alone cannot tell [x, ...history] from history when content repeats (e.g. an
+          // item prepended elsewhere, or a history read through a tail): the length pins the whole session.
+          ...(this.#preconditions ? { expectedLength: history.length } : {}),
         });
         try {
           this.#options.onCompacted?.({
