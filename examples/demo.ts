@@ -9,6 +9,7 @@
  *   --db <path>       SQLite file (default ./conversations.db)
  *   --session <id>    conversation id (default demo-user)
  *   --say <text>      send this instead of the scripted line
+ *   --reset           forget the conversation instead of talking
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,19 +37,19 @@ const session = store.session(values.session!);
 if (values.reset) {
   await session.clearSession();
   console.log(`Forgot conversation "${values.session}" in ${dbPath}`);
-  process.exit(0);
+} else {
+  const history = await session.getItems();
+  const input = values.say ?? (history.length === 0 ? "Hello, I'm John" : "What's my name?");
+
+  const agent = new Agent({
+    name: 'Assistant',
+    instructions: 'You are a helpful assistant with a good memory.',
+    model: new LocalModel(),
+  });
+
+  console.log(`(${history.length} items of history loaded from ${dbPath})`);
+  console.log(`You:       ${input}`);
+  const result = await run(agent, input, { session });
+  console.log(`Assistant: ${result.finalOutput}`);
 }
-
-const history = await session.getItems();
-const input = values.say ?? (history.length === 0 ? "Hello, I'm John" : "What's my name?");
-
-const agent = new Agent({
-  name: 'Assistant',
-  instructions: 'You are a helpful assistant with a good memory.',
-  model: new LocalModel(),
-});
-
-console.log(`(${history.length} items of history loaded from ${dbPath})`);
-console.log(`You:       ${input}`);
-const result = await run(agent, input, { session });
-console.log(`Assistant: ${result.finalOutput}`);
+// `await using` closes the store here, on both paths (process.exit would skip it).
