@@ -1,12 +1,63 @@
 import { isSessionError, SessionErrorCode } from '@sessionkit/core';
 import { mapRedisError, RedisStore, sessionKeys } from '@sessionkit/redis';
 import { Redis } from 'ioredis';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, skipLine, standaloneAvailable, standaloneTarget, uniquePrefix, type StandaloneTarget } from './setup.js';
 
 if (!standaloneAvailable) console.warn(skipLine('redis standalone tests'));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A TCP relay to a real server on loopback. `cutOnNextReply()` makes it
+ * destroy the client side, unforwarded, when the next server bytes arrive.
+ */
+async function startRelay(url: string) {
+  const upstream = new URL(url);
+  const sockets = new Set<Socket>();
+  let armed = false;
+  let cuts = 0;
+  const server = createServer((client) => {
+    const backend = connect(Number(upstream.port), upstream.hostname);
+    sockets.add(client).add(backend);
+    const drop = () => {
+      client.destroy();
+      backend.destroy();
+    };
+    client.on('data', (chunk) => backend.write(chunk));
+    backend.on('data', (chunk) => {
+      if (armed) {
+        armed = false;
+        cuts++;
+        return drop();
+      }
+      client.write(chunk);
+    });
+    for (const socket of [client, backend]) {
+      socket.on('error', drop);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        drop();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    get cuts() {
+      return cuts;
+    },
+    cutOnNextReply() {
+      armed = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
   const error = await promise.then(
@@ -209,6 +260,51 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
       await store.applyHistoryTransaction('r', args);
       await store.applyHistoryTransaction('r', args);
       expect(await store.getItems('r')).toEqual([{ n: 0 }, ...items]);
+    });
+
+    it('a transaction whose connection dropped after the script ran (reply lost) is retried without duplicating', async () => {
+      // A loopback relay in front of the real server, so the test can cut the connection between the
+      // server's reply and the client: the script has run, the store never hears so.
+      const relay = await startRelay(target.url);
+      const store = new RedisStore({ url: `redis://127.0.0.1:${relay.port}`, keyPrefix: uniquePrefix('relay') });
+      try {
+        const items = [{ role: 'user', content: 'once', type: 'message' }];
+        const args = { operationId: 'dropped-reply', transaction: { type: 'append_items' as const, items } };
+        await store.addItems('d', [{ n: 0 }]);
+        // Warm the script cache, so the cut reply is the one of an EVALSHA that ran (not a NOSCRIPT refusal).
+        await store.applyHistoryTransaction('d', { operationId: 'warm', transaction: { type: 'append_items', items: [] } });
+        relay.cutOnNextReply();
+        await expectCode(store.applyHistoryTransaction('d', args), SessionErrorCode.BackendUnavailable);
+        expect(relay.cuts).toBe(1);
+        // It did run: the items are there although the call failed.
+        expect(await admin.llen(sessionKeys(store.keyPrefix, 'd').items)).toBe(2);
+        // The store reconnects by itself; the retry with the same operation id is a no-op, however often.
+        await store.applyHistoryTransaction('d', args);
+        await store.applyHistoryTransaction('d', args);
+        expect(await store.getItems('d')).toEqual([{ n: 0 }, ...items]);
+      } finally {
+        await store.close();
+        await relay.close();
+      }
+    });
+
+    it('a transaction whose connection was killed before the script ran is applied once by the retry', async () => {
+      const store = open({ commandTimeout: 2_000 });
+      const items = [{ role: 'assistant', content: 'later', type: 'message' }];
+      const args = { operationId: 'killed', transaction: { type: 'append_items' as const, items } };
+      await store.addItems('k', [{ n: 0 }]);
+      const id = await store.client.client('ID');
+      // Held by the pause, then the store's connection is killed: the script never runs.
+      await admin.call('CLIENT', 'PAUSE', '5000', 'WRITE');
+      const failed = expectCode(store.applyHistoryTransaction('k', args), SessionErrorCode.BackendUnavailable);
+      await sleep(100);
+      await admin.client('KILL', 'ID', String(id));
+      await admin.call('CLIENT', 'UNPAUSE');
+      await failed;
+      expect(await admin.llen(sessionKeys(store.keyPrefix, 'k').items)).toBe(1);
+      await store.applyHistoryTransaction('k', args);
+      await store.applyHistoryTransaction('k', args);
+      expect(await store.getItems('k')).toEqual([{ n: 0 }, ...items]);
     });
 
     it('keeps only the newest operationLogSize operation ids', async () => {
