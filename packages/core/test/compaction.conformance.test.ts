@@ -4,6 +4,7 @@ import { describeStackConformance } from './analytics-fallback-compaction-harnes
 // Compaction rewrites history by design, so the suite runs it with a threshold
 // its histories never reach: every write still goes through the decorator and
 // its threshold check, and the history must stay exactly what was written.
+// Compaction firing under concurrency is tested in compaction.concurrency.test.ts (docs/decorators/compaction.md).
 describeStackConformance('withCompaction', (open) =>
   withCompaction({
     summarize: async () => {
