@@ -112,6 +112,8 @@ export {
   KEY_BYTES,
   type DeriveKeyOptions,
   type DerivedPassphraseKey,
+  type KeyRingEntry,
+  type PassphraseKey,
 } from './decorators/key-ring.js';
 export { CacheStore, withCache, type CacheOptions, type CacheStats } from './decorators/cache.js';
 export {

@@ -438,3 +438,83 @@ describe('deriveKey', () => {
     await expect(deriveKey('', undefined, fast)).rejects.toMatchObject({ code: SessionErrorCode.InvalidArgument });
   });
 });
+
+describe('passphrase key ring entries', () => {
+  const fast = { opsLimit: 1, memLimit: 8192 };
+  const passphrase = 'tr0ub4dor & 3 correct horses';
+
+  it('store the salt and limits in each envelope: a store reopened with only the passphrase reads its history', async () => {
+    const inner = new MemoryStore();
+    const first = withEncryption({ keys: { p: { passphrase, ...fast } }, primary: 'p' })(inner);
+    await first.addItems('s', [{ content: 'one' }, { content: 'two' }]);
+    await first.addItems('t', [{ content: 'other session' }]);
+    const raw = (await inner.getItems('s')).map(envelope);
+    expect(raw.map((e) => Object.keys(e).sort())).toEqual([['$sk:enc', 'c', 'k', 'n', 'p', 's'], ['$sk:enc', 'c', 'k', 'n', 'p', 's']]);
+    expect(raw[0]!.s).toMatch(/^a2id\.1\.8192\.[A-Za-z0-9+/]{22}==$/);
+    expect(JSON.stringify(raw)).not.toContain(passphrase);
+
+    // Another process: only the passphrase. It reads, keeps the session's salt for its appends, and pops.
+    const reopened = withEncryption({ keys: { p: { passphrase, ...fast } }, primary: 'p' })(inner);
+    expect(await reopened.getItems('s')).toEqual([{ content: 'one' }, { content: 'two' }]);
+    await reopened.addItems('s', [{ content: 'three' }]);
+    expect(new Set((await inner.getItems('s')).map((e) => envelope(e).s)).size).toBe(1);
+    expect(await reopened.popItem('s')).toEqual({ content: 'three' });
+    expect(await reopened.getItems('t')).toEqual([{ content: 'other session' }]);
+    // A new session from the new store gets its own random salt; both stay readable.
+    await reopened.addItems('u', [{ content: 'new' }]);
+    expect(envelope((await inner.getItems('u'))[0]).s).not.toBe(raw[0]!.s);
+    expect(await first.getItems('u')).toEqual([{ content: 'new' }]);
+
+    // Transactions repeat as no-ops from another store with the same passphrase.
+    const args = { operationId: 'op', transaction: { type: 'replace_suffix' as const, expectedSuffix: [{ content: 'two' }], replacement: [{ content: '2' }] } };
+    await first.applyHistoryTransaction('s', args);
+    await reopened.applyHistoryTransaction('s', args);
+    expect(await reopened.getItems('s')).toEqual([{ content: 'one' }, { content: '2' }]);
+  });
+
+  it('a wrong passphrase fails with DECRYPTION_FAILED and no error carries the passphrase', async () => {
+    const inner = new MemoryStore();
+    await withEncryption({ keys: { p: { passphrase, ...fast } }, primary: 'p' })(inner).addItems('s', [{ content: 'secret' }]);
+    const wrong = withEncryption({ keys: { p: { passphrase: 'Tr0ub4dor & 3 correct horses', ...fast } }, primary: 'p' })(inner);
+    const errors = [await decryptionFails(() => wrong.getItems('s')), await decryptionFails(() => wrong.popItem('s'))];
+    expect(await inner.getItems('s')).toHaveLength(1);
+    // A raw key under the same id, a missing or planted salt header: refused too.
+    const [stored] = (await inner.getItems('s')).map(envelope);
+    errors.push(await decryptionFails(() => withEncryption({ keys: { p: key1 }, primary: 'p' })(inner).getItems('s')));
+    const { s: _header, ...noSalt } = stored!;
+    for (const planted of [noSalt, { ...stored, s: 'a2id.9.99999999999.AAAAAAAAAAAAAAAAAAAAAA==' }, { ...stored, s: 'nope' }]) {
+      const t = new MemoryStore();
+      await t.addItems('s', [planted]);
+      errors.push(await decryptionFails(() => withEncryption({ keys: { p: { passphrase, ...fast } }, primary: 'p' })(t).getItems('s')));
+    }
+    try {
+      withEncryption({ keys: { p: { passphrase, opsLimit: 0 } }, primary: 'p' })(inner);
+    } catch (error) {
+      expect(isSessionError(error, SessionErrorCode.InvalidArgument)).toBe(true);
+      errors.push(error as Error);
+    }
+    expect(errors).toHaveLength(7);
+    for (const error of errors) {
+      const e = error as Error & { cause?: unknown };
+      for (const text of [e.message, e.stack ?? '', JSON.stringify(e), inspect(e, { depth: 10 }), inspect(e.cause, { depth: 10 })]) {
+        expect(text).not.toContain(passphrase);
+      }
+    }
+    const inspected = inspect(wrong, { depth: 10, showHidden: true });
+    expect(inspected).not.toContain(passphrase);
+    expect(inspected).not.toContain(Buffer.from(passphrase).toString('hex'));
+  });
+
+  it('rotates from a passphrase to a raw key and back, and mixes both in one ring', async () => {
+    const inner = new MemoryStore();
+    await withEncryption({ keys: { p: { passphrase, ...fast } }, primary: 'p' })(inner).addItems('s', [{ content: 'by passphrase' }]);
+    const rotated = withEncryption({ keys: { p: { passphrase, ...fast }, r: key1 }, primary: 'r' })(inner);
+    await rotated.addItems('s', [{ content: 'by key' }]);
+    expect((await inner.getItems('s')).map((e) => envelope(e).s === undefined)).toEqual([false, true]);
+    expect(await reencryptSession(rotated, 's')).toBe(1);
+    expect(await withEncryption({ keys: { r: key1 }, primary: 'r' })(inner).getItems('s')).toEqual([
+      { content: 'by passphrase' },
+      { content: 'by key' },
+    ]);
+  });
+});

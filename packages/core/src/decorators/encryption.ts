@@ -7,16 +7,30 @@ import type { CallOptions, GetItemsOptions, HistoryTransactionArgs, SessionItem,
 import { assertSessionId, prepareTransaction } from '../validation.js';
 import { assertPreconditionsSupported } from '../abstract-store.js';
 import { ForwardingStore } from './forwarding-store.js';
-import { deriveRing, validateKeyRing, type DerivedKey } from './key-ring.js';
+import { LRUCache } from 'lru-cache';
+import {
+  acceptableLimits,
+  derivePassphraseRingKey,
+  deriveRing,
+  newSaltHeader,
+  parseSaltHeader,
+  validateKeyRing,
+  type DerivedKey,
+  type KeyRingEntry,
+  type PassphraseEntry,
+} from './key-ring.js';
 
 
 export interface EncryptionOptions {
   /**
-   * The key ring: key id → 32 random bytes (see `generateKey` / `deriveKey`).
-   * Every key that encrypted something still stored must stay in the ring.
-   * Keys are copied; they never appear in errors, logs or `util.inspect`.
+   * The key ring: key id → 32 random bytes (see `generateKey` / `deriveKey`),
+   * or `{ passphrase, opsLimit?, memLimit? }`: a key derived with Argon2id
+   * under a random salt that is stored in each envelope (`s`), so the
+   * passphrase alone reads the data back. Every key that encrypted something
+   * still stored must stay in the ring. Keys and passphrases are copied; they
+   * never appear in errors, logs or `util.inspect`.
    */
-  readonly keys: Readonly<Record<string, Uint8Array>>;
+  readonly keys: Readonly<Record<string, KeyRingEntry>>;
   /** Id of the key new writes use. Reads pick the key named by each item. Required. */
   readonly primary: string;
   /**
@@ -55,6 +69,8 @@ export interface EncryptedEnvelope {
   readonly k: string;
   /** Format 2: the item's 0-based position in its session's history. */
   readonly p?: number;
+  /** Passphrase keys only: `a2id.<opsLimit>.<memLimit>.<16-byte salt, base64>`, what derives the key again. */
+  readonly s?: string;
   /** 24-byte nonce, base64. */
   readonly n: string;
   /** Ciphertext with its 16-byte Poly1305 tag, base64. */
@@ -66,6 +82,8 @@ const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
 const AD_PREFIX = 'sessionkit:enc:v1';
 const AD_PREFIX_V2 = 'sessionkit:enc:v2';
+/** Keys derived from passphrase entries kept per store, one per (key id, salt): each costs an Argon2id run. */
+const PASSPHRASE_CACHE = 64;
 /** Compare-and-swap attempts while other writers keep changing the session. Each lost attempt means another writer progressed. */
 const CAS_ATTEMPTS = 1000;
 const utf8 = new TextEncoder();
@@ -124,6 +142,8 @@ interface Tail {
   readonly length: number;
   /** Canonical stored form of the newest item ('' when empty): tells whether the session changed since. */
   readonly mark: string;
+  /** The stored newest item (undefined when empty): a passphrase key reuses its salt. */
+  readonly newest: unknown;
 }
 
 /**
@@ -145,9 +165,14 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
   readonly #allowUnbound: boolean;
   #ring: Promise<Map<string, DerivedKey>> | undefined;
   readonly #raw: Map<string, Uint8Array> | undefined;
+  readonly #passphrases: Map<string, PassphraseEntry>;
+  /** `keyId NUL salt header` → derived key, for passphrase entries. */
+  readonly #passKeys = new LRUCache<string, Promise<DerivedKey>>({ max: PASSPHRASE_CACHE });
+  /** The salt header this store uses for a passphrase primary in sessions that have none to reuse. */
+  #ownHeader: Promise<string> | undefined;
 
   constructor(inner: SessionStore<any>, options: EncryptionOptions) {
-    const raw = validateKeyRing(options?.keys, options?.primary);
+    const { raw, passphrases } = validateKeyRing(options?.keys, options?.primary);
     for (const flag of ['allowPlaintext', 'bindPositions', 'allowUnbound'] as const) {
       if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
         throw new SessionError(SessionErrorCode.InvalidArgument, `${flag} must be a boolean`);
@@ -168,7 +193,8 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     // use the store's transactions beneath, with fresh operation ids.
     if (!hasTransactionPreconditions(inner)) drop.push('transactions');
     super(inner, drop);
-    this.#keyIds = new Set(raw.keys());
+    this.#keyIds = new Set([...raw.keys(), ...passphrases.keys()]);
+    this.#passphrases = passphrases;
     this.#primary = options.primary;
     this.#allowPlaintext = options.allowPlaintext === true;
     this.#bind = bind;
@@ -204,9 +230,52 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     return this.#ring;
   }
 
-  /** Seals items that will sit at positions `start`, `start + 1`, … (ignored without `bindPositions`), each under a fresh random nonce. */
-  async #seal(sessionId: string, encoded: readonly EncodedItem[], start: number): Promise<EncryptedEnvelope[]> {
-    const key = (await this.#keys()).get(this.#primary)!;
+  /**
+   * The key new writes use, and for a passphrase primary the salt header to
+   * store with them: the one of `newest` (the session's newest stored item)
+   * when it is under the primary with the configured limits, so a session
+   * keeps one salt across processes; else this store's own random one.
+   */
+  async #sealing(newest?: unknown): Promise<{ key: DerivedKey; header?: string }> {
+    const entry = this.#passphrases.get(this.#primary);
+    if (!entry) return { key: (await this.#keys()).get(this.#primary)! };
+    let header: string | undefined;
+    if (isEnvelopeShaped(newest) && newest.k === this.#primary) {
+      const parsed = parseSaltHeader(newest.s);
+      if (parsed && parsed.opsLimit === entry.opsLimit && parsed.memLimit === entry.memLimit) header = newest.s as string;
+    }
+    header ??= await (this.#ownHeader ??= newSaltHeader(entry));
+    const key = await this.#passphraseKey(this.#primary, header);
+    return { key: key!, header };
+  }
+
+  /** The derived key of a passphrase entry for one stored salt header; undefined when the header is malformed or asks too much. */
+  #passphraseKey(keyId: string, header: unknown): Promise<DerivedKey> | undefined {
+    const entry = this.#passphrases.get(keyId);
+    const parsed = parseSaltHeader(header);
+    if (!entry || !parsed || !acceptableLimits(entry, parsed.opsLimit, parsed.memLimit)) return undefined;
+    const cacheKey = `${keyId}\0${header as string}`;
+    let key = this.#passKeys.get(cacheKey);
+    if (!key) {
+      key = derivePassphraseRingKey(entry, parsed.salt, parsed.opsLimit, parsed.memLimit);
+      this.#passKeys.set(cacheKey, key);
+      key.catch(() => this.#passKeys.delete(cacheKey));
+    }
+    return key;
+  }
+
+  /**
+   * Seals items that will sit at positions `start`, `start + 1`, … (ignored
+   * without `bindPositions`), each under a fresh random nonce, with the key
+   * (and salt header) from `#sealing`.
+   */
+  async #seal(
+    sessionId: string,
+    encoded: readonly EncodedItem[],
+    start: number,
+    sealing: { key: DerivedKey; header?: string },
+  ): Promise<EncryptedEnvelope[]> {
+    const { key, header } = sealing;
     const unbound = this.#bind ? undefined : associatedData(this.#primary, sessionId);
     return encoded.map((item, i) => {
       const position = start + i;
@@ -214,9 +283,10 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       // 24 random bytes: XChaCha20's nonce is long enough that random nonces never collide in practice.
       const nonce = sodium.randombytes_buf(NONCE_BYTES);
       const ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(utf8.encode(item), ad, null, nonce, key.encryption);
+      const salt = header === undefined ? {} : { s: header };
       return unbound
-        ? ({ [ENVELOPE_TAG]: 1, k: this.#primary, n: toBase64(nonce), c: toBase64(ciphertext) } as EncryptedEnvelope)
-        : ({ [ENVELOPE_TAG]: 2, k: this.#primary, p: position, n: toBase64(nonce), c: toBase64(ciphertext) } as EncryptedEnvelope);
+        ? ({ [ENVELOPE_TAG]: 1, k: this.#primary, ...salt, n: toBase64(nonce), c: toBase64(ciphertext) } as EncryptedEnvelope)
+        : ({ [ENVELOPE_TAG]: 2, k: this.#primary, p: position, ...salt, n: toBase64(nonce), c: toBase64(ciphertext) } as EncryptedEnvelope);
     });
   }
 
@@ -230,17 +300,18 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
    * for (undefined for format 1 or allowed plaintext). Throws
    * DECRYPTION_FAILED, or CORRUPT_DATA for an authentic but undecodable item.
    */
-  #openOne(ring: Map<string, DerivedKey>, sessionId: string, stored: unknown): [TItem, number | undefined] {
+  #openOne(ring: Map<string, DerivedKey>, derived: Map<string, DerivedKey>, sessionId: string, stored: unknown): [TItem, number | undefined] {
     if (!isEnvelopeShaped(stored)) {
       if (this.#allowPlaintext) return [stored as TItem, undefined];
       throw failed('stored item is not encrypted (set allowPlaintext to read items written before encryption)');
     }
-    const { k: keyId, p: position, n, c } = stored;
+    const { k: keyId, p: position, s: header, n, c } = stored;
     const version = stored[ENVELOPE_TAG];
     const nonce = fromBase64(n);
     const ciphertext = fromBase64(c);
+    const fields = Object.keys(stored).length - ('s' in stored ? 1 : 0);
     if (
-      !(version === 1 ? Object.keys(stored).length === 4 && position === undefined : version === 2 && Object.keys(stored).length === 5) ||
+      !(version === 1 ? fields === 4 && position === undefined : version === 2 && fields === 5) ||
       (version === 2 && !(Number.isSafeInteger(position) && (position as number) >= 0)) ||
       typeof keyId !== 'string' ||
       nonce?.byteLength !== NONCE_BYTES ||
@@ -252,8 +323,16 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     if (version === 1 && this.#bind && !this.#allowUnbound) {
       throw failed('encrypted item has no position (written with bindPositions: false; set allowUnbound while migrating)');
     }
-    const key = this.#keyIds.has(keyId) ? ring.get(keyId) : undefined;
-    if (!key) throw failed('encrypted item names a key id that is not in the key ring');
+    if (!this.#keyIds.has(keyId)) throw failed('encrypted item names a key id that is not in the key ring');
+    // A salt header belongs to passphrase keys only, and a passphrase key needs one.
+    const key = this.#passphrases.has(keyId)
+      ? typeof header === 'string'
+        ? derived.get(`${keyId}\0${header}`)
+        : undefined
+      : 's' in stored
+        ? undefined
+        : ring.get(keyId);
+    if (!key) throw failed('encrypted item is malformed: its salt header does not fit its key');
     const ad = associatedData(keyId, sessionId, version === 2 ? (position as number) : undefined);
     let plaintext: Uint8Array;
     try {
@@ -282,11 +361,12 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     wholeHistory: boolean,
   ): Promise<{ items: TItem[]; newestPosition: number | undefined }> {
     const ring = await this.#keys();
+    const derived = await this.#derivedFor(stored);
     const items = new Array<TItem>(stored.length);
     let base: number | undefined;
     let newestPosition: number | undefined;
     for (let i = 0; i < stored.length; i++) {
-      const [item, position] = this.#openOne(ring, sessionId, stored[i]);
+      const [item, position] = this.#openOne(ring, derived, sessionId, stored[i]);
       items[i] = item;
       newestPosition = position;
       if (position === undefined) continue;
@@ -295,6 +375,20 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     }
     if (wholeHistory && base !== undefined && base !== 0) throw outOfOrder();
     return { items, newestPosition };
+  }
+
+  /** Derives (once per salt, cached) the passphrase keys the stored items name. A wrong passphrase then fails authentication. */
+  async #derivedFor(stored: readonly unknown[]): Promise<Map<string, DerivedKey>> {
+    const derived = new Map<string, DerivedKey>();
+    if (this.#passphrases.size === 0) return derived;
+    for (const item of stored) {
+      if (!isEnvelopeShaped(item) || typeof item.k !== 'string' || typeof item.s !== 'string') continue;
+      const cacheKey = `${item.k}\0${item.s}`;
+      if (derived.has(cacheKey)) continue;
+      const key = this.#passphraseKey(item.k, item.s);
+      if (key) derived.set(cacheKey, await key);
+    }
+    return derived;
   }
 
   /** Reads (and authenticates) the newest `k` items, and the session's length when positions are bound. */
@@ -315,6 +409,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       items: k === 0 ? [] : items.slice(from),
       length,
       mark: stored.length === 0 ? '' : canonicalize(encodeItem(stored[stored.length - 1])),
+      newest: stored[stored.length - 1],
     };
   }
 
@@ -363,7 +458,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     const encoded = encodeItems(items);
     if (encoded.length === 0) return;
     if (!this.#bind) {
-      await this.inner.addItems(sessionId, await this.#seal(sessionId, encoded, 0), options);
+      await this.inner.addItems(sessionId, await this.#seal(sessionId, encoded, 0, await this.#sealing()), options);
       return;
     }
     // Sealed for the positions it takes, and appended only if the session still has that length.
@@ -374,7 +469,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       async (tail) => ({
         args: {
           operationId: `sessionkit-encryption-append:${randomUUID()}`,
-          transaction: { type: 'append_items', items: await this.#seal(sessionId, encoded, tail.length) },
+          transaction: { type: 'append_items', items: await this.#seal(sessionId, encoded, tail.length, await this.#sealing(tail.newest)) },
           expectedLength: tail.length,
         },
         result: undefined,
@@ -428,7 +523,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
   }
 
   async #open(sessionId: string, stored: unknown): Promise<TItem> {
-    return this.#openOne(await this.#keys(), sessionId, stored)[0];
+    return this.#openOne(await this.#keys(), await this.#derivedFor([stored]), sessionId, stored)[0];
   }
 
   /**
@@ -436,10 +531,9 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
    * on every attempt (random nonces, and positions where it lands): a keyed
    * hash (under the key's identity subkey, so the backend learns nothing of
    * the items) of the session, the transaction by value and the caller's own
-   * identity.
+   * identity. A passphrase primary keys it under the session's salt.
    */
-  async #identity(sessionId: string, args: HistoryTransactionArgs<TItem>, expected: string[], replacement: string[]): Promise<string> {
-    const key = (await this.#keys()).get(this.#primary)!;
+  #identity(key: DerivedKey, sessionId: string, args: HistoryTransactionArgs<TItem>, expected: string[], replacement: string[]): string {
     // The caller's identity, when given, is the whole of what makes a repeat (the contract: whatever the items).
     const body = JSON.stringify(
       args.identity !== undefined
@@ -469,7 +563,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     const expectedEncoded = tx.type === 'append_items' ? [] : encodeItems(tx.expectedSuffix);
     const replacementEncoded = encodeItems(tx.type === 'append_items' ? tx.items : tx.replacement);
     const expected = expectedEncoded.map(canonicalize);
-    const identity = await this.#identity(sessionId, args, expected, replacementEncoded.map(canonicalize));
+    const replacementCanonical = replacementEncoded.map(canonicalize);
     const k = expected.length;
     const bind = this.#bind;
     await this.#compareAndSwap(
@@ -479,10 +573,12 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       async (tail) => {
         const start = bind ? Math.max(0, tail.length - k) : 0;
         const matches = tail.items.length === k && tail.items.every((item, i) => canonicalize(encodeItem(item)) === expected[i]);
-        const replacement = await this.#seal(sessionId, replacementEncoded, start);
+        const sealing = await this.#sealing(tail.newest);
+        const identity = this.#identity(sealing.key, sessionId, args, expected, replacementCanonical);
+        const replacement = await this.#seal(sessionId, replacementEncoded, start, sealing);
         // No match by value: send the expected items anyway (they cannot match), so the store still
         // recognises a repeat of an applied operation by its identity, and otherwise answers CONFLICT.
-        const expectedSuffix = matches ? tail.stored : await this.#seal(sessionId, expectedEncoded, start);
+        const expectedSuffix = matches ? tail.stored : await this.#seal(sessionId, expectedEncoded, start, sealing);
         const transaction =
           tx.type === 'append_items'
             ? ({ type: 'append_items', items: replacement } as const)
@@ -525,12 +621,13 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       // Items already current keep their stored form (sealing afresh would change every one of them).
       let changed = 0;
       const replacement: unknown[] = [];
+      const sealing = await this.#sealing(stored.findLast((item) => this.#current(item)));
       for (let i = 0; i < stored.length; i++) {
         if (this.#current(stored[i])) {
           replacement.push(stored[i]);
         } else {
           changed++;
-          replacement.push(...(await this.#seal(sessionId, [encodeItem(items[i])], i)));
+          replacement.push(...(await this.#seal(sessionId, [encodeItem(items[i])], i, sealing)));
         }
       }
       if (changed === 0) return 0;

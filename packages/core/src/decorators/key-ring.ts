@@ -21,48 +21,167 @@ export interface DerivedKey {
 
 const KDF_CONTEXT = 'skenc_v1';
 
+// libsodium's crypto_pwhash constants (the same in every build), so options can be checked before the sumo build loads.
+const OPSLIMIT_MIN = 1;
+const MEMLIMIT_MIN = 8192;
+const OPSLIMIT_MODERATE = 3;
+const MEMLIMIT_MODERATE = 268_435_456;
+const OPSLIMIT_SENSITIVE = 4;
+const MEMLIMIT_SENSITIVE = 1_073_741_824;
+const SALT_BYTES = 16;
+
+/**
+ * A key ring entry given as a passphrase: the key is derived with libsodium's
+ * password hashing (Argon2id) under a random salt, and the salt and limits
+ * are stored in every envelope (`s`), so nothing but the passphrase has to be
+ * kept. See docs/decorators/encryption.md.
+ */
+export interface PassphraseKey {
+  /** The passphrase (non-empty). Kept in memory to derive keys for salts it meets; never logged or in errors. */
+  readonly passphrase: string | Uint8Array;
+  /** Argon2id passes for new salts. Default: libsodium's `OPSLIMIT_MODERATE` (3). */
+  readonly opsLimit?: number;
+  /** Argon2id memory in bytes for new salts. Default: libsodium's `MEMLIMIT_MODERATE` (256 MiB). */
+  readonly memLimit?: number;
+}
+
+/** A key ring entry: 32 random bytes, or a passphrase. */
+export type KeyRingEntry = Uint8Array | PassphraseKey;
+
+/** A checked passphrase entry. */
+export interface PassphraseEntry {
+  readonly passphrase: Uint8Array;
+  readonly opsLimit: number;
+  readonly memLimit: number;
+}
+
+/** A checked key ring: raw keys and passphrase entries, copied. */
+export interface ValidatedKeyRing {
+  readonly raw: Map<string, Uint8Array>;
+  readonly passphrases: Map<string, PassphraseEntry>;
+}
+
 function invalid(message: string): SessionError {
   return new SessionError(SessionErrorCode.InvalidArgument, message);
+}
+
+function checkLimits(opsLimit: unknown, memLimit: unknown): void {
+  if (!Number.isSafeInteger(opsLimit) || (opsLimit as number) < OPSLIMIT_MIN) {
+    throw invalid(`opsLimit must be an integer of at least ${OPSLIMIT_MIN}`);
+  }
+  if (!Number.isSafeInteger(memLimit) || (memLimit as number) < MEMLIMIT_MIN) {
+    throw invalid(`memLimit must be an integer of at least ${MEMLIMIT_MIN}`);
+  }
+}
+
+function passphraseBytes(passphrase: unknown): Uint8Array {
+  if (typeof passphrase !== 'string' && !(passphrase instanceof Uint8Array)) {
+    throw invalid('passphrase must be a string or a Uint8Array');
+  }
+  if (passphrase.length === 0) throw invalid('passphrase must not be empty');
+  return typeof passphrase === 'string' ? new TextEncoder().encode(passphrase) : Uint8Array.from(passphrase);
 }
 
 /**
  * Checks a key ring without touching the key bytes beyond their length, and
  * copies them so later changes to the caller's arrays cannot change the ring.
- * Errors name the problem and, at most, a key id — never key material.
+ * Errors name the problem and, at most, a key id — never key material or passphrases.
  */
-export function validateKeyRing(keys: unknown, primary: unknown): Map<string, Uint8Array> {
+export function validateKeyRing(keys: unknown, primary: unknown): ValidatedKeyRing {
   if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) {
-    throw invalid('keys must be an object mapping key ids to 32-byte Uint8Arrays');
+    throw invalid('keys must be an object mapping key ids to 32-byte Uint8Arrays or { passphrase } entries');
   }
-  const ring = new Map<string, Uint8Array>();
+  const raw = new Map<string, Uint8Array>();
+  const passphrases = new Map<string, PassphraseEntry>();
   for (const [id, key] of Object.entries(keys as Record<string, unknown>)) {
     if (id.length === 0 || id.length > MAX_KEY_ID_LENGTH || !id.isWellFormed() || id.includes('\0')) {
       // NUL separates fields of the associated data, so it may not appear in an id.
       throw invalid(`key ids must be well-formed strings of 1 to ${MAX_KEY_ID_LENGTH} characters without NUL`);
     }
-    if (!(key instanceof Uint8Array) || key.byteLength !== KEY_BYTES) {
-      throw invalid(`key "${id}" must be a Uint8Array of ${KEY_BYTES} bytes`);
+    if (typeof key === 'object' && key !== null && !(key instanceof Uint8Array) && 'passphrase' in key) {
+      const entry = key as PassphraseKey;
+      const opsLimit = entry.opsLimit ?? OPSLIMIT_MODERATE;
+      const memLimit = entry.memLimit ?? MEMLIMIT_MODERATE;
+      checkLimits(opsLimit, memLimit);
+      passphrases.set(id, { passphrase: passphraseBytes(entry.passphrase), opsLimit, memLimit });
+      continue;
     }
-    ring.set(id, Uint8Array.from(key));
+    if (!(key instanceof Uint8Array) || key.byteLength !== KEY_BYTES) {
+      throw invalid(`key "${id}" must be a Uint8Array of ${KEY_BYTES} bytes or a { passphrase } entry`);
+    }
+    raw.set(id, Uint8Array.from(key));
   }
-  if (ring.size === 0) throw invalid('keys must hold at least one key');
-  if (typeof primary !== 'string' || !ring.has(primary)) {
+  if (raw.size + passphrases.size === 0) throw invalid('keys must hold at least one key');
+  if (typeof primary !== 'string' || !(raw.has(primary) || passphrases.has(primary))) {
     throw invalid('primary must be the id of a key in keys');
   }
-  return ring;
+  return { raw, passphrases };
 }
 
-/** Derives the encryption and nonce keys of every key in the ring (after libsodium is ready). */
+/** The encryption and identity subkeys of one 32-byte key (after libsodium is ready). */
+function subkeys(key: Uint8Array): DerivedKey {
+  return {
+    encryption: sodium.crypto_kdf_derive_from_key(KEY_BYTES, 1, KDF_CONTEXT, key),
+    identity: sodium.crypto_kdf_derive_from_key(KEY_BYTES, 2, KDF_CONTEXT, key),
+  };
+}
+
+/** Derives the encryption and identity keys of every key in the ring (after libsodium is ready). */
 export async function deriveRing(ring: ReadonlyMap<string, Uint8Array>): Promise<Map<string, DerivedKey>> {
   await sodium.ready;
   const derived = new Map<string, DerivedKey>();
-  for (const [id, key] of ring) {
-    derived.set(id, {
-      encryption: sodium.crypto_kdf_derive_from_key(KEY_BYTES, 1, KDF_CONTEXT, key),
-      identity: sodium.crypto_kdf_derive_from_key(KEY_BYTES, 2, KDF_CONTEXT, key),
-    });
-  }
+  for (const [id, key] of ring) derived.set(id, subkeys(key));
   return derived;
+}
+
+/** The stored salt header of a passphrase key: `a2id.<opsLimit>.<memLimit>.<salt, base64>`. */
+const HEADER = /^a2id\.([1-9][0-9]{0,9})\.([1-9][0-9]{0,12})\.([A-Za-z0-9+/]{22}==)$/;
+
+/** Parses a salt header; undefined when malformed. */
+export function parseSaltHeader(header: unknown): { opsLimit: number; memLimit: number; salt: Uint8Array } | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = HEADER.exec(header);
+  if (!match) return undefined;
+  const salt = Buffer.from(match[3]!, 'base64');
+  if (salt.byteLength !== SALT_BYTES) return undefined;
+  return { opsLimit: Number(match[1]), memLimit: Number(match[2]), salt: new Uint8Array(salt) };
+}
+
+/** A fresh salt header with the entry's limits. */
+export async function newSaltHeader(entry: PassphraseEntry): Promise<string> {
+  await sodium.ready;
+  return `a2id.${entry.opsLimit}.${entry.memLimit}.${Buffer.from(sodium.randombytes_buf(SALT_BYTES)).toString('base64')}`;
+}
+
+/**
+ * Whether a reader may spend the limits a stored header names: at most the
+ * entry's own or libsodium's SENSITIVE limits (4 passes, 1 GiB), whichever is
+ * higher, so a planted header cannot make a read allocate without bound.
+ */
+export function acceptableLimits(entry: PassphraseEntry, opsLimit: number, memLimit: number): boolean {
+  return (
+    opsLimit >= OPSLIMIT_MIN &&
+    memLimit >= MEMLIMIT_MIN &&
+    opsLimit <= Math.max(entry.opsLimit, OPSLIMIT_SENSITIVE) &&
+    memLimit <= Math.max(entry.memLimit, MEMLIMIT_SENSITIVE)
+  );
+}
+
+/** Argon2id of a passphrase entry under a salt and limits, as the subkeys a ring key gives. */
+export async function derivePassphraseRingKey(
+  entry: PassphraseEntry,
+  salt: Uint8Array,
+  opsLimit: number,
+  memLimit: number,
+): Promise<DerivedKey> {
+  const { default: sumo } = await import('libsodium-wrappers-sumo');
+  await Promise.all([sumo.ready, sodium.ready]);
+  const key = sumo.crypto_pwhash(KEY_BYTES, entry.passphrase, salt, opsLimit, memLimit, sumo.crypto_pwhash_ALG_ARGON2ID13);
+  try {
+    return subkeys(key);
+  } finally {
+    key.fill(0);
+  }
 }
 
 /** A fresh random 32-byte key for a key ring. */
@@ -93,7 +212,8 @@ export interface DerivedPassphraseKey {
  * Derives a 32-byte key from a passphrase with libsodium's password hashing
  * (`crypto_pwhash`, Argon2id). Without `salt`, a random one is made and
  * returned: store it, and pass it back to derive the same key again. Same
- * passphrase, salt and limits always give the same key.
+ * passphrase, salt and limits always give the same key. To have the salt
+ * stored with the data instead, put `{ passphrase }` in the key ring.
  */
 export async function deriveKey(
   passphrase: string | Uint8Array,
@@ -103,22 +223,15 @@ export async function deriveKey(
   // crypto_pwhash is only in libsodium's "sumo" build; load it only when a passphrase is used.
   const { default: sumo } = await import('libsodium-wrappers-sumo');
   await sumo.ready;
-  if (typeof passphrase !== 'string' && !(passphrase instanceof Uint8Array)) {
-    throw invalid('passphrase must be a string or a Uint8Array');
-  }
-  if (passphrase.length === 0) throw invalid('passphrase must not be empty');
+  const bytes = passphraseBytes(passphrase);
   if (salt !== undefined && (!(salt instanceof Uint8Array) || salt.byteLength !== sumo.crypto_pwhash_SALTBYTES)) {
     throw invalid(`salt must be a Uint8Array of ${sumo.crypto_pwhash_SALTBYTES} bytes`);
   }
   const opsLimit = options.opsLimit ?? sumo.crypto_pwhash_OPSLIMIT_MODERATE;
   const memLimit = options.memLimit ?? sumo.crypto_pwhash_MEMLIMIT_MODERATE;
-  if (!Number.isSafeInteger(opsLimit) || opsLimit < sumo.crypto_pwhash_OPSLIMIT_MIN) {
-    throw invalid(`opsLimit must be an integer of at least ${sumo.crypto_pwhash_OPSLIMIT_MIN}`);
-  }
-  if (!Number.isSafeInteger(memLimit) || memLimit < sumo.crypto_pwhash_MEMLIMIT_MIN) {
-    throw invalid(`memLimit must be an integer of at least ${sumo.crypto_pwhash_MEMLIMIT_MIN}`);
-  }
+  checkLimits(opsLimit, memLimit);
   const usedSalt = salt ? Uint8Array.from(salt) : sumo.randombytes_buf(sumo.crypto_pwhash_SALTBYTES);
-  const key = sumo.crypto_pwhash(KEY_BYTES, passphrase, usedSalt, opsLimit, memLimit, sumo.crypto_pwhash_ALG_ARGON2ID13);
+  const key = sumo.crypto_pwhash(KEY_BYTES, bytes, usedSalt, opsLimit, memLimit, sumo.crypto_pwhash_ALG_ARGON2ID13);
+  bytes.fill(0);
   return { key, salt: usedSalt };
 }
