@@ -6,15 +6,17 @@
  * s3rver 3.7.1 accepts `If-None-Match` / `If-Match` on PutObject and
  * overwrites anyway, so nothing built on compare-and-swap can be proven
  * against it. `ConditionalWriteProxy` below sits in front of s3rver and
- * enforces them on PutObject as AWS documents:
+ * enforces them on PutObject and DeleteObject as AWS documents:
  *
- * - `If-None-Match: *` on a key that exists: 412 `PreconditionFailed`.
- * - `If-Match: <etag>` on a key whose ETag differs: 412 `PreconditionFailed`.
- * - `If-Match: <etag>` on a key that does not exist: 404 `NoSuchKey`.
+ * - PutObject `If-None-Match: *` on a key that exists: 412 `PreconditionFailed`.
+ * - PutObject or DeleteObject `If-Match: <etag>` (or `*`) on a key whose
+ *   ETag differs: 412 `PreconditionFailed`.
+ * - PutObject or DeleteObject `If-Match` on a key that does not exist: 404 `NoSuchKey`.
  *
- * Every request on one key is serialised (for a conditional PUT: check with a
- * HEAD, then forward), so the check and the write are atomic with respect to
- * each other, as they are on S3.
+ * Every request on one key is serialised (for a conditional request: check
+ * with a HEAD, then forward), so the check and the write are atomic with
+ * respect to each other, as they are on S3. Conditions inside a
+ * DeleteObjects body are not enforced (nothing here sends them).
  *
  * The front is always there, also without `conditional`, for a second s3rver
  * quirk: it writes an object in place (truncate, then stream) and may answer
@@ -152,7 +154,7 @@ const normalizeEtag = (etag: string) => etag.trim().replace(/^W\//, '').replace(
 /**
  * The test-only front described at the top of this file: serialises every
  * request per key and, when `enforce` is set, enforces `If-None-Match: *`
- * and `If-Match` on PutObject.
+ * on PutObject and `If-Match` on PutObject and DeleteObject.
  */
 export class ConditionalWriteProxy {
   readonly #upstreamPort: number;
@@ -217,7 +219,8 @@ export class ConditionalWriteProxy {
     await this.#withLock(path, async () => {
       const ifNoneMatch = req.headers['if-none-match'];
       const ifMatch = req.headers['if-match'];
-      if (this.#enforce && req.method === 'PUT' && (ifNoneMatch !== undefined || ifMatch !== undefined)) {
+      const conditional = req.method === 'PUT' ? ifNoneMatch !== undefined || ifMatch !== undefined : req.method === 'DELETE' && ifMatch !== undefined;
+      if (this.#enforce && conditional) {
         const current = await this.#currentEtag(req, path);
         const reject = (status: number, code: string, message: string, extra = '') => {
           req.resume();
@@ -227,7 +230,7 @@ export class ConditionalWriteProxy {
             xmlError(res, status, code, message, extra);
           });
         };
-        if (ifNoneMatch !== undefined) {
+        if (req.method === 'PUT' && ifNoneMatch !== undefined) {
           if (ifNoneMatch.trim() !== '*') {
             return reject(501, 'NotImplemented', 'If-None-Match accepts only *');
           }

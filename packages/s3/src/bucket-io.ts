@@ -18,19 +18,62 @@ export interface ListedObject {
 /** A compare-and-swap precondition on PutObject. */
 export type PutCondition = { readonly ifMatch: string } | { readonly ifNoneMatch: '*' } | undefined;
 
+/**
+ * The error a call fails with when the service gave no complete answer
+ * within `requestTimeoutMs` (mapped to BACKEND_UNAVAILABLE by its name).
+ */
+function timeoutError(ms: number, cause: unknown): Error {
+  return Object.assign(new Error(`s3 gave no complete answer within ${ms} ms`), { name: 'TimeoutError', cause });
+}
+
 /** The few S3 calls the store makes, on one bucket. Errors are the SDK's own; the store maps them. */
 export class BucketIO {
+  /**
+   * @param requestTimeoutMs Longest one call (all SDK attempts, and reading
+   *   the body) may take before it is aborted; 0 = no limit.
+   */
   constructor(
     readonly client: S3Client,
     readonly bucket: string,
+    readonly requestTimeoutMs = 0,
   ) {}
+
+  /**
+   * Runs one S3 call under the request deadline. An endpoint that accepts
+   * the connection and never answers would otherwise hang the caller for
+   * ever (the SDK's default handler has no request timeout).
+   */
+  async #call<T>(fn: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    const ms = this.requestTimeoutMs;
+    if (ms <= 0) return fn(undefined);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), ms);
+    try {
+      return await fn(controller.signal);
+    } catch (error) {
+      if (controller.signal.aborted) throw timeoutError(ms, error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   /** The object's text and ETag, or undefined when it does not exist. */
   async get(key: string): Promise<{ text: string; etag: string } | undefined> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      const text = out.Body ? await out.Body.transformToString('utf-8') : '';
-      return { text, etag: out.ETag ?? '' };
+      return await this.#call(async (abortSignal) => {
+        const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal });
+        const body = out.Body;
+        // The deadline also covers the body: a stalled stream is destroyed, which fails the read.
+        const stop = () => (body as { destroy?: (e?: Error) => void } | undefined)?.destroy?.(new Error('aborted'));
+        abortSignal?.addEventListener('abort', stop, { once: true });
+        try {
+          const text = body ? await body.transformToString('utf-8') : '';
+          return { text, etag: out.ETag ?? '' };
+        } finally {
+          abortSignal?.removeEventListener('abort', stop);
+        }
+      });
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -39,21 +82,30 @@ export class BucketIO {
 
   /** Writes the object (optionally only if the condition holds); returns its ETag. */
   async put(key: string, body: string, condition?: PutCondition): Promise<string> {
-    const out = await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        ContentType: 'application/x-ndjson; charset=utf-8',
-        ...(condition && 'ifMatch' in condition ? { IfMatch: condition.ifMatch } : {}),
-        ...(condition && 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : {}),
-      }),
+    const out = await this.#call((abortSignal) =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/x-ndjson; charset=utf-8',
+          ...(condition && 'ifMatch' in condition ? { IfMatch: condition.ifMatch } : {}),
+          ...(condition && 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : {}),
+        }),
+        { abortSignal },
+      ),
     );
     return out.ETag ?? '';
   }
 
-  async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  /** Deletes the object; with `ifMatch`, only while its ETag is that one (412 otherwise, 404 when it is gone). */
+  async delete(key: string, ifMatch?: string): Promise<void> {
+    await this.#call((abortSignal) =>
+      this.client.send(
+        new DeleteObjectCommand({ Bucket: this.bucket, Key: key, ...(ifMatch !== undefined ? { IfMatch: ifMatch } : {}) }),
+        { abortSignal },
+      ),
+    );
   }
 
   /** Deletes keys, 1000 per request. Keys already gone count as deleted. */
@@ -64,8 +116,11 @@ export class BucketIO {
         await this.delete(chunk[0]!);
         continue;
       }
-      const out = await this.client.send(
-        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }),
+      const out = await this.#call((abortSignal) =>
+        this.client.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }),
+          { abortSignal },
+        ),
       );
       const failed = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
       if (failed.length > 0) {
@@ -78,13 +133,17 @@ export class BucketIO {
   async *list(prefix: string, pageSize = 1000): AsyncGenerator<ListedObject[]> {
     let token: string | undefined;
     do {
-      const out = await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: prefix,
-          MaxKeys: pageSize,
-          ...(token ? { ContinuationToken: token } : {}),
-        }),
+      const continuation = token;
+      const out = await this.#call((abortSignal) =>
+        this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            MaxKeys: pageSize,
+            ...(continuation ? { ContinuationToken: continuation } : {}),
+          }),
+          { abortSignal },
+        ),
       );
       const page: ListedObject[] = [];
       for (const object of out.Contents ?? []) {

@@ -20,7 +20,7 @@ import {
   sessionKeys,
   type SessionKeys,
 } from './layout.js';
-import { isNotFound, isPreconditionFailed } from './map-error.js';
+import { attemptsOf, isNotFound, isPreconditionFailed, isUnsupported } from './map-error.js';
 import { corrupt, decodeRecord, encodeRecord, itemBytes } from './record.js';
 
 /** One immutable segment object listed in a manifest. */
@@ -47,12 +47,24 @@ interface LoadedHead {
   readonly etag: string;
   readonly state: State;
   readonly updatedAt: number;
-  readonly writeToken: string;
+  /** Write tokens of the newest commits, newest first (see TOKEN_HISTORY). */
+  readonly tokens: readonly string[];
   readonly id: string | undefined;
   readonly count: number;
 }
 
 const EMPTY: State = { createdAt: 0, segments: [], tail: [], ops: [] };
+
+/**
+ * Write tokens kept in the manifest: each commit adds its own and keeps the
+ * previous ones, so a writer whose SDK retried a manifest PUT that had in
+ * fact landed (the retry answers 412) can still recognise its commit after
+ * up to this many later commits by others.
+ */
+const TOKEN_HISTORY = 32;
+
+/** What became of a conditional PUT that answered 412/404. */
+type Fate = 'landed' | 'lost' | 'unknown';
 
 /** Thrown inside a plan when a segment vanished: the manifest changed under us; re-read and retry. */
 class Stale extends Error {}
@@ -102,7 +114,7 @@ export class ManifestLayout implements Layout {
     const object = await this.#io.get(keys.head);
     if (!object) return undefined;
     const { header, items } = decodeRecord(object.text);
-    const { c, u, s, o, w, id } = header;
+    const { c, u, s, o, w, r, id } = header;
     if (header.m !== 'c') throw corrupt('manifest was not written in conditional mode (never mix modes on one prefix)');
     if (typeof c !== 'number' || typeof u !== 'number' || !Array.isArray(s) || !Array.isArray(o)) {
       throw corrupt('manifest header is malformed');
@@ -118,7 +130,7 @@ export class ManifestLayout implements Layout {
       etag: object.etag,
       state,
       updatedAt: u,
-      writeToken: typeof w === 'string' ? w : '',
+      tokens: [w, ...(Array.isArray(r) ? r : [])].filter((t): t is string => typeof t === 'string'),
       id: typeof id === 'string' ? id : undefined,
       count: countOf(state),
     };
@@ -193,6 +205,45 @@ export class ManifestLayout implements Layout {
 
   // ---------------------------------------------------------------- writes
 
+  /** Writes `state` as the session's manifest under `condition`; returns its ETag. */
+  async #writeHead(
+    keys: SessionKeys,
+    id: string | undefined,
+    state: State,
+    times: { readonly createdAt: number; readonly updatedAt: number },
+    tokens: readonly string[],
+    condition: PutCondition,
+  ): Promise<string> {
+    const kept = tokens.slice(0, TOKEN_HISTORY);
+    const header = {
+      v: 1,
+      m: 'c',
+      c: times.createdAt,
+      u: times.updatedAt,
+      w: kept[0],
+      r: kept.slice(1),
+      s: state.segments,
+      o: state.ops,
+      ...(isHashedSegment(keys.segment) && id !== undefined ? { id } : {}),
+    };
+    return this.#io.put(keys.head, encodeRecord(header, state.tail), condition);
+  }
+
+  /**
+   * After a conditional manifest PUT answered 412 or 404: did it land? A
+   * first attempt that failed certainly did not. When the SDK retried, the
+   * first attempt may have landed and the retry then fails on our own
+   * commit: the manifest's token history tells. 404 means the manifest was
+   * deleted, with anything we wrote, so the write is not there either way.
+   */
+  async #fate(keys: SessionKeys, token: string, error: unknown): Promise<Fate> {
+    if (isNotFound(error) || attemptsOf(error) === 1) return 'lost';
+    const now = await this.#readHead(keys);
+    if (!now) return 'lost';
+    if (now.tokens.includes(token)) return 'landed';
+    return 'unknown';
+  }
+
   /**
    * The one write path: read the manifest, let `plan` compute the next state
    * (writing any new segments), compare-and-swap the manifest, retry on a
@@ -211,7 +262,7 @@ export class ManifestLayout implements Layout {
         write: async (items) => {
           const name = `${String(now).padStart(13, '0')}-${randomName()}`;
           written.push(name);
-          await this.#io.put(keys.segments + name, encodeRecord({ v: 1 }, items), { ifNoneMatch: '*' });
+          await this.#putSegment(keys.segments + name, encodeRecord({ v: 1 }, items));
           cache.set(name, [...items]);
           return { k: name, n: items.length, b: itemBytes(items) };
         },
@@ -232,24 +283,14 @@ export class ManifestLayout implements Layout {
       const next = outcome.state;
       const token = randomName();
       const createdAt = live === EMPTY || countOf(live) === 0 || next.createdAt === 0 ? now : next.createdAt;
-      const header = {
-        v: 1,
-        m: 'c',
-        c: createdAt,
-        u: now,
-        w: token,
-        s: next.segments,
-        o: next.ops,
-        ...(isHashedSegment(keys.segment) ? { id: sessionId } : {}),
-      };
       const condition: PutCondition = head ? { ifMatch: head.etag } : { ifNoneMatch: '*' };
       try {
-        await this.#io.put(keys.head, encodeRecord(header, next.tail), condition);
+        await this.#writeHead(keys, sessionId, next, { createdAt, updatedAt: now }, [token, ...(head?.tokens ?? [])], condition);
       } catch (error) {
         if (!isPreconditionFailed(error) && !isNotFound(error)) throw error; // outcome unknown: keep segments
-        // An SDK retry of our own PUT that had already landed also answers 412: check the token.
-        const now2 = await this.#readHead(keys).catch(() => undefined);
-        if (now2?.writeToken !== token) {
+        const fate = await this.#fate(keys, token, error);
+        if (fate === 'unknown') throw outcomeUnknown(error); // it may be in the history: neither retry nor sweep
+        if (fate === 'lost') {
           await this.#sweep(keys, written);
           if (attempt >= this.config.maxRetries) throw tooBusy();
           await backoff(attempt);
@@ -261,6 +302,22 @@ export class ManifestLayout implements Layout {
       const unused = written.filter((k) => !kept.has(k));
       await this.#sweep(keys, [...replaced, ...unused]);
       return outcome.result;
+    }
+  }
+
+  /**
+   * Writes a new segment under its fresh, unique name (`If-None-Match: *`
+   * guards against ever replacing an object). Only this writer uses the
+   * name, so a 412 means an earlier attempt of this same PUT landed and the
+   * SDK retried it: that is success once the stored body is ours.
+   */
+  async #putSegment(key: string, body: string): Promise<void> {
+    try {
+      await this.#io.put(key, body, { ifNoneMatch: '*' });
+    } catch (error) {
+      if (!isPreconditionFailed(error)) throw error;
+      const stored = await this.#io.get(key);
+      if (stored?.text !== body) throw error;
     }
   }
 
@@ -365,9 +422,18 @@ export class ManifestLayout implements Layout {
    * Deletes the manifest (a writer racing with it fails its If-Match with
    * 404 and starts again from nothing), then its segments, then objects no
    * manifest references that are older than the orphan grace period.
+   *
+   * clear deletes without a condition on purpose: it removes everything, so
+   * a commit that landed after its read is removed too (it is ordered before
+   * the clear), and one that lands after the delete starts a new history.
    */
   async #deleteSession(keys: SessionKeys, head: LoadedHead | undefined): Promise<void> {
     await this.#io.delete(keys.head);
+    await this.#deleteData(keys, head);
+  }
+
+  /** Deletes the segments `head` lists, and unreferenced objects older than the orphan grace period. */
+  async #deleteData(keys: SessionKeys, head: LoadedHead | undefined): Promise<void> {
     const referenced = new Set((head?.state.segments ?? []).map((s) => keys.segments + s.k));
     const cutoff = Date.now() - ORPHAN_GRACE_MS;
     const doomed = [...referenced];
@@ -382,21 +448,71 @@ export class ManifestLayout implements Layout {
     await this.#deleteSession(keys, await this.#readHead(keys));
   }
 
+  /**
+   * Prunes one session if its last write is before the cutoff, by
+   * compare-and-swap, so a write racing with the prune is never deleted:
+   *
+   * 1. Replace the manifest just read with an empty one (a tombstone) under
+   *    `If-Match` its ETag. A commit that landed since the read makes this
+   *    412: the session is live again and is skipped.
+   * 2. Delete the tombstone under `If-Match` its ETag. A writer that
+   *    committed on top of it in between makes this 412 and keeps its
+   *    write; on a service that ignores conditions on DeleteObject this
+   *    small window is the one race left (docs/s3.md).
+   * 3. Delete the old manifest's segments: nothing references them any more
+   *    (every later manifest grows from the empty tombstone).
+   *
+   * Returns 1 when the session still held items that had not expired by ttl.
+   */
+  async #pruneOne(keys: SessionKeys, olderThanMs: number): Promise<number> {
+    const head = await this.#readHead(keys);
+    if (!head || head.updatedAt >= olderThanMs) return 0;
+    const live = head.count > 0 && !this.#expired(head.updatedAt);
+    const token = randomName();
+    let tombstone: string;
+    try {
+      // The old last-write time stays, so a tombstone left behind is pruned by the same cutoff again.
+      tombstone = await this.#writeHead(keys, head.id, EMPTY, { createdAt: head.state.createdAt, updatedAt: head.updatedAt }, [token, ...head.tokens], {
+        ifMatch: head.etag,
+      });
+    } catch (error) {
+      if (!isPreconditionFailed(error) && !isNotFound(error)) throw error;
+      if ((await this.#fate(keys, token, error)) !== 'landed') return 0; // written or cleared since the read
+      const now = await this.#readHead(keys);
+      if (!now) return 0;
+      tombstone = now.etag;
+    }
+    try {
+      await this.#io.delete(keys.head, tombstone);
+    } catch (error) {
+      // 412/409: someone wrote on top of the tombstone and keeps the session; 404: already gone.
+      // A service that refuses conditional deletes keeps the (empty, unlisted) tombstone.
+      if (!isPreconditionFailed(error) && !isNotFound(error) && !isUnsupported(error)) throw error;
+    }
+    await this.#deleteData(keys, head);
+    return live ? 1 : 0;
+  }
+
   async prune(olderThanMs: number): Promise<number> {
     const heads = headsPrefix(this.config.prefix);
     let pruned = 0;
     for await (const page of this.#io.list(heads)) {
-      const counts = await mapLimit(page, this.config.readConcurrency, async (object) => {
-        const keys = keysForSegment(this.config.prefix, object.key.slice(heads.length));
-        const head = await this.#readHead(keys);
-        if (!head || head.updatedAt >= olderThanMs) return 0;
-        await this.#deleteSession(keys, head);
-        return head.count > 0 ? 1 : 0;
-      });
+      const counts = await mapLimit(page, this.config.readConcurrency, (object) =>
+        this.#pruneOne(keysForSegment(this.config.prefix, object.key.slice(heads.length)), olderThanMs),
+      );
       for (const c of counts) pruned += c;
     }
     return pruned;
   }
+}
+
+/** A manifest PUT was retried by the SDK and the session moved on: it may or may not be in the history. */
+function outcomeUnknown(cause: unknown): SessionError {
+  return new SessionError(
+    SessionErrorCode.BackendUnavailable,
+    's3 write outcome unknown: the request was retried after its answer was lost, and the session changed meanwhile',
+    { cause },
+  );
 }
 
 function tooBusy(): SessionError {

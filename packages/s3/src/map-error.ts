@@ -14,7 +14,7 @@ interface S3LikeError {
   name?: unknown;
   code?: unknown;
   $fault?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
+  $metadata?: { httpStatusCode?: unknown; attempts?: unknown };
   cause?: unknown;
 }
 
@@ -22,6 +22,17 @@ interface S3LikeError {
 export function httpStatus(error: unknown): number | undefined {
   const status = (error as S3LikeError | null)?.$metadata?.httpStatusCode;
   return typeof status === 'number' ? status : undefined;
+}
+
+/** How many attempts the SDK's retry middleware made before this error, when it says. */
+export function attemptsOf(error: unknown): number | undefined {
+  const attempts = (error as S3LikeError | null)?.$metadata?.attempts;
+  return typeof attempts === 'number' ? attempts : undefined;
+}
+
+/** The service does not implement the request as sent (for example a condition it does not support). */
+export function isUnsupported(error: unknown): boolean {
+  return httpStatus(error) === 501 || errorName(error) === 'NotImplemented';
 }
 
 /** The S3 error code (`NoSuchKey`, `PreconditionFailed`, ...) of an SDK error. */

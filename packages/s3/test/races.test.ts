@@ -1,0 +1,136 @@
+/**
+ * Deterministic interleavings in conditional mode: a hook in one client's
+ * middleware stack runs another writer's commit at the exact moment between
+ * two requests of the operation under test, or fakes a lost answer after a
+ * request landed so that the SDK retries it.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { S3Store, sessionKeys } from '@sessionkit/s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeClient, s3Target, uniquePrefix, type S3Target } from './setup.js';
+
+type Input = { Key?: string; IfMatch?: string; IfNoneMatch?: string };
+
+/** Runs `hook` once, before the first request for which `when` holds. */
+function before(client: S3Client, when: (command: string, input: Input) => boolean, hook: () => Promise<void>) {
+  let fired = false;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (!fired && when(String(context.commandName), args.input as Input)) {
+        fired = true;
+        await hook();
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'raceHookBefore' },
+  );
+  return { fired: () => fired };
+}
+
+/**
+ * Once, for the first attempt matching `when`: let it land, run `hook`, then
+ * throw a transient error as if the answer had been lost, so the SDK's retry
+ * middleware sends the request again.
+ */
+function loseAnswer(client: S3Client, when: (command: string, input: Input) => boolean, hook: () => Promise<void> = async () => {}) {
+  let fired = false;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const out = await next(args);
+      if (!fired && when(String(context.commandName), args.input as Input)) {
+        fired = true;
+        await hook();
+        throw Object.assign(new Error('socket hang up (injected after the request landed)'), { name: 'TimeoutError', $metadata: {} });
+      }
+      return out;
+    },
+    // Inside the retry middleware (finalizeRequest, high priority): it sees every attempt.
+    { step: 'finalizeRequest', priority: 'low', name: 'raceLoseAnswer' },
+  );
+  return { fired: () => fired };
+}
+
+const item = (n: number) => ({ type: 'message', role: 'user', content: `m${n} `.padEnd(120, 'x') });
+
+describe('races with conditional writes', () => {
+  let target: S3Target;
+  const clients: S3Client[] = [];
+  const client = () => {
+    const c = makeClient(target);
+    clients.push(c);
+    return c;
+  };
+  beforeAll(async () => {
+    target = await s3Target({ conditional: true });
+  });
+  afterAll(async () => {
+    for (const c of clients) c.destroy();
+    await target?.stop();
+  });
+
+  it('prune skips a session that was written between its read and its delete', async () => {
+    const prefix = uniquePrefix('prune-race');
+    const pruner = client();
+    const writer = new S3Store({ client: client(), bucket: target.bucket, prefix, inlineBytes: 256 });
+    const store = new S3Store({ client: pruner, bucket: target.bucket, prefix, inlineBytes: 256 });
+    await writer.addItems('s', [item(1), item(2), item(3)]);
+    const head = sessionKeys(prefix, 's').head;
+    // The first request that changes the head after prune read it: the writer commits right then.
+    const hook = before(
+      pruner,
+      (command, input) => input.Key === head && (command === 'PutObjectCommand' || command === 'DeleteObjectCommand'),
+      () => writer.addItems('s', [item(4)]),
+    );
+    const pruned = await store.prune({ olderThan: new Date(Date.now() + 60_000) });
+    expect(hook.fired()).toBe(true);
+    expect(pruned).toBe(0);
+    expect(await writer.getItems('s')).toEqual([item(1), item(2), item(3), item(4)]);
+    // A later prune with no race deletes it.
+    expect(await store.prune({ olderThan: new Date(Date.now() + 60_000) })).toBe(1);
+    expect(await writer.getItems('s')).toEqual([]);
+  });
+
+  it('prune keeps a write that lands on its tombstone before the tombstone is deleted', async () => {
+    const prefix = uniquePrefix('prune-race2');
+    const pruner = client();
+    const writer = new S3Store({ client: client(), bucket: target.bucket, prefix, inlineBytes: 256 });
+    const store = new S3Store({ client: pruner, bucket: target.bucket, prefix, inlineBytes: 256 });
+    await writer.addItems('s', Array.from({ length: 8 }, (_, n) => item(n))); // spills into segments
+    const head = sessionKeys(prefix, 's').head;
+    const hook = before(pruner, (command, input) => command === 'DeleteObjectCommand' && input.Key === head, () => writer.addItems('s', [item(99)]));
+    expect(await store.prune({ olderThan: new Date(Date.now() + 60_000) })).toBe(1);
+    expect(hook.fired()).toBe(true);
+    // The old history is pruned; the write that came after the prune's compare-and-swap survives whole.
+    expect(await writer.getItems('s')).toEqual([item(99)]);
+    expect((await writer.getSessionInfo('s'))?.itemCount).toBe(1);
+  });
+
+  it('a segment PUT the SDK retried after it landed counts as written', async () => {
+    const prefix = uniquePrefix('seg-retry');
+    const c = client();
+    const store = new S3Store({ client: c, bucket: target.bucket, prefix, inlineBytes: 256 });
+    const segments = sessionKeys(prefix, 's').segments;
+    const lost = loseAnswer(c, (command, input) => command === 'PutObjectCommand' && input.Key?.startsWith(segments) === true);
+    const all = Array.from({ length: 6 }, (_, n) => item(n));
+    await store.addItems('s', all);
+    expect(lost.fired()).toBe(true);
+    expect(await store.getItems('s')).toEqual(all);
+  });
+
+  it('a manifest PUT the SDK retried after it landed is not applied twice, even when another commit came in between', async () => {
+    const prefix = uniquePrefix('head-retry');
+    const c = client();
+    const store = new S3Store({ client: c, bucket: target.bucket, prefix, inlineBytes: 256 });
+    const other = new S3Store({ client: client(), bucket: target.bucket, prefix, inlineBytes: 256 });
+    await store.addItems('s', [item(1)]);
+    const head = sessionKeys(prefix, 's').head;
+    const lost = loseAnswer(
+      c,
+      (command, input) => command === 'PutObjectCommand' && input.Key === head,
+      () => other.addItems('s', [item(3)]), // lands on top of ours before the SDK retries
+    );
+    await store.addItems('s', [item(2)]);
+    expect(lost.fired()).toBe(true);
+    expect(await store.getItems('s')).toEqual([item(1), item(2), item(3)]);
+  });
+});
