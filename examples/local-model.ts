@@ -1,6 +1,8 @@
 import { Usage, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
 
 type Item = Record<string, any>;
+// The SDK's output item union; the replies below are plain objects of its message and function_call shapes.
+type OutputItem = ModelResponse['output'][number];
 
 function textOf(item: Item): string {
   const content = item.content;
@@ -28,7 +30,7 @@ export class LocalModel implements Model {
     this.requests.push(structuredClone(request));
     const input: Item[] = typeof request.input === 'string' ? [{ role: 'user', content: request.input }] : request.input;
     const last = input[input.length - 1] ?? {};
-    return { usage: new Usage(), output: [this.#reply(input, last)], responseId: `local-${++this.#calls}` };
+    return { usage: new Usage(), output: [this.#reply(input, last) as OutputItem], responseId: `local-${++this.#calls}` };
   }
 
   async *getStreamedResponse(): AsyncIterable<never> {
