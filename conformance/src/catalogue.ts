@@ -72,6 +72,34 @@ export function categoryOf(test: Pick<ConformanceTest, 'id'>): string {
   return dot === -1 ? test.id : test.id.slice(0, dot);
 }
 
+type HarnessFeature = 'reopen' | 'processes' | 'injectCorruptItem';
+
+/** What is lost when a harness leaves a feature out, for skip reasons and warnings. */
+const NOT_RUN: Record<HarnessFeature, string> = {
+  reopen: 'persistence-across-reopen and two-handle tests not run',
+  processes: 'cross-process tests not run',
+  injectCorruptItem: 'corrupt-data tests not run',
+};
+
+/** Features a store declaring `persistent` must give its harness, or it cannot be checked for what it claims. */
+const PERSISTENT_NEEDS: readonly HarnessFeature[] = ['reopen', 'processes'];
+
+function missing(feature: HarnessFeature, capabilities: StoreCapabilities): string {
+  const method = feature === 'processes' ? 'processes' : `${feature}()`;
+  const advice = capabilities.persistent && PERSISTENT_NEEDS.includes(feature) ? ` (the store declares persistent: give the harness ${method})` : '';
+  return `the harness has no ${method}: ${NOT_RUN[feature]}${advice}`;
+}
+
+/**
+ * Report-level warnings about what a harness leaves unchecked: a persistent
+ * store whose harness has no `reopen` or `processes` passes without its
+ * persistence or cross-process behaviour ever being tested.
+ */
+export function harnessWarnings(harness: ConformanceHarness, capabilities: StoreCapabilities): string[] {
+  if (!capabilities.persistent) return [];
+  return PERSISTENT_NEEDS.filter((feature) => !harness[feature]).map((feature) => missing(feature, capabilities));
+}
+
 /** Why `test` cannot run here, or undefined when it can. */
 export function unmetRequirement(
   test: ConformanceTest,
@@ -80,7 +108,7 @@ export function unmetRequirement(
 ): string | undefined {
   for (const need of test.requires ?? []) {
     if (need === 'reopen' || need === 'processes' || need === 'injectCorruptItem') {
-      if (!harness[need]) return `the harness has no ${need}`;
+      if (!harness[need]) return missing(need, capabilities);
     } else if (need.startsWith('not:')) {
       const capability = need.slice(4) as keyof StoreCapabilities;
       if (capabilities[capability]) return `the store declares ${capability}`;

@@ -1,6 +1,6 @@
 export type { ConformanceHarness, CreateOptions, ProcessHarness } from './harness.js';
 export type { AppendJob, ConformanceTest, Level, PopJob, ProcessJob, Requirement, TestContext } from './catalogue.js';
-export { categoryOf, unmetRequirement } from './catalogue.js';
+export { categoryOf, harnessWarnings, unmetRequirement } from './catalogue.js';
 export { conformanceTests, HOSTILE_IDS, SDK_ITEMS, invalidItems } from './tests/index.js';
 export {
   probeCapabilities,

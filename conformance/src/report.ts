@@ -33,6 +33,10 @@ export function formatReport(report: ConformanceReport): string {
     lines.push(`    ${formatResult(result).split('\n').join('\n    ')}`);
   }
   const { must, should, skipped, waived } = report.summary;
+  if (report.warnings?.length) {
+    lines.push('', 'WARNINGS (tests the harness let go unrun):');
+    for (const warning of report.warnings) lines.push(`  ! ${warning}`);
+  }
   lines.push(
     '',
     `MUST ${must.passed} passed, ${must.failed} failed · SHOULD ${should.passed} passed, ${should.failed} failed · ${skipped} skipped · ${waived} waived`,

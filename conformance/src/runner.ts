@@ -1,5 +1,5 @@
 import { NO_CAPABILITIES, type StoreCapabilities } from '@sessionkit/core';
-import { categoryOf, unmetRequirement, type ConformanceTest, type Level } from './catalogue.js';
+import { categoryOf, harnessWarnings, unmetRequirement, type ConformanceTest, type Level } from './catalogue.js';
 import { describeError } from './checks.js';
 import { ManagedContext } from './context.js';
 import type { ConformanceHarness } from './harness.js';
@@ -28,6 +28,11 @@ export interface ConformanceReport {
     readonly skipped: number;
     readonly waived: number;
   };
+  /**
+   * What the run could not check and should have: e.g. a persistent store
+   * whose harness has no `processes`. Empty when nothing is missing.
+   */
+  readonly warnings: readonly string[];
   /** True when no MUST test failed. */
   readonly ok: boolean;
 }
@@ -120,5 +125,5 @@ export async function runConformance(name: string, harness: ConformanceHarness, 
     skipped: results.filter((r) => r.status === 'skipped').length,
     waived: results.filter((r) => r.status === 'waived').length,
   };
-  return { name, capabilities, results, summary, ok: summary.must.failed === 0 };
+  return { name, capabilities, results, summary, warnings: harnessWarnings(harness, capabilities), ok: summary.must.failed === 0 };
 }

@@ -1,6 +1,6 @@
 import type { StoreCapabilities } from '@sessionkit/core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { unmetRequirement } from './catalogue.js';
+import { harnessWarnings, unmetRequirement } from './catalogue.js';
 import type { ConformanceHarness } from './harness.js';
 import { checkWaivers, probeCapabilities, runTest, selectTests } from './runner.js';
 
@@ -26,6 +26,8 @@ export function describeConformance(
     let capabilities: StoreCapabilities | undefined;
     beforeAll(async () => {
       capabilities = await probeCapabilities(harness);
+      // Said once, loudly: the per-test skip reasons are easy to miss in a long run.
+      for (const warning of harnessWarnings(harness, capabilities)) console.warn(`!!! ${name} conformance: ${warning}`);
     }, 120_000);
     afterAll(async () => {
       await harness.teardown?.();
