@@ -125,6 +125,38 @@ export const listingTests: ConformanceTest[] = [
     },
   },
   {
+    id: 'prune.ttl-expired',
+    level: 'MUST',
+    title: 'with ttl, prune removes every session last written before the cutoff and counts only those ttl had not expired',
+    requires: ['prune', 'ttl'],
+    timeout: 30_000,
+    async run(ctx) {
+      // Long enough that "live-old" outlives the two cutoff margins; margins
+      // of a second because some backends keep time in whole seconds.
+      const ttl = 4_000;
+      const store = await ctx.create({ ttl });
+      await store.addItems('expired', [msg('e')]);
+      const expiredAt = Date.now();
+      // Nothing reads "expired" before the prune: a read may delete an expired session lazily and hide a miscount.
+      await sleep(ttl - 700);
+      await store.addItems('live-old', [msg('l')]);
+      await sleep(1100);
+      const cutoff = new Date();
+      await sleep(1100);
+      await store.addItems('new', [msg('n')]);
+      const wait = expiredAt + ttl + 1_500 - Date.now();
+      if (wait > 0) await sleep(wait);
+      assert.equal(await store.prune!({ olderThan: cutoff }), 1, 'prune counts live-old only, not the session ttl had expired');
+      assert.deepEqual(await store.getItems('expired'), []);
+      assert.deepEqual(await store.getItems('live-old'), []);
+      assert.deepEqual(await store.getItems('new'), [msg('n')]);
+      assert.equal(await store.prune!({ olderThan: cutoff }), 0);
+      if (store.capabilities.listSessions) {
+        assert.deepEqual((await collect(store.listSessions!())).map((info) => info.sessionId), ['new']);
+      }
+    },
+  },
+  {
     id: 'prune.invalid',
     level: 'MUST',
     title: 'prune without a valid olderThan date fails with INVALID_ARGUMENT and deletes nothing',
