@@ -1,6 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import { SessionError, SessionErrorCode, type SessionStore } from '@sessionkit/core';
-import { BROKEN_STORES, brokenStoreHarness, conformanceTests, runConformance, type BrokenStoreFlaw } from '../src/index.js';
+import {
+  BROKEN_STORES,
+  brokenStoreHarness,
+  conformanceTests,
+  formatReport,
+  runConformance,
+  type BrokenStoreFlaw,
+  type ConformanceHarness,
+} from '../src/index.js';
+// @ts-expect-error: plain JavaScript fixture (children import it), no declarations.
+import { fileStoreHarness } from './fixtures/file-store.mjs';
+
+const fileHarness = fileStoreHarness as (options: { lock: boolean }) => ConformanceHarness;
+
+/**
+ * Broken stores that need other processes, so they are file-backed fixtures
+ * rather than flaws of the in-memory reference: the same file store with and
+ * without its cross-process lock.
+ */
+const PROCESS_BROKEN_STORES = {
+  'unlocked-file-store': {
+    description: 'serialises read-modify-writes inside one process only, so writers and poppers in two processes lose batches and pop twice',
+    caughtBy: ['concurrency.processes', 'concurrency.process-pops'],
+  },
+} as const;
+
+/**
+ * MUST tests no broken store is shown to fail, each with the reason. Keep it
+ * short: a MUST nobody can fail proves nothing.
+ */
+const UNCAUGHT_MUST_TESTS: Readonly<Record<string, string>> = {};
 
 // The kit proves itself: the correct reference store passes every test, and
 // each deliberately broken store fails the tests that exist to catch it.
@@ -9,14 +39,32 @@ describe('the reference store', () => {
   it('passes every test in the catalogue (an in-memory store cannot be shared with other processes)', async () => {
     const report = await runConformance('reference', brokenStoreHarness());
     const notPassed = report.results.filter((r) => r.status !== 'passed').map((r) => `${r.id}: ${r.status} ${r.reason ?? ''}`);
+    const noProcesses = 'the harness has no processes: cross-process tests not run (the store declares persistent: give the harness processes)';
     expect(notPassed).toEqual([
-      'concurrency.processes: skipped the harness has no processes',
-      'concurrency.process-pops: skipped the harness has no processes',
+      `concurrency.processes: skipped ${noProcesses}`,
+      `concurrency.process-pops: skipped ${noProcesses}`,
       'tx.preconditions-refused: skipped the store declares transactionPreconditions',
     ]);
+    expect(report.warnings).toEqual([noProcesses]);
     expect(report.ok).toBe(true);
     expect(report.results).toHaveLength(conformanceTests.length);
   }, 180_000);
+});
+
+describe('the cross-process tests', () => {
+  const only = [...PROCESS_BROKEN_STORES['unlocked-file-store'].caughtBy];
+
+  it(`fail the broken store "unlocked-file-store" (${PROCESS_BROKEN_STORES['unlocked-file-store'].description})`, async () => {
+    const report = await runConformance('unlocked', fileHarness({ lock: false }), { only });
+    for (const id of only) expect(report.results.find((r) => r.id === id)?.status, `${id} must fail`).toBe('failed');
+    expect(report.ok).toBe(false);
+  }, 120_000);
+
+  it('pass the same file store holding a cross-process lock', async () => {
+    const report = await runConformance('locked', fileHarness({ lock: true }), { only });
+    expect(report.results.map((r) => `${r.id}: ${r.status} ${r.reason ?? ''}`.trim())).toEqual(only.map((id) => `${id}: passed`));
+    expect(report.warnings).toEqual([]);
+  }, 120_000);
 });
 
 describe.each(Object.keys(BROKEN_STORES) as BrokenStoreFlaw[])('the broken store "%s"', (flaw) => {
@@ -45,7 +93,23 @@ describe('the catalogue', () => {
 
   it('names only real tests in the broken stores’ expectations', () => {
     const ids = new Set(conformanceTests.map((t) => t.id));
-    for (const { caughtBy } of Object.values(BROKEN_STORES)) for (const id of caughtBy) expect(ids.has(id), id).toBe(true);
+    for (const { caughtBy } of [...Object.values(BROKEN_STORES), ...Object.values(PROCESS_BROKEN_STORES)]) {
+      for (const id of caughtBy) expect(ids.has(id), id).toBe(true);
+    }
+  });
+
+  it('shows every MUST test failing for at least one broken store, apart from a short, reasoned list', () => {
+    const caught = new Set(
+      [...Object.values(BROKEN_STORES), ...Object.values(PROCESS_BROKEN_STORES)].flatMap(({ caughtBy }) => [...caughtBy] as string[]),
+    );
+    const must = conformanceTests.filter((t) => t.level === 'MUST').map((t) => t.id);
+    expect(must.filter((id) => !caught.has(id) && !(id in UNCAUGHT_MUST_TESTS)), 'MUST tests no broken store fails').toEqual([]);
+    for (const [id, reason] of Object.entries(UNCAUGHT_MUST_TESTS)) {
+      expect(must, `exception ${id} names a MUST test`).toContain(id);
+      expect(caught.has(id), `exception ${id} is caught after all: drop it`).toBe(false);
+      expect(reason.trim().length).toBeGreaterThan(20);
+    }
+    expect(Object.keys(UNCAUGHT_MUST_TESTS).length).toBeLessThanOrEqual(3);
   });
 
   it('reports waivers with their reason, and refuses a waiver without one or for an unknown id', async () => {
@@ -89,7 +153,29 @@ describe('the catalogue', () => {
     expect(report.results.length).toBeGreaterThan(3);
     for (const result of report.results) {
       expect(result.status).toBe('skipped');
-      expect(result.reason).toMatch(/the harness has no/);
+      expect(result.reason).toMatch(/the harness has no \w+(\(\))?: .+ not run/);
     }
+  });
+
+  it('warns, in the result reasons, the JSON and the readable report, when a persistent store’s harness has no reopen or processes', async () => {
+    const { reopen: _reopen, ...bare } = brokenStoreHarness();
+    const report = await runConformance('bare', bare, { only: ['persistence.', 'concurrency.two-handles', 'concurrency.processes'] });
+    expect(report.warnings).toEqual([
+      'the harness has no reopen(): persistence-across-reopen and two-handle tests not run (the store declares persistent: give the harness reopen())',
+      'the harness has no processes: cross-process tests not run (the store declares persistent: give the harness processes)',
+    ]);
+    expect(report.results.every((r) => r.status === 'skipped' && /declares persistent: give the harness/.test(r.reason ?? ''))).toBe(true);
+    expect(JSON.parse(JSON.stringify(report)).warnings).toEqual(report.warnings);
+    const text = formatReport(report);
+    expect(text).toContain('WARNINGS');
+    for (const warning of report.warnings) expect(text).toContain(`! ${warning}`);
+    // A store that does not persist owes neither.
+    const memory: ConformanceHarness = {
+      async create() {
+        const store = await bare.create();
+        return Object.defineProperty(store, 'capabilities', { value: { ...store.capabilities, persistent: false } });
+      },
+    };
+    expect((await runConformance('memory', memory, { only: ['basic.clear'] })).warnings).toEqual([]);
   });
 });
