@@ -4,6 +4,7 @@ export {
   DEFAULT_INLINE_BYTES,
   DEFAULT_SEGMENT_BYTES,
   DEFAULT_MAX_RETRIES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   MAX_PREFIX_BYTES,
 } from './s3-store.js';
 export type { S3StoreOptions } from './options.js';

@@ -63,6 +63,15 @@ export interface S3StoreOptions {
    * before the call fails with CONFLICT. Default: 100.
    */
   readonly maxRetries?: number;
+  /**
+   * Longest one S3 request may take, in milliseconds, including the SDK's
+   * own retries and reading the answer's body; past it the request is
+   * aborted and the call fails with BACKEND_UNAVAILABLE (an endpoint that
+   * accepts connections but never answers would otherwise hang the call).
+   * Applies to the store's requests on your `client` too, never to your own.
+   * `0` turns it off. Default: 30 000 (`DEFAULT_REQUEST_TIMEOUT_MS`).
+   */
+  readonly requestTimeoutMs?: number;
   /** Most GETs one call runs in parallel. Default: 8. */
   readonly readConcurrency?: number;
 }

@@ -28,6 +28,8 @@ export const DEFAULT_INLINE_BYTES = 16 * 1024;
 export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
 /** Default `maxRetries`. */
 export const DEFAULT_MAX_RETRIES = 100;
+/** Default `requestTimeoutMs`. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Longest accepted `prefix`, in UTF-8 bytes (S3 keys are at most 1024). */
 export const MAX_PREFIX_BYTES = 256;
 
@@ -91,9 +93,13 @@ export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
       readConcurrency: positive(options.readConcurrency, 8, 'readConcurrency'),
     };
     if (config.mergeFanIn < 2) throw invalidOptions('mergeFanIn must be at least 2');
+    const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs < 0) {
+      throw invalidOptions('requestTimeoutMs must be a non-negative integer (0 turns the timeout off)');
+    }
     this.#owned = options.client === undefined;
     this.#client = options.client ?? new S3Client(options.clientConfig!);
-    const io = new BucketIO(this.#client, this.bucket);
+    const io = new BucketIO(this.#client, this.bucket, requestTimeoutMs);
     this.#layout = conditional ? new ManifestLayout({ io, ...config }) : new LogLayout({ io, ...config });
     this.capabilities = Object.freeze({
       transactions: conditional,

@@ -1,6 +1,7 @@
 import { SessionErrorCode } from '@sessionkit/core';
 import { S3Store } from '@sessionkit/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Socket } from 'node:net';
 import { freePort } from '@sessionkit/conformance/servers';
 import { clientConfig, makeClient, s3Target, uniquePrefix, type S3Target } from './setup.js';
 
@@ -95,6 +96,40 @@ describe('S3Store errors and options', () => {
     }
   });
 
+  it('fails with BACKEND_UNAVAILABLE when the endpoint accepts but never answers (requestTimeoutMs)', async () => {
+    // A real loopback socket that takes the request and says nothing.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('data', () => {});
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const config = clientConfig({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+      for (const conditionalWrites of [true, false]) {
+        const store = new S3Store({ clientConfig: config, bucket: 'b', conditionalWrites, requestTimeoutMs: 300 });
+        const started = Date.now();
+        await expect(store.getItems('s')).rejects.toMatchObject({ code: SessionErrorCode.BackendUnavailable });
+        await expect(store.addItems('s', [1])).rejects.toMatchObject({ code: SessionErrorCode.BackendUnavailable });
+        await expect(store.prune({ olderThan: new Date() })).rejects.toMatchObject({ code: SessionErrorCode.BackendUnavailable });
+        // Three calls, each bounded by the deadline (which covers the SDK's own retries); generous for a loaded machine.
+        expect(Date.now() - started).toBeLessThan(10_000);
+        await store.close();
+      }
+      // The same deadline applies to the store's requests on a client it was given.
+      const given = makeClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+      const store = new S3Store({ client: given, bucket: 'b', requestTimeoutMs: 300 });
+      await expect(store.getItems('s')).rejects.toMatchObject({ code: SessionErrorCode.BackendUnavailable });
+      await store.close();
+      given.destroy();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   it('refuses bad options with INVALID_ARGUMENT', () => {
     const client = makeClient({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     for (const bad of [
@@ -104,6 +139,8 @@ describe('S3Store errors and options', () => {
       { client, bucket: 'b', ttl: -1 },
       { client, bucket: 'b', mergeFanIn: 1 },
       { client, bucket: 'b', inlineBytes: 0 },
+      { client, bucket: 'b', requestTimeoutMs: -1 },
+      { client, bucket: 'b', requestTimeoutMs: 1.5 },
     ]) {
       expect(() => new S3Store(bad as never)).toThrow(expect.objectContaining({ code: SessionErrorCode.InvalidArgument }));
     }
