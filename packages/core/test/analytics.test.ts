@@ -120,6 +120,34 @@ describe('withAnalytics', () => {
     expect(cleared.firstActivity).toBeUndefined();
   });
 
+  it('a repeated transaction emits no event and moves no figure; after a clear the id applies (and reports) again', async () => {
+    const events: AnalyticsEvent[] = [];
+    const store = withAnalytics({ onEvent: (e) => void events.push(e) })(new MemoryStore());
+    await store.addItems('s', conversation.slice(0, 2));
+    const args = {
+      operationId: 'op-r',
+      transaction: { type: 'append_items' as const, items: [{ role: 'user', content: 'again?' }] },
+    };
+    await store.applyHistoryTransaction('s', args);
+    await store.applyHistoryTransaction('s', args);
+    await Promise.all([store.applyHistoryTransaction('s', args), store.applyHistoryTransaction('s', args)]);
+    const transactions = events.filter((e) => e.type === 'history_transaction');
+    expect(transactions).toHaveLength(1);
+    expect(transactions[0]!.delta).toMatchObject({ items: 1, turns: 1 });
+    const summed = events.reduce((n, e) => n + (e.delta?.items ?? 0), 0);
+    expect(summed).toBe((await store.getAnalytics('s')).items);
+    expect(await store.getAnalytics('s')).toMatchObject({ items: 3, turns: 2 });
+    // Another id with another change still reports; a repeat with a different change fails and reports nothing.
+    await expect(
+      store.applyHistoryTransaction('s', { ...args, transaction: { type: 'append_items', items: [{ content: 'other' }] } }),
+    ).rejects.toMatchObject({ code: SessionErrorCode.Conflict });
+    expect(events.filter((e) => e.type === 'history_transaction')).toHaveLength(1);
+    await store.clearSession('s');
+    await store.applyHistoryTransaction('s', args);
+    expect(events.filter((e) => e.type === 'history_transaction')).toHaveLength(2);
+    expect(await store.getAnalytics('s')).toMatchObject({ items: 1, turns: 1 });
+  });
+
   it('keeps sessions apart and refreshes on demand after writes from elsewhere', async () => {
     const inner = new MemoryStore();
     const store = withAnalytics()(inner);

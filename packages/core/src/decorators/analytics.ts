@@ -107,6 +107,9 @@ interface Tally {
   lastActivity?: number;
 }
 
+/** Operation ids remembered per session to recognise repeats: the built-in stores' default operation-log retention. */
+const APPLIED_PER_SESSION = 1000;
+
 function emptyTally(): Tally {
   return {
     items: 0,
@@ -176,6 +179,9 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
   readonly #inflight = new Map<string, number>();
   // Rebuilds in progress; a write touching the session marks its rebuild stale.
   readonly #rebuilding = new Map<string, { stale: boolean; result: Promise<Tally> }>();
+  // Operation ids applied through this decorator, per session (newest last): a repeat is a no-op in the
+  // store and must emit nothing. Bounded like the stores' own operation logs.
+  readonly #applied: LRUCache<string, Set<string>>;
 
   constructor(inner: SessionStore<TItem>, options: AnalyticsOptions<TItem> = {}) {
     super(inner);
@@ -186,6 +192,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     this.#tokenizer = options.tokenizer ?? heuristicTokenizer;
     this.#agentOf = options.agentOf ?? defaultAgentOf;
     this.#tallies = new LRUCache({ max: maxSessions });
+    this.#applied = new LRUCache({ max: maxSessions });
   }
 
   /**
@@ -389,6 +396,8 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
       () => this.inner.clearSession(sessionId, options),
       (_, tally, at) => {
         if (tally) this.#tallies.set(sessionId, emptyTally());
+        // Clearing forgets the session's operations in the store too (the contract): an id may apply again.
+        this.#applied.delete(sessionId);
         this.#emit(sessionId, at, { type: 'session_cleared' }, []);
       },
     );
@@ -404,8 +413,11 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
       sessionId,
       () => this.inner.applyHistoryTransaction!(sessionId, args, options),
       (_, _tally, at) => {
-        // A repeated operation id is a silent no-op in the store, so the
-        // exact change is unknown here: recompute on the next read instead.
+        // A repeat of an operation applied through this decorator changed nothing: no event, figures stand.
+        // (Two concurrent calls with one id that both succeed: exactly one applied, the first to finish reports.)
+        if (!this.#firstApplication(sessionId, args.operationId)) return;
+        // A repeat of an operation applied elsewhere (another process) is also a silent no-op in the store,
+        // so the exact change is unknown here: recompute on the next read instead.
         this.#tallies.delete(sessionId);
         const tx = args.transaction;
         const added = tx.type === 'append_items' ? tx.items : tx.replacement;
@@ -419,8 +431,19 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     );
   }
 
+  /** Records that `operationId` succeeded on the session; false when it had already (a repeat). */
+  #firstApplication(sessionId: string, operationId: string): boolean {
+    let ids = this.#applied.get(sessionId);
+    if (ids?.has(operationId)) return false;
+    if (!ids) this.#applied.set(sessionId, (ids = new Set()));
+    ids.add(operationId);
+    if (ids.size > APPLIED_PER_SESSION) ids.delete(ids.values().next().value!);
+    return true;
+  }
+
   override async close(): Promise<void> {
     this.#tallies.clear();
+    this.#applied.clear();
     await super.close();
   }
 }
