@@ -160,6 +160,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   readonly #logSize: number;
   readonly #timeout: number;
   readonly #suffixHints = new WeakMap<CallOptions, readonly EncodedItem[]>();
+  #mastersSettled = false;
 
   constructor(options: RedisStoreOptions) {
     super();
@@ -188,6 +189,8 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     // Connection errors surface on each call as BACKEND_UNAVAILABLE; without a
     // listener ioredis would print every reconnect failure.
     if (this.#owned) this.#client.on('error', () => {});
+    // After the cluster reconnects its node connections are new: settle them again before the next call.
+    if (this.#owned && isCluster(this.#client)) this.#client.on('close', () => (this.#mastersSettled = false));
   }
 
   /** The ioredis client or cluster in use (yours if you passed `client`). */
@@ -242,22 +245,29 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     return this.#connecting;
   }
 
-  /** The client, and on a cluster every master connection, is ready for commands. */
+  /**
+   * The client is ready for commands; on a cluster, its masters have also each
+   * finished their first connection attempt since the cluster (re)connected.
+   * Not "every master is ready": one master down must not stop calls for
+   * sessions on the others (ioredis routes each call to its slot's master).
+   */
   #connected(): boolean {
-    const client = this.#client;
-    if (client.status !== 'ready') return false;
-    return !isCluster(client) || client.nodes('master').every((node) => node.status === 'ready');
+    if (this.#client.status !== 'ready') return false;
+    return !isCluster(this.#client) || this.#mastersSettled;
   }
 
   // A cluster reports ready before it has connected to each master; without an
   // offline queue, a burst of commands on a fresh cluster would otherwise be
-  // refused with "Connection is closed" by nodes still connecting.
+  // refused with "Connection is closed" by nodes still connecting. So once per
+  // (re)connect, wait until each master is ready or has failed — never for a
+  // dead master to come back, which is what the caller's deadline is for.
   async #ensureReady(): Promise<void> {
     const client = this.#client;
     await whenReady(client);
-    if (isCluster(client)) {
-      const connecting = client.nodes('master').filter((node) => ['wait', 'connecting', 'connect'].includes(node.status));
-      await Promise.all(connecting.map((node) => whenReady(node)));
+    if (isCluster(client) && !this.#mastersSettled) {
+      await Promise.all(client.nodes('master').map((node) => whenSettled(node)));
+      // Still the same connection of the cluster (no close meanwhile): its masters are settled.
+      if (client.status === 'ready') this.#mastersSettled = true;
     }
   }
 
@@ -420,6 +430,16 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     if (masters.length === 0) {
       throw new SessionError(SessionErrorCode.BackendUnavailable, 'redis cluster has no known masters yet');
     }
+    // ioredis drops a node it cannot reach from nodes(): scanning only the rest
+    // would list part of the sessions as if it were all of them. Every slot's
+    // master must be among those scanned.
+    const scanned = new Set(masters.map((node) => `${node.options.host}:${node.options.port}`));
+    for (const owners of this.#client.slots) {
+      const master = owners?.[0];
+      if (master !== undefined && !scanned.has(master)) {
+        throw new SessionError(SessionErrorCode.BackendUnavailable, 'a redis cluster master is unreachable; listing would be incomplete');
+      }
+    }
     return masters;
   }
 
@@ -518,6 +538,23 @@ function storedFormHint(args: unknown): EncodedItem[] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Resolves once a cluster node's connection attempt is over, whichever way:
+ * ready, or closed/ended (a node that cannot be reached). Connects a lazy node.
+ */
+function whenSettled(node: Redis): Promise<void> {
+  if (!['wait', 'connecting', 'connect'].includes(node.status)) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const events = ['ready', 'close', 'end'] as const;
+    const done = () => {
+      for (const event of events) node.off(event, done);
+      resolve();
+    };
+    for (const event of events) node.on(event, done);
+    if (node.status === 'wait') node.connect().catch(() => {});
+  });
 }
 
 /** Resolves when `client` is ready (connecting it if it is lazy); rejects when it has ended. */

@@ -27,7 +27,7 @@ describe.skipIf(!clusterAvailable)('RedisStore on a 3-master cluster', () => {
   beforeAll(async () => {
     target = await clusterTarget();
     admin = new Cluster(target.nodes);
-    const ranges = (await admin.cluster('SLOTS')) as [number, number, [string, number]][];
+    const ranges = (await admin.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
     slotOwners = ranges.map(([start, end, [host, port]]) => ({ start, end, node: `${host}:${port}` }));
   });
   afterAll(async () => {

@@ -440,7 +440,7 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
     });
 
     it('refuses a keyPrefix with { or }, its own or the ioredis client\'s, before connecting', async () => {
-      const countClients = async () => (await admin.client('LIST')).split('\n').filter(Boolean).length;
+      const countClients = async () => String(await admin.client('LIST')).split('\n').filter(Boolean).length;
       await sleep(100); // clients earlier tests disconnected are gone
       const before = await countClients();
       for (const keyPrefix of ['{}', 'app{', 'app}', 'a{chat}:']) {
