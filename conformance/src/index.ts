@@ -12,7 +12,8 @@ export {
   type TestStatus,
 } from './runner.js';
 export { formatReport, formatResult } from './report.js';
-export { describeConformance, type DescribeConformanceOptions } from './vitest.js';
+export { describeConformance } from './describe.js';
+export type { DescribeConformanceOptions } from './vitest.js';
 export { brokenStoreHarness, BROKEN_STORES, type BrokenStoreFlaw } from './broken-stores.js';
 export { trackLocations, type LocationTracker } from './locations.js';
 export * from './fault-injection.js';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,34 @@ describe.runIf(existsSync(cli))('sessionkit-conformance CLI', () => {
     const { code, stdout } = await runCli([fixture('reference-harness.mjs'), '--only', 'basic.clear', '--json', '-']);
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ ok: true, summary: { must: { passed: 1, failed: 0 } } });
+  });
+
+  it('runs for a third party that installed the package without vitest (an optional peer)', async () => {
+    // A project outside this repository: the package as npm installs it (package.json + dist), core beside it, no vitest anywhere.
+    const project = join(dir, 'third-party');
+    const installed = join(project, 'node_modules/@sessionkit/conformance');
+    mkdirSync(installed, { recursive: true });
+    cpSync(join(root, 'package.json'), join(installed, 'package.json'));
+    cpSync(join(root, 'dist'), join(installed, 'dist'), { recursive: true });
+    symlinkSync(join(root, '../packages/core'), join(project, 'node_modules/@sessionkit/core'), 'dir');
+    writeFileSync(
+      join(project, 'harness.mjs'),
+      [
+        "import { brokenStoreHarness, describeConformance } from '@sessionkit/conformance';",
+        "let message = '';",
+        "try { describeConformance('x', brokenStoreHarness()); } catch (error) { message = error.message; }",
+        "if (!/needs vitest/.test(message)) throw new Error('describeConformance should explain that it needs vitest');",
+        'export const harness = brokenStoreHarness();',
+      ].join('\n'),
+    );
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      execFile(process.execPath, [join(installed, 'dist/cli.js'), 'harness.mjs', '--only', 'basic.clear'], { cwd: project, timeout: 60_000 }, (error, stdout, stderr) =>
+        done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(result.stderr).not.toContain('ERR_MODULE_NOT_FOUND');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('RESULT: conforms');
   });
 
   it('lists the catalogue and exits 2 on a module without a harness', async () => {
