@@ -74,6 +74,7 @@ export {
   itemText,
   type Tokenizer,
 } from './decorators/token-estimate.js';
+export { tiktokenTokenizer, type TiktokenEncodingName } from './decorators/tiktoken-tokenizer.js';
 export {
   itemCallId,
   itemRole,

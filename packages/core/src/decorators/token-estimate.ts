@@ -2,8 +2,8 @@ import type { SessionItem } from '../types.js';
 
 /**
  * Counts the tokens of a piece of text. Synchronous so it can run on every
- * write; plug in a real tokenizer, e.g. with js-tiktoken:
- * `const enc = getEncoding('o200k_base'); const tokenizer = (t) => enc.encode(t).length;`
+ * write. For exact counts use `await tiktokenTokenizer('o200k_base')`
+ * (js-tiktoken, an optional peer dependency), or any function of your own.
  */
 export type Tokenizer = (text: string) => number;
 
