@@ -202,8 +202,8 @@ export class LogLayout implements Layout {
     return limit === undefined ? items : items.slice(Math.max(0, items.length - limit));
   }
 
-  #indexBody(keys: SessionKeys, sessionId: string): string {
-    return encodeRecord({ v: 1, m: 'l', t: Date.now(), ...(isHashedSegment(keys.segment) ? { id: sessionId } : {}) }, []);
+  #indexBody(keys: SessionKeys, sessionId: string, t = Date.now()): string {
+    return encodeRecord({ v: 1, m: 'l', t, ...(isHashedSegment(keys.segment) ? { id: sessionId } : {}) }, []);
   }
 
   async addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
@@ -312,13 +312,27 @@ export class LogLayout implements Layout {
 
   async clear(sessionId: string): Promise<void> {
     const keys = this.#keys(sessionId);
-    await this.#deleteSession(keys);
+    await this.#deleteListed(keys, sessionId, await this.#io.listAll(keys.data));
   }
 
-  async #deleteSession(keys: SessionKeys): Promise<number> {
-    const objects = await this.#io.listAll(keys.data);
-    await this.#io.deleteMany([keys.head, ...objects.map((o) => o.key)]);
-    return objects.length;
+  /**
+   * Deletes the index and exactly the objects listed, never a re-listing:
+   * an append that landed after the listing is ordered after this clear or
+   * prune and survives. Its index rewrite may have been deleted with ours,
+   * so a second listing puts the index back when batches remain (else the
+   * session would be readable but never listed or pruned). Without
+   * conditional writes a few races stay open: docs/s3.md.
+   */
+  async #deleteListed(keys: SessionKeys, sessionId: string | undefined, listed: readonly ListedObject[]): Promise<void> {
+    await this.#io.deleteMany([keys.head, ...listed.map((o) => o.key)]);
+    let newest = 0;
+    for (const o of await this.#io.listAll(keys.log)) {
+      const name = o.key.slice(keys.log.length);
+      if (isBatchName(name)) newest = Math.max(newest, batchTime(positionOf(name)));
+    }
+    if (newest === 0) return;
+    if (sessionId === undefined && isHashedSegment(keys.segment)) return; // cannot name it; the next write does
+    await this.#io.put(keys.head, this.#indexBody(keys, sessionId ?? '', newest));
   }
 
   async #infoOf(sessionId: string | undefined, keys: SessionKeys): Promise<SessionInfo | undefined> {
@@ -359,15 +373,23 @@ export class LogLayout implements Layout {
     let pruned = 0;
     for await (const page of this.#io.list(heads)) {
       const counts = await mapLimit(page, this.config.readConcurrency, async (object) => {
-        const keys = keysForSegment(this.config.prefix, object.key.slice(heads.length));
-        const [index, listed] = await Promise.all([this.#indexTime(keys), this.#io.listAll(keys.log)]);
+        const segment = object.key.slice(heads.length);
+        const keys = keysForSegment(this.config.prefix, segment);
+        const [index, listed] = await Promise.all([this.#indexTime(keys), this.#io.listAll(keys.data)]);
         let last = index.t;
+        let batches = 0;
         for (const o of listed) {
+          if (!o.key.startsWith(keys.log)) continue;
           const name = o.key.slice(keys.log.length);
-          if (isBatchName(name)) last = Math.max(last, batchTime(positionOf(name)));
+          if (!isBatchName(name)) continue;
+          batches++;
+          last = Math.max(last, batchTime(positionOf(name)));
         }
         if (last >= olderThanMs) return 0;
-        return (await this.#deleteSession(keys)) > 0 ? 1 : 0;
+        await this.#deleteListed(keys, index.id ?? sessionIdFromSegment(segment), listed);
+        // Counted when it still held batches that had not expired by ttl (a popped-empty object still counts).
+        const expired = this.config.ttl !== undefined && last + this.config.ttl <= Date.now();
+        return batches > 0 && !expired ? 1 : 0;
       });
       for (const c of counts) pruned += c;
     }

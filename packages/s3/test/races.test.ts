@@ -134,3 +134,40 @@ describe('races with conditional writes', () => {
     expect(await store.getItems('s')).toEqual([item(1), item(2), item(3)]);
   });
 });
+
+describe('races with conditionalWrites: false', () => {
+  let target: S3Target;
+  const clients: S3Client[] = [];
+  beforeAll(async () => {
+    target = await s3Target({ conditional: false });
+  });
+  afterAll(async () => {
+    for (const c of clients) c.destroy();
+    await target?.stop();
+  });
+
+  it('prune deletes only what it listed: an append that lands during the prune survives and stays listed', async () => {
+    const prefix = uniquePrefix('log-prune-race');
+    const [a, b] = [makeClient(target), makeClient(target)];
+    clients.push(a, b);
+    const writer = new S3Store({ client: a, bucket: target.bucket, prefix, conditionalWrites: false });
+    const store = new S3Store({ client: b, bucket: target.bucket, prefix, conditionalWrites: false });
+    await writer.addItems('s', [item(1)]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const cutoff = new Date();
+    const data = sessionKeys(prefix, 's').data;
+    // prune's first listing decides; the append lands before anything else it lists.
+    let lists = 0;
+    const hook = before(
+      b,
+      (command, input) => command === 'ListObjectsV2Command' && (input as { Prefix?: string }).Prefix?.startsWith(data) === true && ++lists === 2,
+      () => writer.addItems('s', [item(2)]),
+    );
+    expect(await store.prune({ olderThan: cutoff })).toBe(1);
+    expect(hook.fired()).toBe(true);
+    expect(await writer.getItems('s')).toEqual([item(2)]);
+    const listed: string[] = [];
+    for await (const info of store.listSessions()) listed.push(info.sessionId);
+    expect(listed).toEqual(['s']);
+  });
+});

@@ -53,6 +53,21 @@ for (const conditional of [true, false]) {
       await store.close();
     });
 
+    it('prune deletes every session last written before the cutoff, counting only those not yet expired by ttl', async () => {
+      const store = open({ ttl: 1500 });
+      await store.addItems('expired', [item(1)]);
+      await new Promise((resolve) => setTimeout(resolve, 1800));
+      await store.addItems('live', [item(2)]);
+      expect(await store.getItems('expired')).toEqual([]);
+      expect(await store.prune({ olderThan: new Date(Date.now() + 60_000) })).toBe(1);
+      const seen: string[] = [];
+      for await (const info of store.listSessions()) seen.push(info.sessionId);
+      expect(seen).toEqual([]);
+      // Both are gone from the bucket: a second prune finds nothing.
+      expect(await store.prune({ olderThan: new Date(Date.now() + 60_000) })).toBe(0);
+      await store.close();
+    });
+
     it('never destroys a client it was given', async () => {
       const store = open();
       await store.addItems('x', [item(1)]);
