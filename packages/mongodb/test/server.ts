@@ -2,7 +2,8 @@
  * Where the server tests run: the MongoDB named by MONGODB_URI, else one that
  * mongodb-memory-server-core starts (it downloads a mongod, so it needs
  * internet), else nowhere — and then the caller skips with one loud line.
- * Never a substitute server.
+ * A MONGODB_URI that is set but unreachable is a failure, never a skip: the
+ * user asked for that server. Never a substitute server.
  */
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -18,7 +19,18 @@ export interface MongoTarget {
   stop(): Promise<void>;
 }
 
-export type TargetResult = { readonly target: MongoTarget } | { readonly skip: string };
+export type TargetResult =
+  | { readonly target: MongoTarget }
+  | { readonly skip: string }
+  /** MONGODB_URI was set and could not be used: the caller fails (a test that throws `fail`). */
+  | { readonly fail: string };
+
+export interface TargetOptions {
+  /** The MONGODB_URI to use. Default: `process.env.MONGODB_URI`. */
+  readonly uri?: string | undefined;
+  /** Server selection timeout for probing it. Default: 5000. */
+  readonly timeoutMS?: number;
+}
 
 /** How long mongodb-memory-server may take to start (download included) before we give up. */
 const MEMORY_SERVER_TIMEOUT_MS = Number(process.env.MONGOMS_START_TIMEOUT_MS ?? 60_000);
@@ -35,8 +47,12 @@ export function skipLine(what: string, why: string): string {
   );
 }
 
-async function isReplicated(uri: string): Promise<boolean> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000 });
+export function failLine(why: string): string {
+  return `!!! FAILED mongodb server tests: MONGODB_URI is set but unusable (${why}). Fix or unset MONGODB_URI.`;
+}
+
+async function isReplicated(uri: string, timeoutMS: number): Promise<boolean> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMS });
   try {
     await client.connect();
     const hello = await client.db('admin').command({ hello: 1 });
@@ -59,13 +75,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number, onLate: (value: T) => v
 }
 
 /** Resolves where to run, once per test file. */
-export async function mongoTarget(): Promise<TargetResult> {
-  const env = process.env.MONGODB_URI;
+export async function mongoTarget(options: TargetOptions = {}): Promise<TargetResult> {
+  const env = 'uri' in options ? options.uri : process.env.MONGODB_URI;
   if (env) {
     try {
-      return { target: { uri: env, label: 'MONGODB_URI', replicated: await isReplicated(env), stop: async () => {} } };
+      const replicated = await isReplicated(env, options.timeoutMS ?? 5_000);
+      return { target: { uri: env, label: 'MONGODB_URI', replicated, stop: async () => {} } };
     } catch (error) {
-      return { skip: `MONGODB_URI is set but unreachable: ${(error as Error).message}` };
+      // The URI may carry credentials: only the driver's error name and message are reported.
+      const { name, message } = error as Error;
+      return { fail: `${name}: ${String(message).split('\n', 1)[0]!.slice(0, 200)}` };
     }
   }
   // One quick download attempt here; on a machine without internet it fails in milliseconds.

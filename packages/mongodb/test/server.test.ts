@@ -1,0 +1,30 @@
+/**
+ * The server-test target: a MONGODB_URI that is set but unreachable must fail
+ * the run, not skip it. No MongoDB needed: a real closed loopback port.
+ */
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { failLine, mongoTarget } from './server.js';
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('mongoTarget (no MongoDB needed)', () => {
+  it('an explicitly set but unreachable MONGODB_URI is a failure naming MONGODB_URI, not a skip', async () => {
+    const result = await mongoTarget({ uri: `mongodb://127.0.0.1:${await closedPort()}/?directConnection=true`, timeoutMS: 300 });
+    expect(result).not.toHaveProperty('skip');
+    expect(result).not.toHaveProperty('target');
+    expect('fail' in result && result.fail).toMatch(/MongoServerSelectionError/);
+    if ('fail' in result) expect(failLine(result.fail)).toMatch(/^!!! FAILED .*MONGODB_URI is set but unusable/);
+  });
+
+  it('a malformed MONGODB_URI fails too', async () => {
+    const result = await mongoTarget({ uri: 'not-a-mongodb-uri', timeoutMS: 300 });
+    expect(result).toHaveProperty('fail');
+  });
+});
