@@ -10,11 +10,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { itemsFilter, tailSeqs } from '../src/layout.js';
 import { MongoStore } from '../src/index.js';
 import { mongoHarness, openStore, type Location } from './harness.js';
-import { buildHint, distAvailable, mongoTarget, skipLine, uniqueDatabase } from './server.js';
+import { buildHint, distAvailable, failLine, mongoTarget, skipLine, uniqueDatabase } from './server.js';
 
 const resolved = await mongoTarget();
 
-if ('skip' in resolved) {
+if ('fail' in resolved) {
+  // Asked for explicitly and unusable: a failed test, so the run cannot pass unnoticed.
+  console.error(failLine(resolved.fail));
+  describe('MongoStore on a real server', () => {
+    it('reaches the MongoDB named by MONGODB_URI', () => {
+      throw new Error(failLine(resolved.fail));
+    });
+  });
+} else if ('skip' in resolved) {
   console.warn(skipLine('mongodb conformance and server tests', resolved.skip));
   describe.skip('MongoStore on a real server', () => it('needs MONGODB_URI or mongodb-memory-server-core', () => {}));
 } else {
