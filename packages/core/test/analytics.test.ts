@@ -148,6 +148,17 @@ describe('withAnalytics', () => {
     expect(await store.getAnalytics('s')).toMatchObject({ items: 1, turns: 1 });
   });
 
+  it('labels sessions in events with a random per-instance salt unless hashSalt is given', async () => {
+    const label = async (hashSalt?: string) => {
+      const events: AnalyticsEvent[] = [];
+      const store = withAnalytics({ ...(hashSalt === undefined ? {} : { hashSalt }), onEvent: (e) => void events.push(e) })(new MemoryStore());
+      await store.addItems('bob@example.com', [{ role: 'user', content: 'hi' }]);
+      return events[0]!.session;
+    };
+    expect(await label()).not.toBe(await label());
+    expect(await label('pepper')).toBe(await label('pepper'));
+  });
+
   it('keeps sessions apart and refreshes on demand after writes from elsewhere', async () => {
     const inner = new MemoryStore();
     const store = withAnalytics()(inner);

@@ -197,6 +197,26 @@ describe('withMonitoring', () => {
     expect(seen.salted![0]).not.toBe(seen.hash![0]);
   });
 
+  it('hashes with a random per-instance salt by default; an explicit salt gives stable labels across instances', async () => {
+    const label = async (options: { hashSalt?: string }) => {
+      let session: string | undefined;
+      const store = withMonitoring({ ...options, onOperation: (e) => void (session = e.session) })(new MemoryStore());
+      await store.getItems('alice@example.com');
+      return session;
+    };
+    const [a, b] = [await label({}), await label({})];
+    expect(a).toMatch(/^[0-9a-f]{16}$/);
+    expect(a).not.toBe(b);
+    // An unsalted hash of a guessable id would be reversible by hashing guesses: the default is not it.
+    const { createHash } = await import('node:crypto');
+    const unsalted = createHash('sha256').update('').update('\0').update('alice@example.com').digest('hex').slice(0, 16);
+    expect([a, b]).not.toContain(unsalted);
+    expect(await label({ hashSalt: 'pepper' })).toBe(await label({ hashSalt: 'pepper' }));
+    expect(() => withMonitoring({ hashSalt: 42 as never })(new MemoryStore())).toThrow(
+      expect.objectContaining({ code: SessionErrorCode.InvalidArgument }),
+    );
+  });
+
   it('reports slow operations to onSlow, or with one console line without the session id', async () => {
     const slow: OperationEvent[] = [];
     const store = withMonitoring({ slowThresholdMs: 20, onSlow: (e) => slow.push(e) })(new SlowReads(40));

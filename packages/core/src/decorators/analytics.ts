@@ -4,7 +4,7 @@ import { SessionError, SessionErrorCode } from '../errors.js';
 import type { CallOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
 import { assertPositiveInteger, assertSessionId } from '../validation.js';
 import { ForwardingStore } from './forwarding-store.js';
-import { assertSessionIdMode, sessionLabel, type SessionIdMode } from './session-label.js';
+import { assertSessionIdMode, resolveHashSalt, sessionLabel, type SessionIdMode } from './session-label.js';
 import { isToolCall, isToolOutput, itemRole, itemType } from './item-kinds.js';
 import { estimateItemTokens, heuristicTokenizer, type Tokenizer } from './token-estimate.js';
 
@@ -82,7 +82,12 @@ export interface AnalyticsOptions<TItem = SessionItem> {
    * chars), `'raw'`, or `'omit'`. Default: `'hash'`.
    */
   readonly sessionIds?: SessionIdMode;
-  /** Salt for hashed session ids. Default: empty. */
+  /**
+   * Salt for hashed session ids. Default: 16 random bytes per decorator
+   * instance, so hashes of guessable ids cannot be reversed; labels then
+   * differ between processes and restarts. Give a secret salt to keep labels
+   * stable across them.
+   */
   readonly hashSalt?: string;
   /** Sessions whose figures are kept in memory (least recently used evicted). Default: 10 000. */
   readonly maxSessions?: number;
@@ -174,6 +179,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
   readonly #tokenizer: Tokenizer;
   readonly #agentOf: (item: TItem) => string | undefined;
   readonly #options: AnalyticsOptions<TItem>;
+  readonly #hashSalt: string;
   readonly #tallies: LRUCache<string, Tally>;
   // Writes in flight per session: figures read from the store while one is in flight are not cached.
   readonly #inflight = new Map<string, number>();
@@ -188,6 +194,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     const maxSessions = options.maxSessions ?? 10_000;
     assertPositiveInteger(maxSessions, 'maxSessions');
     assertSessionIdMode(options.sessionIds);
+    this.#hashSalt = resolveHashSalt(options.hashSalt);
     this.#options = options;
     this.#tokenizer = options.tokenizer ?? heuristicTokenizer;
     this.#agentOf = options.agentOf ?? defaultAgentOf;
@@ -299,7 +306,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
   }
 
   #sessionLabel(sessionId: string): string | undefined {
-    return sessionLabel(sessionId, this.#options.sessionIds, this.#options.hashSalt);
+    return sessionLabel(sessionId, this.#options.sessionIds, this.#hashSalt);
   }
 
   #emit(sessionId: string, at: number, fields: Omit<AnalyticsEvent<TItem>, 'session' | 'at'>, content: readonly TItem[]): void {

@@ -11,7 +11,7 @@ import type {
 } from '../types.js';
 import { STORE_OPERATIONS, type StoreOperation } from '../operations.js';
 import { ForwardingStore } from './forwarding-store.js';
-import { assertSessionIdMode, sessionLabel, type SessionIdMode } from './session-label.js';
+import { assertSessionIdMode, resolveHashSalt, sessionLabel, type SessionIdMode } from './session-label.js';
 
 /** The store operations that are measured. */
 export type MonitoredOperation = StoreOperation;
@@ -87,7 +87,12 @@ export interface MonitoringOptions {
    * hex chars), `'raw'`, or `'omit'`. Metrics never carry it. Default: `'hash'`.
    */
   readonly sessionIds?: SessionIdMode;
-  /** Salt for hashed session ids. Default: empty. */
+  /**
+   * Salt for hashed session ids. Default: 16 random bytes per decorator
+   * instance, so hashes of guessable ids cannot be reversed; labels then
+   * differ between processes and restarts. Give a secret salt to keep labels
+   * stable across them.
+   */
   readonly hashSalt?: string;
   /** Emit one span per operation through this tracer. Default: none. */
   readonly tracer?: MonitoringTracer;
@@ -96,9 +101,17 @@ export interface MonitoringOptions {
   /**
    * Use the global tracer and meter of `@opentelemetry/api` (an optional
    * peer dependency, loaded on first use) for whichever of `tracer` / `meter`
-   * is not given. Default: `false`.
+   * is not given. If the package cannot be loaded, operations go on without
+   * it (observability never breaks storage) and `onTelemetryUnavailable` is
+   * called once. Default: `false`.
    */
   readonly openTelemetry?: boolean;
+  /**
+   * Called once, with an UNSUPPORTED SessionError (the import failure as its
+   * `cause`), when `openTelemetry: true` cannot load `@opentelemetry/api`.
+   * Default: one `console.warn` line per store.
+   */
+  readonly onTelemetryUnavailable?: (error: SessionError) => void;
   /** Upper bounds (ms) of the latency histogram buckets, ascending. Default: {@link DEFAULT_LATENCY_BUCKETS}. */
   readonly latencyBuckets?: readonly number[];
 }
@@ -224,6 +237,7 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
   readonly #options: MonitoringOptions;
   readonly #store: string;
   readonly #slowMs: number;
+  readonly #hashSalt: string;
   readonly #figures = new Map<MonitoredOperation, Figures>();
   #telemetry: Telemetry | undefined;
   #telemetryLoading: Promise<Telemetry> | undefined;
@@ -233,6 +247,7 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
     const slow = options.slowThresholdMs ?? 1000;
     if (typeof slow !== 'number' || !(slow >= 0)) throw invalid('slowThresholdMs must be a non-negative number');
     assertSessionIdMode(options.sessionIds);
+    this.#hashSalt = resolveHashSalt(options.hashSalt);
     const bounds = options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS;
     if (!Array.isArray(bounds) || bounds.length === 0 || bounds.some((b, i) => !(b > 0) || (i > 0 && b <= bounds[i - 1]!))) {
       throw invalid('latencyBuckets must be positive numbers in ascending order');
@@ -244,10 +259,11 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
     const telemetry: Telemetry = {};
     if (options.tracer) telemetry.tracer = options.tracer;
     if (options.meter) Object.assign(telemetry, this.#instruments(options.meter));
+    if (options.onTelemetryUnavailable !== undefined && typeof options.onTelemetryUnavailable !== 'function') {
+      throw invalid('onTelemetryUnavailable must be a function');
+    }
     if (options.openTelemetry && (!options.tracer || !options.meter)) {
       this.#telemetryLoading = this.#loadGlobal(telemetry);
-      // Nobody may await it before the first operation; keep a failure from being unhandled meanwhile.
-      this.#telemetryLoading.catch(() => {});
     } else {
       this.#telemetry = telemetry;
     }
@@ -266,17 +282,27 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
     };
   }
 
+  /** Never rejects: without the package (or if its globals throw), operations run with whatever telemetry was given. */
   async #loadGlobal(telemetry: Telemetry): Promise<Telemetry> {
-    let api: typeof import('@opentelemetry/api');
     try {
-      api = await import('@opentelemetry/api');
+      const api = await import('@opentelemetry/api');
+      const tracer = telemetry.tracer ?? api.trace.getTracer(TRACER_NAME);
+      const instruments = telemetry.duration ? {} : this.#instruments(api.metrics.getMeter(TRACER_NAME));
+      telemetry.tracer = tracer;
+      Object.assign(telemetry, instruments);
     } catch (cause) {
-      throw new SessionError(SessionErrorCode.InvalidArgument, 'openTelemetry: true needs the @opentelemetry/api package installed', {
-        cause,
-      });
+      const error = new SessionError(
+        SessionErrorCode.Unsupported,
+        'withMonitoring: openTelemetry: true but @opentelemetry/api could not be loaded; monitoring goes on without OpenTelemetry',
+        { cause },
+      );
+      try {
+        if (this.#options.onTelemetryUnavailable) this.#options.onTelemetryUnavailable(error);
+        else console.warn(`sessionkit: ${error.message} (${cause instanceof Error ? cause.message : String(cause)})`);
+      } catch {
+        // A failing handler must not fail the operations either.
+      }
     }
-    telemetry.tracer ??= api.trace.getTracer(TRACER_NAME);
-    if (!telemetry.duration) Object.assign(telemetry, this.#instruments(api.metrics.getMeter(TRACER_NAME)));
     this.#telemetry = telemetry;
     return telemetry;
   }
@@ -296,7 +322,7 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
 
   #sessionLabel(sessionId: string | undefined): string | undefined {
     if (sessionId === undefined || typeof sessionId !== 'string') return undefined;
-    return sessionLabel(sessionId, this.#options.sessionIds, this.#options.hashSalt);
+    return sessionLabel(sessionId, this.#options.sessionIds, this.#hashSalt);
   }
 
   #hook(hook: ((event: OperationEvent) => void) | undefined, event: OperationEvent): void {

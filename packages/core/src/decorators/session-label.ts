@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { SessionError, SessionErrorCode } from '../errors.js';
 
 /** How decorators that report (monitoring, analytics) name a session in what they emit. */
@@ -12,11 +12,24 @@ export function assertSessionIdMode(mode: unknown): asserts mode is SessionIdMod
 }
 
 /**
+ * The salt a reporting decorator hashes ids with: the one given, else 16
+ * random bytes made per decorator instance, so hashes of guessable ids
+ * (emails, user numbers) cannot be reversed by hashing guesses. The price:
+ * without an explicit salt, the same session gets another label in another
+ * process or after a restart; pass one (a secret) to correlate across them.
+ */
+export function resolveHashSalt(salt: unknown): string {
+  if (salt === undefined) return randomBytes(16).toString('base64');
+  if (typeof salt !== 'string') throw new SessionError(SessionErrorCode.InvalidArgument, 'hashSalt must be a string');
+  return salt;
+}
+
+/**
  * The session as reported: by default the first 16 hex digits of
  * SHA-256(salt NUL id), so the same session correlates across reports while
  * the id itself (often a user id) stays out of metrics and event sinks.
  */
-export function sessionLabel(sessionId: string, mode: SessionIdMode = 'hash', salt = ''): string | undefined {
+export function sessionLabel(sessionId: string, mode: SessionIdMode = 'hash', salt: string): string | undefined {
   if (mode === 'omit') return undefined;
   if (mode === 'raw') return sessionId;
   return createHash('sha256').update(salt).update('\0').update(sessionId).digest('hex').slice(0, 16);
