@@ -31,7 +31,12 @@ export interface SessionDocument {
   expiresAt?: Date;
   /** Lower bound of every item document's `expiresAt` (items outlive their session, never the reverse). */
   itemsExpireAt?: Date;
-  /** Transaction operation log, oldest first, at most `operationLogSize` entries. */
+  /**
+   * Transaction operation log, oldest first, at most `operationLogSize`
+   * entries (appended with `$push`/`$each`/`$slice`). Never read whole: a
+   * transaction projects only the entry of its own operation id, other reads
+   * leave it out, so in memory this holds at most that one entry.
+   */
   ops: OperationRecord[];
 }
 
@@ -138,6 +143,16 @@ export function itemsFilter(
   return { ...base, $or: runs.map(([start, end]) => ({ seq: { $gte: start, $lt: end } })) };
 }
 
+/** Every item document of one session id, of any incarnation (clear and prune inside a transaction). */
+export function sessionItemsFilter(sessionId: string): Record<string, unknown> {
+  return { sessionId: asData(sessionId) };
+}
+
+/** Item documents of one incarnation at sequence numbers `[from, to]` (the orphan sweep). */
+export function seqRangeFilter(sessionId: string, gen: string, from: number, to: number): Record<string, unknown> {
+  return { sessionId: asData(sessionId), gen: { $eq: gen }, seq: { $gte: from, $lte: to } };
+}
+
 /** Every item document of one incarnation (clear, prune, expiry clean-up, ttl refresh). */
 export function generationFilter(sessionId: string, gen: string): Record<string, unknown> {
   return { sessionId: asData(sessionId), gen: { $eq: gen } };
@@ -176,6 +191,91 @@ export const ITEM_INDEXES: IndexDescription[] = [
   { key: { sessionId: 1, gen: 1, seq: 1 }, name: 'sessionId_gen_seq', unique: true },
   { key: { expiresAt: 1 }, name: 'expiresAt_ttl', expireAfterSeconds: 0 },
 ];
+
+/** What a session-document read needs. */
+export interface SessionProjectionOptions {
+  /** Also the operation log entry of this operation id (when there is one); no other entry is sent. */
+  readonly operationId?: string;
+  /**
+   * Only the newest `tail` segments (`$slice`): they cover the newest `tail`
+   * items, as each holds at least one. At most {@link MAX_TAIL_SLICE}.
+   */
+  readonly tail?: number;
+}
+
+/** Largest `$slice` sent (a BSON int32); a larger limit reads every segment, which is then about as cheap. */
+export const MAX_TAIL_SLICE = 2 ** 31 - 1;
+
+/**
+ * The projection of a session-document read: an inclusion projection of the
+ * fields the store uses, so the operation log (up to `operationLogSize`
+ * entries) never crosses the network in full and a tail read gets only the
+ * segments it can use.
+ */
+export function sessionProjection(options: SessionProjectionOptions = {}): Record<string, unknown> {
+  const { operationId, tail } = options;
+  if (operationId !== undefined && typeof operationId !== 'string') throw invalid('operation id must be a string');
+  if (tail !== undefined && !(Number.isSafeInteger(tail) && tail > 0 && tail <= MAX_TAIL_SLICE)) {
+    throw invalid('tail must be a positive integer of at most MAX_TAIL_SLICE');
+  }
+  return {
+    gen: 1,
+    v: 1,
+    next: 1,
+    count: 1,
+    createdAt: 1,
+    updatedAt: 1,
+    expiresAt: 1,
+    itemsExpireAt: 1,
+    segs: tail === undefined ? 1 : { $slice: -tail },
+    // The id is data under $eq inside the $elemMatch condition, like every session id.
+    ...(operationId !== undefined ? { ops: { $elemMatch: { id: { $eq: operationId } } } } : {}),
+  };
+}
+
+/**
+ * The newest run an append copies forward (rewrites at new sequence numbers)
+ * when it cannot extend it, instead of leaving a gap. Pops and replaced
+ * suffixes end the newest run below `next`; without copying, every
+ * pop-then-append cycle would add a run for good. With it, every run but the
+ * newest holds more than this many items, so a history of `count` items has
+ * at most `1 + count / (MERGE_RUN_ITEMS + 1)` runs, and an append copies at
+ * most this many items.
+ */
+export const MERGE_RUN_ITEMS = 8;
+
+/** How a write changes the segments. */
+export interface AppendPlan {
+  /** Newest remaining items rewritten ahead of the new ones (the run they form is dropped from `segs`). */
+  readonly carry: number;
+  /** The segments after the write. */
+  readonly segs: Segment[];
+  /** `next` after the write: the new item documents take `[start, end)`, carried ones first. */
+  readonly end: number;
+}
+
+/**
+ * The segments after dropping the newest `drop` items and appending `n` new
+ * ones at sequence numbers from `start` (the session's `next`). When the
+ * newest remaining run ends below `start` and holds at most `maxCarry` items,
+ * its items are carried: rewritten at `[start, start + carry)` before the new
+ * ones, so the history stays one run there.
+ */
+export function planAppend(
+  segs: readonly Segment[],
+  drop: number,
+  start: number,
+  n: number,
+  maxCarry = MERGE_RUN_ITEMS,
+): AppendPlan {
+  const kept = dropNewest(segs, drop);
+  if (n === 0) return { carry: 0, segs: kept, end: start };
+  const last = kept[kept.length - 1];
+  const carry = last && last[1] !== start && last[1] - last[0] <= maxCarry ? last[1] - last[0] : 0;
+  const base = carry > 0 ? kept.slice(0, -1) : kept;
+  const end = start + carry + n;
+  return { carry, segs: appendRange(base, start, end), end };
+}
 
 /** A fresh incarnation id. */
 export function newGeneration(): string {
@@ -227,7 +327,11 @@ export function appendRange(segs: readonly Segment[], start: number, end: number
  * Checks a stored session document's shape; anything else is CORRUPT_DATA
  * (reported, never repaired or deleted by a read).
  */
-export function assertSessionDocument(doc: unknown, fields: 'full' | 'meta' = 'full'): asserts doc is SessionDocument {
+export function assertSessionDocument(
+  doc: unknown,
+  fields: 'full' | 'meta' = 'full',
+  tail?: number,
+): asserts doc is SessionDocument {
   const d = doc as Partial<SessionDocument> | null;
   const metaOk =
     d !== null &&
@@ -251,13 +355,19 @@ export function assertSessionDocument(doc: unknown, fields: 'full' | 'meta' = 'f
           (s) =>
             Array.isArray(s) && s.length === 2 && Number.isSafeInteger(s[0]) && Number.isSafeInteger(s[1]) && s[0]! < s[1]!,
         ) &&
-        segmentsLength(d.segs) === d.count));
+        // A tail read ($slice) may get fewer runs than the history has; it then holds at most `count` items.
+        (tail !== undefined && d.segs.length >= tail ? segmentsLength(d.segs) <= d.count! : segmentsLength(d.segs) === d.count)));
   if (!ok) throw new SessionError(SessionErrorCode.CorruptData, 'session document is malformed');
 }
 
 /** True when the session's expiry has passed (expired sessions read as empty before the TTL monitor deletes them). */
 export function isExpired(doc: Pick<SessionDocument, 'expiresAt'>, nowMs: number): boolean {
   return doc.expiresAt !== undefined && doc.expiresAt.getTime() <= nowMs;
+}
+
+/** True for a session that holds items and has not expired: what `prune` counts (it deletes expired ones too). */
+export function isLive(doc: Pick<SessionDocument, 'count' | 'expiresAt'>, nowMs: number): boolean {
+  return typeof doc.count === 'number' && doc.count > 0 && !isExpired(doc, nowMs);
 }
 
 /** The public view of a live, non-empty session document. */

@@ -23,26 +23,32 @@ import {
   type TransactionOptions,
 } from 'mongodb';
 import {
-  appendRange,
   assertItemsFit,
   assertSessionDocument,
   collectionNames,
   DEFAULT_MAX_BSON_OBJECT_SIZE,
-  dropNewest,
   generationFilter,
   isExpired,
+  isLive,
   ITEM_INDEXES,
   itemDocument,
   itemsFilter,
+  MAX_TAIL_SLICE,
   newGeneration,
+  planAppend,
   SESSION_INDEXES,
   sessionFilter,
+  sessionItemsFilter,
+  sessionProjection,
+  seqRangeFilter,
   tailSeqs,
   toSessionInfo,
+  type AppendPlan,
   type ItemDocument,
   type OperationRecord,
   type Segment,
   type SessionDocument,
+  type SessionProjectionOptions,
 } from './layout.js';
 import { isDuplicateKeyError, mapMongoError } from './map-error.js';
 import { resolveOptions, type MongoStoreOptions, type ResolvedOptions } from './options.js';
@@ -82,7 +88,8 @@ interface Change {
   readonly segs: Segment[];
   readonly count: number;
   readonly next: number;
-  readonly ops?: OperationRecord[];
+  /** A transaction's log entry, pushed with the commit. */
+  readonly op?: OperationRecord;
 }
 
 // Optimistic writes retry when another writer committed in between; reads
@@ -122,6 +129,18 @@ function kept(attempts: string): SessionError {
 
 function missingItems(): SessionError {
   return new SessionError(SessionErrorCode.CorruptData, 'item documents referenced by the session are missing');
+}
+
+/**
+ * Tells a concurrent removal (read again) from damage: items of the same
+ * version missing twice, or missing inside a snapshot transaction, are CORRUPT_DATA.
+ */
+function missingCheck(ctx: Ctx): (doc: SessionDocument) => void {
+  let previous: SessionDocument | undefined;
+  return (doc) => {
+    if (ctx.session || (previous && previous.v === doc.v && previous.gen === doc.gen)) throw missingItems();
+    previous = doc;
+  };
 }
 
 // Inside a snapshot transaction a compare-and-swap cannot miss: a concurrent
@@ -262,11 +281,50 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     return { kind, transactions: mode !== 'never' && supported, maxBsonObjectSize };
   }
 
-  /** Runs a write: inside a transaction when the deployment has them, else directly (single-document commit). */
-  async #write<R>(fn: (ctx: Ctx) => Promise<R>): Promise<R> {
+  /**
+   * Runs a write: inside a transaction when the deployment has them, else
+   * directly (single-document commit). withTransaction retries transient
+   * errors only, and a duplicate key aborts the transaction: item documents a
+   * single-document writer inserted and never committed hold those sequence
+   * numbers. They are fenced off and deleted outside the transaction, and the
+   * write starts over (at most MAX_ATTEMPTS times).
+   */
+  async #write<R>(sessionId: string, fn: (ctx: Ctx) => Promise<R>): Promise<R> {
     const deployment = await this.#ensure();
     if (!deployment.transactions) return fn({});
-    return this.#client.withSession((session) => session.withTransaction(() => fn({ session }), TRANSACTION_OPTIONS));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#client.withSession((session) =>
+          session.withTransaction(() => fn({ session }), TRANSACTION_OPTIONS),
+        );
+      } catch (error) {
+        if (!isDuplicateKeyError(error) || attempt >= MAX_ATTEMPTS) throw error;
+        await this.#sweepOrphans(sessionId);
+      }
+    }
+  }
+
+  /**
+   * Deletes the item documents at or above the committed `next` of the
+   * current incarnation (inserted, never committed). The fence first moves
+   * `next` past them and bumps `v`, so every writer that read an older
+   * version fails its compare-and-swap and none of them can ever be committed.
+   */
+  async #sweepOrphans(sessionId: string): Promise<void> {
+    const doc = await this.#load(sessionId, {}, { tail: 1 });
+    if (!doc) return;
+    const top = await this.#items.findOne(generationFilter(sessionId, doc.gen), {
+      projection: { _id: 0, seq: 1 },
+      sort: { seq: -1 },
+    });
+    if (!top || !Number.isSafeInteger(top.seq) || top.seq < doc.next) return;
+    const fence = await this.#sessions.updateOne(
+      { ...sessionFilter(sessionId), v: { $eq: doc.v }, gen: { $eq: doc.gen } },
+      { $set: { v: doc.v + 1 }, $max: { next: top.seq + 1 } },
+    );
+    // Another writer committed meanwhile: the retry reads its version (and sweeps again if it must).
+    if (fence.matchedCount !== 1) return;
+    await this.#items.deleteMany(seqRangeFilter(sessionId, doc.gen, doc.next, top.seq));
   }
 
   async #checkSize(sessionId: string, items: readonly EncodedItem[]): Promise<void> {
@@ -277,14 +335,16 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     assertItemsFit(sessionId, items, maxBsonObjectSize);
   }
 
-  async #load(sessionId: string, ctx: Ctx, withOps: boolean): Promise<SessionDocument | null> {
+  /** The session document, with at most the op-log entry `read.operationId` and, with `read.tail`, only the newest segments. */
+  async #load(sessionId: string, ctx: Ctx, read: SessionProjectionOptions = {}): Promise<SessionDocument | null> {
     const doc = await this.#sessions.findOne(sessionFilter(sessionId), {
+      projection: sessionProjection(read),
       ...(ctx.session ? { session: ctx.session } : {}),
-      ...(withOps ? {} : { projection: { ops: 0 } }),
     });
     if (doc === null) return null;
-    if (!withOps) (doc as Partial<SessionDocument>).ops = [];
-    assertSessionDocument(doc);
+    // $elemMatch leaves the field out when no entry matches; other reads never ask for it.
+    (doc as Partial<SessionDocument>).ops ??= [];
+    assertSessionDocument(doc, 'full', read.tail);
     return doc;
   }
 
@@ -334,6 +394,47 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   }
 
   /**
+   * Writes the (empty) session document of a fresh incarnation before any of
+   * its item documents, so every item document carries the `gen` of a
+   * session document and clear and prune find even those a writer inserted
+   * and never committed. Over an expired incarnation it is a compare-and-swap,
+   * followed by deleting the old incarnation's item documents. Returns the
+   * state to build on, or undefined when another writer got there first.
+   */
+  async #materialize(sessionId: string, st: WriteState, expiry: Expiry, now: number, ctx: Ctx): Promise<WriteState | undefined> {
+    const options = ctx.session ? { session: ctx.session } : {};
+    const doc: SessionDocument = {
+      ...st.live,
+      v: st.stored ? st.stored.v + 1 : 0,
+      createdAt: new Date(now),
+      updatedAt: new Date(now),
+      ...expiry.set,
+    };
+    if (st.stored === null) {
+      try {
+        await this.#sessions.insertOne(doc, options);
+      } catch (error) {
+        // In a transaction the error must reach withTransaction (the server has aborted it).
+        if (ctx.session || !isDuplicateKeyError(error)) throw error;
+        return undefined;
+      }
+    } else {
+      const { _id, ...replacement } = doc;
+      const result = await this.#sessions.replaceOne(
+        { ...sessionFilter(sessionId), v: { $eq: st.stored.v }, gen: { $eq: st.stored.gen } },
+        replacement,
+        options,
+      );
+      if (result.matchedCount !== 1) {
+        if (ctx.session) throw unexpectedMiss();
+        return undefined;
+      }
+      await this.#items.deleteMany(generationFilter(sessionId, st.stored.gen), options);
+    }
+    return { stored: doc, live: doc, fresh: false };
+  }
+
+  /**
    * Inserts new item documents at `[start, start + items.length)`; they are
    * invisible until a commit references them. Returns their ids, or
    * undefined when another writer already holds one of those sequence numbers
@@ -341,23 +442,25 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
    */
   async #insertItems(
     sessionId: string,
-    st: WriteState,
+    live: SessionDocument,
     start: number,
     items: readonly EncodedItem[],
     expiresAt: Date | undefined,
     ctx: Ctx,
   ): Promise<ObjectId[] | undefined> {
     const ids = items.map(() => new ObjectId());
-    const docs = items.map((item, i) => itemDocument(sessionId, st.live.gen, start + i, item, expiresAt, ids[i]));
+    const docs = items.map((item, i) => itemDocument(sessionId, live.gen, start + i, item, expiresAt, ids[i]));
     try {
       await this.#items.insertMany(docs, { ordered: true, ...(ctx.session ? { session: ctx.session } : {}) });
       return ids;
     } catch (error) {
-      // In a transaction the error must reach withTransaction (the server has aborted it).
+      // In a transaction the error must reach withTransaction (the server has aborted it); #write sweeps and retries.
       if (ctx.session || !isDuplicateKeyError(error)) throw error;
       await this.#discard(sessionId, ids);
+      // Without a transaction the holder may be a live writer about to commit: skip past it
+      // ($max, no fence, so that writer still wins); a dead writer's documents go with clear or prune.
       await this.#sessions.updateOne(
-        { ...sessionFilter(sessionId), gen: { $eq: st.live.gen } },
+        { ...sessionFilter(sessionId), gen: { $eq: live.gen } },
         { $max: { next: start + items.length } },
       );
       return undefined;
@@ -372,45 +475,14 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
 
   /**
    * The commit: one compare-and-swap on the session document (on `v` and
-   * `gen`), or its insert / replacement for a fresh incarnation. Returns
-   * false when another writer committed first.
+   * `gen`) that sets the new segments and, for a transaction, appends its
+   * operation-log entry and trims the log, in the same atomic update.
+   * Returns false when another writer committed first.
    */
-  async #commit(sessionId: string, st: WriteState, change: Change, expiry: Expiry, now: number, ctx: Ctx): Promise<boolean> {
-    const { live } = st;
+  async #commit(sessionId: string, live: SessionDocument, change: Change, expiry: Expiry, now: number, ctx: Ctx): Promise<boolean> {
     const options = ctx.session ? { session: ctx.session } : {};
     // "First write since the session was created or last emptied".
     const createdAt = live.count === 0 ? new Date(now) : live.createdAt;
-    const updatedAt = new Date(now);
-    if (st.fresh) {
-      const doc: SessionDocument = {
-        _id: sessionId,
-        gen: live.gen,
-        v: 1,
-        next: change.next,
-        segs: change.segs,
-        count: change.count,
-        createdAt,
-        updatedAt,
-        ops: change.ops ?? [],
-        ...expiry.set,
-      };
-      if (st.stored === null) {
-        try {
-          await this.#sessions.insertOne(doc, options);
-          return true;
-        } catch (error) {
-          if (ctx.session || !isDuplicateKeyError(error)) throw error;
-          return false;
-        }
-      }
-      const { _id, ...replacement } = doc;
-      const result = await this.#sessions.replaceOne(
-        { ...sessionFilter(sessionId), v: { $eq: st.stored.v }, gen: { $eq: st.stored.gen } },
-        replacement,
-        options,
-      );
-      return result.matchedCount === 1;
-    }
     const unset: Record<string, ''> = Object.fromEntries(expiry.unset.map((field) => [field, '' as const]));
     const result = await this.#sessions.updateOne(
       { ...sessionFilter(sessionId), v: { $eq: live.v }, gen: { $eq: live.gen } },
@@ -420,12 +492,14 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
           segs: change.segs,
           count: change.count,
           createdAt,
-          updatedAt,
-          ...(change.ops ? { ops: change.ops } : {}),
+          updatedAt: new Date(now),
           ...expiry.set,
         },
         // $max: a writer that skipped taken sequence numbers may have raised it meanwhile.
         $max: { next: change.next },
+        ...(change.op
+          ? { $push: { ops: { $each: [change.op], $slice: -this.#options.operationLogSize } } }
+          : {}),
         ...(expiry.unset.length > 0 ? { $unset: unset } : {}),
       },
       options,
@@ -433,15 +507,42 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     return result.matchedCount === 1;
   }
 
-  /** After a commit: delete item documents no longer referenced (the old incarnation's, replaced ones). */
-  async #collect(sessionId: string, st: WriteState, removedSeqs: readonly number[], ctx: Ctx): Promise<void> {
-    const options = ctx.session ? { session: ctx.session } : {};
-    if (removedSeqs.length > 0) {
-      await this.#items.deleteMany(itemsFilter(sessionId, st.live.gen, removedSeqs, 'delete'), options);
+  /**
+   * One attempt of a write on a materialised incarnation: inserts `texts` (carried items first, then new
+   * ones) at `[live.next, plan.end)`, commits `plan`, then deletes the item documents at `removed` (popped,
+   * replaced or carried). Returns false when the attempt must start over.
+   */
+  async #commitPlan(
+    sessionId: string,
+    live: SessionDocument,
+    plan: AppendPlan,
+    texts: readonly EncodedItem[],
+    count: number,
+    removed: readonly number[],
+    op: OperationRecord | undefined,
+    expiry: Expiry,
+    now: number,
+    ctx: Ctx,
+  ): Promise<boolean> {
+    let ids: ObjectId[] = [];
+    if (texts.length > 0) {
+      const inserted = await this.#insertItems(sessionId, live, live.next, texts, expiry.items, ctx);
+      if (!inserted) return false;
+      ids = inserted;
     }
-    if (st.fresh && st.stored) {
-      await this.#items.deleteMany(generationFilter(sessionId, st.stored.gen), options);
+    const change: Change = { segs: plan.segs, count, next: plan.end, ...(op ? { op } : {}) };
+    if (await this.#commit(sessionId, live, change, expiry, now, ctx)) {
+      if (removed.length > 0) {
+        await this.#items.deleteMany(
+          itemsFilter(sessionId, live.gen, removed, 'delete'),
+          ctx.session ? { session: ctx.session } : {},
+        );
+      }
+      return true;
     }
+    if (ctx.session) throw unexpectedMiss();
+    await this.#discard(sessionId, ids);
+    return false;
   }
 
   /**
@@ -473,136 +574,136 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   }
 
   /**
-   * Reads the items at the newest `n` positions of a consistent snapshot.
-   * Returns undefined when the session is empty or expired.
+   * Reads the items at the newest `limit` positions (all when undefined) of a
+   * consistent snapshot. With `sliced`, only the newest `limit` segments are
+   * read (enough for the items; a writer needs them all). Returns undefined
+   * when the session is empty or expired.
    */
   async #readTail(
     sessionId: string,
-    n: (doc: SessionDocument) => number,
+    limit: number | undefined,
     ctx: Ctx,
+    sliced: boolean,
   ): Promise<{ doc: SessionDocument; seqs: number[]; items: EncodedItem[] } | undefined> {
-    let previous: SessionDocument | undefined;
+    const missing = missingCheck(ctx);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const doc = await this.#load(sessionId, ctx, false);
+      const slice = sliced && limit !== undefined && limit <= MAX_TAIL_SLICE;
+      const doc = await this.#load(sessionId, ctx, slice ? { tail: limit } : {});
       if (!doc || isExpired(doc, Date.now()) || doc.count === 0) return undefined;
-      const seqs = tailSeqs(doc.segs, Math.min(n(doc), doc.count));
+      const seqs = tailSeqs(doc.segs, Math.min(limit ?? doc.count, doc.count));
       const items = await this.#fetch(sessionId, doc.gen, seqs, ctx);
       if (items) return { doc, seqs, items };
-      // Same version twice and still missing: not a concurrent commit, the data is damaged.
-      if (ctx.session || (previous && previous.v === doc.v && previous.gen === doc.gen)) throw missingItems();
-      previous = doc;
+      missing(doc);
     }
     throw kept('the read');
   }
 
+  /**
+   * Deletes a removed session's item documents. In a transaction: every one of that id, whatever its
+   * incarnation (orphans included); snapshot isolation keeps a concurrent writer's uncommitted documents
+   * out of reach. Without one, only the removed incarnation's: a new incarnation may be starting
+   * concurrently, and its documents must survive.
+   */
+  async #deleteItems(sessionId: string, gen: unknown, ctx: Ctx): Promise<void> {
+    if (ctx.session) await this.#items.deleteMany(sessionItemsFilter(sessionId), { session: ctx.session });
+    else if (typeof gen === 'string') await this.#items.deleteMany(generationFilter(sessionId, gen));
+  }
+
   protected async _getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
     await this.#ensure();
-    const tail = await this.#readTail(sessionId, (doc) => limit ?? doc.count, {});
+    const tail = await this.#readTail(sessionId, limit, {}, true);
     return tail?.items ?? [];
   }
 
   protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
     await this.#checkSize(sessionId, items);
-    await this.#write(async (ctx) => {
+    await this.#write(sessionId, async (ctx) => {
+      const missing = missingCheck(ctx);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const now = Date.now();
-        const st = this.#state(sessionId, await this.#load(sessionId, ctx, false), now);
-        const expiry = await this.#expiry(sessionId, st, now, ctx);
-        const start = st.live.next;
-        const end = start + items.length;
-        const ids = await this.#insertItems(sessionId, st, start, items, expiry.items, ctx);
-        if (!ids) continue;
-        const change = { segs: appendRange(st.live.segs, start, end), count: st.live.count + items.length, next: end };
-        if (await this.#commit(sessionId, st, change, expiry, now, ctx)) {
-          await this.#collect(sessionId, st, [], ctx);
+        const loaded = this.#state(sessionId, await this.#load(sessionId, ctx), now);
+        const expiry = await this.#expiry(sessionId, loaded, now, ctx);
+        const st = loaded.fresh ? await this.#materialize(sessionId, loaded, expiry, now, ctx) : loaded;
+        if (!st) continue;
+        const { live } = st;
+        const plan = planAppend(live.segs, 0, live.next, items.length);
+        const carriedSeqs = tailSeqs(live.segs, plan.carry);
+        const carried = await this.#fetch(sessionId, live.gen, carriedSeqs, ctx);
+        if (!carried) {
+          missing(live);
+          continue;
+        }
+        const texts = carried.length > 0 ? [...carried, ...items] : items;
+        if (await this.#commitPlan(sessionId, live, plan, texts, live.count + items.length, carriedSeqs, undefined, expiry, now, ctx)) {
           return;
         }
-        if (ctx.session) throw unexpectedMiss();
-        await this.#discard(sessionId, ids);
       }
       throw kept('the append');
     });
   }
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
-    return this.#write(async (ctx) => {
+    return this.#write(sessionId, async (ctx) => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const tail = await this.#readTail(sessionId, () => 1, ctx);
+        const tail = await this.#readTail(sessionId, 1, ctx, false);
         if (!tail) return undefined;
         // Decoded before anything changes: a corrupt item throws and stays.
         const value = decode(tail.items[0]!);
         const now = Date.now();
-        const st: WriteState = { stored: tail.doc, live: tail.doc, fresh: false };
-        const expiry = await this.#expiry(sessionId, st, now, ctx);
-        const change = { segs: dropNewest(tail.doc.segs, 1), count: tail.doc.count - 1, next: tail.doc.next };
-        if (await this.#commit(sessionId, st, change, expiry, now, ctx)) {
-          await this.#collect(sessionId, st, tail.seqs, ctx);
+        const { doc } = tail;
+        const expiry = await this.#expiry(sessionId, { stored: doc, live: doc, fresh: false }, now, ctx);
+        const plan = planAppend(doc.segs, 1, doc.next, 0);
+        if (await this.#commitPlan(sessionId, doc, plan, [], doc.count - 1, tail.seqs, undefined, expiry, now, ctx)) {
           return value;
         }
-        if (ctx.session) throw unexpectedMiss();
       }
       throw kept('the pop');
     });
   }
 
   protected async _clearSession(sessionId: string): Promise<void> {
-    await this.#write(async (ctx) => {
+    await this.#write(sessionId, async (ctx) => {
       const options = ctx.session ? { session: ctx.session } : {};
       // The session document goes first: from then on no reader trusts any item of that incarnation.
       const doc = await this.#sessions.findOneAndDelete(sessionFilter(sessionId), { ...options, projection: { gen: 1 } });
-      if (doc && typeof doc.gen === 'string') {
-        await this.#items.deleteMany(generationFilter(sessionId, doc.gen), options);
-      }
+      await this.#deleteItems(sessionId, doc?.gen, ctx);
     });
   }
 
   protected override async _applyHistoryTransaction(sessionId: string, tx: PreparedTransaction): Promise<void> {
     await this.#checkSize(sessionId, tx.replacement);
-    await this.#write(async (ctx) => {
-      let previous: SessionDocument | undefined;
+    await this.#write(sessionId, async (ctx) => {
+      const missing = missingCheck(ctx);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const now = Date.now();
-        const st = this.#state(sessionId, await this.#load(sessionId, ctx, true), now);
-        const { live } = st;
-        const prior = live.ops.find((op) => op.id === tx.operationId);
+        // Only this operation's log entry is read; the commit below is a compare-and-swap on this very
+        // document version, so "not in the log" and the count both still hold when it lands.
+        const loaded = this.#state(sessionId, await this.#load(sessionId, ctx, { operationId: tx.operationId }), now);
+        const prior = loaded.live.ops.find((op) => op.id === tx.operationId);
         if (prior) {
           if (prior.fp !== tx.fingerprint) throw conflicts.operationReused();
           return;
         }
-        // The commit below is a compare-and-swap on this very document version, so the count holds at commit.
-        checkExpectedLength(tx, live.count);
+        checkExpectedLength(tx, loaded.live.count);
         const k = tx.expectedSuffix.length;
-        if (k > live.count) throw conflicts.suffixMismatch();
-        const replaced = tailSeqs(live.segs, k);
-        const current = await this.#fetch(sessionId, live.gen, replaced, ctx);
-        if (!current) {
-          if (ctx.session || (previous && previous.v === live.v && previous.gen === live.gen)) throw missingItems();
-          previous = live;
+        if (k > loaded.live.count) throw conflicts.suffixMismatch();
+        // Checked before anything is written (a fresh incarnation has nothing to fetch).
+        const plan = planAppend(loaded.live.segs, k, loaded.live.next, tx.replacement.length);
+        const seqs = tailSeqs(loaded.live.segs, k + plan.carry);
+        const fetched = await this.#fetch(sessionId, loaded.live.gen, seqs, ctx);
+        if (!fetched) {
+          missing(loaded.live);
           continue;
         }
-        if (!suffixMatches(current, tx.expectedSuffix)) throw conflicts.suffixMismatch();
-        const expiry = await this.#expiry(sessionId, st, now, ctx);
-        const start = live.next;
-        const end = start + tx.replacement.length;
-        let ids: ObjectId[] = [];
-        if (tx.replacement.length > 0) {
-          const inserted = await this.#insertItems(sessionId, st, start, tx.replacement, expiry.items, ctx);
-          if (!inserted) continue;
-          ids = inserted;
-        }
-        const ops = [...live.ops, { id: tx.operationId, fp: tx.fingerprint }].slice(-this.#options.operationLogSize);
-        const change = {
-          segs: appendRange(dropNewest(live.segs, k), start, end),
-          count: live.count - k + tx.replacement.length,
-          next: end,
-          ops,
-        };
-        if (await this.#commit(sessionId, st, change, expiry, now, ctx)) {
-          await this.#collect(sessionId, st, replaced, ctx);
-          return;
-        }
-        if (ctx.session) throw unexpectedMiss();
-        await this.#discard(sessionId, ids);
+        if (!suffixMatches(fetched.slice(plan.carry), tx.expectedSuffix)) throw conflicts.suffixMismatch();
+        const expiry = await this.#expiry(sessionId, loaded, now, ctx);
+        // Materialising changes only `v`: the plan (empty segments, next 0) still holds.
+        const st = loaded.fresh ? await this.#materialize(sessionId, loaded, expiry, now, ctx) : loaded;
+        if (!st) continue;
+        const texts = [...fetched.slice(0, plan.carry), ...tx.replacement];
+        const count = st.live.count - k + tx.replacement.length;
+        const op = { id: tx.operationId, fp: tx.fingerprint };
+        if (await this.#commitPlan(sessionId, st.live, plan, texts, count, seqs, op, expiry, now, ctx)) return;
       }
       throw kept('the transaction');
     });
@@ -649,15 +750,16 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
         .find({ updatedAt: { $lt: cutoff } }, { projection: { _id: 1 }, sort: { updatedAt: 1 }, limit: PRUNE_BATCH })
         .toArray();
       for (const { _id: sessionId } of page) {
-        pruned += await this.#write(async (ctx) => {
+        pruned += await this.#write(sessionId, async (ctx) => {
           const options = ctx.session ? { session: ctx.session } : {};
           const doc = await this.#sessions.findOneAndDelete(
             { ...sessionFilter(sessionId), updatedAt: { $lt: cutoff } },
-            { ...options, projection: { gen: 1, count: 1 } },
+            { ...options, projection: { gen: 1, count: 1, expiresAt: 1 } },
           );
           if (!doc) return 0;
-          if (typeof doc.gen === 'string') await this.#items.deleteMany(generationFilter(sessionId, doc.gen), options);
-          return typeof doc.count === 'number' && doc.count > 0 ? 1 : 0;
+          await this.#deleteItems(sessionId, doc.gen, ctx);
+          // Every session last written before the cutoff goes; only those still live (items, not expired) count.
+          return isLive(doc, Date.now()) ? 1 : 0;
         });
       }
       if (page.length < PRUNE_BATCH) return pruned;

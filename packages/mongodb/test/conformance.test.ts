@@ -7,7 +7,7 @@ import { describeConformance } from '@sessionkit/conformance';
 import { SessionErrorCode } from '@sessionkit/core';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { itemsFilter, tailSeqs } from '../src/layout.js';
+import { itemsFilter, MERGE_RUN_ITEMS, sessionProjection, tailSeqs } from '../src/layout.js';
 import { MongoStore } from '../src/index.js';
 import { mongoHarness, openStore, type Location } from './harness.js';
 import { buildHint, distAvailable, failLine, mongoTarget, skipLine, uniqueDatabase } from './server.js';
@@ -170,6 +170,108 @@ if ('fail' in resolved) {
       for (const collection of [store.collections.sessions, store.collections.items]) {
         const indexes = await collection.listIndexes().toArray();
         expect(indexes.find((index) => index.name === 'expiresAt_ttl')).toMatchObject({ expireAfterSeconds: 0 });
+      }
+    });
+
+    it('the operation log is pushed and trimmed in the commit; a transaction reads only its own entry', async () => {
+      const store = new MongoStore({ uri: target.uri, database, collectionPrefix: 'oplog_', operationLogSize: 3, transactions: 'auto' });
+      stores.push(store);
+      for (let i = 0; i < 5; i++) {
+        await store.applyHistoryTransaction('s', { operationId: `op${i}`, transaction: { type: 'append_items', items: [i] } });
+      }
+      const raw = (await store.collections.sessions.findOne({ _id: { $eq: 's' } }))!;
+      expect(raw.ops.map((op) => op.id)).toEqual(['op2', 'op3', 'op4']);
+      const projected = await store.collections.sessions.findOne(
+        { _id: { $eq: 's' } },
+        { projection: sessionProjection({ operationId: 'op3' }) },
+      );
+      expect(projected?.ops.map((op) => op.id)).toEqual(['op3']);
+      // A remembered id: a no-op; a reused one with other content: CONFLICT; a forgotten one applies again.
+      await store.applyHistoryTransaction('s', { operationId: 'op4', transaction: { type: 'append_items', items: [4] } });
+      await expect(
+        store.applyHistoryTransaction('s', { operationId: 'op4', transaction: { type: 'append_items', items: ['other'] } }),
+      ).rejects.toMatchObject({ code: SessionErrorCode.Conflict });
+      expect(await store.getItems('s')).toEqual([0, 1, 2, 3, 4]);
+      await store.applyHistoryTransaction('s', { operationId: 'op0', transaction: { type: 'append_items', items: [0] } });
+      expect(await store.getItems('s')).toEqual([0, 1, 2, 3, 4, 0]);
+    });
+
+    it('pop-then-append cycles keep the segment list within 1 + count / (MERGE_RUN_ITEMS + 1)', async () => {
+      for (const transactions of ['never', 'auto'] as const) {
+        const store = open({ transactions });
+        const model: number[] = [];
+        let n = 0;
+        for (let cycle = 0; cycle < 40; cycle++) {
+          const batch = [n++, n++];
+          await store.addItems('cycles', batch);
+          model.push(...batch);
+          expect(await store.popItem('cycles')).toBe(model.pop());
+        }
+        expect(await store.getItems('cycles')).toEqual(model);
+        expect(await store.getItems('cycles', { limit: 3 })).toEqual(model.slice(-3));
+        const doc = (await store.collections.sessions.findOne({ _id: { $eq: 'cycles' } }))!;
+        expect(doc.segs.length).toBeLessThanOrEqual(1 + model.length / (MERGE_RUN_ITEMS + 1));
+        // Carried items' old documents are deleted: exactly one document per item remains.
+        expect(await store.collections.items.countDocuments({ sessionId: { $eq: 'cycles' } })).toBe(model.length);
+      }
+    });
+
+    it.runIf(target.replicated)('with transactions, orphans at the sequence numbers a write needs are swept and the write retried', async () => {
+      const store = open({ transactions: 'auto' });
+      await store.addItems('orph', [1, 2]);
+      const doc = (await store.collections.sessions.findOne({ _id: { $eq: 'orph' } }))!;
+      // What a single-document writer that died between insert and commit leaves behind.
+      await store.collections.items.insertMany([
+        { sessionId: 'orph', gen: doc.gen, seq: doc.next, item: '"orphan"' },
+        { sessionId: 'orph', gen: doc.gen, seq: doc.next + 3, item: '"orphan"' },
+      ]);
+      await store.addItems('orph', [3]);
+      expect(await store.getItems('orph')).toEqual([1, 2, 3]);
+      expect(await store.collections.items.countDocuments({ sessionId: { $eq: 'orph' }, item: '"orphan"' })).toBe(0);
+    });
+
+    it('clear and prune remove item documents no commit ever referenced', async () => {
+      for (const transactions of target.replicated ? (['never', 'auto'] as const) : (['never'] as const)) {
+        const store = open({ transactions });
+        for (const id of ['c', 'p']) {
+          await store.addItems(id, [1]);
+          const doc = (await store.collections.sessions.findOne({ _id: { $eq: id } }))!;
+          // Uncommitted documents in the current incarnation: removed in both schemes.
+          await store.collections.items.insertOne({ sessionId: id, gen: doc.gen, seq: doc.next + 5, item: '"orphan"' });
+          if (transactions === 'auto') {
+            // An incarnation no session document names (old layout): a transaction removes every gen.
+            await store.collections.items.insertOne({ sessionId: id, gen: 'never-committed', seq: 0, item: '"orphan"' });
+          }
+        }
+        await store.clearSession('c');
+        expect(await store.collections.items.countDocuments({ sessionId: { $eq: 'c' } })).toBe(0);
+        expect(await store.prune({ olderThan: new Date(Date.now() + 60_000) })).toBe(1);
+        expect(await store.collections.items.countDocuments({ sessionId: { $eq: 'p' } })).toBe(0);
+      }
+    });
+
+    it('prune removes expired sessions too but counts only live ones', async () => {
+      const expiring = open({ ttl: 50 });
+      const lasting = open({ collectionPrefix: expiring.collectionPrefix });
+      await expiring.addItems('gone', [1]);
+      await lasting.addItems('here', [1]);
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      expect(await lasting.prune({ olderThan: new Date(Date.now() + 60_000) })).toBe(1);
+      expect(await lasting.collections.sessions.countDocuments({})).toBe(0);
+    });
+
+    it('a client that reads from secondaries still reads its own writes (the store pins primary)', async () => {
+      const client = new MongoClient(target.uri, { serverSelectionTimeoutMS: 5_000, readPreference: 'secondaryPreferred' });
+      await client.connect();
+      try {
+        const store = new MongoStore({ client, database, collectionPrefix: 'pin_' });
+        for (let i = 0; i < 20; i++) {
+          await store.addItems('p', [i]);
+          expect(await store.getItems('p', { limit: 1 })).toEqual([i]);
+        }
+        await store.close();
+      } finally {
+        await client.close();
       }
     });
 

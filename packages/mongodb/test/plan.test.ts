@@ -1,0 +1,173 @@
+/**
+ * The pure helpers behind the operation log, the segment bound, orphan
+ * clean-up and prune's count. No server needed.
+ */
+import { isSessionError, SessionErrorCode } from '@sessionkit/core';
+import { BSON } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import {
+  assertSessionDocument,
+  dropNewest,
+  isLive,
+  MERGE_RUN_ITEMS,
+  planAppend,
+  segmentsLength,
+  seqRangeFilter,
+  sessionItemsFilter,
+  sessionProjection,
+  tailSeqs,
+  type Segment,
+  type SessionDocument,
+} from '../src/layout.js';
+
+function expectCode(fn: () => unknown, code: string) {
+  try {
+    fn();
+  } catch (error) {
+    expect(isSessionError(error, code as never), String(error)).toBe(true);
+    return;
+  }
+  throw new Error(`expected ${code}`);
+}
+
+describe('session document projections', () => {
+  it('never asks for the whole operation log; a transaction gets only its own entry, matched under $eq', () => {
+    const plain = sessionProjection();
+    expect(plain).not.toHaveProperty('ops');
+    // An inclusion projection: every value is 1 or an operator document, none is 0.
+    expect(Object.values(plain)).not.toContain(0);
+    const hostile = '{"$gt":""}';
+    const tx = BSON.deserialize(BSON.serialize(sessionProjection({ operationId: hostile })));
+    expect(tx.ops).toEqual({ $elemMatch: { id: { $eq: hostile } } });
+    for (const field of ['gen', 'v', 'next', 'count', 'segs', 'createdAt', 'updatedAt', 'expiresAt', 'itemsExpireAt']) {
+      expect(tx[field], field).toBe(1);
+    }
+    expectCode(() => sessionProjection({ operationId: { $ne: null } as unknown as string }), SessionErrorCode.InvalidArgument);
+  });
+
+  it('a tail read asks for the newest segments only', () => {
+    expect(sessionProjection({ tail: 5 }).segs).toEqual({ $slice: -5 });
+    expectCode(() => sessionProjection({ tail: 0 }), SessionErrorCode.InvalidArgument);
+    expectCode(() => sessionProjection({ tail: 2 ** 31 }), SessionErrorCode.InvalidArgument);
+  });
+
+  it('a sliced document is checked against what a slice can hold', () => {
+    const doc: SessionDocument = {
+      _id: 's',
+      gen: 'g',
+      v: 1,
+      next: 30,
+      segs: [
+        [20, 22],
+        [25, 30],
+      ],
+      count: 20,
+      createdAt: new Date(1),
+      updatedAt: new Date(2),
+      ops: [],
+    };
+    // Two runs asked, two returned: the older runs hold the rest of the count.
+    assertSessionDocument(doc, 'full', 2);
+    // Fewer runs than asked means the whole list: it must add up.
+    expectCode(() => assertSessionDocument(doc, 'full', 3), SessionErrorCode.CorruptData);
+    expectCode(() => assertSessionDocument({ ...doc, count: 6 }, 'full', 2), SessionErrorCode.CorruptData);
+    expectCode(() => assertSessionDocument(doc), SessionErrorCode.CorruptData);
+  });
+});
+
+describe('planAppend keeps the segment list bounded', () => {
+  it('extends a contiguous run, carries a short newest run forward, leaves a long one', () => {
+    expect(planAppend([[0, 5]], 0, 5, 2)).toEqual({ carry: 0, segs: [[0, 7]], end: 7 });
+    // Popped to [0,4), next 5: the 4 items move to 5..8, the new ones follow.
+    expect(planAppend([[0, 4]], 0, 5, 2)).toEqual({ carry: 4, segs: [[5, 11]], end: 11 });
+    const long: Segment = [0, MERGE_RUN_ITEMS + 1];
+    expect(planAppend([long], 0, 20, 1)).toEqual({ carry: 0, segs: [long, [20, 21]], end: 21 });
+    // A suffix replacement drops first, then carries what is newest after the drop.
+    expect(planAppend([[0, 20], [30, 33]], 2, 40, 1)).toEqual({ carry: 1, segs: [[0, 20], [40, 42]], end: 42 });
+    // Nothing appended: nothing carried.
+    expect(planAppend([[0, 4]], 1, 5, 0)).toEqual({ carry: 0, segs: [[0, 3]], end: 5 });
+  });
+
+  it('over pop-then-append cycles: at most 1 + count / (MERGE_RUN_ITEMS + 1) runs, same history as an array model', () => {
+    let seed = 424242;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    // The model holds item identities; carried items keep theirs at new seqs.
+    let model: string[] = [];
+    const bySeq = new Map<number, string>();
+    let segs: Segment[] = [];
+    let next = 0;
+    let copied = 0;
+    let appended = 0;
+    let maxRuns = 0;
+    const write = (drop: number, n: number) => {
+      const plan = planAppend(segs, drop, next, n);
+      expect(plan.carry).toBeLessThanOrEqual(MERGE_RUN_ITEMS);
+      const carried = tailSeqs(segs, drop + plan.carry).slice(0, plan.carry).map((seq) => bySeq.get(seq)!);
+      const fresh = Array.from({ length: n }, () => `i${appended++}`);
+      // New seqs are at or above next, never an existing one.
+      [...carried, ...fresh].forEach((id, i) => bySeq.set(next + i, id));
+      model = [...model.slice(0, model.length - drop - plan.carry), ...carried, ...fresh];
+      copied += plan.carry;
+      segs = plan.segs;
+      next = Math.max(next, plan.end);
+    };
+    for (let step = 0; step < 5000; step++) {
+      const r = random();
+      if (r < 0.45) write(0, 1 + Math.floor(random() * 3));
+      else if (r < 0.8 && model.length > 0) {
+        segs = dropNewest(segs, 1);
+        model.pop();
+      } else {
+        const k = Math.floor(random() * Math.min(model.length + 1, 4));
+        write(k, Math.floor(random() * 3));
+      }
+      // Sometimes a writer skips taken sequence numbers.
+      if (random() < 0.05) next += 1 + Math.floor(random() * 2);
+      expect(segmentsLength(segs)).toBe(model.length);
+      expect(segs.length).toBeLessThanOrEqual(1 + model.length / (MERGE_RUN_ITEMS + 1));
+      if (step % 50 === 0) expect(tailSeqs(segs, model.length).map((seq) => bySeq.get(seq))).toEqual(model);
+      maxRuns = Math.max(maxRuns, segs.length);
+    }
+    expect(tailSeqs(segs, model.length).map((seq) => bySeq.get(seq))).toEqual(model);
+    // Copying stays a bounded multiple of the appends (at most MERGE_RUN_ITEMS per write).
+    expect(copied).toBeLessThanOrEqual(appended * MERGE_RUN_ITEMS);
+    expect(maxRuns).toBeGreaterThan(1);
+  });
+
+  it('without carrying, the same cycles grow one run per cycle (what the bound replaces)', () => {
+    let segs: Segment[] = [[0, 10]];
+    let next = 10;
+    for (let cycle = 0; cycle < 50; cycle++) {
+      segs = dropNewest(segs, 1);
+      const plan = planAppend(segs, 0, next, 2, 0);
+      segs = plan.segs;
+      next = plan.end;
+    }
+    expect(segs.length).toBe(51);
+    segs = [[0, 10]];
+    next = 10;
+    for (let cycle = 0; cycle < 50; cycle++) {
+      segs = dropNewest(segs, 1);
+      const plan = planAppend(segs, 0, next, 2);
+      segs = plan.segs;
+      next = plan.end;
+    }
+    expect(segs.length).toBeLessThanOrEqual(1 + segmentsLength(segs) / (MERGE_RUN_ITEMS + 1));
+  });
+});
+
+describe('clean-up filters and the prune count', () => {
+  it('session-wide and orphan-range filters put the id under $eq only', () => {
+    const id = '{"$gt":""}';
+    expect(BSON.deserialize(BSON.serialize(sessionItemsFilter(id)))).toEqual({ sessionId: { $eq: id } });
+    expect(seqRangeFilter(id, 'g', 4, 9)).toEqual({ sessionId: { $eq: id }, gen: { $eq: 'g' }, seq: { $gte: 4, $lte: 9 } });
+    expectCode(() => sessionItemsFilter({ $ne: null } as unknown as string), SessionErrorCode.InvalidArgument);
+  });
+
+  it('prune counts a deleted session only when it held items and had not expired', () => {
+    expect(isLive({ count: 3 }, 1000)).toBe(true);
+    expect(isLive({ count: 3, expiresAt: new Date(2000) }, 1000)).toBe(true);
+    expect(isLive({ count: 3, expiresAt: new Date(1000) }, 1000)).toBe(false);
+    expect(isLive({ count: 0 }, 1000)).toBe(false);
+  });
+});
