@@ -124,6 +124,13 @@ every object to disk and the test front re-reads each PUT until it is whole,
 so absolute times are far above a real service's; the request counts are
 what carry over (each request is a billed S3 operation).
 
+Each history is appended 100 items at a time, then five single-item appends,
+as a conversation does. Log-mode tail reads cost 1 LIST plus one GET per
+object holding part of the newest 20 items: at history 100 that is all six
+objects (the five small batches are not merged yet, a merge is due every
+\`mergeFanIn\` = 8 appends), so 7 requests; at 10,000 a merge had already folded the newest
+batches together, so 3 (1 LIST + 2 GETs). docs/s3.md explains the costs.
+
 ${tables}
 `;
 console.log(`\n${tables}\n`);
