@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { hasTransactionPreconditions, hasTransactions } from '../capabilities.js';
 import { canonicalize, decodeItem, encodeItem, encodeItems, type EncodedItem } from '../codec.js';
@@ -281,7 +281,8 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       const position = start + i;
       const ad = unbound ?? associatedData(this.#primary, sessionId, position);
       // 24 random bytes: XChaCha20's nonce is long enough that random nonces never collide in practice.
-      const nonce = sodium.randombytes_buf(NONCE_BYTES);
+      // From Node's CSPRNG (the OS's, as libsodium's randombytes_buf uses in Node) at ~3 µs, not ~75 µs through WebAssembly.
+      const nonce = randomFillSync(new Uint8Array(NONCE_BYTES));
       const ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(utf8.encode(item), ad, null, nonce, key.encryption);
       const salt = header === undefined ? {} : { s: header };
       return unbound
