@@ -5,7 +5,8 @@ import { join } from 'node:path';
 // Relative imports: core cannot depend on these packages (they depend on core); vitest maps them to the same source files.
 import * as kit from '../../../conformance/src/index.js';
 import * as sqlite from '../../sqlite/src/index.js';
-import { MemoryStore, type SessionStore } from '@sessionkit/core';
+import { injectCorruptRow } from '../../sqlite/test/setup.js';
+import { MemoryStore, type MemoryStoreOptions, type SessionStore } from '@sessionkit/core';
 import { describe, it } from 'vitest';
 
 // Shared by the conformance files of withAnalytics, withFallback and withCompaction:
@@ -25,9 +26,18 @@ export interface StackConformanceOptions {
   /**
    * Writes one item the stack cannot read at the end of a session, into the
    * stores beneath it (`opened(role)` is the store opened for that role).
-   * Enables the suite's corrupt-data tests.
+   * Default: an undecodable item written past the codec into the base store
+   * of role `corruptRole`, through that store's own conformance back door
+   * (raw bytes into MemoryStore, a raw row into the SQLite file) — what the
+   * base store's harness does. Enables the suite's corrupt-data tests.
    */
   readonly injectCorruptItem?: (opened: (role: string) => SessionStore, sessionId: string, store: SessionStore) => Promise<void>;
+  /**
+   * The role of the base store the default `injectCorruptItem` writes into:
+   * the store that serves the stack's reads. Default: `'primary'` when the
+   * stack opened one, else the only role it opened.
+   */
+  readonly corruptRole?: string;
   /**
    * A built-JS module exporting `openStore({ sqliteModule, files, ttl })` that
    * opens the same stack on the same SQLite files. Enables the cross-process
@@ -48,8 +58,36 @@ const describeConformance = (kit as Record<string, unknown>).describeConformance
 type SqliteCtor = new (options: { path: string; ttl?: number }) => SessionStore;
 const SqliteStore = (sqlite as Record<string, unknown>).SqliteStore as SqliteCtor | undefined;
 
+/** What a stack is told about the harness running it. */
+export interface StackContext {
+  /**
+   * True when the suite may open a second handle on the same data (reopen)
+   * or children in other processes (SqliteStore); false on MemoryStore. A
+   * stack whose decorator documents a multi-process mode uses it when true.
+   */
+  readonly shared: boolean;
+}
+
 /** `build(open)` stacks the decorator on stores made by `open(name)`, where `name` tells stores of one stack apart. */
-export type Stack = (open: (role: string) => SessionStore) => SessionStore;
+export type Stack = (open: (role: string) => SessionStore, context: StackContext) => SessionStore;
+
+/** MemoryStore with the back door its own conformance harness uses: bytes written past the codec. */
+class InspectableMemoryStore extends MemoryStore {
+  constructor(options?: MemoryStoreOptions) {
+    super(options);
+  }
+  injectRaw(sessionId: string, encoded: string): Promise<void> {
+    return this._addItems(sessionId, [encoded]);
+  }
+}
+
+/** The base store's role the default corrupt-item hook writes into. */
+function corruptRoleOf(opened: ReadonlyMap<string, SessionStore>, wanted: string | undefined): string {
+  if (wanted !== undefined) return wanted;
+  if (opened.has('primary')) return 'primary';
+  if (opened.size === 1) return [...opened.keys()][0]!;
+  throw new Error(`stack opened several stores (${[...opened.keys()].join(', ')}): set corruptRole`);
+}
 
 export function describeStackConformance(label: string, stack: Stack, options: StackConformanceOptions = {}): void {
   if (typeof describeConformance !== 'function') {
@@ -59,32 +97,36 @@ export function describeStackConformance(label: string, stack: Stack, options: S
   }
   // The stores beneath each stack, by role, for injectCorruptItem.
   const beneath = new WeakMap<SessionStore, Map<string, SessionStore>>();
+  const openedOf = (store: SessionStore) => {
+    const opened = beneath.get(store);
+    if (!opened) throw new Error('store was not created by this harness');
+    return opened;
+  };
+  const openedRole = (store: SessionStore) => (role: string) => {
+    const found = openedOf(store).get(role);
+    if (!found) throw new Error(`no store was opened for role ${role}`);
+    return found;
+  };
   const inject = options.injectCorruptItem;
-  const injectCorruptItem = inject
-    ? {
-        injectCorruptItem: (store: SessionStore, sessionId: string) =>
-          inject((role) => {
-            const found = beneath.get(store)?.get(role);
-            if (!found) throw new Error(`no store was opened for role ${role}`);
-            return found;
-          }, sessionId, store),
-      }
-    : {};
-  const stackRecording = (open: (role: string) => SessionStore) => {
+  const stackRecording = (open: (role: string) => SessionStore, context: StackContext) => {
     const opened = new Map<string, SessionStore>();
     const store = stack((role) => {
       const inner = open(role);
       opened.set(role, inner);
       return inner;
-    });
+    }, context);
     beneath.set(store, opened);
     return store;
   };
   describeConformance(`${label} on MemoryStore`, {
-    create: (options = {}) => stackRecording(() => new MemoryStore(options.ttl === undefined ? {} : { ttl: options.ttl })),
-    ...injectCorruptItem,
+    create: (options = {}) =>
+      stackRecording(() => new InspectableMemoryStore(options.ttl === undefined ? {} : { ttl: options.ttl }), { shared: false }),
+    injectCorruptItem: async (store, sessionId) => {
+      if (inject) return inject(openedRole(store), sessionId, store);
+      const base = openedRole(store)(corruptRoleOf(openedOf(store), options.corruptRole));
+      await (base as InspectableMemoryStore).injectRaw(sessionId, '{"role": "user", "content": ');
+    },
   });
-
   if (typeof SqliteStore !== 'function') {
     console.warn(`!!! SKIPPED ${label} on SqliteStore conformance: @sessionkit/sqlite does not export SqliteStore yet`);
     describe.skip(`${label} on SqliteStore conformance`, () => it('needs @sessionkit/sqlite', () => {}));
@@ -95,11 +137,14 @@ export function describeStackConformance(label: string, stack: Stack, options: S
   // Remembers where each stack's stores live so reopen() opens the same files.
   const places = new WeakMap<SessionStore, { files: Map<string, string>; ttl: number | undefined }>();
   const build = (files: Map<string, string>, ttl: number | undefined) => {
-    const store = stackRecording((role) => {
-      let path = files.get(role);
-      if (!path) files.set(role, (path = join(dir, `${++counter}-${role}.db`)));
-      return new SqliteStore({ path, ...(ttl !== undefined ? { ttl } : {}) });
-    });
+    const store = stackRecording(
+      (role) => {
+        let path = files.get(role);
+        if (!path) files.set(role, (path = join(dir, `${++counter}-${role}.db`)));
+        return new SqliteStore({ path, ...(ttl !== undefined ? { ttl } : {}) });
+      },
+      { shared: true },
+    );
     places.set(store, { files, ttl });
     return store;
   };
@@ -112,7 +157,13 @@ export function describeStackConformance(label: string, stack: Stack, options: S
     },
     teardown: async () => rmSync(dir, { recursive: true, force: true }),
     ...(options.reopenWaivers || options.sqliteWaivers ? { waivers: { ...options.reopenWaivers, ...options.sqliteWaivers } } : {}),
-    ...injectCorruptItem,
+    injectCorruptItem: async (store, sessionId) => {
+      if (inject) return inject(openedRole(store), sessionId, store);
+      const role = corruptRoleOf(openedOf(store), options.corruptRole);
+      const path = places.get(store)?.files.get(role);
+      if (!path) throw new Error(`no SQLite file for role ${role}`);
+      injectCorruptRow(path, sessionId);
+    },
     ...(options.processModule && existsSync(sqliteDist) && existsSync(coreDist)
       ? {
           processes: {
