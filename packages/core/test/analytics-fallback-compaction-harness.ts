@@ -21,6 +21,8 @@ interface Harness {
 }
 
 export interface StackConformanceOptions {
+  /** Test ids the stack does not meet on any base store, each with its written reason. */
+  readonly waivers?: Readonly<Record<string, string>>;
   /** Test ids the stack does not meet on stores that can be reopened, each with its written reason. */
   readonly reopenWaivers?: Readonly<Record<string, string>>;
   /**
@@ -121,6 +123,7 @@ export function describeStackConformance(label: string, stack: Stack, options: S
   describeConformance(`${label} on MemoryStore`, {
     create: (options = {}) =>
       stackRecording(() => new InspectableMemoryStore(options.ttl === undefined ? {} : { ttl: options.ttl }), { shared: false }),
+    ...(options.waivers ? { waivers: options.waivers } : {}),
     injectCorruptItem: async (store, sessionId) => {
       if (inject) return inject(openedRole(store), sessionId, store);
       const base = openedRole(store)(corruptRoleOf(openedOf(store), options.corruptRole));
@@ -156,7 +159,9 @@ export function describeStackConformance(label: string, stack: Stack, options: S
       return build(place.files, place.ttl);
     },
     teardown: async () => rmSync(dir, { recursive: true, force: true }),
-    ...(options.reopenWaivers || options.sqliteWaivers ? { waivers: { ...options.reopenWaivers, ...options.sqliteWaivers } } : {}),
+    ...(options.waivers || options.reopenWaivers || options.sqliteWaivers
+      ? { waivers: { ...options.waivers, ...options.reopenWaivers, ...options.sqliteWaivers } }
+      : {}),
     injectCorruptItem: async (store, sessionId) => {
       if (inject) return inject(openedRole(store), sessionId, store);
       const role = corruptRoleOf(openedOf(store), options.corruptRole);

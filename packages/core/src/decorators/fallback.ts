@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { hasListSessions, hasPrune, hasSessionInfo, hasTransactions } from '../capabilities.js';
+import { hasListSessions, hasPrune, hasSessionInfo, hasTransactionPreconditions, hasTransactions } from '../capabilities.js';
 import { canonicalize, encodeItem } from '../codec.js';
 import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
 import type {
@@ -13,7 +13,7 @@ import type {
   SessionStore,
   StoreCapabilities,
 } from '../types.js';
-import { assertSessionId } from '../validation.js';
+import { assertSessionId, normalizePruneOptions } from '../validation.js';
 import { ForwardingStore } from './forwarding-store.js';
 
 /**
@@ -71,6 +71,23 @@ export interface FallbackOptions<TItem = SessionItem> {
   readonly resyncInterval?: number;
   /** `close()` also closes the secondaries. Default: true. */
   readonly closeSecondaries?: boolean;
+  /**
+   * Milliseconds a call to the primary or a secondary may take before it is
+   * treated as an outage of that store (BACKEND_UNAVAILABLE): a hung primary
+   * fails over instead of hanging every call. The abandoned call may still
+   * land later, so a store with abandoned calls is not resynced (nor
+   * repaired) until they have settled. `0` disables it. Default: 10000.
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Persist which replica is behind on which session (the primary after
+   * writes served while degraded, a secondary after a failed mirror write)
+   * in a reserved session, `sessionkit:fallback-journal`, of the store that
+   * holds the truth. On first use a new process reads the journals, so a
+   * restart while degraded resumes the resync instead of forgetting it.
+   * Journal items hold session ids, never item contents. Default: true.
+   */
+  readonly journal?: boolean;
 }
 
 type ReplayOp<TItem> =
@@ -94,6 +111,110 @@ const CAPABILITY_KEYS: readonly (keyof StoreCapabilities)[] = [
 ];
 
 const PROBE_SESSION_ID = 'sessionkit:fallback-probe';
+/** Reserved session holding journal entries: which replica is behind on which session. */
+const FALLBACK_JOURNAL_SESSION_ID = 'sessionkit:fallback-journal';
+const JOURNAL_TYPE = 'sessionkit.fallback.behind';
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** One journal item: `replica` ('primary', or a secondary's index) is behind on `sessionId`. */
+interface JournalEntry {
+  readonly type: typeof JOURNAL_TYPE;
+  readonly sessionId: string;
+  readonly replica: 'primary' | number;
+}
+
+function isJournalEntry(item: unknown): item is JournalEntry {
+  const entry = item as Partial<JournalEntry> | null;
+  return (
+    typeof entry === 'object' &&
+    entry !== null &&
+    entry.type === JOURNAL_TYPE &&
+    typeof entry.sessionId === 'string' &&
+    (entry.replica === 'primary' || Number.isSafeInteger(entry.replica))
+  );
+}
+
+/**
+ * One replica behind a deadline: a call that takes longer than `ms` fails
+ * with BACKEND_UNAVAILABLE (an outage, so the fallback moves on), and is
+ * counted as unsettled until it does end — it may still land.
+ */
+class Deadline<TItem> extends ForwardingStore<TItem> {
+  readonly #ms: number;
+  readonly #role: string;
+  #unsettled = 0;
+
+  constructor(inner: SessionStore<TItem>, ms: number, role: string) {
+    super(inner);
+    this.#ms = ms;
+    this.#role = role;
+  }
+
+  /** Calls that timed out and have not ended yet. */
+  get unsettled(): number {
+    return this.#unsettled;
+  }
+
+  #within<R>(operation: string, call: () => Promise<R>): Promise<R> {
+    const pending = call();
+    if (this.#ms === 0) return pending;
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#unsettled++;
+        const settle = () => {
+          this.#unsettled--;
+        };
+        pending.then(settle, settle);
+        reject(new SessionError(SessionErrorCode.BackendUnavailable, `${this.#role} did not answer ${operation} within ${this.#ms} ms`));
+      }, this.#ms);
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  override getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]> {
+    return this.#within('getItems', () => super.getItems(sessionId, options));
+  }
+  override addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+    return this.#within('addItems', () => super.addItems(sessionId, items, options));
+  }
+  override popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined> {
+    return this.#within('popItem', () => super.popItem(sessionId, options));
+  }
+  override clearSession(sessionId: string, options?: CallOptions): Promise<void> {
+    return this.#within('clearSession', () => super.clearSession(sessionId, options));
+  }
+  override applyHistoryTransaction(sessionId: string, args: HistoryTransactionArgs<TItem>, options?: CallOptions): Promise<void> {
+    return this.#within('applyHistoryTransaction', () => super.applyHistoryTransaction(sessionId, args, options));
+  }
+  override getSessionInfo(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined> {
+    return this.#within('getSessionInfo', () => super.getSessionInfo(sessionId, options));
+  }
+  override prune(options: PruneOptions): Promise<number> {
+    return this.#within('prune', () => super.prune(options));
+  }
+  override listSessions(options?: ListSessionsOptions): AsyncIterable<SessionInfo> {
+    const iterable = super.listSessions(options);
+    const deadline = this;
+    return {
+      [Symbol.asyncIterator]() {
+        const iterator = iterable[Symbol.asyncIterator]();
+        return {
+          next: () => deadline.#within('listSessions', () => iterator.next()),
+          return: async () => (await iterator.return?.()) ?? { done: true as const, value: undefined },
+        };
+      },
+    };
+  }
+}
 
 function defaultIsOutage(error: unknown): boolean {
   return isSessionError(error, SessionErrorCode.BackendUnavailable);
@@ -116,8 +237,17 @@ function sameHistory(a: readonly unknown[], b: readonly unknown[]): boolean {
  * sees them in the same order.
  */
 export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
-  readonly #primary: SessionStore<TItem>;
-  readonly #secondaries: readonly SessionStore<TItem>[];
+  /** The reserved session id of the journal (see `journal`); hidden from `listSessions`. */
+  static readonly JOURNAL_SESSION_ID = FALLBACK_JOURNAL_SESSION_ID;
+  readonly #primary: Deadline<TItem>;
+  readonly #secondaries: readonly Deadline<TItem>[];
+  readonly #journal: boolean;
+  // Loads the journals once, on first use.
+  #loading: Promise<void> | undefined;
+  // Per secondary: sessions whose "primary is behind" entry this process has written into its journal.
+  readonly #noted: Set<string>[];
+  // The primary's journal may hold entries (stale secondaries) that a completed repair should clear.
+  #primaryJournalDirty = false;
   readonly #policy: FallbackWritePolicy;
   readonly #options: FallbackOptions<TItem>;
   readonly #isOutage: (error: unknown) => boolean;
@@ -143,6 +273,10 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     if (!Number.isFinite(interval) || interval < 0) {
       throw new SessionError(SessionErrorCode.InvalidArgument, 'resyncInterval must be a non-negative number');
     }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+      throw new SessionError(SessionErrorCode.InvalidArgument, 'timeoutMs must be a non-negative number');
+    }
     // A capability holds only if every store has it: any of them may be the one answering.
     const drop = CAPABILITY_KEYS.filter((key) => {
       const all = [primary, ...secondaries];
@@ -152,13 +286,95 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       if (key === 'prune') return !all.every((s) => hasPrune(s));
       return !all.every((s) => s.capabilities?.[key] === true);
     });
-    super(primary, drop);
-    this.#primary = primary;
-    this.#secondaries = [...secondaries];
+    const timedPrimary = new Deadline(primary, timeoutMs, 'primary');
+    super(timedPrimary, drop);
+    this.#primary = timedPrimary;
+    this.#secondaries = secondaries.map((store, index) => new Deadline(store, timeoutMs, `secondary ${index}`));
+    this.#journal = options.journal ?? true;
+    this.#noted = this.#secondaries.map(() => new Set<string>());
     this.#policy = policy;
     this.#options = options;
     this.#isOutage = options.isOutage ?? defaultIsOutage;
     this.#stale = this.#secondaries.map(() => new Set<string>());
+  }
+
+  /** Reads the journals once per process before the first operation (see `journal`). */
+  #ready(): Promise<void> {
+    this.#loading ??= this.#load();
+    return this.#loading;
+  }
+
+  async #load(): Promise<void> {
+    if (!this.#journal) return;
+    const entries: JournalEntry[] = [];
+    for (const [index, store] of [this.#primary, ...this.#secondaries].entries()) {
+      try {
+        entries.push(...((await store.getItems(FALLBACK_JOURNAL_SESSION_ID)) as unknown[]).filter(isJournalEntry));
+      } catch (error) {
+        if (index === 0 && this.#isOutage(error)) this.#degrade(error);
+        // An unreadable secondary journal is reported; that secondary's notes are then unknown to this process.
+        else this.#reportError(error);
+      }
+    }
+    for (const entry of entries) {
+      if (entry.replica === 'primary') {
+        if (!this.#pending.has(entry.sessionId)) this.#pending.set(entry.sessionId, 'copy');
+      } else if (entry.replica < this.#stale.length) {
+        this.#stale[entry.replica]!.add(entry.sessionId);
+        this.#primaryJournalDirty = true;
+      }
+    }
+    if (this.#pending.size > 0) {
+      this.#degrade(
+        new SessionError(
+          SessionErrorCode.BackendUnavailable,
+          'the fallback journal says the primary missed writes served by the secondaries (before this process started): serving from secondaries until a resync catches it up',
+        ),
+      );
+    }
+    this.#arm();
+  }
+
+  /** Appends one journal entry into `store` (the replica holding the truth). */
+  async #note(store: SessionStore<TItem>, entries: readonly JournalEntry[]): Promise<void> {
+    if (!this.#journal || entries.length === 0) return;
+    await store.addItems(FALLBACK_JOURNAL_SESSION_ID, entries as unknown as TItem[]);
+    if (store === this.#primary) this.#primaryJournalDirty = true;
+  }
+
+  /**
+   * Empties `store`'s journal unless an entry was added since it was read
+   * (one `replace_suffix` when the store has transactions). False when it
+   * could not (a concurrent note): the caller tries again later.
+   */
+  async #clearJournal(store: SessionStore<TItem>): Promise<boolean> {
+    const entries = await store.getItems(FALLBACK_JOURNAL_SESSION_ID);
+    if (entries.length > 0) {
+      if (hasTransactions(store)) {
+        try {
+          await store.applyHistoryTransaction(FALLBACK_JOURNAL_SESSION_ID, {
+            operationId: `sessionkit-fallback-journal:${randomUUID()}`,
+            transaction: { type: 'replace_suffix', expectedSuffix: entries, replacement: [] },
+            ...(hasTransactionPreconditions(store) ? { expectedLength: entries.length } : {}),
+          });
+        } catch (error) {
+          if (isSessionError(error, SessionErrorCode.Conflict)) return false;
+          throw error;
+        }
+      } else {
+        await store.clearSession(FALLBACK_JOURNAL_SESSION_ID);
+      }
+    }
+    const index = this.#secondaries.indexOf(store as Deadline<TItem>);
+    if (index >= 0) this.#noted[index]!.clear();
+    return true;
+  }
+
+  /** Every stale mark as journal entries, for the primary's journal. */
+  #staleEntries(): JournalEntry[] {
+    return this.#stale.flatMap((sessions, replica) =>
+      [...sessions].map((sessionId) => ({ type: JOURNAL_TYPE, sessionId, replica }) as JournalEntry),
+    );
   }
 
   /** Where the store stands: healthy or degraded, and what a resync still has to do. */
@@ -184,7 +400,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
    */
   resync(): Promise<FallbackStatus> {
     this.assertOpen();
-    this.#resyncing ??= this.#resync().finally(() => {
+    this.#resyncing ??= this.#ready().then(() => this.#resync()).finally(() => {
       this.#resyncing = undefined;
     });
     return this.#resyncing;
@@ -193,16 +409,35 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   async #resync(): Promise<FallbackStatus> {
     if (this.#degradedSince !== undefined) {
       try {
+        // A call abandoned by the deadline may still land: catching up before it has ended could be undone by it.
+        if (this.#primary.unsettled > 0) {
+          throw new SessionError(SessionErrorCode.BackendUnavailable, 'the primary still has calls that timed out in flight');
+        }
         if (this.#pending.size === 0) await this.#primary.getItems(PROBE_SESSION_ID, { limit: 1 });
-        // Writes may keep arriving on the degraded path while we catch up: loop until none is left.
-        while (this.#pending.size > 0 || this.#degradedInflight > 0) {
-          const next = this.#pending.keys().next();
-          if (next.done) {
-            await new Promise((resolve) => setTimeout(resolve, 1));
-            continue;
+        for (let settled = false; !settled; ) {
+          // Writes may keep arriving on the degraded path while we catch up: loop until none is left.
+          while (this.#pending.size > 0 || this.#degradedInflight > 0) {
+            const next = this.#pending.keys().next();
+            if (next.done) {
+              await new Promise((resolve) => setTimeout(resolve, 1));
+              continue;
+            }
+            const sessionId = next.value;
+            await this.#lock(sessionId, () => this.#catchUp(sessionId));
           }
-          const sessionId = next.value;
-          await this.#lock(sessionId, () => this.#catchUp(sessionId));
+          // The primary holds the truth again: stale marks move into its journal, the secondaries' journals empty.
+          if (this.#journal) {
+            await this.#note(this.#primary, this.#staleEntries());
+            for (const secondary of this.#secondaries) {
+              try {
+                await this.#clearJournal(secondary);
+              } catch (error) {
+                // A stale entry left there only costs a needless copy after a restart.
+                this.#reportError(error);
+              }
+            }
+          }
+          settled = this.#pending.size === 0 && this.#degradedInflight === 0;
         }
       } catch (error) {
         if (!this.#isOutage(error)) this.#reportError(error);
@@ -249,7 +484,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   }
 
   async #replay(sessionId: string, op: ReplayOp<TItem>): Promise<void> {
-    const primary = this.#primary;
+    const primary: SessionStore<TItem> = this.#primary;
     switch (op.kind) {
       case 'add':
         if (hasTransactions(primary)) {
@@ -313,8 +548,10 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   }
 
   async #repairSecondaries(): Promise<void> {
+    if (this.#primary.unsettled > 0) return;
     for (const [index, sessions] of this.#stale.entries()) {
       const secondary = this.#secondaries[index]!;
+      if (secondary.unsettled > 0) continue;
       for (const sessionId of [...sessions]) {
         if (this.#degradedSince !== undefined) return;
         try {
@@ -327,6 +564,13 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
           if (this.#isOutage(error) && (await this.#probePrimary())) return;
           this.#reportError(error);
         }
+      }
+    }
+    if (this.#primaryJournalDirty && this.#stale.every((sessions) => sessions.size === 0) && !this.#isDegraded()) {
+      try {
+        if (await this.#clearJournal(this.#primary)) this.#primaryJournalDirty = false;
+      } catch (error) {
+        this.#reportError(error);
       }
     }
   }
@@ -384,12 +628,25 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     return this.#secondaries.filter((_, index) => !this.#stale[index]!.has(sessionId));
   }
 
-  #markStale(store: SessionStore<TItem>, sessionId: string, error?: unknown): void {
-    const index = this.#secondaries.indexOf(store);
+  /**
+   * Marks a secondary stale for a session; with `truth` (the replica whose
+   * answer the caller gets), also journals the mark there so a restart
+   * remembers it.
+   */
+  async #markStale(store: SessionStore<TItem>, sessionId: string, error?: unknown, truth?: SessionStore<TItem>): Promise<void> {
+    const index = this.#secondaries.indexOf(store as Deadline<TItem>);
     if (index < 0) return;
+    const known = this.#stale[index]!.has(sessionId);
     this.#stale[index]!.add(sessionId);
     if (error !== undefined) this.#reportError(error);
     this.#arm();
+    if (truth && !known) {
+      try {
+        await this.#note(truth, [{ type: JOURNAL_TYPE, sessionId, replica: index }]);
+      } catch (noteError) {
+        this.#reportError(noteError);
+      }
+    }
   }
 
   /** Serializes writes (and resync steps) per session so every replica applies them in one order. */
@@ -424,6 +681,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   ): Promise<R> {
     this.assertOpen();
     assertSessionId(sessionId);
+    await this.#ready();
     return this.#lock(sessionId, async () => {
       if (!this.#isDegraded()) {
         let answer: R;
@@ -434,7 +692,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
           this.#degrade(error);
           return this.#degradedWrite(sessionId, onStore, agree, replayOp, clears, error);
         }
-        await this.#mirror(sessionId, this.#secondaries, onStore, agree, answer, clears);
+        await this.#mirror(sessionId, this.#secondaries, onStore, agree, answer, clears, this.#primary);
         return answer;
       }
       return this.#degradedWrite(sessionId, onStore, agree, replayOp, clears, undefined);
@@ -448,19 +706,23 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     agree: (answer: R, mirror: R) => boolean,
     answer: R,
     clears: boolean,
+    truth: SessionStore<TItem>,
   ): Promise<void> {
     for (const store of stores) {
-      const index = this.#secondaries.indexOf(store);
+      const index = this.#secondaries.indexOf(store as Deadline<TItem>);
       const stale = this.#stale[index]!.has(sessionId);
       // A stale replica gets no further writes (a copy will repair it) — except a clear, which repairs it outright.
       if (stale && !clears) continue;
+      let result: R;
       try {
-        const result = await onStore(store);
-        if (clears) this.#stale[index]!.delete(sessionId);
-        else if (!agree(answer, result)) this.#markStale(store, sessionId);
+        result = await onStore(store);
       } catch (error) {
-        this.#markStale(store, sessionId, error);
+        await this.#markStale(store, sessionId, error, truth);
+        continue;
       }
+      // A cleared replica is exact again; the journal may still name it, which costs at most one needless copy.
+      if (clears) this.#stale[index]!.delete(sessionId);
+      else if (!agree(answer, result)) await this.#markStale(store, sessionId, undefined, truth);
     }
   }
 
@@ -478,17 +740,23 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       let lastError: unknown = primaryError;
       for (let i = 0; i < candidates.length; i++) {
         const store = candidates[i]!;
+        const index = this.#secondaries.indexOf(store as Deadline<TItem>);
         let answer: R;
         try {
+          // Journal first: once the write is acknowledged, a restart must still know the primary missed it.
+          if (this.#journal && !this.#noted[index]!.has(sessionId)) {
+            await this.#note(store, [{ type: JOURNAL_TYPE, sessionId, replica: 'primary' }]);
+            this.#noted[index]!.add(sessionId);
+          }
           answer = await onStore(store);
         } catch (error) {
           // Bad input or a conflict is the answer; only an outage moves on to the next secondary.
           if (!this.#isOutage(error)) throw error;
-          this.#markStale(store, sessionId, error);
+          await this.#markStale(store, sessionId, error);
           lastError = error;
           continue;
         }
-        await this.#mirror(sessionId, candidates.slice(i + 1), onStore, agree, answer, clears);
+        await this.#mirror(sessionId, candidates.slice(i + 1), onStore, agree, answer, clears, store);
         this.#record(sessionId, replayOp(answer));
         return answer;
       }
@@ -516,6 +784,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   /** Reads go to the primary while healthy; to the first in-sync secondary while degraded or when the primary fails. */
   async #read<R>(sessionId: string | undefined, read: (store: SessionStore<TItem>) => Promise<R>): Promise<R> {
     this.assertOpen();
+    await this.#ready();
     if (!this.#isDegraded()) {
       try {
         return await read(this.#primary);
@@ -550,6 +819,16 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
 
   override listSessions(options?: ListSessionsOptions): AsyncIterable<SessionInfo> {
     this.require('listSessions', 'listSessions');
+    const store = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        await store.#ready();
+        for await (const info of store.#list(options)) if (info.sessionId !== FALLBACK_JOURNAL_SESSION_ID) yield info;
+      },
+    };
+  }
+
+  #list(options?: ListSessionsOptions): AsyncIterable<SessionInfo> {
     const store = this;
     return {
       async *[Symbol.asyncIterator]() {
@@ -645,6 +924,9 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
    */
   override async prune(options: PruneOptions): Promise<number> {
     this.require('prune', 'prune');
+    // Bad input is an answer whatever the state.
+    normalizePruneOptions(options);
+    await this.#ready();
     if (this.#isDegraded()) {
       throw new SessionError(SessionErrorCode.BackendUnavailable, 'prune is unavailable while the primary is down');
     }
@@ -660,6 +942,15 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
         await secondary.prune!(options);
       } catch (error) {
         // Which sessions it kept is unknown; list-based repair is not possible, so report it.
+        this.#reportError(error);
+      }
+    }
+    // The prune may have removed the primary's journal with the old sessions: write the stale marks again.
+    const stale = this.#staleEntries();
+    if (stale.length > 0) {
+      try {
+        await this.#note(this.#primary, stale);
+      } catch (error) {
         this.#reportError(error);
       }
     }

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { withFaults } from '@sessionkit/conformance';
+import {
+  FallbackStore,
+  MemoryStore,
+  SessionErrorCode,
+  compose,
+  withFallback,
+  type FallbackStatus,
+  type FallbackWritePolicy,
+  type SessionStore,
+} from '@sessionkit/core';
+
+const FALLBACK_JOURNAL_SESSION_ID = FallbackStore.JOURNAL_SESSION_ID;
+const msg = (text: string) => ({ role: 'user', content: text });
+const POLICIES: FallbackWritePolicy[] = ['mirror', 'primary-with-replay'];
+
+/** A fallback stack over stores that outlive it: a new stack on the same stores stands for a restarted process. */
+function open(primary: SessionStore, secondaries: SessionStore[], writePolicy: FallbackWritePolicy, extra = {}) {
+  const degraded: FallbackStatus[] = [];
+  const store = compose(
+    primary,
+    withFallback({
+      secondaries,
+      writePolicy,
+      resyncInterval: 0,
+      closeSecondaries: false,
+      onDegraded: (status) => degraded.push(status),
+      ...extra,
+    }),
+  );
+  return { store, degraded };
+}
+
+describe.each(POLICIES)('withFallback across a restart (%s)', (policy) => {
+  it('a process restarted while degraded still knows the primary missed writes, serves them and resyncs them', async () => {
+    const primaryData = new MemoryStore();
+    const primary = withFaults(primaryData);
+    const secondary = new MemoryStore();
+    const before = open(primary, [secondary], policy);
+    await before.store.addItems('s', [msg('1')]);
+    primary.fail('*');
+    await before.store.addItems('s', [msg('2')]); // acknowledged by the secondary only
+    expect(before.store.status().state).toBe('degraded');
+    // The process dies (nothing is closed), and the primary comes back before the new one starts.
+    primary.heal();
+    const after = open(primary, [secondary], policy);
+    // Without the journal the new process would read ['1'] from the primary, and later mirrored writes would "agree".
+    expect(await after.store.getItems('s')).toEqual([msg('1'), msg('2')]);
+    expect(after.store.status()).toMatchObject({ state: 'degraded', pendingSessions: 1 });
+    expect(after.degraded).toHaveLength(1);
+    await after.store.resync();
+    expect(after.store.status()).toMatchObject({ state: 'healthy', pendingSessions: 0 });
+    expect(await primaryData.getItems('s')).toEqual([msg('1'), msg('2')]);
+    // The journal is emptied once the primary caught up, so a third process starts healthy.
+    expect(await secondary.getItems(FALLBACK_JOURNAL_SESSION_ID)).toEqual([]);
+    const third = open(primary, [secondary], policy);
+    await third.store.addItems('s', [msg('3')]);
+    expect(third.store.status().state).toBe('healthy');
+    expect(await secondary.getItems('s')).toEqual([msg('1'), msg('2'), msg('3')]);
+  });
+
+  it('a restarted process still knows a secondary missed a mirrored write, and never reads it for that session', async () => {
+    const primaryData = new MemoryStore();
+    const primary = withFaults(primaryData);
+    const staleData = new MemoryStore();
+    const stale = withFaults(staleData);
+    const good = new MemoryStore();
+    const before = open(primary, [stale, good], policy);
+    await before.store.addItems('s', [msg('1')]);
+    stale.fail('addItems', { times: 1 });
+    await before.store.addItems('s', [msg('2')]); // acknowledged: primary and the second secondary have it
+    expect(before.store.status().staleSecondaries).toEqual([{ index: 0, sessions: 1 }]);
+    const after = open(primary, [stale, good], policy);
+    await after.store.getItems('s');
+    expect(after.store.status().staleSecondaries).toEqual([{ index: 0, sessions: 1 }]);
+    // A failover read skips the stale secondary.
+    primary.fail('getItems', { times: 1 });
+    expect(await after.store.getItems('s')).toEqual([msg('1'), msg('2')]);
+    await after.store.resync();
+    expect(after.store.status()).toMatchObject({ state: 'healthy', staleSecondaries: [] });
+    expect(await staleData.getItems('s')).toEqual([msg('1'), msg('2')]);
+    expect(await primaryData.getItems(FALLBACK_JOURNAL_SESSION_ID)).toEqual([]);
+  });
+
+  it('hides its journal from listSessions, and journal: false writes none', async () => {
+    const primary = withFaults(new MemoryStore());
+    const secondary = new MemoryStore();
+    const { store } = open(primary, [secondary], policy);
+    primary.fail('*');
+    await store.addItems('s', [msg('1')]);
+    expect((await secondary.getItems(FALLBACK_JOURNAL_SESSION_ID)).length).toBeGreaterThan(0);
+    const listed: string[] = [];
+    for await (const info of store.listSessions()) listed.push(info.sessionId);
+    expect(listed).toEqual(['s']);
+
+    const quietSecondary = new MemoryStore();
+    const quiet = open(primary, [quietSecondary], policy, { journal: false });
+    await quiet.store.addItems('s', [msg('1')]);
+    expect(await quietSecondary.getItems(FALLBACK_JOURNAL_SESSION_ID)).toEqual([]);
+  });
+});
+
+describe('withFallback call timeout', () => {
+  it('treats a hung primary as unavailable after timeoutMs: reads and writes fail over instead of hanging', async () => {
+    const primaryData = new MemoryStore();
+    const primary = withFaults(primaryData);
+    const secondary = new MemoryStore();
+    const { store, degraded } = open(primary, [secondary], 'mirror', { timeoutMs: 100 });
+    await store.addItems('s', [msg('1')]);
+    primary.hang('*');
+    const started = Date.now();
+    expect(await store.getItems('s')).toEqual([msg('1')]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    expect(degraded).toHaveLength(1);
+    expect(store.status().state).toBe('degraded');
+    await store.addItems('s', [msg('2')]); // degraded: served by the secondary at once
+    expect(await secondary.getItems('s')).toEqual([msg('1'), msg('2')]);
+    // While the abandoned call is still hung, a resync does not touch the primary (that call may yet land).
+    expect((await store.resync()).state).toBe('degraded');
+    primary.heal(); // releases the hung read; once it has ended on the primary, a resync may proceed
+    await expect.poll(async () => (await store.resync()).state).toBe('healthy');
+    expect(await primaryData.getItems('s')).toEqual([msg('1'), msg('2')]);
+  });
+
+  it('a write that hung and landed after its timeout is not applied twice (mirror copy / replay by operation id)', async () => {
+    for (const policy of POLICIES) {
+      const primaryData = new MemoryStore();
+      const primary = withFaults(primaryData);
+      const secondary = new MemoryStore();
+      const { store } = open(primary, [secondary], policy, { timeoutMs: 50 });
+      await store.addItems('s', [msg('1')]);
+      primary.hang(['addItems', 'applyHistoryTransaction'], { times: 1 });
+      await store.addItems('s', [msg('2')]); // times out on the primary, acknowledged by the secondary
+      expect(store.status().state).toBe('degraded');
+      primary.release(); // the hung append now lands on the primary too
+      await expect.poll(async () => (await primaryData.getItems('s')).length).toBe(2);
+      await store.resync();
+      expect(store.status().state).toBe('healthy');
+      expect(await primaryData.getItems('s')).toEqual([msg('1'), msg('2')]);
+      expect(await secondary.getItems('s')).toEqual([msg('1'), msg('2')]);
+    }
+  });
+
+  it('a hung secondary is marked stale after timeoutMs instead of hanging healthy writes', async () => {
+    const primaryData = new MemoryStore();
+    const secondaryData = new MemoryStore();
+    const secondary = withFaults(secondaryData);
+    const { store } = open(primaryData, [secondary], 'mirror', { timeoutMs: 50 });
+    secondary.hang('addItems', { times: 1 });
+    await store.addItems('s', [msg('1')]);
+    expect(store.status().staleSecondaries).toEqual([{ index: 0, sessions: 1 }]);
+    secondary.release();
+    await expect.poll(async () => (await store.resync()).staleSecondaries).toEqual([]);
+    expect(await secondaryData.getItems('s')).toEqual([msg('1')]);
+  });
+
+  it('validates timeoutMs, and refuses bad prune input with INVALID_ARGUMENT even while degraded', async () => {
+    expect(() => withFallback({ secondaries: [new MemoryStore()], timeoutMs: -1 })(new MemoryStore())).toThrow(/timeoutMs/);
+    const primary = withFaults(new MemoryStore(), { rules: [{ fail: '*' }] });
+    const { store } = open(primary, [new MemoryStore()], 'mirror');
+    await store.getItems('s');
+    expect(store.status().state).toBe('degraded');
+    await expect(store.prune({ olderThan: 'yesterday' as unknown as Date })).rejects.toMatchObject({ code: SessionErrorCode.InvalidArgument });
+    await expect(store.prune({ olderThan: new Date() })).rejects.toMatchObject({ code: SessionErrorCode.BackendUnavailable });
+  });
+});
