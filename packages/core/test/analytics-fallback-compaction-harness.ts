@@ -184,14 +184,6 @@ export function describeStackConformance(label: string, stack: Stack, options: S
   });
 }
 
-/** withCache is coherent per process; a reopened stack stands for another process with its own cache. */
-export const CACHE_REOPEN_WAIVERS: Readonly<Record<string, string>> = {
-  'persistence.shared-handles':
-    'withCache is coherent per process: a second handle (another process) with its own cache sees the first handle’s pop and clear only once its entry expires (set ttl) — docs/decorators/cache.md',
-  'concurrency.process-pops':
-    'withCache is coherent per process: the parent’s cached history does not see pops made by child processes until its entry expires (set ttl); the pops themselves are distinct — docs/decorators/cache.md',
-};
-
 /**
  * For stacks with withEncryption: appends a well-formed envelope that fails
  * authentication (a valid item for the store beneath, DECRYPTION_FAILED above).

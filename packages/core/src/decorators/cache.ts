@@ -33,6 +33,20 @@ export interface CacheOptions {
    * this process is the only writer of its sessions).
    */
   readonly ttl?: number;
+  /**
+   * For several processes writing the same sessions, with exact reads: before
+   * answering from the cache, ask the store's `getSessionInfo` whether the
+   * session changed since the entry was read (its item count, `createdAt`
+   * and `updatedAt` — one small read instead of the history). Writes through
+   * this cache then drop the entry (the store's new `updatedAt` is unknown)
+   * except `clearSession`. `clockToleranceMs`: how far the clocks stamping
+   * `updatedAt` (the writers', or the server's) may lag this process's clock
+   * plus how long a write may take from its timestamp to its commit; an
+   * entry is only trusted if it was read more than that after the session's
+   * last write. Needs the `sessionInfo` capability. Default: off;
+   * `true` means `{ clockToleranceMs: 1000 }`.
+   */
+  readonly revalidate?: boolean | { readonly clockToleranceMs?: number };
 }
 
 /** Hit/miss figures and occupancy. */
@@ -49,6 +63,8 @@ export interface CacheStats {
   readonly bytes: number;
   /** Sessions evicted to respect `maxSessions` / `maxBytes`. */
   readonly evictions: number;
+  /** With `revalidate`: entries found changed by the store's session info, and re-read. */
+  readonly revalidationFailures: number;
 }
 
 interface Entry {
@@ -61,6 +77,16 @@ interface Entry {
   readonly trustedUntil: number | undefined;
   /** Epoch ms at which the store expires the session (its own ttl), as far as this process knows. */
   readonly sessionExpiry: number | undefined;
+  /** With `revalidate`: the session's info when `items` were read, as {@link versionOf} renders it. */
+  readonly version?: string;
+}
+
+const DEFAULT_CLOCK_TOLERANCE_MS = 1000;
+const EMPTY_VERSION = 'empty';
+
+/** What identifies a state of a session for revalidation: its count and timestamps (no session: empty). */
+function versionOf(info: SessionInfo | undefined): string {
+  return info ? `${info.itemCount}:${info.createdAt.getTime()}:${info.updatedAt.getTime()}` : EMPTY_VERSION;
 }
 
 const ITEM_OVERHEAD = 48;
@@ -96,6 +122,9 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   #hits = 0;
   #misses = 0;
   #evictions = 0;
+  #revalidationFailures = 0;
+  // With `revalidate`: the clock tolerance in ms; undefined when off.
+  readonly #tolerance: number | undefined;
 
   constructor(inner: SessionStore<TItem>, options: CacheOptions = {}) {
     super(inner);
@@ -109,6 +138,20 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     if (options.ttl !== undefined) assertPositiveInteger(options.ttl, 'ttl');
     this.#ttl = options.ttl;
     this.#maxSessionBytes = maxSessionBytes;
+    const revalidate = options.revalidate ?? false;
+    if (revalidate !== false) {
+      if (revalidate !== true && (typeof revalidate !== 'object' || revalidate === null)) {
+        throw invalid('revalidate must be a boolean or { clockToleranceMs }');
+      }
+      const tolerance = revalidate === true ? DEFAULT_CLOCK_TOLERANCE_MS : (revalidate.clockToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS);
+      if (!Number.isSafeInteger(tolerance) || tolerance < 0) throw invalid('clockToleranceMs must be a non-negative integer');
+      if (!hasSessionInfo(inner)) {
+        throw new SessionError(SessionErrorCode.Unsupported, 'withCache revalidate needs a store with the sessionInfo capability');
+      }
+      this.#tolerance = tolerance;
+    } else {
+      this.#tolerance = undefined;
+    }
     // A store without ttl never expires sessions, so there is nothing to learn.
     this.#storeTtl = inner.capabilities.ttl ? undefined : 'none';
     this.#cache = new LRUCache<string, Entry>({
@@ -131,6 +174,7 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       sessions: this.#cache.size,
       bytes: this.#cache.calculatedSize,
       evictions: this.#evictions,
+      revalidationFailures: this.#revalidationFailures,
     };
   }
 
@@ -195,7 +239,13 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
    * store's order); otherwise, and on any failure (the outcome may be
    * unknown), the entry is dropped.
    */
-  async #write<R>(sessionId: string, write: () => Promise<R>, update?: (result: R, startedAt: number) => void): Promise<R> {
+  async #write<R>(
+    sessionId: string,
+    write: () => Promise<R>,
+    update?: (result: R, startedAt: number) => void,
+    // The update knows the session's revalidation version afterwards (clear: empty), so it may run under `revalidate`.
+    keepsVersion = false,
+  ): Promise<R> {
     const startedAt = Date.now();
     const mine = this.#bump(sessionId, 1);
     let result: R;
@@ -208,7 +258,7 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     }
     const alone = this.#version(sessionId) === mine;
     this.#bump(sessionId, -1);
-    if (alone && update) update(result, startedAt);
+    if (alone && update && (this.#tolerance === undefined || keepsVersion)) update(result, startedAt);
     else this.#cache.delete(sessionId);
     return result;
   }
@@ -225,30 +275,72 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     assertSessionId(sessionId);
     const limit = normalizeLimit(options?.limit);
     const entry = limit === 0 ? undefined : this.#entry(sessionId);
-    if (entry && (entry.complete || (limit !== undefined && limit <= entry.items.length))) {
-      this.#hits++;
-      const tail = limit === undefined || limit >= entry.items.length ? entry.items : entry.items.slice(entry.items.length - limit);
-      return decodeItems<TItem>(tail);
-    }
+    const covers = entry !== undefined && (entry.complete || (limit !== undefined && limit <= entry.items.length));
     if (limit === 0) return this.inner.getItems(sessionId, options);
+    // Under revalidate, the session's info is read first, before any items: a hit needs it to match the entry,
+    // and a miss keeps it as the version of what it reads next (a write in between makes it look older, never newer).
+    let known: { info: SessionInfo | undefined; at: number } | undefined;
+    if (this.#tolerance !== undefined && covers) {
+      const at = Date.now();
+      const startClock = this.#clock;
+      const info = await this.inner.getSessionInfo!(sessionId);
+      known = { info, at };
+      // Checked again after the await: a write through this cache may have replaced or dropped the entry meanwhile.
+      if (this.#cache.peek(sessionId) === entry && this.#version(sessionId) <= startClock && entry!.version === versionOf(info)) {
+        return this.#hit(entry!, limit);
+      }
+      this.#revalidationFailures++;
+      if (this.#cache.peek(sessionId) === entry) this.#cache.delete(sessionId);
+    } else if (covers) {
+      return this.#hit(entry!, limit);
+    }
     this.#misses++;
     const startClock = this.#clock;
     const quiet = !this.#writing.has(sessionId);
     const readAt = Date.now();
-    const askInfo = this.#storeTtl !== 'none' && hasSessionInfo(this.inner);
-    const [items, info] = await Promise.all([
-      this.inner.getItems(sessionId, options),
-      askInfo ? this.inner.getSessionInfo!(sessionId) : Promise.resolve(undefined),
-    ]);
+    let items: TItem[];
+    let info: SessionInfo | undefined;
+    let asked: boolean;
+    if (this.#tolerance !== undefined) {
+      if (!known) known = { info: await this.inner.getSessionInfo!(sessionId), at: readAt };
+      items = await this.inner.getItems(sessionId, options);
+      info = known.info;
+      asked = true;
+    } else {
+      asked = this.#storeTtl !== 'none' && hasSessionInfo(this.inner);
+      [items, info] = await Promise.all([
+        this.inner.getItems(sessionId, options),
+        asked ? this.inner.getSessionInfo!(sessionId) : Promise.resolve(undefined),
+      ]);
+    }
     // Fill only if no write to this session started or ended while reading.
     if (quiet && this.#version(sessionId) <= startClock && this.#forgotten <= startClock) {
-      this.#fill(sessionId, items, limit, readAt, askInfo, info);
+      if (this.#tolerance === undefined) this.#fill(sessionId, items, limit, readAt, asked, info);
+      // Trust the version only if the session's last write was stamped safely before the info was read: a later
+      // write then carries a later updatedAt even from a lagging clock, so it cannot look like this version.
+      else if (!known!.info || known!.info.updatedAt.getTime() + this.#tolerance < known!.at) {
+        this.#fill(sessionId, items, limit, readAt, asked, info, versionOf(known!.info));
+      }
     }
     return items;
   }
 
+  #hit(entry: Entry, limit: number | undefined): TItem[] {
+    this.#hits++;
+    const tail = limit === undefined || limit >= entry.items.length ? entry.items : entry.items.slice(entry.items.length - limit);
+    return decodeItems<TItem>(tail);
+  }
+
   /** `asked`: whether `info` (the session's info, read beside the items; undefined when the session is empty) was asked for. */
-  #fill(sessionId: string, items: readonly TItem[], limit: number | undefined, readAt: number, asked: boolean, info: SessionInfo | undefined): void {
+  #fill(
+    sessionId: string,
+    items: readonly TItem[],
+    limit: number | undefined,
+    readAt: number,
+    asked: boolean,
+    info: SessionInfo | undefined,
+    version?: string,
+  ): void {
     let sessionExpiry: number | undefined;
     if (asked) {
       if (info) {
@@ -268,6 +360,7 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       bytes,
       trustedUntil: this.#ttl === undefined ? undefined : readAt + this.#ttl,
       sessionExpiry,
+      ...(version !== undefined ? { version } : {}),
     });
   }
 
@@ -305,7 +398,8 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     await this.#write(
       sessionId,
       () => this.inner.clearSession(sessionId, options),
-      // An empty session does not expire, and the cache ttl still bounds trust in "empty".
+      // An empty session does not expire, and the cache ttl still bounds trust in "empty". Under revalidate,
+      // "empty" is exact too: any later write makes the session non-empty, which its info shows.
       () =>
         this.#put(sessionId, {
           items: [],
@@ -313,7 +407,9 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
           bytes: 0,
           trustedUntil: this.#ttl === undefined ? undefined : Date.now() + this.#ttl,
           sessionExpiry: undefined,
+          ...(this.#tolerance !== undefined ? { version: EMPTY_VERSION } : {}),
         }),
+      true,
     );
   }
 
