@@ -68,6 +68,12 @@ export interface PreparedTransaction {
   readonly type: 'append_items' | 'replace_suffix';
   /** Canonical forms of the expected newest items (compare with {@link canonicalize} of stored items). */
   readonly expectedSuffix: readonly string[];
+  /**
+   * The expected newest items as the codec stores them (insertion key order).
+   * Items written by sessionkit and read back encode to exactly these bytes, so
+   * a store that compares bytes (a Redis script) matches on its first try.
+   */
+  readonly expectedEncoded: readonly EncodedItem[];
   /** Encoded items that replace the suffix (or are appended). */
   readonly replacement: readonly EncodedItem[];
   /** Required item count before the change (`HistoryTransactionArgs.expectedLength`). */
@@ -121,6 +127,7 @@ export function prepareTransaction(args: HistoryTransactionArgs): PreparedTransa
     fingerprint: createHash('sha256').update(body).digest('hex'),
     type: tx.type,
     expectedSuffix,
+    expectedEncoded: expected,
     replacement,
     ...(expectedLength === undefined ? {} : { expectedLength: expectedLength as number }),
   };

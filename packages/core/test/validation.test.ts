@@ -48,6 +48,15 @@ describe('prepareTransaction', () => {
     expect(a.fingerprint).not.toBe(c.fingerprint);
   });
 
+  it('keeps the expected suffix both canonical and as the codec stores it', () => {
+    const tx = prepareTransaction({
+      operationId: 'op',
+      transaction: { type: 'replace_suffix', expectedSuffix: [{ role: 'user', content: 'hi' }], replacement: [] },
+    });
+    expect(tx.expectedEncoded).toEqual(['{"role":"user","content":"hi"}']);
+    expect(tx.expectedSuffix).toEqual(['{"content":"hi","role":"user"}']);
+  });
+
   it('distinguishes append_items from an equivalent replace_suffix', () => {
     const append = prepareTransaction({ operationId: 'op', transaction: { type: 'append_items', items: [{ a: 1 }] } });
     const replace = prepareTransaction({

@@ -2,9 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   AbstractSessionStore,
   assertPositiveInteger,
-  canonicalize,
   conflicts,
-  encodeItems,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
   SessionError,
@@ -12,7 +10,6 @@ import {
   suffixMatches,
   type CallOptions,
   type EncodedItem,
-  type HistoryTransactionArgs,
   type PreparedTransaction,
   type SessionInfo,
   type SessionItem,
@@ -159,7 +156,6 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   readonly #sliding: boolean;
   readonly #logSize: number;
   readonly #timeout: number;
-  readonly #suffixHints = new WeakMap<CallOptions, readonly EncodedItem[]>();
   #mastersSettled = false;
 
   constructor(options: RedisStoreOptions) {
@@ -320,33 +316,14 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     await this.#call(() => this.#client.del(keys.items, keys.meta, keys.ops, keys.opQueue));
   }
 
-  /**
-   * Captures the expected suffix as the codec stores it (insertion key order)
-   * before the base class validates the call and keeps only canonical forms,
-   * so the script's byte comparison matches on the first round trip.
-   */
-  override applyHistoryTransaction(
-    sessionId: string,
-    args: HistoryTransactionArgs<TItem>,
-    options?: CallOptions,
-  ): Promise<void> {
-    const hint = storedFormHint(args);
-    if (hint === undefined) return super.applyHistoryTransaction(sessionId, args, options);
-    // A fresh options object per call carries the hint to _applyHistoryTransaction, so concurrent calls never share one.
-    const carrier: CallOptions = { ...options };
-    this.#suffixHints.set(carrier, hint);
-    return super.applyHistoryTransaction(sessionId, args, carrier);
-  }
-
   protected override async _applyHistoryTransaction(
     sessionId: string,
     tx: PreparedTransaction,
-    options?: CallOptions,
   ): Promise<void> {
     const keys = this.#keys(sessionId);
     // First try: the caller's items as the codec writes them, which is what the
     // list holds when they were stored by sessionkit (or read back from it).
-    let expected: readonly string[] = this.#firstTrySuffix(tx, options);
+    let expected: readonly string[] = tx.expectedEncoded;
     for (let attempt = 0; attempt < MAX_OPTIMISTIC_RETRIES; attempt++) {
       const args = [
         this.#now(),
@@ -383,15 +360,6 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
       }
     }
     throw new SessionError(SessionErrorCode.Conflict, 'session kept changing during the transaction; try again');
-  }
-
-  // The hint is used only if it is, item for item, the suffix that was validated:
-  // a byte match must never stand in for a canonical mismatch.
-  #firstTrySuffix(tx: PreparedTransaction, options: CallOptions | undefined): readonly string[] {
-    const hint = options ? this.#suffixHints.get(options) : undefined;
-    if (hint === undefined || hint.length !== tx.expectedSuffix.length) return tx.expectedSuffix;
-    for (let i = 0; i < hint.length; i++) if (canonicalize(hint[i]!) !== tx.expectedSuffix[i]) return tx.expectedSuffix;
-    return hint;
   }
 
   #info(sessionId: string, reply: unknown): SessionInfo | undefined {
@@ -521,24 +489,6 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
 }
 
 const DEFAULT_PRUNE_BATCH = 100;
-
-/**
- * The expected suffix of a replace_suffix as the codec encodes it, or
- * undefined when there is none or it does not encode (the base class then
- * reports the error, as for any store).
- */
-function storedFormHint(args: unknown): EncodedItem[] | undefined {
-  if (typeof args !== 'object' || args === null) return undefined;
-  const transaction = (args as { transaction?: unknown }).transaction;
-  if (typeof transaction !== 'object' || transaction === null) return undefined;
-  const { type, expectedSuffix } = transaction as { type?: unknown; expectedSuffix?: unknown };
-  if (type !== 'replace_suffix' || !Array.isArray(expectedSuffix) || expectedSuffix.length === 0) return undefined;
-  try {
-    return encodeItems(expectedSuffix);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Resolves once a cluster node's connection attempt is over, whichever way:
