@@ -1,5 +1,6 @@
 import { describeConformance } from '@sessionkit/conformance';
-import { sqliteFileHarness, sqliteMemoryHarness } from './harness.js';
+import { sqliteCallerHandleHarness, sqliteFileHarness, sqliteMemoryHarness } from './harness.js';
 
 describeConformance('SqliteStore (file)', sqliteFileHarness());
 describeConformance('SqliteStore (:memory:)', sqliteMemoryHarness());
+describeConformance('SqliteStore (caller-owned :memory: handle)', sqliteCallerHandleHarness());

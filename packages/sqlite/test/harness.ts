@@ -1,6 +1,7 @@
 import { trackLocations, type ConformanceHarness } from '@sessionkit/conformance';
 import type { SessionStore } from '@sessionkit/core';
 import { SqliteStore } from '@sessionkit/sqlite';
+import Database from 'better-sqlite3';
 import { ensureBuilt, injectCorruptRow, openStoreModule, tempDir } from './setup.js';
 
 interface Location {
@@ -30,5 +31,26 @@ export function sqliteFileHarness(): ConformanceHarness {
 export function sqliteMemoryHarness(): ConformanceHarness {
   return {
     create: (options = {}) => new SqliteStore({ path: ':memory:', ...(options.ttl !== undefined ? { ttl: options.ttl } : {}) }),
+  };
+}
+
+/**
+ * SqliteStore on an in-memory better-sqlite3 handle the caller owns: the
+ * caller-handle path, and corrupt rows injected through that same handle.
+ */
+export function sqliteCallerHandleHarness(): ConformanceHarness {
+  const handles = new WeakMap<SessionStore, Database.Database>();
+  return {
+    create: (options = {}) => {
+      const database = new Database(':memory:');
+      const store = new SqliteStore({ database, ...(options.ttl !== undefined ? { ttl: options.ttl } : {}) });
+      handles.set(store, database);
+      return store;
+    },
+    injectCorruptItem: async (store, sessionId) => injectCorruptRow(':memory:', sessionId, { database: handles.get(store)! }),
+    // The caller owns the handle: the store's close() leaves it open.
+    cleanup: async (store) => {
+      handles.get(store)?.close();
+    },
   };
 }
