@@ -24,18 +24,9 @@ import {
 } from '../src/layout.js';
 import { BSON } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import { expectCode } from './expect-code.js';
 
 const HOSTILE_IDS = ['{"$gt":""}', '$where', '$gt', 'a.b', '$ne', '{ "$where": "sleep(1000)" }', '\u0000', 'x'.repeat(512)];
-
-function expectCode(fn: () => unknown, code: string) {
-  try {
-    fn();
-  } catch (error) {
-    expect(isSessionError(error, code as never), String(error)).toBe(true);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 /** Every value at an operator position of a filter, as found after a BSON round trip. */
 function operatorValues(filter: unknown): unknown[] {

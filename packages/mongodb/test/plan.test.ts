@@ -2,9 +2,10 @@
  * The pure helpers behind the operation log, the segment bound, orphan
  * clean-up and prune's count. No server needed.
  */
-import { isSessionError, SessionErrorCode } from '@sessionkit/core';
+import { SessionErrorCode } from '@sessionkit/core';
 import { BSON } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import { expectCode } from './expect-code.js';
 import {
   assertSessionDocument,
   dropNewest,
@@ -19,16 +20,6 @@ import {
   type Segment,
   type SessionDocument,
 } from '../src/layout.js';
-
-function expectCode(fn: () => unknown, code: string) {
-  try {
-    fn();
-  } catch (error) {
-    expect(isSessionError(error, code as never), String(error)).toBe(true);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 describe('session document projections', () => {
   it('never asks for the whole operation log; a transaction gets only its own entry, matched under $eq', () => {
