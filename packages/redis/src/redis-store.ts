@@ -316,10 +316,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     await this.#call(() => this.#client.del(keys.items, keys.meta, keys.ops, keys.opQueue));
   }
 
-  protected override async _applyHistoryTransaction(
-    sessionId: string,
-    tx: PreparedTransaction,
-  ): Promise<void> {
+  protected override async _applyHistoryTransaction(sessionId: string, tx: PreparedTransaction): Promise<void> {
     const keys = this.#keys(sessionId);
     // First try: the caller's items as the codec writes them, which is what the
     // list holds when they were stored by sessionkit (or read back from it).

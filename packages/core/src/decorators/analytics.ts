@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { hasSessionInfo } from '../capabilities.js';
 import { SessionError, SessionErrorCode } from '../errors.js';
 import type { CallOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
-import { assertPositiveInteger, assertSessionId } from '../validation.js';
+import { assertPositiveInteger, assertSessionId, OPERATION_LOG_RETENTION } from '../validation.js';
 import { ForwardingStore } from './forwarding-store.js';
 import { assertSessionIdMode, resolveHashSalt, sessionLabel, type SessionIdMode } from './session-label.js';
 import { isToolCall, isToolOutput, itemRole, itemType } from './item-kinds.js';
@@ -111,9 +111,6 @@ interface Tally {
   firstActivity?: number;
   lastActivity?: number;
 }
-
-/** Operation ids remembered per session to recognise repeats: the built-in stores' default operation-log retention. */
-const APPLIED_PER_SESSION = 1000;
 
 function emptyTally(): Tally {
   return {
@@ -444,7 +441,8 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     if (ids?.has(operationId)) return false;
     if (!ids) this.#applied.set(sessionId, (ids = new Set()));
     ids.add(operationId);
-    if (ids.size > APPLIED_PER_SESSION) ids.delete(ids.values().next().value!);
+    // Bounded like the built-in stores' default operation log.
+    if (ids.size > OPERATION_LOG_RETENTION) ids.delete(ids.values().next().value!);
     return true;
   }
 

@@ -140,10 +140,13 @@ interface Tail {
   readonly items: unknown[];
   /** Item count of the session: the position the next appended item takes. */
   readonly length: number;
-  /** Canonical stored form of the newest item ('' when empty): tells whether the session changed since. */
-  readonly mark: string;
-  /** The stored newest item (undefined when empty): a passphrase key reuses its salt. */
+  /** The stored newest item (undefined when empty): a passphrase key reuses its salt; {@link markOf} compares tails. */
   readonly newest: unknown;
+}
+
+/** Canonical stored form of a tail's newest item ('' when empty): tells whether the session changed since. Only needed after a conflict. */
+function markOf(tail: Tail): string {
+  return tail.newest === undefined ? '' : canonicalize(encodeItem(tail.newest));
 }
 
 /**
@@ -409,7 +412,6 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       stored: k === 0 ? [] : stored.slice(from),
       items: k === 0 ? [] : items.slice(from),
       length,
-      mark: stored.length === 0 ? '' : canonicalize(encodeItem(stored[stored.length - 1])),
       newest: stored[stored.length - 1],
     };
   }
@@ -437,7 +439,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       } catch (error) {
         if (!isSessionError(error, SessionErrorCode.Conflict) || !step.retry) throw error;
         const next = await this.#readTail(sessionId, k);
-        if (next.length === tail.length && next.mark === tail.mark) throw error;
+        if (next.length === tail.length && markOf(next) === markOf(tail)) throw error;
         if (attempt >= CAS_ATTEMPTS) throw gaveUp(operation, attempt, error);
         await backoff(attempt);
         tail = next;

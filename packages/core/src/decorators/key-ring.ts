@@ -174,14 +174,19 @@ export async function derivePassphraseRingKey(
   opsLimit: number,
   memLimit: number,
 ): Promise<DerivedKey> {
-  const { default: sumo } = await import('libsodium-wrappers-sumo');
-  await Promise.all([sumo.ready, sodium.ready]);
-  const key = sumo.crypto_pwhash(KEY_BYTES, entry.passphrase, salt, opsLimit, memLimit, sumo.crypto_pwhash_ALG_ARGON2ID13);
+  const [key] = await Promise.all([argon2id(entry.passphrase, salt, opsLimit, memLimit), sodium.ready]);
   try {
     return subkeys(key);
   } finally {
     key.fill(0);
   }
+}
+
+/** A 32-byte key from libsodium's crypto_pwhash (Argon2id); only the "sumo" build has it, so it loads only when a passphrase is used. */
+async function argon2id(passphrase: Uint8Array, salt: Uint8Array, opsLimit: number, memLimit: number): Promise<Uint8Array> {
+  const { default: sumo } = await import('libsodium-wrappers-sumo');
+  await sumo.ready;
+  return sumo.crypto_pwhash(KEY_BYTES, passphrase, salt, opsLimit, memLimit, sumo.crypto_pwhash_ALG_ARGON2ID13);
 }
 
 /** A fresh random 32-byte key for a key ring. */
@@ -231,7 +236,7 @@ export async function deriveKey(
   const memLimit = options.memLimit ?? sumo.crypto_pwhash_MEMLIMIT_MODERATE;
   checkLimits(opsLimit, memLimit);
   const usedSalt = salt ? Uint8Array.from(salt) : sumo.randombytes_buf(sumo.crypto_pwhash_SALTBYTES);
-  const key = sumo.crypto_pwhash(KEY_BYTES, bytes, usedSalt, opsLimit, memLimit, sumo.crypto_pwhash_ALG_ARGON2ID13);
+  const key = await argon2id(bytes, usedSalt, opsLimit, memLimit);
   bytes.fill(0);
   return { key, salt: usedSalt };
 }
