@@ -2,17 +2,13 @@
  * The server-test target: a MONGODB_URI that is set but unreachable must fail
  * the run, not skip it. No MongoDB needed: a real closed loopback port.
  */
-import { createServer } from 'node:net';
+import { freePort } from '@sessionkit/conformance/servers';
 import { describe, expect, it } from 'vitest';
 import { failLine, mongoTarget } from './server.js';
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+// A real closed port (freePort: bound, read, released). Nothing listens there, so the
+// driver's connection attempts are refused by the kernel, not by a fake.
+const closedPort = freePort;
 
 describe('mongoTarget (no MongoDB needed)', () => {
   it('an explicitly set but unreachable MONGODB_URI is a failure naming MONGODB_URI, not a skip', async () => {

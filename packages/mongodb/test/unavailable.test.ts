@@ -1,17 +1,11 @@
-import { createServer } from 'node:net';
+import { freePort } from '@sessionkit/conformance/servers';
 import { SessionErrorCode } from '@sessionkit/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MongoStore } from '../src/index.js';
 
-// A real closed port: bound, read, released. Nothing listens there, so the
+// A real closed port (freePort: bound, read, released). Nothing listens there, so the
 // driver's connection attempts are refused by the kernel, not by a fake.
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const closedPort = freePort;
 
 const TIMEOUT = 400;
 const BOUND = 5_000;
