@@ -8,7 +8,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 // (`pnpm test` builds first).
 const alias = {
   '@sessionkit/core': here('./packages/core/src/index.ts'),
-  '@sessionkit/conformance/servers': here('./conformance/src/servers/index.ts'),
+  '@sessionkit/test-servers': here('./test-servers/src/index.ts'),
   '@sessionkit/conformance': here('./conformance/src/index.ts'),
   '@sessionkit/sqlite': here('./packages/sqlite/src/index.ts'),
   '@sessionkit/redis': here('./packages/redis/src/index.ts'),

@@ -8,7 +8,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { redisServerAvailable, startRedis } from '@sessionkit/conformance/servers';
+import { redisServerAvailable, startRedis } from '@sessionkit/test-servers';
 import { RedisStore, sessionKeys } from '@sessionkit/redis';
 import { Redis } from 'ioredis';
 

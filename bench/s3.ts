@@ -1,7 +1,7 @@
 /**
  * S3Store in both modes beside raw PutObject / GetObject doing comparable
  * work, on one s3rver this script starts (behind the test front from
- * @sessionkit/conformance/servers, with conditional writes enforced for the
+ * @sessionkit/test-servers, with conditional writes enforced for the
  * conditional mode), in the same run. Counts HTTP requests per operation
  * through the client's middleware stack and times each operation.
  * Writes results/s3.md.
@@ -12,7 +12,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startS3rver, type S3rverConstructor, type S3rverServer } from '@sessionkit/conformance/servers';
+import { startS3rver, type S3rverConstructor, type S3rverServer } from '@sessionkit/test-servers';
 import { S3Store } from '@sessionkit/s3';
 import S3rver from 's3rver';
 

@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts', 'src/vitest.ts', 'src/servers/index.ts'],
+  entry: ['src/index.ts', 'src/cli.ts', 'src/vitest.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

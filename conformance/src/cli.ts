@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatResult, formatReport } from './report.js';
 import { runConformance } from './runner.js';
-import { conformanceTests } from './tests/index.js';
+import { conformanceTests } from './catalogue/index.js';
 import type { ConformanceHarness } from './harness.js';
 
 const USAGE = `Usage: sessionkit-conformance <module> [options]

@@ -1,5 +1,5 @@
 import type { SessionStore, StoreCapabilities } from '@sessionkit/core';
-import type { ProcessJob, TestContext } from './catalogue.js';
+import type { ProcessJob, TestContext } from './conformance-test.js';
 import type { ConformanceHarness, CreateOptions } from './harness.js';
 import { runProcessJobs } from './processes.js';
 

@@ -1,7 +1,7 @@
 export type { ConformanceHarness, CreateOptions, ProcessHarness } from './harness.js';
-export type { AppendJob, ConformanceTest, Level, PopJob, ProcessJob, Requirement, TestContext } from './catalogue.js';
-export { categoryOf, harnessWarnings, unmetRequirement } from './catalogue.js';
-export { conformanceTests, HOSTILE_IDS, SDK_ITEMS, invalidItems } from './tests/index.js';
+export type { AppendJob, ConformanceTest, Level, PopJob, ProcessJob, Requirement, TestContext } from './conformance-test.js';
+export { categoryOf, harnessWarnings, unmetRequirement } from './conformance-test.js';
+export { conformanceTests, HOSTILE_IDS, SDK_ITEMS, invalidItems } from './catalogue/index.js';
 export {
   probeCapabilities,
   runConformance,

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SessionStore } from '@sessionkit/core';
-import type { ProcessJob } from './catalogue.js';
+import type { ProcessJob } from './conformance-test.js';
 import type { ProcessHarness } from './harness.js';
 
 // The child is plain Node running this ES module text, so the kit needs no

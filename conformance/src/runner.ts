@@ -1,9 +1,9 @@
 import { NO_CAPABILITIES, type StoreCapabilities } from '@sessionkit/core';
-import { categoryOf, harnessWarnings, unmetRequirement, type ConformanceTest, type Level } from './catalogue.js';
+import { categoryOf, harnessWarnings, unmetRequirement, type ConformanceTest, type Level } from './conformance-test.js';
 import { describeError } from './checks.js';
 import { ManagedContext } from './context.js';
 import type { ConformanceHarness } from './harness.js';
-import { conformanceTests } from './tests/index.js';
+import { conformanceTests } from './catalogue/index.js';
 
 export type TestStatus = 'passed' | 'failed' | 'skipped' | 'waived';
 

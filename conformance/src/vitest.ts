@@ -1,6 +1,6 @@
 import type { StoreCapabilities } from '@sessionkit/core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { harnessWarnings, unmetRequirement } from './catalogue.js';
+import { harnessWarnings, unmetRequirement } from './conformance-test.js';
 import type { ConformanceHarness } from './harness.js';
 import { checkWaivers, probeCapabilities, runTest, selectTests } from './runner.js';
 

@@ -56,8 +56,8 @@ export { AbstractSessionStore, DEFAULT_LIST_PAGE_SIZE, unsupported } from './abs
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { compose, type StoreDecorator } from './compose.js';
 export { STORE_OPERATIONS, type StoreOperation } from './operations.js';
-export { ForwardingStore } from './decorators/forwarding-store.js';
-export { sessionLabel, type SessionIdMode } from './decorators/session-label.js';
+export { ForwardingStore } from './forwarding-store.js';
+export { sessionLabel, type SessionIdMode } from './session-label.js';
 export {
   AnalyticsStore,
   withAnalytics,
@@ -73,8 +73,8 @@ export {
   heuristicTokenizer,
   itemText,
   type Tokenizer,
-} from './decorators/token-estimate.js';
-export { tiktokenTokenizer, type TiktokenEncodingName } from './decorators/tiktoken-tokenizer.js';
+} from './token-estimate.js';
+export { tiktokenTokenizer, type TiktokenEncodingName } from './tiktoken-tokenizer.js';
 export {
   itemCallId,
   itemRole,
@@ -83,7 +83,7 @@ export {
   isToolOutput,
   TOOL_CALL_TYPES,
   TOOL_OUTPUT_TYPES,
-} from './decorators/item-kinds.js';
+} from './item-kinds.js';
 export {
   FallbackStore,
   withFallback,
@@ -115,7 +115,7 @@ export {
   type DerivedPassphraseKey,
   type KeyRingEntry,
   type PassphraseKey,
-} from './decorators/key-ring.js';
+} from './key-ring.js';
 export { CacheStore, withCache, type CacheOptions, type CacheStats } from './decorators/cache.js';
 export {
   DEFAULT_LATENCY_BUCKETS,

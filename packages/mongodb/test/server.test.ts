@@ -2,7 +2,7 @@
  * The server-test target: a MONGODB_URI that is set but unreachable must fail
  * the run, not skip it. No MongoDB needed: a real closed loopback port.
  */
-import { freePort } from '@sessionkit/conformance/servers';
+import { freePort } from '@sessionkit/test-servers';
 import { describe, expect, it } from 'vitest';
 import { failLine, mongoTarget } from './server.js';
 

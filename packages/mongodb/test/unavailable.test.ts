@@ -1,4 +1,4 @@
-import { freePort } from '@sessionkit/conformance/servers';
+import { freePort } from '@sessionkit/test-servers';
 import { SessionErrorCode } from '@sessionkit/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MongoStore } from '../src/index.js';

@@ -4,7 +4,7 @@
  * own cluster (REDIS_CLUSTER_NODES cannot be used).
  */
 import { isSessionError, SessionErrorCode } from '@sessionkit/core';
-import { rawRedisCommand, redisServerAvailable, startRedisCluster, type RedisClusterServer } from '@sessionkit/conformance/servers';
+import { rawRedisCommand, redisServerAvailable, startRedisCluster, type RedisClusterServer } from '@sessionkit/test-servers';
 import { RedisStore, sessionKeys } from '@sessionkit/redis';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

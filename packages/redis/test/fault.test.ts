@@ -1,5 +1,5 @@
 import { isSessionError, SessionErrorCode } from '@sessionkit/core';
-import { redisServerAvailable, startRedis, type RedisServer } from '@sessionkit/conformance/servers';
+import { redisServerAvailable, startRedis, type RedisServer } from '@sessionkit/test-servers';
 import { RedisStore } from '@sessionkit/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrefix } from './setup.js';

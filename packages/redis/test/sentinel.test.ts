@@ -1,4 +1,4 @@
-import { redisServerAvailable, startRedis, startRedisSentinel, type RedisServer, type RedisSentinelServer } from '@sessionkit/conformance/servers';
+import { redisServerAvailable, startRedis, startRedisSentinel, type RedisServer, type RedisSentinelServer } from '@sessionkit/test-servers';
 import { RedisStore } from '@sessionkit/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrefix } from './setup.js';

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { redisServerAvailable, startRedis, startRedisCluster } from '@sessionkit/conformance/servers';
+import { redisServerAvailable, startRedis, startRedisCluster } from '@sessionkit/test-servers';
 import { RedisStore, type RedisStoreOptions } from '@sessionkit/redis';
 
 export interface StandaloneTarget {

@@ -2,7 +2,7 @@ import { SessionErrorCode } from '@sessionkit/core';
 import { S3Store } from '@sessionkit/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Socket } from 'node:net';
-import { freePort } from '@sessionkit/conformance/servers';
+import { freePort } from '@sessionkit/test-servers';
 import { clientConfig, makeClient, s3Target, uniquePrefix, type S3Target } from './setup.js';
 
 const item = (n: number) => ({ type: 'message', role: n % 2 ? 'assistant' : 'user', content: `m${n}` });

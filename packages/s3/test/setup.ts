@@ -1,6 +1,6 @@
 /**
  * Where the S3 tests run: s3rver started here in-process on loopback (plain,
- * or behind the conditional-write front from @sessionkit/conformance/servers),
+ * or behind the conditional-write front from @sessionkit/test-servers),
  * or the real service named by S3_ENDPOINT (+ S3_BUCKET, AWS_ACCESS_KEY_ID,
  * AWS_SECRET_ACCESS_KEY, S3_REGION), which must honour conditional writes.
  */
@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { startS3rver, type S3rverConstructor } from '@sessionkit/conformance/servers';
+import { startS3rver, type S3rverConstructor } from '@sessionkit/test-servers';
 import { S3Store, type S3StoreOptions } from '@sessionkit/s3';
 import S3rver from 's3rver';
 

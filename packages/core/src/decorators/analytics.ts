@@ -3,10 +3,10 @@ import { hasSessionInfo } from '../capabilities.js';
 import { SessionError, SessionErrorCode } from '../errors.js';
 import type { CallOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
 import { assertPositiveInteger, assertSessionId, OPERATION_LOG_RETENTION } from '../validation.js';
-import { ForwardingStore } from './forwarding-store.js';
-import { assertSessionIdMode, resolveHashSalt, sessionLabel, type SessionIdMode } from './session-label.js';
-import { isToolCall, isToolOutput, itemRole, itemType } from './item-kinds.js';
-import { estimateItemTokens, heuristicTokenizer, type Tokenizer } from './token-estimate.js';
+import { ForwardingStore } from '../forwarding-store.js';
+import { assertSessionIdMode, resolveHashSalt, sessionLabel, type SessionIdMode } from '../session-label.js';
+import { isToolCall, isToolOutput, itemRole, itemType } from '../item-kinds.js';
+import { estimateItemTokens, heuristicTokenizer, type Tokenizer } from '../token-estimate.js';
 
 /** Figures for one session's current history. */
 export interface SessionAnalytics {

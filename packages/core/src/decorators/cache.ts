@@ -12,7 +12,7 @@ import type {
   SessionStore,
 } from '../types.js';
 import { assertPositiveInteger, assertSessionId, normalizeLimit } from '../validation.js';
-import { ForwardingStore } from './forwarding-store.js';
+import { ForwardingStore } from '../forwarding-store.js';
 
 export interface CacheOptions {
   /** Sessions kept at most (least recently used evicted first). Default: 1000. */

@@ -3,9 +3,9 @@ import { hasTransactionPreconditions, hasTransactions } from '../capabilities.js
 import { canonicalize, encodeItem } from '../codec.js';
 import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
 import type { CallOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
-import { ForwardingStore } from './forwarding-store.js';
-import { itemCallId, itemType } from './item-kinds.js';
-import { estimateTokens, heuristicTokenizer, type Tokenizer } from './token-estimate.js';
+import { ForwardingStore } from '../forwarding-store.js';
+import { itemCallId, itemType } from '../item-kinds.js';
+import { estimateTokens, heuristicTokenizer, type Tokenizer } from '../token-estimate.js';
 
 /** What the summarizer is told besides the items. */
 export interface SummarizeContext {

@@ -6,7 +6,7 @@ import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
 import type { CallOptions, GetItemsOptions, HistoryTransactionArgs, SessionItem, SessionStore, StoreCapabilities } from '../types.js';
 import { assertSessionId, prepareTransaction } from '../validation.js';
 import { assertPreconditionsSupported } from '../abstract-store.js';
-import { ForwardingStore } from './forwarding-store.js';
+import { ForwardingStore } from '../forwarding-store.js';
 import { LRUCache } from 'lru-cache';
 import {
   acceptableLimits,
@@ -18,7 +18,7 @@ import {
   type DerivedKey,
   type KeyRingEntry,
   type PassphraseEntry,
-} from './key-ring.js';
+} from '../key-ring.js';
 
 
 export interface EncryptionOptions {

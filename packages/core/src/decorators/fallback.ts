@@ -14,7 +14,7 @@ import type {
   StoreCapabilities,
 } from '../types.js';
 import { assertSessionId, normalizePruneOptions } from '../validation.js';
-import { ForwardingStore } from './forwarding-store.js';
+import { ForwardingStore } from '../forwarding-store.js';
 
 /**
  * How writes reach the stores. Under both, every write made while the

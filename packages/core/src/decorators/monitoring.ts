@@ -10,8 +10,8 @@ import type {
   SessionStore,
 } from '../types.js';
 import { STORE_OPERATIONS, type StoreOperation } from '../operations.js';
-import { ForwardingStore } from './forwarding-store.js';
-import { assertSessionIdMode, resolveHashSalt, sessionLabel, type SessionIdMode } from './session-label.js';
+import { ForwardingStore } from '../forwarding-store.js';
+import { assertSessionIdMode, resolveHashSalt, sessionLabel, type SessionIdMode } from '../session-label.js';
 
 /** The store operations that are measured. */
 export type MonitoredOperation = StoreOperation;

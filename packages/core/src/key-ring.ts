@@ -1,5 +1,5 @@
 import sodium from 'libsodium-wrappers';
-import { SessionError, SessionErrorCode } from '../errors.js';
+import { SessionError, SessionErrorCode } from './errors.js';
 
 /** Length of every key in a key ring: 32 bytes (XChaCha20-Poly1305's key size). */
 export const KEY_BYTES = 32;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { SessionErrorCode } from '@sessionkit/core';
-import type { ConformanceTest } from '../catalogue.js';
+import type { ConformanceTest } from '../conformance-test.js';
 import { assertHistory, msg, rejectsWith } from '../checks.js';
 
 const UNREADABLE = [SessionErrorCode.CorruptData, SessionErrorCode.DecryptionFailed];

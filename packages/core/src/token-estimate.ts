@@ -1,4 +1,4 @@
-import type { SessionItem } from '../types.js';
+import type { SessionItem } from './types.js';
 
 /**
  * Counts the tokens of a piece of text. Synchronous so it can run on every

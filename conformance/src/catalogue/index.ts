@@ -1,4 +1,4 @@
-import type { ConformanceTest } from '../catalogue.js';
+import type { ConformanceTest } from '../conformance-test.js';
 import { basicTests } from './basic.js';
 import { concurrencyTests } from './concurrency.js';
 import { corruptionTests } from './corruption.js';

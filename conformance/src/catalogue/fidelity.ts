@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ConformanceTest } from '../catalogue.js';
+import type { ConformanceTest } from '../conformance-test.js';
 import { assertHistory } from '../checks.js';
 
 /** Items as the Agents SDK writes them (AgentInputItem shapes). */

@@ -1,4 +1,4 @@
-import type { SessionItem } from '../types.js';
+import type { SessionItem } from './types.js';
 
 // How the OpenAI Agents SDK's items (protocol.ts of @openai/agents-core) are
 // told apart. Items are open JSON: anything unrecognised is counted by its

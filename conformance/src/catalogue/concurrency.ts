@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { SessionErrorCode, isSessionError, type SessionStore } from '@sessionkit/core';
-import type { ConformanceTest } from '../catalogue.js';
+import type { ConformanceTest } from '../conformance-test.js';
 import { assertInterleavedBatches, batch, contents, msg, writerBatch } from '../checks.js';
 
 /** `writers` concurrent writers, each appending `batches` batches one after another, spread over `stores`. */

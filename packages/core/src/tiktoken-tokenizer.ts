@@ -1,4 +1,4 @@
-import { SessionError, SessionErrorCode } from '../errors.js';
+import { SessionError, SessionErrorCode } from './errors.js';
 import type { Tokenizer } from './token-estimate.js';
 
 /** The encodings js-tiktoken ships. `o200k_base`: GPT-4o, GPT-4.1, GPT-5, o-series; `cl100k_base`: GPT-4, GPT-3.5. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ConformanceTest } from '../catalogue.js';
+import type { ConformanceTest } from '../conformance-test.js';
 import { collect, msg, sleep } from '../checks.js';
 
 // Wide margins: some backends keep time in whole seconds (S3 metadata, Mongo's TTL monitor).

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { bindSession, type StoreCapabilities } from '@sessionkit/core';
-import type { ConformanceTest } from '../catalogue.js';
+import type { ConformanceTest } from '../conformance-test.js';
 import { assertHistory, batch, contents, msg } from '../checks.js';
 
 const CAPABILITY_METHODS: Partial<Record<keyof StoreCapabilities, string>> = {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ConformanceTest } from '../catalogue.js';
+import type { ConformanceTest } from '../conformance-test.js';
 import { assertHistory, batch, msg } from '../checks.js';
 
 export const persistenceTests: ConformanceTest[] = [

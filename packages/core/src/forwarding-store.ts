@@ -1,7 +1,7 @@
-import { hasListSessions, hasPrune, hasSessionInfo, hasTransactions } from '../capabilities.js';
-import { SessionError, SessionErrorCode } from '../errors.js';
-import { bindSession } from '../session.js';
-import { unsupported } from '../abstract-store.js';
+import { hasListSessions, hasPrune, hasSessionInfo, hasTransactions } from './capabilities.js';
+import { SessionError, SessionErrorCode } from './errors.js';
+import { bindSession } from './session.js';
+import { unsupported } from './abstract-store.js';
 import type {
   BindableStore,
   CallOptions,
@@ -16,7 +16,7 @@ import type {
   SessionStore,
   StoreCapabilities,
   TransactionalSession,
-} from '../types.js';
+} from './types.js';
 
 /**
  * The base of every decorator: forwards each call to the wrapped store.

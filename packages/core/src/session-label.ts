@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { SessionError, SessionErrorCode } from '../errors.js';
+import { SessionError, SessionErrorCode } from './errors.js';
 
 /** How decorators that report (monitoring, analytics) name a session in what they emit. */
 export type SessionIdMode = 'hash' | 'raw' | 'omit';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { SessionErrorCode, type HistoryTransactionArgs, type SessionStore } from '@sessionkit/core';
-import type { ConformanceTest } from '../catalogue.js';
+import type { ConformanceTest } from '../conformance-test.js';
 import { assertHistory, contents, msg, rejectsWith } from '../checks.js';
 
 const apply = (store: SessionStore, sessionId: string, args: HistoryTransactionArgs) => store.applyHistoryTransaction!(sessionId, args);
