@@ -228,6 +228,8 @@ class FlawedStore extends AbstractSessionStore {
     persistent: true,
     atomicReadModifyWrite: true,
     transactionPreconditions: true,
+    replaceHistory: false,
+    historyMutations: true,
   };
   readonly #ttl: number | undefined;
   /** `per-handle-lock`: serialises this handle's read-modify-writes only. */

@@ -1,10 +1,12 @@
 import { decodeItem, decodeItems, encodeItems, type EncodedItem } from './codec.js';
 import { SessionError, SessionErrorCode } from './errors.js';
+import { mutateThroughTransactions, validateMutations } from './history-mutations.js';
 import { bindSession } from './session.js';
 import type {
   BindableStore,
   CallOptions,
   GetItemsOptions,
+  HistoryMutationArgs,
   HistoryTransactionArgs,
   ListSessionsOptions,
   PruneOptions,
@@ -13,7 +15,6 @@ import type {
   SessionItem,
   SessionSettings,
   StoreCapabilities,
-  TransactionalSession,
 } from './types.js';
 import {
   assertPositiveInteger,
@@ -57,6 +58,11 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
 
   /** Atomic, idempotent by operation id; record the operation with the change. */
   protected _applyHistoryTransaction?(sessionId: string, tx: PreparedTransaction, options?: CallOptions): Promise<void>;
+  /**
+   * Replaces the whole history with `items` (possibly empty) in one atomic
+   * step; keeps `createdAt` (unless the session was empty) and the operation log.
+   */
+  protected _replaceHistory?(sessionId: string, items: EncodedItem[], options?: CallOptions): Promise<void>;
   protected _listSessions?(pageSize: number): AsyncIterable<SessionInfo>;
   protected _getSessionInfo?(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined>;
   /** Deletes sessions last written before `olderThanMs` (epoch ms); returns how many. */
@@ -134,6 +140,30 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
     await this.#run(() => apply.call(this, sessionId, tx, options));
   }
 
+  async replaceHistory(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+    this.assertOpen();
+    const replace = this._replaceHistory;
+    if (!this.capabilities.replaceHistory || !replace) throw unsupported('replaceHistory');
+    assertSessionId(sessionId);
+    const encoded = encodeItems(items);
+    await this.#run(() => replace.call(this, sessionId, encoded, options));
+  }
+
+  /**
+   * Built on `getItems` and `applyHistoryTransaction` with `expectedLength`
+   * (see history-mutations.ts), so a store declares `historyMutations` exactly
+   * when it has transactions with preconditions.
+   */
+  async applyHistoryMutations(sessionId: string, args: HistoryMutationArgs<TItem>, options?: CallOptions): Promise<void> {
+    this.assertOpen();
+    if (!this.capabilities.historyMutations || !this.capabilities.transactionPreconditions) {
+      throw unsupported('applyHistoryMutations');
+    }
+    assertSessionId(sessionId);
+    validateMutations(args);
+    await mutateThroughTransactions(this, sessionId, args, options);
+  }
+
   listSessions(options: ListSessionsOptions = {}): AsyncIterable<SessionInfo> {
     this.assertOpen();
     const list = this._listSessions;
@@ -194,7 +224,7 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
   }
 
   /** A Session bound to one id, ready for `run(agent, input, { session })`. */
-  session(sessionId: string, settings?: SessionSettings): Session<TItem> | TransactionalSession<TItem> {
+  session(sessionId: string, settings?: SessionSettings): Session<TItem> {
     return bindSession(this, sessionId, settings);
   }
 }

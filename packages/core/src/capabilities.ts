@@ -30,6 +30,14 @@ export function hasTransactionPreconditions<S extends SessionStore<any>>(
   return hasTransactions(store) && store.capabilities.transactionPreconditions === true;
 }
 
+export function hasReplaceHistory<S extends SessionStore<any>>(store: S): store is S & With<'replaceHistory'> {
+  return store.capabilities?.replaceHistory === true && typeof store.replaceHistory === 'function';
+}
+
+export function hasHistoryMutations<S extends SessionStore<any>>(store: S): store is S & With<'applyHistoryMutations'> {
+  return store.capabilities?.historyMutations === true && typeof store.applyHistoryMutations === 'function';
+}
+
 /** The manifest of a store that supports nothing optional; spread and override. */
 export const NO_CAPABILITIES: StoreCapabilities = Object.freeze({
   transactions: false,
@@ -40,4 +48,6 @@ export const NO_CAPABILITIES: StoreCapabilities = Object.freeze({
   persistent: false,
   atomicReadModifyWrite: false,
   transactionPreconditions: false,
+  replaceHistory: false,
+  historyMutations: false,
 });

@@ -1,11 +1,19 @@
-import { hasListSessions, hasPrune, hasSessionInfo, hasTransactions } from './capabilities.js';
+import {
+  hasListSessions,
+  hasPrune,
+  hasReplaceHistory,
+  hasSessionInfo,
+  hasTransactions,
+} from './capabilities.js';
 import { SessionError, SessionErrorCode } from './errors.js';
+import { mutateThroughTransactions } from './history-mutations.js';
 import { bindSession } from './session.js';
 import { unsupported } from './abstract-store.js';
 import type {
   BindableStore,
   CallOptions,
   GetItemsOptions,
+  HistoryMutationArgs,
   HistoryTransactionArgs,
   ListSessionsOptions,
   PruneOptions,
@@ -15,7 +23,6 @@ import type {
   SessionSettings,
   SessionStore,
   StoreCapabilities,
-  TransactionalSession,
 } from './types.js';
 
 /**
@@ -35,7 +42,11 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
     for (const key of drop) capabilities[key] = false;
     // Re-derive from the inner store's methods so a false manifest can't leak through.
     capabilities.transactions &&= hasTransactions(inner);
-    if ('transactionPreconditions' in capabilities) capabilities.transactionPreconditions &&= capabilities.transactions === true;
+    capabilities.transactionPreconditions &&= capabilities.transactions === true;
+    capabilities.replaceHistory &&= hasReplaceHistory(inner);
+    // Mutations run through this store's own read and transaction (history-mutations.ts), so every
+    // decorator gets them right whatever it does to items; they need transactions with preconditions.
+    capabilities.historyMutations = !drop.includes('historyMutations') && capabilities.transactions === true && capabilities.transactionPreconditions === true;
     capabilities.listSessions &&= hasListSessions(inner);
     capabilities.sessionInfo &&= hasSessionInfo(inner);
     capabilities.prune &&= hasPrune(inner);
@@ -76,6 +87,17 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
     return this.inner.applyHistoryTransaction!(sessionId, args as unknown as HistoryTransactionArgs<TInner>, options);
   }
 
+  async replaceHistory(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+    this.require('replaceHistory', 'replaceHistory');
+    return this.inner.replaceHistory!(sessionId, items as unknown as TInner[], options);
+  }
+
+  /** Read, apply, and write the changed suffix back through this store's own `applyHistoryTransaction`. */
+  async applyHistoryMutations(sessionId: string, args: HistoryMutationArgs<TItem>, options?: CallOptions): Promise<void> {
+    this.require('historyMutations', 'applyHistoryMutations');
+    return mutateThroughTransactions<TItem>(this, sessionId, args, options);
+  }
+
   listSessions(options?: ListSessionsOptions): AsyncIterable<SessionInfo> {
     this.require('listSessions', 'listSessions');
     return this.inner.listSessions!(options);
@@ -101,7 +123,7 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
     await this.close();
   }
 
-  session(sessionId: string, settings?: SessionSettings): Session<TItem> | TransactionalSession<TItem> {
+  session(sessionId: string, settings?: SessionSettings): Session<TItem> {
     return bindSession<TItem>(this, sessionId, settings);
   }
 }

@@ -4,6 +4,8 @@ export type {
   BindableStore,
   CallOptions,
   GetItemsOptions,
+  HistoryMutation,
+  HistoryMutationArgs,
   HistoryTransaction,
   HistoryTransactionArgs,
   ListSessionsOptions,
@@ -15,8 +17,8 @@ export type {
   SessionItem,
   SessionSettings,
   SessionStore,
+  ReplaceFunctionCallMutation,
   StoreCapabilities,
-  TransactionalSession,
 } from './types.js';
 export {
   canonicalize,
@@ -44,8 +46,10 @@ export {
 } from './validation.js';
 export { normalizeTtl } from './ttl.js';
 export {
+  hasHistoryMutations,
   hasListSessions,
   hasPrune,
+  hasReplaceHistory,
   hasSessionInfo,
   hasTransactionPreconditions,
   hasTransactions,

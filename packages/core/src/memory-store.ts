@@ -55,6 +55,8 @@ export class MemoryStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       persistent: false,
       atomicReadModifyWrite: true,
       transactionPreconditions: true,
+      replaceHistory: true,
+      historyMutations: true,
     });
   }
 
@@ -119,6 +121,10 @@ export class MemoryStore<TItem = SessionItem> extends AbstractSessionStore<TItem
     if (entry.operations.size > this.#operationLogSize) {
       entry.operations.delete(entry.operations.keys().next().value!);
     }
+  }
+
+  protected override async _replaceHistory(sessionId: string, items: EncodedItem[]): Promise<void> {
+    this.#touch(sessionId).items = items.slice();
   }
 
   #info(sessionId: string, entry: Entry): SessionInfo {

@@ -5,6 +5,8 @@ export type StoreOperation =
   | 'popItem'
   | 'clearSession'
   | 'applyHistoryTransaction'
+  | 'replaceHistory'
+  | 'applyHistoryMutations'
   | 'listSessions'
   | 'getSessionInfo'
   | 'prune';
@@ -16,6 +18,8 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = Object.freeze([
   'popItem',
   'clearSession',
   'applyHistoryTransaction',
+  'replaceHistory',
+  'applyHistoryMutations',
   'listSessions',
   'getSessionInfo',
   'prune',

@@ -31,12 +31,19 @@ export interface StoreCapabilities {
    * processes. Appends are always atomic; this flag covers the rest.
    */
   readonly atomicReadModifyWrite: boolean;
+  /** `applyHistoryTransaction` honours `expectedLength` and `identity` (see {@link HistoryTransactionArgs}). */
+  readonly transactionPreconditions: boolean;
   /**
-   * `applyHistoryTransaction` honours `expectedLength` and `identity` (see
-   * {@link HistoryTransactionArgs}). Optional so manifests written before it
-   * existed stay valid; absent means `false`.
+   * `replaceHistory` is available: the whole history is swapped in one
+   * atomic step (a reader sees the old history or the new one, never an
+   * empty or partial one). The Agents SDK's `replaceHistoryWithCompaction`.
    */
-  readonly transactionPreconditions?: boolean;
+  readonly replaceHistory: boolean;
+  /**
+   * `applyHistoryMutations` is available: the Agents SDK's history rewrites
+   * (`replace_function_call`), applied atomically.
+   */
+  readonly historyMutations: boolean;
 }
 
 /** Per-call context. `runContext` is the Agents SDK's RunContext when a run calls the session. */
@@ -97,6 +104,26 @@ export interface HistoryTransactionArgs<TItem = SessionItem> {
   readonly identity?: string;
 }
 
+/**
+ * Replaces the stored `function_call` item whose `callId` is `callId` with
+ * `replacement`; later items with the same `callId` are dropped (the Agents
+ * SDK's `replace_function_call`). No matching item: nothing changes.
+ */
+export interface ReplaceFunctionCallMutation<TItem = SessionItem> {
+  readonly type: 'replace_function_call';
+  /** Non-empty. */
+  readonly callId: string;
+  /** The item stored in place of the first match; validated like any item. */
+  readonly replacement: TItem;
+}
+
+export type HistoryMutation<TItem = SessionItem> = ReplaceFunctionCallMutation<TItem>;
+
+/** The Agents SDK's `SessionHistoryRewriteArgs`: mutations applied in order, all or none. */
+export interface HistoryMutationArgs<TItem = SessionItem> {
+  readonly mutations: readonly HistoryMutation<TItem>[];
+}
+
 export interface SessionInfo {
   readonly sessionId: string;
   /** Number of items now stored. */
@@ -137,6 +164,14 @@ export interface SessionStore<TItem = SessionItem> {
     args: HistoryTransactionArgs<TItem>,
     options?: CallOptions,
   ): Promise<void>;
+  /**
+   * Atomically replaces the whole history with `items` (which may be empty),
+   * keeping the session's identity: `createdAt` and the transaction log stay.
+   * Invalid items are refused before anything changes.
+   */
+  replaceHistory?(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void>;
+  /** Applies every mutation atomically, in order; a mutation that matches nothing changes nothing. */
+  applyHistoryMutations?(sessionId: string, args: HistoryMutationArgs<TItem>, options?: CallOptions): Promise<void>;
   /** Every session with at least one item, each exactly once, in no promised order. */
   listSessions?(options?: ListSessionsOptions): AsyncIterable<SessionInfo>;
   /** `undefined` when the session has no items. */
@@ -159,6 +194,11 @@ export interface SessionSettings {
 /**
  * One conversation, bound to one id: structurally the Agents SDK's `Session`
  * (and `RunContextAwareSession`), so `run(agent, input, { session })` takes it.
+ * The optional methods are present exactly when the store declares the
+ * matching capability, so the SDK's feature detection sees the truth:
+ * `applyHistoryTransaction` (`SessionHistoryTransactionAwareSession`),
+ * `replaceHistoryWithCompaction` and `applyHistoryMutations`
+ * (`SessionHistoryRewriteAwareSession`).
  */
 export interface Session<TItem = SessionItem> {
   readonly acceptsRunContext: true;
@@ -167,16 +207,14 @@ export interface Session<TItem = SessionItem> {
   addItems(items: TItem[], runContext?: unknown): Promise<void>;
   popItem(runContext?: unknown): Promise<TItem | undefined>;
   clearSession(runContext?: unknown): Promise<void>;
-}
-
-/** A session whose store supports transactions: the SDK's `SessionHistoryTransactionAwareSession`. */
-export interface TransactionalSession<TItem = SessionItem> extends Session<TItem> {
-  applyHistoryTransaction(args: HistoryTransactionArgs<TItem>, runContext?: unknown): Promise<void>;
+  applyHistoryTransaction?(args: HistoryTransactionArgs<TItem>, runContext?: unknown): Promise<void>;
+  replaceHistoryWithCompaction?(items: TItem[], runContext?: unknown): Promise<void>;
+  applyHistoryMutations?(args: HistoryMutationArgs<TItem>, runContext?: unknown): Promise<void>;
 }
 
 /** Anything that can hand out bound sessions: every built-in and decorated store. */
 export interface SessionFactory<TItem = SessionItem> {
-  session(sessionId: string, settings?: SessionSettings): Session<TItem> | TransactionalSession<TItem>;
+  session(sessionId: string, settings?: SessionSettings): Session<TItem>;
 }
 
 /** A store that also binds sessions: what built-in stores and decorators return. */

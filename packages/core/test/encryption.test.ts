@@ -236,7 +236,7 @@ describe('withEncryption', () => {
 
   it('forwards capabilities it honours; pops need transactions to stay atomic', () => {
     const full = withEncryption({ keys: { k: key1 }, primary: 'k' })(new MemoryStore());
-    expect(full.capabilities).toEqual(new MemoryStore().capabilities);
+    expect(full.capabilities).toEqual({ ...new MemoryStore().capabilities, replaceHistory: false });
     const inner = new MemoryStore();
     const noPreconditions = { ...inner, capabilities: { ...inner.capabilities, transactionPreconditions: false } } as SessionStore;
     expect(() => withEncryption({ keys: { k: key1 }, primary: 'k' })(noPreconditions)).toThrow(

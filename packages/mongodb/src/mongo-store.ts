@@ -168,6 +168,8 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     persistent: true,
     atomicReadModifyWrite: true,
     transactionPreconditions: true,
+    replaceHistory: false,
+    historyMutations: true,
   });
   /** The database holding the collections. */
   readonly database: string;

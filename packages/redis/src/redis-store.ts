@@ -146,6 +146,8 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     persistent: true,
     atomicReadModifyWrite: true,
     transactionPreconditions: true,
+    replaceHistory: false,
+    historyMutations: true,
   });
   /** The key prefix this store writes under. */
   readonly keyPrefix: string;

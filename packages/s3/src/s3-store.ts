@@ -110,6 +110,8 @@ export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
       persistent: true,
       atomicReadModifyWrite: conditional,
       transactionPreconditions: conditional,
+      replaceHistory: false,
+      historyMutations: conditional,
     });
   }
 

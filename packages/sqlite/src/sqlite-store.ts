@@ -126,6 +126,8 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       persistent,
       atomicReadModifyWrite: true,
       transactionPreconditions: true,
+      replaceHistory: false,
+      historyMutations: true,
     });
   }
 

@@ -187,7 +187,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
   readonly #applied: LRUCache<string, Set<string>>;
 
   constructor(inner: SessionStore<TItem>, options: AnalyticsOptions<TItem> = {}) {
-    super(inner);
+    super(inner, ['replaceHistory']); // replaceHistory: not yet carried through this decorator (dropped so the manifest never claims it).
     const maxSessions = options.maxSessions ?? 10_000;
     assertPositiveInteger(maxSessions, 'maxSessions');
     assertSessionIdMode(options.sessionIds);

@@ -109,6 +109,7 @@ const CAPABILITY_KEYS: readonly (keyof StoreCapabilities)[] = [
   'atomicReadModifyWrite',
   'transactionPreconditions',
 ];
+// fallback: replaceHistory: not yet carried through this decorator (dropped so the manifest never claims it).
 
 const PROBE_SESSION_ID = 'sessionkit:fallback-probe';
 /** Reserved session holding journal entries: which replica is behind on which session. */
@@ -286,6 +287,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       if (key === 'prune') return !all.every((s) => hasPrune(s));
       return !all.every((s) => s.capabilities?.[key] === true);
     });
+    drop.push('replaceHistory');
     const timedPrimary = new Deadline(primary, timeoutMs, 'primary');
     super(timedPrimary, drop);
     this.#primary = timedPrimary;

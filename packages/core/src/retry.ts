@@ -1,0 +1,53 @@
+import { SessionError, SessionErrorCode } from './errors.js';
+
+/**
+ * How many times an optimistic write is tried before CONFLICT reaches the
+ * caller. Each lost attempt means another writer made progress, so the
+ * budget bounds starvation, not correctness.
+ */
+export const CONFLICT_RETRY_ATTEMPTS = 10;
+
+export interface RetryOnConflictOptions {
+  /** Attempts in all, the first included. Default: {@link CONFLICT_RETRY_ATTEMPTS}. */
+  readonly attempts?: number;
+  /** Whether an error means "lost a race, try again". Default: a SessionError with code CONFLICT. */
+  readonly isConflict?: (error: unknown) => boolean;
+  /** Names the operation in the error thrown when the budget is spent. Default: 'write'. */
+  readonly operation?: string;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Jittered, capped exponential backoff (full jitter, 5 ms doubling to 200 ms), so racers spread out. */
+export function backoff(attempt: number): Promise<void> {
+  const cap = Math.min(200, 5 * 2 ** Math.min(attempt, 6));
+  return sleep(Math.random() * cap);
+}
+
+/**
+ * Runs `attempt(n)` until it succeeds or fails with something other than a
+ * conflict; backs off between tries. When every attempt lost a race, throws
+ * CONFLICT with the last loss as `cause`.
+ */
+export async function retryOnConflict<T>(
+  attempt: (n: number) => Promise<T>,
+  options: RetryOnConflictOptions = {},
+): Promise<T> {
+  const attempts = options.attempts ?? CONFLICT_RETRY_ATTEMPTS;
+  const isConflict = options.isConflict ?? ((error: unknown) => SessionError.is(error, SessionErrorCode.Conflict));
+  let last: unknown;
+  for (let n = 0; n < attempts; n++) {
+    if (n > 0) await backoff(n);
+    try {
+      return await attempt(n);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      last = error;
+    }
+  }
+  throw new SessionError(
+    SessionErrorCode.Conflict,
+    `${options.operation ?? 'write'} gave up after ${attempts} attempts: the session kept changing`,
+    { cause: last },
+  );
+}
