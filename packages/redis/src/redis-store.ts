@@ -56,6 +56,7 @@ const scripts = {
   pop: new Script(lua.POP),
   popIfTail: new Script(lua.POP_IF_TAIL),
   transaction: new Script(lua.TRANSACTION),
+  replace: new Script(lua.REPLACE),
   info: new Script(lua.INFO),
   readSliding: new Script(lua.READ_SLIDING),
   prune: new Script(lua.PRUNE),
@@ -146,7 +147,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     persistent: true,
     atomicReadModifyWrite: true,
     transactionPreconditions: true,
-    replaceHistory: false,
+    replaceHistory: true,
     historyMutations: true,
   });
   /** The key prefix this store writes under. */
@@ -359,6 +360,11 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
       }
     }
     throw new SessionError(SessionErrorCode.Conflict, 'session kept changing during the transaction; try again');
+  }
+
+  protected override async _replaceHistory(sessionId: string, items: EncodedItem[]): Promise<void> {
+    const keys = this.#keys(sessionId);
+    await this.#call(() => scripts.replace.run(this.#client, keys, [this.#now(), this.#ttlArg(), ...items]));
   }
 
   #info(sessionId: string, reply: unknown): SessionInfo | undefined {

@@ -165,6 +165,20 @@ touch(len == 0, ARGV[1], tonumber(ARGV[2]))
 return {'ok'}
 `;
 
+/**
+ * ARGV: now, ttl, item... → new length. Swaps the whole list in one step (a
+ * reader sees the old history or the new one, never an empty or partial
+ * one); the operation log is left as it is, created-at is kept unless the
+ * session had no items, and meta/expiry are refreshed as every write does.
+ */
+export const REPLACE = `${TOUCH}${PUSH}
+local was_empty = redis.call('LLEN', KEYS[1]) == 0
+redis.call('DEL', KEYS[1])
+push(3, #ARGV)
+touch(was_empty, ARGV[1], tonumber(ARGV[2]))
+return redis.call('LLEN', KEYS[1])
+`;
+
 /** ARGV: none → nil when the session has no items, else {count, createdAt, updatedAt, pttl}. */
 export const INFO = `
 local count = redis.call('LLEN', KEYS[1])

@@ -134,6 +134,7 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
         ['replace_suffix, read back', () => store.applyHistoryTransaction('s', { operationId: `b${Math.random()}`, transaction: { type: 'replace_suffix', expectedSuffix: readBack, replacement: [message('again')] } }), async () => {
           readBack = await store.getItems('s', { limit: 1 });
         }],
+        ['replaceHistory', () => store.replaceHistory('s', [message('summary'), { a: 2 }])],
         ['getSessionInfo', () => store.getSessionInfo('s')],
         ['clearSession', () => store.clearSession('s')],
       ];
@@ -319,6 +320,51 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
       await store.applyHistoryTransaction('log', { operationId: 'op4', transaction: { type: 'append_items', items: [4] } });
       await store.applyHistoryTransaction('log', { operationId: 'op0', transaction: { type: 'append_items', items: [0] } });
       expect(await store.getItems('log')).toEqual([0, 1, 2, 3, 4, 0]);
+    });
+  });
+
+  describe('replaceHistory', () => {
+    it('swaps the list in one script, keeps created-at and the op log, refreshes updated-at and every expiry', async () => {
+      const ttl = 60_000;
+      const store = open({ ttl });
+      const keys = sessionKeys(store.keyPrefix, 'rh');
+      await store.addItems('rh', [{ a: 1 }]);
+      await store.applyHistoryTransaction('rh', { operationId: 'op', transaction: { type: 'append_items', items: [{ b: 2 }] } });
+      const before = await admin.hgetall(keys.meta);
+      for (const key of [keys.items, keys.meta, keys.ops, keys.opQueue]) await admin.pexpire(key, 10_000);
+      await sleep(5);
+      await store.replaceHistory('rh', [{ s: 'summary' }, { c: 3 }]);
+      expect(await store.getItems('rh')).toEqual([{ s: 'summary' }, { c: 3 }]);
+      const after = await admin.hgetall(keys.meta);
+      expect(after.c).toBe(before.c);
+      expect(Number(after.u)).toBeGreaterThan(Number(before.u));
+      for (const key of [keys.items, keys.meta, keys.ops, keys.opQueue]) expect(await admin.pttl(key), key).toBeGreaterThan(10_000);
+      expect(await admin.hkeys(keys.ops)).toEqual(['op']);
+      // The logged operation is still a no-op.
+      await store.applyHistoryTransaction('rh', { operationId: 'op', transaction: { type: 'append_items', items: [{ b: 2 }] } });
+      expect(await store.getItems('rh')).toEqual([{ s: 'summary' }, { c: 3 }]);
+    });
+
+    it('an empty replacement leaves no items but keeps the op log; a replacement of an empty session sets created-at', async () => {
+      const store = open();
+      const keys = sessionKeys(store.keyPrefix, 'e');
+      await store.applyHistoryTransaction('e', { operationId: 'op', transaction: { type: 'append_items', items: [1] } });
+      await store.replaceHistory('e', []);
+      expect(await store.getItems('e')).toEqual([]);
+      expect(await admin.exists(keys.items)).toBe(0);
+      expect(await admin.hkeys(keys.ops)).toEqual(['op']);
+      await sleep(5);
+      const start = Date.now();
+      await store.replaceHistory('e', [2]);
+      expect((await store.getSessionInfo('e'))!.createdAt.getTime()).toBeGreaterThanOrEqual(start);
+    });
+
+    it('replaces a history longer than one RPUSH chunk (Lua unpack limit)', async () => {
+      const store = open();
+      const items = Array.from({ length: 2500 }, (_, i) => ({ i }));
+      await store.addItems('big', [{ old: true }]);
+      await store.replaceHistory('big', items);
+      expect(await store.getItems('big')).toEqual(items);
     });
   });
 

@@ -25,6 +25,8 @@ export interface Layout {
   popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined>;
   clear(sessionId: string): Promise<void>;
   transaction?(sessionId: string, tx: PreparedTransaction): Promise<void>;
+  /** Only where it is one atomic step (the manifest layout). */
+  replaceHistory?(sessionId: string, items: EncodedItem[]): Promise<void>;
   info(sessionId: string): Promise<SessionInfo | undefined>;
   listSessions(pageSize: number): AsyncIterable<SessionInfo>;
   prune(olderThanMs: number): Promise<number>;

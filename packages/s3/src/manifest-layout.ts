@@ -419,6 +419,20 @@ export class ManifestLayout implements Layout {
   }
 
   /**
+   * The whole history becomes `items` in one manifest compare-and-swap: a
+   * reader sees the old manifest or the new one. The new items go to new
+   * segments (or inline); the old segments are garbage once the manifest
+   * lands and are swept as after any commit. The operation log stays, and
+   * `#mutate` keeps createdAt unless the session had no items.
+   */
+  async replaceHistory(sessionId: string, items: EncodedItem[]): Promise<void> {
+    await this.#mutate(sessionId, async (state, io) => {
+      const next = await this.#settle([], items, io);
+      return { state: { ...state, ...next }, result: undefined };
+    });
+  }
+
+  /**
    * Deletes the manifest (a writer racing with it fails its If-Match with
    * 404 and starts again from nothing), then its segments, then objects no
    * manifest references that are older than the orphan grace period.

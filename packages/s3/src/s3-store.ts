@@ -110,7 +110,8 @@ export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
       persistent: true,
       atomicReadModifyWrite: conditional,
       transactionPreconditions: conditional,
-      replaceHistory: false,
+      // Log mode has no compare-and-swap: a swap would be several writes a reader could see half-done.
+      replaceHistory: conditional,
       historyMutations: conditional,
     });
   }
@@ -144,6 +145,12 @@ export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
     const apply = this.#layout.transaction;
     if (!apply) throw new SessionError(SessionErrorCode.Unsupported, 'transactions need conditionalWrites');
     await apply.call(this.#layout, sessionId, tx);
+  }
+
+  protected override async _replaceHistory(sessionId: string, items: EncodedItem[], _options?: CallOptions): Promise<void> {
+    const replace = this.#layout.replaceHistory;
+    if (!replace) throw new SessionError(SessionErrorCode.Unsupported, 'replaceHistory needs conditionalWrites');
+    await replace.call(this.#layout, sessionId, items);
   }
 
   protected override _listSessions(pageSize: number): AsyncIterable<SessionInfo> {

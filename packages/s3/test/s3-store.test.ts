@@ -89,11 +89,62 @@ for (const conditional of [true, false]) {
         await expect(store.applyHistoryTransaction('t', { operationId: 'op2', transaction: { type: 'replace_suffix', expectedSuffix: [item(2)], replacement: [] } })).rejects.toMatchObject({ code: SessionErrorCode.Conflict });
         expect(await store.getItems('t')).toEqual([item(1), item(9)]);
       });
+
+      it('replaces the whole history in one manifest write: old segments swept, op log and createdAt kept', async () => {
+        const store = open({ inlineBytes: 128 });
+        const all = Array.from({ length: 40 }, (_, n) => item(n));
+        for (let i = 0; i < 40; i += 5) await store.addItems('r', all.slice(i, i + 5));
+        await store.applyHistoryTransaction('r', { operationId: 'op', transaction: { type: 'append_items', items: [item(40)] } });
+        const before = (await store.getSessionInfo('r'))!;
+        const segmentsOf = async () => {
+          const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+          const listed = await client.send(new ListObjectsV2Command({ Bucket: target.bucket, Prefix: `${store.prefix}d/` }));
+          return (listed.Contents ?? []).map((o) => o.Key!);
+        };
+        const oldSegments = await segmentsOf();
+        expect(oldSegments.length).toBeGreaterThan(0);
+        const replacement = Array.from({ length: 12 }, (_, n) => item(100 + n));
+        await store.replaceHistory('r', replacement);
+        expect(await store.getItems('r')).toEqual(replacement);
+        expect(await store.getItems('r', { limit: 3 })).toEqual(replacement.slice(-3));
+        const after = (await store.getSessionInfo('r'))!;
+        expect(after.createdAt).toEqual(before.createdAt);
+        expect(after.itemCount).toBe(12);
+        // The old segments are garbage after the commit and were swept.
+        const now = await segmentsOf();
+        expect(now.filter((k) => oldSegments.includes(k))).toEqual([]);
+        // The op log survived: the replayed operation is still a no-op.
+        await store.applyHistoryTransaction('r', { operationId: 'op', transaction: { type: 'append_items', items: [item(40)] } });
+        expect(await store.getItems('r')).toEqual(replacement);
+        await store.replaceHistory('r', []);
+        expect(await store.getItems('r')).toEqual([]);
+        expect(await store.getSessionInfo('r')).toBeUndefined();
+        await store.applyHistoryTransaction('r', { operationId: 'op', transaction: { type: 'append_items', items: [item(40)] } });
+        expect(await store.getItems('r')).toEqual([]);
+        await store.close();
+      });
+
+      it('a replacement racing appends is one compare-and-swap: every append lands wholly before or after it', async () => {
+        const store = open({ inlineBytes: 256 });
+        await store.addItems('race', [item(0)]);
+        const appends = Array.from({ length: 6 }, (_, n) => store.addItems('race', [item(10 + n), item(20 + n)]));
+        await Promise.all([...appends, store.replaceHistory('race', [item(99)])]);
+        const items = await store.getItems('race');
+        expect(items[0]).toEqual(item(99));
+        // Pairs after the replacement arrive whole.
+        const rest = items.slice(1);
+        expect(rest.length % 2).toBe(0);
+        for (let i = 0; i < rest.length; i += 2) expect((rest[i + 1] as { content: string }).content).toBe(`m${Number((rest[i] as { content: string }).content.slice(1)) + 10}`);
+        await store.close();
+      });
     } else {
       it('declares the weaker capabilities', () => {
         const store = open();
         expect(store.capabilities.transactions).toBe(false);
         expect(store.capabilities.atomicReadModifyWrite).toBe(false);
+        // No compare-and-swap: a whole-history swap could not be one atomic step.
+        expect(store.capabilities.replaceHistory).toBe(false);
+        expect(store.session('x').replaceHistoryWithCompaction).toBeUndefined();
       });
     }
   });
