@@ -7,6 +7,8 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 // a stale build. Child processes spawned by tests use the built dist instead
 // (`pnpm test` builds first).
 const alias = {
+  // Subpaths before their package: an alias matches by prefix, first entry wins.
+  '@sessionkit/core/adapter': here('./packages/core/src/adapter.ts'),
   '@sessionkit/core': here('./packages/core/src/index.ts'),
   '@sessionkit/test-servers': here('./test-servers/src/index.ts'),
   '@sessionkit/conformance': here('./conformance/src/index.ts'),

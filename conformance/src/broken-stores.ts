@@ -1,19 +1,21 @@
 import { inspect } from 'node:util';
 import {
-  AbstractSessionStore,
   SessionError,
   SessionErrorCode,
+  type CallOptions,
+  type GetItemsOptions,
+  type SessionInfo,
+  type StoreCapabilities,
+} from '@sessionkit/core';
+import {
+  AbstractSessionStore,
   checkExpectedLength,
   conflicts,
   normalizeTtl,
   suffixMatches,
-  type CallOptions,
   type EncodedItem,
-  type GetItemsOptions,
   type PreparedTransaction,
-  type SessionInfo,
-  type StoreCapabilities,
-} from '@sessionkit/core';
+} from '@sessionkit/core/adapter';
 import type { ConformanceHarness } from './harness.js';
 
 /**

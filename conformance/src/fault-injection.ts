@@ -1,6 +1,4 @@
 import {
-  ForwardingStore,
-  STORE_OPERATIONS,
   SessionError,
   SessionErrorCode,
   type CallOptions,
@@ -11,8 +9,8 @@ import {
   type SessionInfo,
   type SessionItem,
   type SessionStore,
-  type StoreOperation,
 } from '@sessionkit/core';
+import { ForwardingStore, STORE_OPERATIONS, type StoreOperation } from '@sessionkit/core/adapter';
 
 /** The store operations a fault can target. */
 export type FaultOperation = StoreOperation;

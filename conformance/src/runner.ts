@@ -1,4 +1,5 @@
-import { NO_CAPABILITIES, type StoreCapabilities } from '@sessionkit/core';
+import { type StoreCapabilities } from '@sessionkit/core';
+import { NO_CAPABILITIES } from '@sessionkit/core/adapter';
 import { categoryOf, harnessWarnings, unmetRequirement, type ConformanceTest, type Level } from './conformance-test.js';
 import { describeError } from './checks.js';
 import { ManagedContext } from './context.js';

@@ -12,7 +12,8 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
-import { AbstractSessionStore, SessionError, SessionErrorCode } from '@sessionkit/core';
+import { SessionError, SessionErrorCode } from '@sessionkit/core';
+import { AbstractSessionStore } from '@sessionkit/core/adapter';
 import { withFileLock } from './file-lock.mjs';
 
 // One queue per session file in this process, so handles in one process wait

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ForwardingStore, MemoryStore, SessionErrorCode, withCache, type CacheOptions, type GetItemsOptions } from '@sessionkit/core';
+import {
+  MemoryStore,
+  SessionErrorCode,
+  withCache,
+  type CacheOptions,
+  type GetItemsOptions,
+} from '@sessionkit/core';
+import { ForwardingStore } from '@sessionkit/core/adapter';
 
 const item = (n: number) => ({ role: n % 2 ? 'assistant' : 'user', content: `message ${n}` });
 const items = (from: number, count: number) => Array.from({ length: count }, (_, i) => item(from + i));

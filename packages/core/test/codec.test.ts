@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SessionError, SessionErrorCode, canonicalize, decodeItem, encodeItem, encodeItems, MAX_ITEM_DEPTH } from '@sessionkit/core';
+import { SessionError, SessionErrorCode } from '@sessionkit/core';
+import { canonicalize, decodeItem, encodeItem, encodeItems, MAX_ITEM_DEPTH } from '@sessionkit/core/adapter';
 
 const roundTrip = (value: unknown) => decodeItem(encodeItem(value));
 

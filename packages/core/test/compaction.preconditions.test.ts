@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ForwardingStore,
   MemoryStore,
   compose,
   withCompaction,
@@ -10,6 +9,7 @@ import {
   type SessionStore,
   type StoreCapabilities,
 } from '@sessionkit/core';
+import { ForwardingStore } from '@sessionkit/core/adapter';
 
 const msg = (text: string) => ({ role: 'user', content: text });
 const summaryOf = (items: readonly SessionItem[]) => [{ role: 'system', content: `summary of ${items.length} items` }];

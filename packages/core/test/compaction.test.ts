@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ForwardingStore,
   MemoryStore,
   SessionErrorCode,
   compactionCut,
@@ -9,6 +8,7 @@ import {
   type CompactionResult,
   type SessionItem,
 } from '@sessionkit/core';
+import { ForwardingStore } from '@sessionkit/core/adapter';
 
 const msg = (role: string, text: string) => ({ role, content: text });
 const call = (id: string) => ({ type: 'function_call', callId: id, name: 'lookup', arguments: '{}' });

@@ -10,7 +10,6 @@ import {
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  ForwardingStore,
   MemoryStore,
   SessionErrorCode,
   compose,
@@ -18,6 +17,7 @@ import {
   type GetItemsOptions,
   type OperationEvent,
 } from '@sessionkit/core';
+import { ForwardingStore } from '@sessionkit/core/adapter';
 
 const SECRET_ID = 'user-4711@example.com';
 const SECRET_TEXT = 'the launch code is 0000';

@@ -1,18 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ForwardingStore,
   MemoryStore,
-  NO_CAPABILITIES,
   SessionErrorCode,
   bindSession,
   compose,
-  hasListSessions,
-  hasTransactions,
   isTransactionalSession,
   type CallOptions,
   type GetItemsOptions,
   type SessionStore,
 } from '@sessionkit/core';
+import { ForwardingStore, NO_CAPABILITIES, hasListSessions, hasTransactions } from '@sessionkit/core/adapter';
 
 /** A minimal third-party store: the contract only, no optional capabilities. */
 function thirdParty(): SessionStore & { calls: Array<[string, unknown]> } {

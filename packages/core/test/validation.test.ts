@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { SessionErrorCode } from '@sessionkit/core';
 import {
-  SessionErrorCode,
   assertSessionId,
   normalizeLimit,
   normalizeTtl,
   prepareTransaction,
   suffixMatches,
   encodeItem,
-} from '@sessionkit/core';
+} from '@sessionkit/core/adapter';
 
 const invalidArgument = expect.objectContaining({ code: SessionErrorCode.InvalidArgument });
 

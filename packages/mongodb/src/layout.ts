@@ -5,7 +5,8 @@
  * size check. No I/O here, so all of it is unit-tested without a server.
  */
 import { randomUUID } from 'node:crypto';
-import { SessionError, SessionErrorCode, type EncodedItem, type SessionInfo } from '@sessionkit/core';
+import { SessionError, SessionErrorCode, type SessionInfo } from '@sessionkit/core';
+import { type EncodedItem } from '@sessionkit/core/adapter';
 import type { IndexDescription, ObjectId } from 'mongodb';
 
 /** A run of item sequence numbers, `[start, end)`. */

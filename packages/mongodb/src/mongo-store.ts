@@ -1,16 +1,18 @@
 import {
-  AbstractSessionStore,
-  checkExpectedLength,
-  conflicts,
   SessionError,
   SessionErrorCode,
-  suffixMatches,
-  type EncodedItem,
-  type PreparedTransaction,
   type SessionInfo,
   type SessionItem,
   type StoreCapabilities,
 } from '@sessionkit/core';
+import {
+  AbstractSessionStore,
+  checkExpectedLength,
+  conflicts,
+  suffixMatches,
+  type EncodedItem,
+  type PreparedTransaction,
+} from '@sessionkit/core/adapter';
 import {
   MongoClient,
   ObjectId,

@@ -1,4 +1,5 @@
-import { assertPositiveInteger, normalizeTtl, OPERATION_LOG_RETENTION, SessionError, SessionErrorCode } from '@sessionkit/core';
+import { SessionError, SessionErrorCode } from '@sessionkit/core';
+import { assertPositiveInteger, normalizeTtl, OPERATION_LOG_RETENTION } from '@sessionkit/core/adapter';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
 import { assertCollectionPrefix, assertDatabaseName } from './layout.js';
 

@@ -1,4 +1,5 @@
-import { encodeItem, isSessionError, SessionErrorCode } from '@sessionkit/core';
+import { isSessionError, SessionErrorCode } from '@sessionkit/core';
+import { encodeItem } from '@sessionkit/core/adapter';
 import {
   appendRange,
   assertCollectionPrefix,

@@ -1,20 +1,22 @@
 import { createHash } from 'node:crypto';
 import {
+  SessionError,
+  SessionErrorCode,
+  type CallOptions,
+  type SessionInfo,
+  type SessionItem,
+  type StoreCapabilities,
+} from '@sessionkit/core';
+import {
   AbstractSessionStore,
   assertPositiveInteger,
   conflicts,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
-  SessionError,
-  SessionErrorCode,
   suffixMatches,
-  type CallOptions,
   type EncodedItem,
   type PreparedTransaction,
-  type SessionInfo,
-  type SessionItem,
-  type StoreCapabilities,
-} from '@sessionkit/core';
+} from '@sessionkit/core/adapter';
 import { Cluster, Redis } from 'ioredis';
 import { metaKeyPattern, sessionIdFromMetaKey, sessionKeys, type SessionKeys } from './keys.js';
 import { mapRedisError } from './map-error.js';

@@ -1,4 +1,5 @@
-import type { EncodedItem, PreparedTransaction, SessionInfo } from '@sessionkit/core';
+import type { SessionInfo } from '@sessionkit/core';
+import type { EncodedItem, PreparedTransaction } from '@sessionkit/core/adapter';
 import type { BucketIO } from './bucket-io.js';
 
 /** Settings both layouts share, already validated. */

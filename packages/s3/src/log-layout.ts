@@ -1,4 +1,5 @@
-import { SessionError, SessionErrorCode, type EncodedItem, type SessionInfo } from '@sessionkit/core';
+import { SessionError, SessionErrorCode, type SessionInfo } from '@sessionkit/core';
+import { type EncodedItem } from '@sessionkit/core/adapter';
 import { mapLimit, type ListedObject } from './bucket-io.js';
 import type { EngineConfig, Layout } from './engine.js';
 import {

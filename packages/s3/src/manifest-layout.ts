@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
+import { SessionError, SessionErrorCode, type SessionInfo } from '@sessionkit/core';
 import {
   checkExpectedLength,
   conflicts,
-  SessionError,
-  SessionErrorCode,
   suffixMatches,
   type EncodedItem,
   type PreparedTransaction,
-  type SessionInfo,
-} from '@sessionkit/core';
+} from '@sessionkit/core/adapter';
 import { mapLimit, type PutCondition } from './bucket-io.js';
 import { backoff, ORPHAN_GRACE_MS, type EngineConfig, type Layout } from './engine.js';
 import {

@@ -1,4 +1,5 @@
-import { SessionError, SessionErrorCode, type EncodedItem } from '@sessionkit/core';
+import { SessionError, SessionErrorCode } from '@sessionkit/core';
+import { type EncodedItem } from '@sessionkit/core/adapter';
 
 /**
  * The body of every object the store writes: one line of JSON header, then

@@ -1,18 +1,20 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import {
-  AbstractSessionStore,
-  assertPositiveInteger,
-  normalizeTtl,
-  OPERATION_LOG_RETENTION,
   SessionError,
   SessionErrorCode,
   type CallOptions,
-  type EncodedItem,
-  type PreparedTransaction,
   type SessionInfo,
   type SessionItem,
   type StoreCapabilities,
 } from '@sessionkit/core';
+import {
+  AbstractSessionStore,
+  assertPositiveInteger,
+  normalizeTtl,
+  OPERATION_LOG_RETENTION,
+  type EncodedItem,
+  type PreparedTransaction,
+} from '@sessionkit/core/adapter';
 import { BucketIO } from './bucket-io.js';
 import type { Layout } from './engine.js';
 import { LogLayout } from './log-layout.js';

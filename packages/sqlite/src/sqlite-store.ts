@@ -1,20 +1,22 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import {
+  SessionError,
+  SessionErrorCode,
+  type SessionInfo,
+  type SessionItem,
+  type StoreCapabilities,
+} from '@sessionkit/core';
+import {
   AbstractSessionStore,
   assertPositiveInteger,
   checkExpectedLength,
   conflicts,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
-  SessionError,
-  SessionErrorCode,
   suffixMatches,
   type EncodedItem,
   type PreparedTransaction,
-  type SessionInfo,
-  type SessionItem,
-  type StoreCapabilities,
-} from '@sessionkit/core';
+} from '@sessionkit/core/adapter';
 import { retryBusy, retryBusySync } from './busy-retry.js';
 import { mapSqliteError } from './map-error.js';
 import {
