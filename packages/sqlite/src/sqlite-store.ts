@@ -128,7 +128,7 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       persistent,
       atomicReadModifyWrite: true,
       transactionPreconditions: true,
-      replaceHistory: false,
+      replaceHistory: true,
       historyMutations: true,
     });
   }
@@ -238,6 +238,18 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
         this.#sql.trimOperations.run(row.sid, row.last_op - this.#operationLogSize);
         this.#save(row);
       }),
+      // One IMMEDIATE transaction: a reader (WAL snapshot) sees the old rows or
+      // the new ones, never the gap between delete and insert. The operation
+      // log stays (a replayed transaction must still be recognised) and
+      // created_at stays unless the session was empty (#touch).
+      replace: db.transaction((sessionId: string, items: readonly EncodedItem[]) => {
+        const row = this.#touch(sessionId, Date.now());
+        this.#sql.deleteItems.run(row.sid);
+        row.item_count = 0;
+        row.last_seq = 0;
+        this.#append(row, items);
+        this.#save(row);
+      }),
       prune: db.transaction((cutoff: number): { deleted: number; counted: number } => {
         const liveAfter = this.#liveAfter(Date.now());
         // Sessions written before the cutoff, and every session the ttl has
@@ -284,6 +296,10 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
 
   protected override async _applyHistoryTransaction(sessionId: string, tx: PreparedTransaction): Promise<void> {
     await this.#retry(() => this.#tx.apply.immediate(sessionId, tx));
+  }
+
+  protected override async _replaceHistory(sessionId: string, items: EncodedItem[]): Promise<void> {
+    await this.#retry(() => this.#tx.replace.immediate(sessionId, items));
   }
 
   #info(row: SessionRow): SessionInfo {

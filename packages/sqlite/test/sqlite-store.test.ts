@@ -236,6 +236,100 @@ describe('history transactions', () => {
   });
 });
 
+describe('replaceHistory', () => {
+  const append = (operationId: string, items: unknown[]) => ({ operationId, transaction: { type: 'append_items' as const, items } });
+
+  it('is declared, swaps the whole history and renumbers it from a fresh sequence', async () => {
+    const { store, path } = fileStore();
+    expect(store.capabilities.replaceHistory).toBe(true);
+    await store.addItems('s', [msg(1), msg(2), msg(3)]);
+    await store.addItems('other', [msg(9)]);
+    await store.replaceHistory('s', [{ type: 'compaction', summary: 'x' }, msg(3)]);
+    expect(await store.getItems('s')).toEqual([{ type: 'compaction', summary: 'x' }, msg(3)]);
+    expect(await store.getItems('s', { limit: 1 })).toEqual([msg(3)]);
+    expect(await store.getItems('other')).toEqual([msg(9)]);
+    const db = new Database(path, { readonly: true });
+    try {
+      const seqs = db
+        .prepare(`SELECT i.seq FROM ${tableNames('sessionkit_').items} i JOIN ${tableNames('sessionkit_').sessions} s USING (sid) WHERE s.session_id = 's' ORDER BY i.seq`)
+        .pluck()
+        .all();
+      expect(seqs).toEqual([1, 2]);
+    } finally {
+      db.close();
+    }
+    await store.addItems('s', [msg(4)]);
+    expect(await store.getItems('s')).toEqual([{ type: 'compaction', summary: 'x' }, msg(3), msg(4)]);
+    expect((await store.getSessionInfo('s'))?.itemCount).toBe(3);
+  });
+
+  it('keeps createdAt and the operation log; an empty session starts a new createdAt', async () => {
+    const { store } = fileStore();
+    await store.applyHistoryTransaction('s', append('op', [msg(1)]));
+    const created = (await store.getSessionInfo('s'))!.createdAt;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await store.replaceHistory('s', [msg(2)]);
+    const info = (await store.getSessionInfo('s'))!;
+    expect(info.createdAt).toEqual(created);
+    expect(info.updatedAt.getTime()).toBeGreaterThan(created.getTime());
+    // The replayed operation is still recognised: a no-op, not a second append.
+    await store.applyHistoryTransaction('s', append('op', [msg(1)]));
+    expect(await store.getItems('s')).toEqual([msg(2)]);
+    await rejectsWith(store.applyHistoryTransaction('s', append('op', [msg(3)])), SessionErrorCode.Conflict);
+
+    // Empty items are allowed: the session reads as absent, its log stays.
+    await store.replaceHistory('s', []);
+    expect(await store.getItems('s')).toEqual([]);
+    expect(await store.getSessionInfo('s')).toBeUndefined();
+    await store.applyHistoryTransaction('s', append('op', [msg(1)]));
+    expect(await store.getItems('s')).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await store.replaceHistory('s', [msg(5)]);
+    expect((await store.getSessionInfo('s'))!.createdAt.getTime()).toBeGreaterThan(created.getTime());
+  });
+
+  it('on an unknown session creates it', async () => {
+    const { store } = fileStore();
+    await store.replaceHistory('new', [msg(1)]);
+    expect(await store.getItems('new')).toEqual([msg(1)]);
+  });
+
+  it('a bad item at the end is refused before anything is written', async () => {
+    const { store } = fileStore();
+    await store.addItems('s', [msg(1), msg(2)]);
+    await rejectsWith(store.replaceHistory('s', [msg(3), { bad: 1n }]), SessionErrorCode.InvalidItem);
+    expect(await store.getItems('s')).toEqual([msg(1), msg(2)]);
+  });
+
+  it('a failure inside the transaction rolls the delete back', async () => {
+    const { store, path } = fileStore();
+    await store.addItems('s', [msg(1), msg(2)]);
+    // A trigger makes the second insert fail after the delete ran, inside the same transaction.
+    const db = new Database(path);
+    db.exec(`CREATE TRIGGER fail_second BEFORE INSERT ON ${tableNames('sessionkit_').items} WHEN NEW.seq = 2
+      BEGIN SELECT RAISE(ABORT, 'injected'); END`);
+    db.close();
+    await expect(store.replaceHistory('s', [msg(7), msg(8)])).rejects.toThrow();
+    expect(await store.getItems('s')).toEqual([msg(1), msg(2)]);
+    expect((await store.getSessionInfo('s'))?.itemCount).toBe(2);
+  });
+
+  it('a bound session exposes replaceHistoryWithCompaction', async () => {
+    const { store } = fileStore();
+    const session = store.session('s');
+    await session.addItems([msg(1), msg(2)]);
+    expect(typeof session.replaceHistoryWithCompaction).toBe('function');
+    await session.replaceHistoryWithCompaction!([{ type: 'compaction', summary: 's' }]);
+    expect(await session.getItems()).toEqual([{ type: 'compaction', summary: 's' }]);
+  });
+
+  it('is refused after close', async () => {
+    const { store } = fileStore();
+    await store.close();
+    await rejectsWith(store.replaceHistory('s', [msg(1)]), SessionErrorCode.Closed);
+  });
+});
+
 describe('session info, listing, ttl and prune', () => {
   it('getSessionInfo reports item count and created/updated times; empty sessions have none', async () => {
     const { store } = fileStore();
