@@ -16,6 +16,7 @@ const alias = {
   '@sessionkit/redis': here('./packages/redis/src/index.ts'),
   '@sessionkit/s3': here('./packages/s3/src/index.ts'),
   '@sessionkit/mongodb': here('./packages/mongodb/src/index.ts'),
+  '@sessionkit/cli': here('./packages/cli/src/index.ts'),
 };
 
 export default defineConfig({
@@ -34,6 +35,10 @@ export default defineConfig({
         test: { name: 's3', include: ['packages/s3/test/**/*.test.ts'], execArgv: ['--openssl-legacy-provider'] },
       },
       { extends: true, test: { name: 'mongodb', include: ['packages/mongodb/test/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'cli', include: ['packages/cli/test/**/*.test.ts'], execArgv: ['--openssl-legacy-provider'], testTimeout: 120_000 },
+      },
       { extends: true, test: { name: 'examples', include: ['examples/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'repo', include: ['test/**/*.test.ts'] } },
     ],
