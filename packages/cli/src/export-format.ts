@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { decodeItem, encodeItem, SessionError, SessionErrorCode } from '@sessionkit/core';
+import { SessionError, SessionErrorCode } from '@sessionkit/core';
+import { decodeItem, encodeItem } from '@sessionkit/core/adapter';
 
 /**
  * The export format, version 1 (JSON Lines, UTF-8, one JSON value per line;

@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import {
   EncryptionStore,
-  hasPrune,
   isSessionError,
   reencryptSession,
   SessionError,
@@ -14,6 +13,7 @@ import {
   type SessionAnalytics,
   type SessionStore,
 } from '@sessionkit/core';
+import { hasPrune } from '@sessionkit/core/adapter';
 import { Checkpoint } from './checkpoint.js';
 import { copySessions, pool, selectSessions, verifyCopy } from './copy.js';
 import { olderThan } from './duration.js';

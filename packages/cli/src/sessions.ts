@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { canonicalize, encodeItem, hasListSessions, SessionError, SessionErrorCode, type SessionInfo, type SessionStore } from '@sessionkit/core';
+import { SessionError, SessionErrorCode, type SessionInfo, type SessionStore } from '@sessionkit/core';
+import { canonicalize, encodeItem, hasListSessions } from '@sessionkit/core/adapter';
 
 /** Every session of a store, or the named ones (whose info is read one by one). */
 export async function* sessionsOf(store: SessionStore, ids?: readonly string[]): AsyncIterable<SessionInfo> {

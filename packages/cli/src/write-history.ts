@@ -1,4 +1,5 @@
-import { hasReplaceHistory, SessionError, SessionErrorCode, type SessionStore } from '@sessionkit/core';
+import { SessionError, SessionErrorCode, type SessionStore } from '@sessionkit/core';
+import { hasReplaceHistory } from '@sessionkit/core/adapter';
 import { sameHistory } from './sessions.js';
 
 export type WriteOutcome = 'written' | 'unchanged' | 'replaced';
