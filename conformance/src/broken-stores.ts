@@ -4,6 +4,7 @@ import {
   SessionErrorCode,
   type CallOptions,
   type GetItemsOptions,
+  type HistoryMutationArgs,
   type SessionInfo,
   type StoreCapabilities,
 } from '@sessionkit/core';
@@ -152,6 +153,39 @@ export const BROKEN_STORES = {
     caughtBy: ['prune.ttl-expired'],
   },
   'ttl-from-creation': { description: 'counts the ttl from the session’s first write, not its last', caughtBy: ['ttl.refreshed-by-writes'] },
+  'replace-appends': { description: 'replaceHistory appends the new items after the old ones', caughtBy: ['replace.read-back'] },
+  'replace-empty-ignored': {
+    description: 'treats an empty replacement as "nothing to do" and keeps the old history',
+    caughtBy: ['replace.empty'],
+  },
+  'replace-resets-created-at': {
+    description: 'replaceHistory recreates the session, so createdAt becomes the time of the replacement',
+    caughtBy: ['replace.keeps-created-at'],
+  },
+  'replace-forgets-operation-log': {
+    description: 'replaceHistory clears the session first, operation log included, so a replayed transaction applies again',
+    caughtBy: ['replace.keeps-operation-log'],
+  },
+  'replace-partial-on-bad-input': {
+    description: 'replaceHistory clears, then appends item by item, so a bad item at the end leaves a partial history',
+    caughtBy: ['replace.refused-changes-nothing'],
+  },
+  'mutation-replaces-every-call': {
+    description: 'replace_function_call replaces every call with the callId instead of dropping the later duplicates',
+    caughtBy: ['mutations.replace-first-call'],
+  },
+  'mutation-appends-when-missing': {
+    description: 'replace_function_call appends the replacement when no call has the callId',
+    caughtBy: ['mutations.missing-call-id'],
+  },
+  'mutation-validates-lazily': {
+    description: 'applies mutations one by one, checking each only when it is reached, so an invalid one leaves the earlier ones applied',
+    caughtBy: ['mutations.invalid-args'],
+  },
+  'mutation-rewrites-history': {
+    description: 'applies mutations by read, await, replace the whole history, so an append in between is lost',
+    caughtBy: ['mutations.concurrent-appends'],
+  },
   'clear-decodes-first': {
     description: 'decodes every item before clearing (to report what it deletes), so a corrupt session cannot be cleared',
     caughtBy: ['corrupt.clear-recovers'],
@@ -178,6 +212,21 @@ interface Backend {
 }
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
+
+const isCallItem = (item: unknown, callId: string) =>
+  (item as { type?: unknown } | null)?.type === 'function_call' && (item as { callId?: unknown }).callId === callId;
+
+/** The mutation flaws' own replace_function_call: the first match replaced, later ones dropped (or, with `every`, all replaced). */
+function replaceCalls(items: unknown[], callId: string, replacement: unknown, every: boolean): unknown[] {
+  let seen = false;
+  const out: unknown[] = [];
+  for (const item of items) {
+    if (!isCallItem(item, callId)) out.push(item);
+    else if (every || !seen) out.push(structuredClone(replacement));
+    seen ||= isCallItem(item, callId);
+  }
+  return out;
+}
 
 /** Where a flawed store keeps `sessionId` (the harness injects corrupt items there too). */
 function keyFor(flaw: BrokenStoreFlaw | undefined, sessionId: string): string {
@@ -230,7 +279,7 @@ class FlawedStore extends AbstractSessionStore {
     persistent: true,
     atomicReadModifyWrite: true,
     transactionPreconditions: true,
-    replaceHistory: false,
+    replaceHistory: true,
     historyMutations: true,
   };
   readonly #ttl: number | undefined;
@@ -356,6 +405,48 @@ class FlawedStore extends AbstractSessionStore {
       }
     }
     return super.applyHistoryTransaction(sessionId, args, options);
+  }
+
+  override async replaceHistory(sessionId: string, items: readonly unknown[], options?: CallOptions): Promise<void> {
+    if (this.flaw === 'replace-partial-on-bad-input' && Array.isArray(items)) {
+      await super.replaceHistory(sessionId, [], options);
+      for (const item of items) await super.addItems(sessionId, [item], options);
+      return;
+    }
+    if (this.flaw === 'replace-empty-ignored' && Array.isArray(items) && items.length === 0) return;
+    return super.replaceHistory(sessionId, items, options);
+  }
+
+  override async applyHistoryMutations(sessionId: string, args: HistoryMutationArgs, options?: CallOptions): Promise<void> {
+    switch (this.flaw) {
+      case 'mutation-validates-lazily': {
+        const mutations = (args as { mutations?: unknown } | undefined)?.mutations;
+        if (!Array.isArray(mutations)) return super.applyHistoryMutations(sessionId, args, options);
+        for (const mutation of mutations) await super.applyHistoryMutations(sessionId, { mutations: [mutation] }, options);
+        return;
+      }
+      case 'mutation-rewrites-history': {
+        const items = await this.getItems(sessionId, options);
+        await tick();
+        let next = items;
+        for (const m of args.mutations) next = replaceCalls(next, m.callId, m.replacement, false);
+        await this.replaceHistory(sessionId, next, options);
+        return;
+      }
+      case 'mutation-replaces-every-call':
+      case 'mutation-appends-when-missing': {
+        let next = await this.getItems(sessionId, options);
+        for (const m of args.mutations) {
+          const found = next.some((item) => isCallItem(item, m.callId));
+          next = replaceCalls(next, m.callId, m.replacement, this.flaw === 'mutation-replaces-every-call');
+          if (!found && this.flaw === 'mutation-appends-when-missing') next = [...next, m.replacement];
+        }
+        await this.replaceHistory(sessionId, next, options);
+        return;
+      }
+      default:
+        return super.applyHistoryMutations(sessionId, args, options);
+    }
   }
 
   override listSessions(options: Parameters<AbstractSessionStore['listSessions']>[0] = {}) {
@@ -545,6 +636,21 @@ class FlawedStore extends AbstractSessionStore {
     if (!log) this.backend.ops.set(opsKey, (log = new Map()));
     log.set(tx.operationId, tx.fingerprint);
     if (this.flaw === 'short-operation-log' && log.size > 10) log.delete(log.keys().next().value!);
+    this.#dropIfEmpty(sessionId, target);
+  }
+
+  protected override async _replaceHistory(sessionId: string, items: EncodedItem[]): Promise<void> {
+    this.#cache.delete(this.#key(sessionId));
+    const stored = this.#stored(items);
+    if (this.flaw === 'replace-forgets-operation-log') this.backend.ops.delete(this.#opsKey(sessionId));
+    const was = this.#live(sessionId);
+    if (this.flaw === 'replace-resets-created-at' || !was || was.items.length === 0 || was.hidden) {
+      this.backend.sessions.delete(this.#key(sessionId));
+    }
+    const target = this.#entry(sessionId);
+    target.hidden = false;
+    target.items = this.flaw === 'replace-appends' ? [...(was?.items ?? []), ...stored] : stored;
+    target.appended = stored.length;
     this.#dropIfEmpty(sessionId, target);
   }
 

@@ -34,7 +34,32 @@ export interface PopJob {
   readonly count: number;
 }
 
-export type ProcessJob = AppendJob | PopJob;
+/**
+ * Replaces the session's whole history `rounds` times, alternating between
+ * `histories` (message contents), then once with `done`.
+ */
+export interface ReplaceJob {
+  readonly kind: 'replace';
+  readonly sessionId: string;
+  readonly histories: readonly (readonly string[])[];
+  readonly rounds: number;
+  readonly done: readonly string[];
+}
+
+/**
+ * Reads the whole history over and over until it reads `done` (or
+ * `maxMs` passed), and reports every read that was not exactly one of
+ * `histories` or `done`.
+ */
+export interface WatchJob {
+  readonly kind: 'watch';
+  readonly sessionId: string;
+  readonly histories: readonly (readonly string[])[];
+  readonly done: readonly string[];
+  readonly maxMs: number;
+}
+
+export type ProcessJob = AppendJob | PopJob | ReplaceJob | WatchJob;
 
 /** What a test gets: fresh stores, reopened handles, child processes, all cleaned up after it. */
 export interface TestContext {

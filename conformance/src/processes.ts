@@ -27,6 +27,26 @@ try {
       await store.addItems(job.sessionId, items);
     }
     result = { ok: true };
+  } else if (job.kind === 'replace') {
+    const asItems = (texts) => texts.map((content) => ({ role: 'user', content }));
+    for (let r = 0; r < job.rounds; r++) await store.replaceHistory(job.sessionId, asItems(job.histories[r % job.histories.length]));
+    await store.replaceHistory(job.sessionId, asItems(job.done));
+    result = { ok: true };
+  } else if (job.kind === 'watch') {
+    const key = (texts) => JSON.stringify(texts);
+    const valid = new Set([...job.histories, job.done].map(key));
+    const doneKey = key(job.done);
+    const bad = [];
+    let reads = 0;
+    let finished = false;
+    const until = Date.now() + job.maxMs;
+    while (Date.now() < until) {
+      const seen = key((await store.getItems(job.sessionId)).map((item) => item?.content));
+      reads++;
+      if (!valid.has(seen) && bad.length < 5) bad.push(seen);
+      if (seen === doneKey) { finished = true; break; }
+    }
+    result = { ok: true, reads, bad, finished };
   } else {
     const popped = [];
     for (let i = 0; i < job.count; i++) popped.push((await store.popItem(job.sessionId)) ?? null);

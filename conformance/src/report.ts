@@ -17,6 +17,11 @@ export function formatResult(result: TestResult): string {
   return head + time + why;
 }
 
+/** "base: 52/52 passed; extended: transactions, replaceHistory, historyMutations, listing, ttl". */
+export function formatCoverage(report: Pick<ConformanceReport, 'base' | 'extended'>): string {
+  return `base: ${report.base.passed}/${report.base.ran} passed; extended: ${report.extended.join(', ') || 'none'}`;
+}
+
 /** The readable report the CLI prints. */
 export function formatReport(report: ConformanceReport): string {
   const lines = [`sessionkit conformance: ${report.name}`];
@@ -24,6 +29,7 @@ export function formatReport(report: ConformanceReport): string {
     .filter(([, on]) => on)
     .map(([name]) => name);
   lines.push(`capabilities: ${declared.join(', ') || 'none'}`);
+  lines.push(formatCoverage(report));
   let category = '';
   for (const result of report.results) {
     if (result.category !== category) {
@@ -40,6 +46,7 @@ export function formatReport(report: ConformanceReport): string {
   lines.push(
     '',
     `MUST ${must.passed} passed, ${must.failed} failed · SHOULD ${should.passed} passed, ${should.failed} failed · ${skipped} skipped · ${waived} waived`,
+    formatCoverage(report),
     report.ok ? 'RESULT: conforms (every MUST that ran passed)' : 'RESULT: does NOT conform',
   );
   return lines.join('\n');

@@ -1,4 +1,4 @@
-import { type StoreCapabilities } from '@sessionkit/core';
+import { type SessionStore, type StoreCapabilities } from '@sessionkit/core';
 import { NO_CAPABILITIES } from '@sessionkit/core/adapter';
 import { categoryOf, harnessWarnings, unmetRequirement, type ConformanceTest, type Level } from './conformance-test.js';
 import { describeError } from './checks.js';
@@ -22,6 +22,14 @@ export interface TestResult {
 export interface ConformanceReport {
   readonly name: string;
   readonly capabilities: StoreCapabilities;
+  /**
+   * The optional capabilities the store has: declared in its manifest and
+   * backed by the method (e.g. `replaceHistory`, `historyMutations`,
+   * `listing`), in a fixed order. See {@link detectExtensions}.
+   */
+  readonly extended: readonly string[];
+  /** Tests that need no optional capability (the five base methods, ids, values, input, concurrency, persistence, close). */
+  readonly base: { readonly passed: number; readonly ran: number };
   readonly results: readonly TestResult[];
   readonly summary: {
     readonly must: { readonly passed: number; readonly failed: number };
@@ -51,15 +59,65 @@ export function selectTests(only?: readonly string[]): readonly ConformanceTest[
   return conformanceTests.filter((test) => only.some((prefix) => test.id === prefix || test.id.startsWith(prefix)));
 }
 
-/** Opens one store to read what it declares, then closes and cleans it up. */
-export async function probeCapabilities(harness: ConformanceHarness): Promise<StoreCapabilities> {
+/**
+ * Optional capabilities as the report names them, each with the method that
+ * must back it (none for capabilities that are a promise, not a method).
+ */
+const EXTENSIONS: readonly (readonly [name: string, capability: keyof StoreCapabilities, method?: keyof SessionStore])[] = [
+  ['transactions', 'transactions', 'applyHistoryTransaction'],
+  ['transactionPreconditions', 'transactionPreconditions', 'applyHistoryTransaction'],
+  ['replaceHistory', 'replaceHistory', 'replaceHistory'],
+  ['historyMutations', 'historyMutations', 'applyHistoryMutations'],
+  ['listing', 'listSessions', 'listSessions'],
+  ['sessionInfo', 'sessionInfo', 'getSessionInfo'],
+  ['prune', 'prune', 'prune'],
+  ['ttl', 'ttl'],
+  ['persistent', 'persistent'],
+  ['atomicReadModifyWrite', 'atomicReadModifyWrite'],
+];
+
+/**
+ * What optional parts a store has, from its manifest and its methods: a
+ * capability counts when it is declared `true` and, where it is a method,
+ * the method exists. A declared capability without its method is a warning.
+ */
+export function detectExtensions(store: SessionStore): { extended: string[]; warnings: string[] } {
+  const extended: string[] = [];
+  const warnings: string[] = [];
+  for (const [name, capability, method] of EXTENSIONS) {
+    if (store.capabilities?.[capability] !== true) continue;
+    if (method !== undefined && typeof store[method] !== 'function') {
+      warnings.push(`the store declares ${capability} but has no ${method}() method: its tests will fail`);
+      continue;
+    }
+    extended.push(name);
+  }
+  return { extended, warnings };
+}
+
+/** Opens one store to read what it declares and which methods back it, then closes and cleans it up. */
+export async function probeStore(
+  harness: ConformanceHarness,
+): Promise<{ capabilities: StoreCapabilities; extended: string[]; warnings: string[] }> {
   const store = await harness.create();
   try {
-    return { ...NO_CAPABILITIES, ...store.capabilities };
+    return { capabilities: { ...NO_CAPABILITIES, ...store.capabilities }, ...detectExtensions(store) };
   } finally {
     await store.close().catch(() => {});
     await harness.cleanup?.(store);
   }
+}
+
+/** Opens one store to read what it declares, then closes and cleans it up. */
+export async function probeCapabilities(harness: ConformanceHarness): Promise<StoreCapabilities> {
+  return (await probeStore(harness)).capabilities;
+}
+
+const CAPABILITY_NAMES = new Set<string>(Object.keys(NO_CAPABILITIES));
+
+/** A base test needs no capability (harness features such as `reopen` do not count). */
+export function isBaseTest(test: Pick<ConformanceTest, 'requires'>): boolean {
+  return !(test.requires ?? []).some((need) => CAPABILITY_NAMES.has(need));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, id: string): Promise<T> {
@@ -94,8 +152,9 @@ export function checkWaivers(harness: ConformanceHarness): void {
  */
 export async function runConformance(name: string, harness: ConformanceHarness, options: RunOptions = {}): Promise<ConformanceReport> {
   checkWaivers(harness);
-  const capabilities = await probeCapabilities(harness);
+  const { capabilities, extended, warnings: probeWarnings } = await probeStore(harness);
   const results: TestResult[] = [];
+  const baseIds = new Set(conformanceTests.filter(isBaseTest).map((test) => test.id));
   try {
     for (const test of selectTests(options.only)) {
       const base = { id: test.id, level: test.level, category: categoryOf(test), title: test.title };
@@ -126,5 +185,15 @@ export async function runConformance(name: string, harness: ConformanceHarness, 
     skipped: results.filter((r) => r.status === 'skipped').length,
     waived: results.filter((r) => r.status === 'waived').length,
   };
-  return { name, capabilities, results, summary, warnings: harnessWarnings(harness, capabilities), ok: summary.must.failed === 0 };
+  const base = results.filter((r) => baseIds.has(r.id) && (r.status === 'passed' || r.status === 'failed'));
+  return {
+    name,
+    capabilities,
+    extended,
+    base: { passed: base.filter((r) => r.status === 'passed').length, ran: base.length },
+    results,
+    summary,
+    warnings: [...probeWarnings, ...harnessWarnings(harness, capabilities)],
+    ok: summary.must.failed === 0,
+  };
 }

@@ -12,7 +12,7 @@ import {
 // @ts-expect-error: plain JavaScript fixture (children import it), no declarations.
 import { fileStoreHarness } from './fixtures/file-store.mjs';
 
-const fileHarness = fileStoreHarness as (options: { lock: boolean }) => ConformanceHarness;
+const fileHarness = fileStoreHarness as (options: { lock: boolean; replace?: 'atomic' | 'clear-then-add' }) => ConformanceHarness;
 
 /**
  * Broken stores that need other processes, so they are file-backed fixtures
@@ -23,6 +23,10 @@ const PROCESS_BROKEN_STORES = {
   'unlocked-file-store': {
     description: 'serialises read-modify-writes inside one process only, so writers and poppers in two processes lose batches and pop twice',
     caughtBy: ['concurrency.processes', 'concurrency.process-pops'],
+  },
+  'clear-then-add-file-store': {
+    description: 'replaces the history as the Agents SDK falls back to doing: clear, then add, so a reader in another process sees it empty',
+    caughtBy: ['replace.atomic-across-processes'],
   },
 } as const;
 
@@ -44,6 +48,7 @@ describe('the reference store', () => {
       `concurrency.processes: skipped ${noProcesses}`,
       `concurrency.process-pops: skipped ${noProcesses}`,
       'tx.preconditions-refused: skipped the store declares transactionPreconditions',
+      `replace.atomic-across-processes: skipped ${noProcesses}`,
     ]);
     expect(report.warnings).toEqual([noProcesses]);
     expect(report.ok).toBe(true);
@@ -67,6 +72,23 @@ describe('the cross-process tests', () => {
   }, 120_000);
 });
 
+describe('the cross-process replacement test', () => {
+  const only = [...PROCESS_BROKEN_STORES['clear-then-add-file-store'].caughtBy];
+
+  it(`fails the broken store "clear-then-add-file-store" (${PROCESS_BROKEN_STORES['clear-then-add-file-store'].description})`, async () => {
+    const report = await runConformance('clear-then-add', fileHarness({ lock: true, replace: 'clear-then-add' }), { only });
+    const result = report.results.find((r) => r.id === only[0]);
+    expect(result?.status).toBe('failed');
+    expect(result?.reason).toMatch(/neither old nor new/);
+    expect(report.ok).toBe(false);
+  }, 120_000);
+
+  it('passes the same file store replacing by one atomic rename', async () => {
+    const report = await runConformance('atomic-replace', fileHarness({ lock: true }), { only });
+    expect(report.results.map((r) => `${r.id}: ${r.status} ${r.reason ?? ''}`.trim())).toEqual(only.map((id) => `${id}: passed`));
+  }, 120_000);
+});
+
 describe.each(Object.keys(BROKEN_STORES) as BrokenStoreFlaw[])('the broken store "%s"', (flaw) => {
   const { caughtBy, description } = BROKEN_STORES[flaw];
   it(`is caught by ${caughtBy.join(', ')} (${description})`, async () => {
@@ -78,6 +100,56 @@ describe.each(Object.keys(BROKEN_STORES) as BrokenStoreFlaw[])('the broken store
     }
     expect(report.ok).toBe(false);
   }, 60_000);
+});
+
+describe('the report of optional capabilities', () => {
+  it('lists what the store has, from its manifest and its methods, beside the base score', async () => {
+    const report = await runConformance('reference', brokenStoreHarness(), { only: ['basic.', 'replace.read-back'] });
+    expect(report.extended).toEqual([
+      'transactions',
+      'transactionPreconditions',
+      'replaceHistory',
+      'historyMutations',
+      'listing',
+      'sessionInfo',
+      'prune',
+      'ttl',
+      'persistent',
+      'atomicReadModifyWrite',
+    ]);
+    const basic = conformanceTests.filter((t) => t.id.startsWith('basic.')).length;
+    // replace.read-back needs a capability: it is not a base test.
+    expect(report.base).toEqual({ passed: basic, ran: basic });
+    const text = formatReport(report);
+    expect(text).toContain(
+      `base: ${basic}/${basic} passed; extended: transactions, transactionPreconditions, replaceHistory, historyMutations, listing, sessionInfo, prune, ttl, persistent, atomicReadModifyWrite`,
+    );
+  });
+
+  it('leaves out what a store lacks, and warns about a capability declared without its method', async () => {
+    const files = fileHarness({ lock: true });
+    const report = await runConformance('file', files, { only: ['basic.append-read'] });
+    expect(report.extended).toEqual(['replaceHistory', 'persistent', 'atomicReadModifyWrite']);
+    expect(formatReport(report)).toContain('base: 1/1 passed; extended: replaceHistory, persistent, atomicReadModifyWrite');
+    const inner = brokenStoreHarness();
+    const claiming: ConformanceHarness = {
+      create: async (options) => {
+        const store = await inner.create(options);
+        // Declares everything the reference does, but has only the base methods.
+        return {
+          capabilities: store.capabilities,
+          getItems: (id, o) => store.getItems(id, o),
+          addItems: (id, items) => store.addItems(id, items),
+          popItem: (id) => store.popItem(id),
+          clearSession: (id) => store.clearSession(id),
+          close: () => store.close(),
+        } satisfies SessionStore;
+      },
+    };
+    const claimed = await runConformance('claims', claiming, { only: ['basic.append-read'] });
+    expect(claimed.extended).not.toContain('replaceHistory');
+    expect(claimed.warnings).toContain('the store declares replaceHistory but has no replaceHistory() method: its tests will fail');
+  });
 });
 
 describe('the catalogue', () => {

@@ -8,7 +8,9 @@ import { inputTests } from './input.js';
 import { lifecycleTests } from './lifecycle.js';
 import { limitTests } from './limit.js';
 import { listingTests } from './listing.js';
+import { mutationTests } from './mutations.js';
 import { persistenceTests } from './persistence.js';
+import { replaceTests } from './replace.js';
 import { transactionTests } from './transactions.js';
 import { ttlTests } from './ttl.js';
 
@@ -22,6 +24,8 @@ export const conformanceTests: readonly ConformanceTest[] = Object.freeze([
   ...concurrencyTests,
   ...persistenceTests,
   ...transactionTests,
+  ...replaceTests,
+  ...mutationTests,
   ...listingTests,
   ...ttlTests,
   ...corruptionTests,
