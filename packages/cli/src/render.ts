@@ -8,6 +8,8 @@ export type Palette = ReturnType<typeof palette>;
 function text(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.map(partText).filter(Boolean).join('\n');
+  // A tool result's output may be one structured part ({ type: 'text', text }).
+  if (typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string') return partText(value);
   return value === undefined ? '' : JSON.stringify(value);
 }
 

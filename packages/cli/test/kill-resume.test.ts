@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { redisServerAvailable, startRedis } from '@sessionkit/test-servers';
+import { SqliteStore } from '@sessionkit/sqlite';
+import { RedisStore } from '@sessionkit/redis';
+import { binBuilt, binPath, cliJson, tempDir } from './helpers.js';
+
+const SESSIONS = 10_000;
+const ready = redisServerAvailable() && binBuilt;
+if (!ready) console.warn('!!! SKIPPED cli kill-and-resume: needs redis-server on PATH and a built CLI (pnpm --filter @sessionkit/cli build)');
+
+/** Runs the built CLI and SIGKILLs it after `killAfterMs` (or lets it finish). */
+function runCopy(args: string[], killAfterMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', () => {});
+    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, stdout });
+    });
+  });
+}
+
+describe.skipIf(!ready)('copy of 10,000 sessions killed with SIGKILL three times, then resumed', () => {
+  const tmp = tempDir();
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const store = new SqliteStore({ path: tmp.path('src.db'), synchronous: 'normal' });
+    for (let i = 0; i < SESSIONS; i++) await store.addItems(`s-${i}`, [{ role: 'user', content: `q${i}` }, { role: 'assistant', content: `a${i}` }]);
+    await store.close();
+  }, 120_000);
+  afterAll(async () => {
+    await redis?.stop();
+    tmp.remove();
+  });
+
+  it('neither duplicates nor skips', async () => {
+    const from = `sqlite:${tmp.path('src.db')}`;
+    const to = `${redis.url}?keyPrefix=kill:`;
+    const args = ['copy', from, to, '--concurrency', '16', '--checkpoint', tmp.path('copy.checkpoint'), '--json'];
+    const target = new RedisStore({ url: redis.url, keyPrefix: 'kill:' });
+    let killed = 0;
+    let previous = -1;
+    for (let round = 0; round < 3; round++) {
+      // Random points, spread so each kill lands mid-copy (startup takes a few hundred ms).
+      const result = await runCopy(args, 700 + Math.floor(Math.random() * 900));
+      if (result.signal === 'SIGKILL') killed++;
+      let count = 0;
+      for await (const _ of target.listSessions()) count++;
+      expect(count).toBeGreaterThanOrEqual(previous);
+      previous = count;
+    }
+    expect(killed).toBeGreaterThan(0);
+    const final = await runCopy(args);
+    expect(final.code).toBe(0);
+    const report = JSON.parse(final.stdout);
+    expect(report.failures).toEqual([]);
+    expect(report.skippedByCheckpoint + report.written + report.unchanged).toBe(SESSIONS);
+
+    // Every session exactly once with exactly its two items.
+    let sessions = 0;
+    for await (const info of target.listSessions()) {
+      sessions++;
+      expect(info.itemCount).toBe(2);
+    }
+    expect(sessions).toBe(SESSIONS);
+    for (const i of [0, 1, 4999, 9998, 9999]) {
+      expect(await target.getItems(`s-${i}`)).toEqual([{ role: 'user', content: `q${i}` }, { role: 'assistant', content: `a${i}` }]);
+    }
+    await target.close();
+    const verify = await cliJson(['copy', from, to, '--verify', '--checkpoint', tmp.path('verify.checkpoint'), '--concurrency', '16']);
+    expect(verify.verify.differences).toEqual([]);
+    expect(verify.written).toBe(0);
+    // The source is untouched.
+    const db = new Database(tmp.path('src.db'), { readonly: true });
+    expect((db.prepare('SELECT COUNT(*) AS n FROM "sessionkit_items"').get() as { n: number }).n).toBe(2 * SESSIONS);
+    db.close();
+  }, 180_000);
+});
