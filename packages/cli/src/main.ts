@@ -354,7 +354,9 @@ const COMMAND_RUNNERS: Record<string, (ctx: Context) => Promise<number>> = {
     const failures: { sessionId: string; code: string; message: string }[] = [];
     await pool(sessions, integer(ctx.values.concurrency, '--concurrency', 4, 1), async (info) => {
       try {
-        changed += await reencryptSession(store, info.sessionId);
+        // Await first: `changed += await …` would read `changed` before the await and lose concurrent counts.
+        const n = await reencryptSession(store, info.sessionId);
+        changed += n;
       } catch (error) {
         if (!isSessionError(error)) throw error;
         failures.push({ sessionId: info.sessionId, code: error.code, message: error.message });
