@@ -11,7 +11,7 @@ import { usage } from './errors.js';
  * - `s3://bucket/prefix/?endpoint=…&region=…&forcePathStyle=true&conditionalWrites=false`
  *   (credentials from the AWS environment / profile chain)
  * - `mongodb://…`, `mongodb+srv://…` (`?sessionkitDatabase=`, `?collectionPrefix=`)
- * - `postgres://…`, `postgresql://…` (needs `@sessionkit/postgres` installed)
+ * - `postgres://…`, `postgresql://…` (`?schema=`, `?tablePrefix=`; needs `@sessionkit/postgres` installed)
  */
 export interface OpenedStore {
   readonly store: BindableStore;
@@ -118,11 +118,12 @@ async function openBase(url: string): Promise<BindableStore> {
       } catch {
         throw usage('postgres:// needs the @sessionkit/postgres package installed next to @sessionkit/cli');
       }
-      const Store = mod.PostgresStore ?? mod.PgStore;
       const parsed = new URL(url);
       const tablePrefix = parsed.searchParams.get('tablePrefix');
+      const schema = parsed.searchParams.get('schema');
       parsed.searchParams.delete('tablePrefix');
-      return new Store({ connectionString: parsed.toString(), ...optional('tablePrefix', tablePrefix) });
+      parsed.searchParams.delete('schema');
+      return new mod.PostgresStore({ connectionString: parsed.toString(), ...optional('tablePrefix', tablePrefix), ...optional('schema', schema) });
     }
     default:
       throw usage(

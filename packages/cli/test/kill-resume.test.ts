@@ -11,13 +11,13 @@ const ready = redisServerAvailable() && binBuilt;
 if (!ready) console.warn('!!! SKIPPED cli kill-and-resume: needs redis-server on PATH and a built CLI (pnpm --filter @sessionkit/cli build)');
 
 /** Runs the built CLI and SIGKILLs it after `killAfterMs` (or lets it finish). */
-function runCopy(args: string[], killAfterMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
+function runCopy(args: string[], killAfterMs?: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', () => {});
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill(signal), killAfterMs);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       if (timer) clearTimeout(timer);
@@ -83,4 +83,24 @@ describe.skipIf(!ready)('copy of 10,000 sessions killed with SIGKILL three times
     expect((db.prepare('SELECT COUNT(*) AS n FROM "sessionkit_items"').get() as { n: number }).n).toBe(2 * SESSIONS);
     db.close();
   }, 180_000);
+
+  it('Ctrl-C (SIGINT) finishes sessions in flight, records them, exits 130, and the copy resumes', async () => {
+    const from = `sqlite:${tmp.path('src.db')}`;
+    const to = `${redis.url}?keyPrefix=int:`;
+    const checkpoint = tmp.path('int.checkpoint');
+    const args = ['copy', from, to, '--concurrency', '8', '--checkpoint', checkpoint, '--json'];
+    const interrupted = await runCopy(args, 1200, 'SIGINT');
+    expect(interrupted.code).toBe(130);
+    const partial = JSON.parse(interrupted.stdout);
+    expect(partial.interrupted).toBe(true);
+    expect(partial.written).toBeGreaterThan(0);
+    expect(partial.written).toBeLessThan(SESSIONS);
+    // Everything written is in the checkpoint (a clean stop flushes it): the resume re-writes nothing.
+    const resumed = await runCopy(args);
+    expect(resumed.code).toBe(0);
+    const rest = JSON.parse(resumed.stdout);
+    expect(rest.skippedByCheckpoint).toBe(partial.written);
+    expect(rest.unchanged).toBe(0);
+    expect(rest.written).toBe(SESSIONS - partial.written);
+  }, 120_000);
 });
