@@ -9,6 +9,12 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const alias = {
   // Subpaths before their package: an alias matches by prefix, first entry wins.
   '@sessionkit/core/adapter': here('./packages/core/src/adapter.ts'),
+  '@sessionkit/core/analytics': here('./packages/core/src/entries/analytics.ts'),
+  '@sessionkit/core/cache': here('./packages/core/src/entries/cache.ts'),
+  '@sessionkit/core/compaction': here('./packages/core/src/entries/compaction.ts'),
+  '@sessionkit/core/encryption': here('./packages/core/src/entries/encryption.ts'),
+  '@sessionkit/core/fallback': here('./packages/core/src/entries/fallback.ts'),
+  '@sessionkit/core/monitoring': here('./packages/core/src/entries/monitoring.ts'),
   '@sessionkit/core': here('./packages/core/src/index.ts'),
   '@sessionkit/test-servers': here('./test-servers/src/index.ts'),
   '@sessionkit/conformance': here('./conformance/src/index.ts'),

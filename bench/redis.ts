@@ -9,7 +9,8 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { redisServerAvailable, startRedis } from '@sessionkit/test-servers';
-import { RedisStore, sessionKeys } from '@sessionkit/redis';
+import { RedisStore } from '@sessionkit/redis';
+import { sessionKeys } from '../packages/redis/src/keys.js';
 import { Redis } from 'ioredis';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 2000);

@@ -14,7 +14,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SqliteStore, tableNames } from '@sessionkit/sqlite';
+import { SqliteStore } from '@sessionkit/sqlite';
+import { tableNames } from '../packages/sqlite/src/schema.js';
 import Database from 'better-sqlite3';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 600);

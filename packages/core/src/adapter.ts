@@ -7,6 +7,7 @@
  * capability guards — so every adapter keeps the contract the same way.
  * See docs/api.md (every name) and docs/architecture.md (where things go).
  */
+export type { SessionErrorOptions } from './errors.js';
 export { AbstractSessionStore, DEFAULT_LIST_PAGE_SIZE, unsupported, assertPreconditionsSupported } from './abstract-store.js';
 export { ForwardingStore } from './forwarding-store.js';
 export {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import type { CacheStore, SessionStore } from '@sessionkit/core';
+import type { SessionStore } from '@sessionkit/core';
+import type { CacheStore } from '@sessionkit/core/cache';
 import { allSix } from './fixtures/all-six-stack.mjs';
 import { describeStackConformance, injectUndecryptable, type Stack } from './analytics-fallback-compaction-harness.js';
 

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MemoryStore,
-  SessionErrorCode,
-  compose,
-  estimateItemTokens,
-  itemText,
-  withAnalytics,
-  type AnalyticsEvent,
-} from '@sessionkit/core';
+import { MemoryStore, SessionErrorCode, compose, withAnalytics } from '@sessionkit/core';
+import { estimateItemTokens, itemText, type AnalyticsEvent } from '@sessionkit/core/analytics';
 
 // A known conversation in the Agents SDK's item shapes; token figures are the
 // default heuristic, ceil(characters / 4) over each item's model-visible text.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, SessionErrorCode, estimateTokens, itemText, tiktokenTokenizer, withAnalytics } from '@sessionkit/core';
+import { MemoryStore, SessionErrorCode, withAnalytics } from '@sessionkit/core';
+import { estimateTokens, itemText, tiktokenTokenizer } from '@sessionkit/core/analytics';
 
 // A known conversation; per-item counts are o200k_base token counts of each item's model-visible text (itemText).
 const conversation = [

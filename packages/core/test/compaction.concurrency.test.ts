@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compose, withCompaction, type CompactionStore, type SessionItem } from '@sessionkit/core';
+import { compose, withCompaction, type SessionItem } from '@sessionkit/core';
+import { type CompactionStore } from '@sessionkit/core/compaction';
 // Relative import: core cannot depend on @sessionkit/sqlite (it depends on core); vitest maps it to the same source.
 import { SqliteStore } from '../../sqlite/src/index.js';
 

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MemoryStore,
-  SessionErrorCode,
-  compactionCut,
-  compose,
-  withCompaction,
-  type CompactionResult,
-  type SessionItem,
-} from '@sessionkit/core';
+import { MemoryStore, SessionErrorCode, compose, withCompaction, type SessionItem } from '@sessionkit/core';
+import { compactionCut, type CompactionResult } from '@sessionkit/core/compaction';
 import { ForwardingStore } from '@sessionkit/core/adapter';
 
 const msg = (role: string, text: string) => ({ role, content: text });

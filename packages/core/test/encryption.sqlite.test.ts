@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 // Relative import: core cannot depend on @sessionkit/sqlite (it depends on core); vitest maps it to the same source.
 import * as sqlite from '../../sqlite/src/index.js';
-import { SessionErrorCode, isSessionError, reencryptSession, withEncryption, type SessionStore } from '@sessionkit/core';
+import { SessionErrorCode, isSessionError, withEncryption, type SessionStore } from '@sessionkit/core';
+import { reencryptSession } from '@sessionkit/core/encryption';
 
 type SqliteCtor = new (options: { path: string }) => SessionStore;
 const SqliteStore = (sqlite as Record<string, unknown>).SqliteStore as SqliteCtor | undefined;

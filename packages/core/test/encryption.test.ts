@@ -7,11 +7,10 @@ import {
   deriveKey,
   generateKey,
   isSessionError,
-  reencryptSession,
   withEncryption,
-  type EncryptedEnvelope,
   type SessionStore,
 } from '@sessionkit/core';
+import { reencryptSession, type EncryptedEnvelope } from '@sessionkit/core/encryption';
 
 const key1 = new Uint8Array(32).fill(7);
 const key2 = Uint8Array.from({ length: 32 }, (_, i) => i * 3 + 1);

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { withFaults } from '@sessionkit/conformance';
-import {
-  FallbackStore,
-  MemoryStore,
-  SessionErrorCode,
-  compose,
-  withFallback,
-  type FallbackStatus,
-  type FallbackWritePolicy,
-  type SessionStore,
-} from '@sessionkit/core';
+import { MemoryStore, SessionErrorCode, compose, withFallback, type SessionStore } from '@sessionkit/core';
+import { FallbackStore, type FallbackStatus, type FallbackWritePolicy } from '@sessionkit/core/fallback';
 
 const FALLBACK_JOURNAL_SESSION_ID = FallbackStore.JOURNAL_SESSION_ID;
 const msg = (text: string) => ({ role: 'user', content: text });

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { withFaults } from '@sessionkit/conformance';
-import {
-  MemoryStore,
-  SessionErrorCode,
-  compose,
-  withFallback,
-  type FallbackStatus,
-  type FallbackWritePolicy,
-} from '@sessionkit/core';
+import { MemoryStore, SessionErrorCode, compose, withFallback } from '@sessionkit/core';
+import { type FallbackStatus, type FallbackWritePolicy } from '@sessionkit/core/fallback';
 
 const msg = (text: string) => ({ role: 'user', content: text });
 const POLICIES: FallbackWritePolicy[] = ['mirror', 'primary-with-replay'];
@@ -214,7 +208,7 @@ describe('withFallback options and capabilities', () => {
   });
 
   it('claims a capability only when every store has it', async () => {
-    const { ForwardingStore } = await import('@sessionkit/core');
+    const { ForwardingStore } = await import('@sessionkit/core/adapter');
     const noTx = new ForwardingStore(new MemoryStore(), ['transactions', 'prune']);
     const store = withFallback({ secondaries: [noTx] })(new MemoryStore());
     expect(store.capabilities).toMatchObject({ transactions: false, prune: false, listSessions: true, sessionInfo: true });

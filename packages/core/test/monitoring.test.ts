@@ -15,8 +15,8 @@ import {
   compose,
   withMonitoring,
   type GetItemsOptions,
-  type OperationEvent,
 } from '@sessionkit/core';
+import { type OperationEvent } from '@sessionkit/core/monitoring';
 import { ForwardingStore } from '@sessionkit/core/adapter';
 
 const SECRET_ID = 'user-4711@example.com';

@@ -5,7 +5,8 @@
  */
 import { isSessionError, SessionErrorCode } from '@sessionkit/core';
 import { rawRedisCommand, redisServerAvailable, startRedisCluster, type RedisClusterServer } from '@sessionkit/test-servers';
-import { RedisStore, sessionKeys } from '@sessionkit/redis';
+import { RedisStore } from '@sessionkit/redis';
+import { sessionKeys } from '../src/keys.js';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrefix } from './setup.js';

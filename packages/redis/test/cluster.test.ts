@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { RedisStore, sessionKeys } from '@sessionkit/redis';
+import { RedisStore } from '@sessionkit/redis';
+import { sessionKeys } from '../src/keys.js';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHint, clusterAvailable, clusterTarget, distAvailable, skipLine, uniquePrefix, type ClusterTarget } from './setup.js';

@@ -42,7 +42,7 @@ export function redisHarness(
       : {}),
     async injectCorruptItem(store, sessionId) {
       // Straight into the list, past the codec: text JSON.parse rejects.
-      const { sessionKeys } = await import('@sessionkit/redis');
+      const { sessionKeys } = await import('../src/keys.js');
       const keys = sessionKeys(store.keyPrefix, sessionId);
       const now = String(Date.now());
       await store.client.hsetnx(keys.meta, 'c', now);

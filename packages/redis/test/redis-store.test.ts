@@ -1,5 +1,7 @@
 import { isSessionError, SessionErrorCode } from '@sessionkit/core';
-import { mapRedisError, RedisStore, sessionKeys } from '@sessionkit/redis';
+import { RedisStore } from '@sessionkit/redis';
+import { sessionKeys } from '../src/keys.js';
+import { mapRedisError } from '../src/map-error.js';
 import { Redis } from 'ioredis';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

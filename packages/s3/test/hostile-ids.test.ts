@@ -1,6 +1,7 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { HOSTILE_IDS } from '@sessionkit/conformance';
-import { S3Store, sessionKeys, sessionSegment } from '@sessionkit/s3';
+import { S3Store } from '@sessionkit/s3';
+import { sessionKeys, sessionSegment } from '../src/layout.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClient, realService, s3Target, uniquePrefix, type S3Target } from './setup.js';
 

@@ -1,6 +1,6 @@
 import { NoSuchKey, S3ServiceException } from '@aws-sdk/client-s3';
 import { SessionErrorCode } from '@sessionkit/core';
-import { mapS3Error } from '@sessionkit/s3';
+import { mapS3Error } from '../src/map-error.js';
 import { describe, expect, it } from 'vitest';
 
 /** An error as the SDK's deserializer builds it from an HTTP answer. */

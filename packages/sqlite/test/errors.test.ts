@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { isSessionError, SessionErrorCode } from '@sessionkit/core';
-import { mapSqliteError, SqliteStore } from '@sessionkit/sqlite';
+import { SqliteStore } from '@sessionkit/sqlite';
+import { mapSqliteError } from '../src/map-error.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './setup.js';
 

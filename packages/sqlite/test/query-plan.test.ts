@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { SqliteStore, tableNames } from '@sessionkit/sqlite';
+import { SqliteStore } from '@sessionkit/sqlite';
+import { tableNames } from '../src/schema.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statementSql } from '../src/statements.js';
 import { tempDir } from './setup.js';

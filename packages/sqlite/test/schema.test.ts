@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { isSessionError, SessionErrorCode } from '@sessionkit/core';
-import { CURRENT_SCHEMA_VERSION, SqliteStore, tableNames } from '@sessionkit/sqlite';
+import { SqliteStore } from '@sessionkit/sqlite';
+import { CURRENT_SCHEMA_VERSION, tableNames } from '../src/schema.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureSchema, MIGRATIONS, readSchemaVersion, type Migration } from '../src/schema.js';
 import { tempDir } from './setup.js';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { DEFAULT_TABLE_PREFIX, tableNames } from '@sessionkit/sqlite';
+import { DEFAULT_TABLE_PREFIX } from '../src/options.js';
+import { tableNames } from '../src/schema.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 export const builtDist = join(packageDir, 'dist', 'index.js');

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { isSessionError, SessionErrorCode, type SessionInfo } from '@sessionkit/core';
-import { SqliteStore, tableNames } from '@sessionkit/sqlite';
+import { SqliteStore } from '@sessionkit/sqlite';
+import { tableNames } from '../src/schema.js';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { injectCorruptRow, tempDir } from './setup.js';
 
