@@ -4,15 +4,14 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import {
-  EncryptionStore,
   isSessionError,
-  reencryptSession,
   SessionError,
   SessionErrorCode,
   withAnalytics,
-  type SessionAnalytics,
   type SessionStore,
 } from '@sessionkit/core';
+import type { SessionAnalytics } from '@sessionkit/core/analytics';
+import { EncryptionStore, reencryptSession } from '@sessionkit/core/encryption';
 import { hasPrune } from '@sessionkit/core/adapter';
 import { Checkpoint } from './checkpoint.js';
 import { copySessions, pool, selectSessions, verifyCopy } from './copy.js';
