@@ -141,6 +141,53 @@ describe('withAnalytics', () => {
     expect(await store.getAnalytics('s')).toMatchObject({ items: 1, turns: 1 });
   });
 
+  it('replaceHistory: the figures become the new history\'s, first activity and applied operations are kept, one reset event', async () => {
+    const events: AnalyticsEvent[] = [];
+    const inner = new MemoryStore();
+    const store = withAnalytics({ onEvent: (e) => void events.push(e), includeContent: true })(inner);
+    expect(store.capabilities.replaceHistory).toBe(true);
+    expect(typeof store.session('s').replaceHistoryWithCompaction).toBe('function');
+    await store.getAnalytics('s');
+    await store.addItems('s', conversation);
+    await store.applyHistoryTransaction('s', { operationId: 'op-1', transaction: { type: 'append_items', items: [{ role: 'user', content: 'more' }] } });
+    const before = await store.getAnalytics('s');
+    const summary = [{ type: 'compaction', summary: 'weather talk' }, conversation[5]!];
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await store.replaceHistory('s', summary);
+    const after = await store.getAnalytics('s');
+    // Exactly what a fresh read of the store computes.
+    expect(after).toMatchObject({ items: 2, turns: 1, toolCalls: 0, byType: { compaction: 1, message: 1 }, byRole: { user: 1 }, agents: [] });
+    const recomputed = await withAnalytics()(inner).getAnalytics('s');
+    expect({ ...after, firstActivity: undefined, lastActivity: undefined }).toEqual({ ...recomputed, firstActivity: undefined, lastActivity: undefined });
+    expect(after.firstActivity).toEqual(before.firstActivity);
+    expect(after.lastActivity!.getTime()).toBeGreaterThan(before.lastActivity!.getTime());
+    const replaced = events.filter((e) => e.type === 'history_replaced');
+    expect(replaced).toHaveLength(1);
+    expect(replaced[0]!.delta).toMatchObject({ items: 2, turns: 1 });
+    expect(replaced[0]!.content).toEqual(summary);
+    // The operation log survives a replacement in the store, so a replay is still silent here.
+    await store.applyHistoryTransaction('s', { operationId: 'op-1', transaction: { type: 'append_items', items: [{ role: 'user', content: 'more' }] } });
+    expect(events.filter((e) => e.type === 'history_transaction')).toHaveLength(1);
+    expect((await store.getAnalytics('s')).items).toBe(2);
+    // An empty replacement empties the figures; a refused one leaves them right.
+    await store.replaceHistory('s', []);
+    const emptied = await store.getAnalytics('s');
+    expect(emptied).toMatchObject({ items: 0, turns: 0, estimatedTokens: 0 });
+    expect(emptied.firstActivity).toBeUndefined();
+    await expect(store.replaceHistory('s', [{ role: 'user', content: 'x' }, { bad: 10n }])).rejects.toMatchObject({ code: SessionErrorCode.InvalidItem });
+    expect((await store.getAnalytics('s')).items).toBe(0);
+  });
+
+  it('applyHistoryMutations goes through the decorator\'s transactions: figures follow the rewritten call', async () => {
+    const store = withAnalytics()(new MemoryStore());
+    await store.addItems('s', conversation);
+    await store.getAnalytics('s');
+    await store.applyHistoryMutations('s', {
+      mutations: [{ type: 'replace_function_call', callId: 'c1', replacement: { type: 'function_call', callId: 'c1', name: 'get_forecast', arguments: '{}' } }],
+    });
+    expect((await store.getAnalytics('s')).toolCallsByName).toEqual({ get_forecast: 1, web_search_call: 1 });
+  });
+
   it('labels sessions in events with a random per-instance salt unless hashSalt is given', async () => {
     const label = async (hashSalt?: string) => {
       const events: AnalyticsEvent[] = [];

@@ -95,6 +95,27 @@ describe('withCache revalidate (several processes, exact reads)', () => {
     expect(await here.getItems('s')).toEqual([item(7)]);
   });
 
+  it('replaceHistory: another process’s replacement is seen at once; its own drops the entry (an empty one leaves a known-empty entry)', async () => {
+    const { here, there, counting } = twoProcesses();
+    await there.addItems('s', items(0, 2));
+    await sleep(5);
+    expect(await here.getItems('s')).toEqual(items(0, 2));
+    await sleep(5);
+    // Same item count, different items: updatedAt tells.
+    await there.replaceHistory('s', [item(8), item(9)]);
+    expect(await here.getItems('s')).toEqual([item(8), item(9)]);
+    await sleep(5);
+    await here.replaceHistory('s', [item(5)]);
+    const reads = counting.reads;
+    expect(await here.getItems('s')).toEqual([item(5)]);
+    expect(counting.reads).toBe(reads + 1); // its version is the store's to tell: read again
+    await here.replaceHistory('s', []);
+    expect(await here.getItems('s')).toEqual([]);
+    expect(counting.reads).toBe(reads + 1);
+    await there.addItems('s', [item(7)]);
+    expect(await here.getItems('s')).toEqual([item(7)]);
+  });
+
   it('needs a store with session info, and a valid tolerance', () => {
     const noInfo = new ForwardingStore(new MemoryStore(), ['sessionInfo']);
     expect(() => withCache({ revalidate: true })(noInfo)).toThrow(expect.objectContaining({ code: SessionErrorCode.Unsupported }));

@@ -34,6 +34,14 @@ function counted(inner: SessionStore = new MemoryStore()) {
     popItem: (s) => inner.popItem(s),
     clearSession: (s) => inner.clearSession(s),
     applyHistoryTransaction: (s, a) => inner.applyHistoryTransaction!(s, a),
+    replaceHistory: async (s, i) => {
+      await gate;
+      if (failNextWrite) {
+        failNextWrite = false;
+        throw new SessionError(SessionErrorCode.BackendUnavailable, 'injected');
+      }
+      return inner.replaceHistory!(s, i);
+    },
     getSessionInfo: (s) => inner.getSessionInfo!(s),
     listSessions: (o) => inner.listSessions!(o),
     prune: (o) => inner.prune!(o),
@@ -106,6 +114,48 @@ describe('withCache', () => {
     await store.addItems('s', [item(5)]);
     expect(await store.getItems('s')).toEqual([item(5)]);
     expect(backend.reads).toHaveLength(3);
+  });
+
+  it('replaceHistory writes through: the entry becomes the new history (empty included), reads stay exact without the store', async () => {
+    const backend = counted();
+    const store = withCache()(backend.store);
+    expect(store.capabilities.replaceHistory).toBe(true);
+    expect(typeof store.session('s').replaceHistoryWithCompaction).toBe('function');
+    await store.addItems('s', items(0, 5));
+    await store.getItems('s');
+    await store.replaceHistory('s', [item(9), item(10)]);
+    expect(await store.getItems('s')).toEqual([item(9), item(10)]);
+    expect(await store.getItems('s', { limit: 1 })).toEqual([item(10)]);
+    // A session not cached before is known whole after its replacement.
+    await store.replaceHistory('fresh', [item(1)]);
+    expect(await store.getItems('fresh')).toEqual([item(1)]);
+    await store.replaceHistory('s', []);
+    expect(await store.getItems('s')).toEqual([]);
+    expect(backend.reads).toEqual([undefined]);
+    await store.addItems('s', [item(3)]);
+    expect(await store.getItems('s')).toEqual([item(3)]);
+    expect(await backend.store.getItems('s')).toEqual([item(3)]);
+    // A refused replacement (a bad item at the end) changes nothing, in the store or the cache.
+    await expect(store.replaceHistory('s', [item(4), { bad: 1n } as never])).rejects.toMatchObject({ code: SessionErrorCode.InvalidItem });
+    expect(await store.getItems('s')).toEqual([item(3)]);
+  });
+
+  it('a failed or overlapped replacement drops the entry', async () => {
+    const backend = counted();
+    const store = withCache()(backend.store);
+    await store.addItems('s', items(0, 2));
+    await store.getItems('s');
+    backend.failNextWrite();
+    await expect(store.replaceHistory('s', [item(9)])).rejects.toMatchObject({ code: SessionErrorCode.BackendUnavailable });
+    expect(await store.getItems('s')).toEqual(items(0, 2));
+    expect(backend.reads).toEqual([undefined, undefined]);
+    const release = backend.hold();
+    const replacing = store.replaceHistory('s', [item(9)]);
+    const appending = store.addItems('s', [item(10)]);
+    release();
+    await Promise.all([replacing, appending]);
+    expect(await store.getItems('s')).toEqual(await backend.store.getItems('s'));
+    expect(backend.reads.length).toBe(4);
   });
 
   it('a failed write drops the entry (its outcome may be unknown)', async () => {

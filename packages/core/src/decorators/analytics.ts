@@ -49,15 +49,19 @@ export interface AnalyticsDelta {
 
 /** What the event sink receives after each successful write. Item content only with `includeContent`. */
 export interface AnalyticsEvent<TItem = SessionItem> {
-  readonly type: 'items_added' | 'item_popped' | 'session_cleared' | 'history_transaction';
+  readonly type: 'items_added' | 'item_popped' | 'session_cleared' | 'history_transaction' | 'history_replaced';
   /** The session, as `sessionIds` says: a salted hash by default, the raw id, or absent. */
   readonly session?: string;
   readonly at: Date;
   /** For `history_transaction`: which kind. */
   readonly transaction?: 'append_items' | 'replace_suffix';
-  /** Figures added (positive) and removed (negative); absent for `session_cleared`. */
+  /**
+   * Figures added (positive) and removed (negative); absent for
+   * `session_cleared`. For `history_replaced`: the figures of the whole new
+   * history (the old figures are gone with the old history).
+   */
   readonly delta?: AnalyticsDelta;
-  /** Items added, popped or replacing a suffix — only with `includeContent: true`. */
+  /** Items added, popped, replacing a suffix or the new history — only with `includeContent: true`. */
   readonly content?: readonly TItem[];
 }
 
@@ -187,7 +191,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
   readonly #applied: LRUCache<string, Set<string>>;
 
   constructor(inner: SessionStore<TItem>, options: AnalyticsOptions<TItem> = {}) {
-    super(inner, ['replaceHistory']); // replaceHistory: not yet carried through this decorator (dropped so the manifest never claims it).
+    super(inner);
     const maxSessions = options.maxSessions ?? 10_000;
     assertPositiveInteger(maxSessions, 'maxSessions');
     assertSessionIdMode(options.sessionIds);
@@ -431,6 +435,34 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
         this.#apply(net, added, 1);
         this.#apply(net, removed, -1);
         this.#emit(sessionId, at, { type: 'history_transaction', transaction: tx.type, delta: deltaOf(net) }, added);
+      },
+    );
+  }
+
+  /**
+   * The figures become those of the new items: computed here from the
+   * replacement, not read back. Creation time is kept (the store keeps
+   * createdAt) unless the history was empty; so is the record of applied
+   * operations (the store keeps its operation log).
+   */
+  override async replaceHistory(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+    this.require('replaceHistory', 'replaceHistory');
+    await this.#write(
+      sessionId,
+      () => this.inner.replaceHistory!(sessionId, items, options),
+      (_, tally, at) => {
+        const next = emptyTally();
+        const figures = this.#apply(next, items, 1);
+        // Another write to the session in flight may land on either side of ours: recompute on the next read.
+        if ((this.#inflight.get(sessionId) ?? 0) > 1) this.#tallies.delete(sessionId);
+        else if (tally) {
+          if (items.length > 0) {
+            next.firstActivity = tally.items > 0 && tally.firstActivity !== undefined ? tally.firstActivity : at;
+            next.lastActivity = at;
+          }
+          this.#tallies.set(sessionId, next);
+        }
+        this.#emit(sessionId, at, { type: 'history_replaced', delta: figures }, items);
       },
     );
   }

@@ -127,7 +127,7 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   readonly #tolerance: number | undefined;
 
   constructor(inner: SessionStore<TItem>, options: CacheOptions = {}) {
-    super(inner, ['replaceHistory']); // replaceHistory: not yet carried through this decorator (dropped so the manifest never claims it).
+    super(inner);
     const maxSessions = options.maxSessions ?? 1000;
     const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
     assertPositiveInteger(maxSessions, 'maxSessions');
@@ -398,18 +398,56 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     await this.#write(
       sessionId,
       () => this.inner.clearSession(sessionId, options),
-      // An empty session does not expire, and the cache ttl still bounds trust in "empty". Under revalidate,
-      // "empty" is exact too: any later write makes the session non-empty, which its info shows.
-      () =>
-        this.#put(sessionId, {
-          items: [],
-          complete: true,
-          bytes: 0,
-          trustedUntil: this.#ttl === undefined ? undefined : Date.now() + this.#ttl,
-          sessionExpiry: undefined,
-          ...(this.#tolerance !== undefined ? { version: EMPTY_VERSION } : {}),
-        }),
+      () => this.#putEmpty(sessionId),
       true,
+    );
+  }
+
+  // An empty session does not expire, and the cache ttl still bounds trust in "empty". Under revalidate,
+  // "empty" is exact too: any later write makes the session non-empty, which its info shows.
+  #putEmpty(sessionId: string): void {
+    this.#put(sessionId, {
+      items: [],
+      complete: true,
+      bytes: 0,
+      trustedUntil: this.#ttl === undefined ? undefined : Date.now() + this.#ttl,
+      sessionExpiry: undefined,
+      ...(this.#tolerance !== undefined ? { version: EMPTY_VERSION } : {}),
+    });
+  }
+
+  /**
+   * Write-through: when no other write to the session overlapped, the entry
+   * becomes the new history. Under `revalidate` only an empty replacement is
+   * kept (its version is "empty", as after a clear); a non-empty one's new
+   * info is known to the store alone, so the entry is dropped and the next
+   * read fills it. A failed replacement drops the entry (outcome unknown).
+   */
+  override async replaceHistory(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+    this.require('replaceHistory', 'replaceHistory');
+    const empty = Array.isArray(items) && items.length === 0;
+    await this.#write(
+      sessionId,
+      () => this.inner.replaceHistory!(sessionId, items, options),
+      (_, startedAt) => {
+        if (empty) return this.#putEmpty(sessionId);
+        const sessionExpiry = this.#expiryAfterWrite(startedAt);
+        if (sessionExpiry === null) {
+          this.#cache.delete(sessionId);
+          return;
+        }
+        const encoded = encodeItems(items);
+        let bytes = 0;
+        for (const item of encoded) bytes += sizeOf(item);
+        this.#put(sessionId, {
+          items: encoded,
+          complete: true,
+          bytes,
+          trustedUntil: this.#ttl === undefined ? undefined : Date.now() + this.#ttl,
+          sessionExpiry,
+        });
+      },
+      empty,
     );
   }
 
