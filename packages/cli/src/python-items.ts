@@ -67,31 +67,10 @@ function outputContent(part: Json): Json {
   }
 }
 
+/** A string stays a string; a list of parts keeps the protocol's list form (input_text / input_image / input_file). */
 function toolOutput(output: unknown): unknown {
   if (typeof output === 'string' || !Array.isArray(output)) return output;
-  return output.map((part: Json) => {
-    switch (part?.type) {
-      case 'input_text':
-        return { type: 'text', text: part.text };
-      case 'input_image': {
-        const image = typeof part.image_url === 'string' ? part.image_url : typeof part.file_id === 'string' ? { fileId: part.file_id } : undefined;
-        return { type: 'image', ...(image !== undefined ? { image } : {}), ...(part.detail ? { detail: part.detail } : {}) };
-      }
-      case 'input_file': {
-        const file =
-          typeof part.file_data === 'string'
-            ? part.file_data
-            : typeof part.file_id === 'string'
-              ? { id: part.file_id }
-              : typeof part.file_url === 'string'
-                ? { url: part.file_url }
-                : undefined;
-        return { type: 'file', ...(file !== undefined ? { file } : {}), ...(part.filename ? { filename: part.filename } : {}) };
-      }
-      default:
-        return part;
-    }
-  });
+  return output.map(inputContent);
 }
 
 /** Maps one session's items (in order: a tool output takes its name from the earlier call with its call_id). */

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { redisServerAvailable, startRedis } from '@sessionkit/test-servers';
+import { protocol } from '@openai/agents';
 import { mapPythonItems } from '@sessionkit/cli';
 import { cli, cliJson, tempDir } from './helpers.js';
 
@@ -72,7 +73,7 @@ const TS_ITEMS = [
     name: 'call_2',
     callId: 'call_2',
     status: 'completed',
-    output: [{ type: 'text', text: 'part' }, { type: 'image', image: 'data:image/png;base64,AAAA' }],
+    output: [{ type: 'input_text', text: 'part' }, { type: 'input_image', image: 'data:image/png;base64,AAAA' }],
   },
   { type: 'web_search_call', id: 'ws_1', status: 'completed', action: { type: 'search', query: 'paris' } },
 ];
@@ -82,6 +83,11 @@ describe('Python Agents SDK item mapping', () => {
     const mapped = mapPythonItems(PYTHON_ITEMS);
     expect(mapped.items).toEqual(TS_ITEMS);
     expect(mapped.unmapped).toEqual({ web_search_call: 1 });
+  });
+
+  it('every mapped item is a valid TS SDK item, with no field lost to the SDK schema', () => {
+    const mapped = mapPythonItems(PYTHON_ITEMS).items.filter((item) => item.type !== 'web_search_call');
+    for (const item of mapped) expect(protocol.ModelItem.parse(item)).toEqual(item);
   });
 
   it('maps an assistant message given in the short form', () => {
