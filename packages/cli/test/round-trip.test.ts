@@ -70,6 +70,13 @@ describe.skipIf(!haveRedis)('round trip SQLite → Redis → S3 → SQLite', () 
     const target = `${redis.url}?keyPrefix=imp:`;
     const first = await cliJson(['import', target, file]);
     expect(first).toMatchObject({ sessions: 25, written: 25, unchanged: 0 });
+    // To stdout as well: the same bytes as the file, and --older-than filters by last write.
+    const stdout = await cli(['export', `sqlite:${tmp.path('a.db')}`, 'user-1', 'user-2']);
+    const lines = stdout.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.filter((l) => l.kind === 'session').map((l) => l.sessionId)).toEqual(['user-1', 'user-2']);
+    expect(lines).toHaveLength(2 + 2 * 6);
+    expect((await cliJson(['ls', `sqlite:${tmp.path('a.db')}`, '--older-than', '1h'])).total).toBe(0);
+    expect((await cli(['ls', `sqlite:${tmp.path('a.db')}`, '--older-than', 'soon'])).code).toBe(2);
     const second = await cliJson(['import', target, file]);
     expect(second).toMatchObject({ sessions: 25, written: 0, unchanged: 25 });
     for (const [id, items] of expected) expect(await cliJson(['show', target, id])).toEqual(items);
