@@ -29,10 +29,22 @@ export function describeError(error: unknown): string {
   if (error instanceof UsageError) return `usage error: ${error.message} (see --help)`;
   if (isSessionError(error)) {
     const hint = HINTS[error.code];
-    return `error [${error.code}]: ${oneLine(error.message)}${hint ? ` — ${hint}` : ''}`;
+    return `error [${error.code}]: ${oneLine(error.message)}${causeOf(error)}${hint ? ` — ${hint}` : ''}`;
   }
   const message = error instanceof Error ? error.message : String(error);
   return `error: ${oneLine(message)}`;
+}
+
+/**
+ * For backend errors, the driver's own first line (e.g. a native module built
+ * for another Node version, ECONNREFUSED): the fix is usually in it. Drivers'
+ * messages name the failure, not item contents; cut to 160 characters.
+ */
+function causeOf(error: SessionError): string {
+  if (error.code !== SessionErrorCode.BackendError && error.code !== SessionErrorCode.BackendUnavailable) return '';
+  const cause = (error as { cause?: unknown }).cause;
+  const text = cause instanceof Error ? cause.message.split('\n')[0]?.trim() : undefined;
+  return text ? ` (${text.length > 160 ? `${text.slice(0, 157)}...` : text})` : '';
 }
 
 function oneLine(text: string): string {
