@@ -266,10 +266,12 @@ const COMMAND_RUNNERS: Record<string, (ctx: Context) => Promise<number>> = {
 
   async copy(ctx) {
     const [fromUrl, toUrl, ...ids] = ctx.positionals;
-    const from = await ctx.open(fromUrl, 'a source store URL');
-    const to = await ctx.open(toUrl, 'a target store URL');
+    // Arguments first: a usage mistake must not create an empty SQLite file.
     const concurrency = integer(ctx.values.concurrency, '--concurrency', 8, 1);
     const cut = ctx.values['older-than'] ? olderThan(ctx.values['older-than']) : undefined;
+    if (!toUrl) throw usage('copy needs a source and a target store URL');
+    const from = await ctx.open(fromUrl, 'a source store URL');
+    const to = await ctx.open(toUrl, 'a target store URL');
     const identity = `${from.label} -> ${to.label}${ids.length ? ` ids:${ids.join(',')}` : ''}${cut ? ` older-than:${ctx.values['older-than']}` : ''}`;
     const checkpointPath = ctx.values.checkpoint ?? `.sessionkit-copy-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}.checkpoint`;
     let checkpoint: Checkpoint;
