@@ -2,7 +2,7 @@ import type { StoreCapabilities } from '@sessionkit/core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { harnessWarnings, unmetRequirement } from './conformance-test.js';
 import type { ConformanceHarness } from './harness.js';
-import { checkWaivers, probeCapabilities, runTest, selectTests } from './runner.js';
+import { checkWaivers, probeStore, runTest, selectTests } from './runner.js';
 
 export interface DescribeConformanceOptions {
   /** Run only tests whose id equals or starts with one of these. */
@@ -25,9 +25,12 @@ export function describeConformance(
   describe(`${name} conformance`, () => {
     let capabilities: StoreCapabilities | undefined;
     beforeAll(async () => {
-      capabilities = await probeCapabilities(harness);
+      const probed = await probeStore(harness);
+      capabilities = probed.capabilities;
       // Said once, loudly: the per-test skip reasons are easy to miss in a long run.
-      for (const warning of harnessWarnings(harness, capabilities)) console.warn(`!!! ${name} conformance: ${warning}`);
+      for (const warning of [...probed.warnings, ...harnessWarnings(harness, capabilities)]) console.warn(`!!! ${name} conformance: ${warning}`);
+      // The base score is vitest's own count; what the store has beyond the base is said here.
+      console.info(`${name} conformance: extended: ${probed.extended.join(', ') || 'none'}`);
     }, 120_000);
     afterAll(async () => {
       await harness.teardown?.();
