@@ -36,58 +36,66 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-interface WalkState {
-  seen: Set<object>;
-  needsTransform: boolean;
-}
-
-function check(value: unknown, depth: number, state: WalkState): void {
+// Validation reads each property once and builds a plain copy of what it
+// read; the copy is what gets serialized. So what is stored is exactly what
+// was checked, whatever a getter or Proxy would answer on a second read, and
+// no `toJSON` (enumerable or not) is ever consulted: the copy has none.
+// `ancestors[0..depth)` are the objects above this one: a cycle is a value
+// among them. Scanning them beats a Set, which hashes every object visited.
+function copy(value: unknown, depth: number, ancestors: object[]): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
-      return;
+      return value;
     case 'number':
       if (!Number.isFinite(value)) throw invalid('non-finite number', depth);
       if (Object.is(value, -0)) throw invalid('negative zero', depth);
-      return;
+      return value;
     case 'object':
       break;
     default:
       throw invalid(`unsupported type ${typeof value}`, depth);
   }
-  if (value === null) return;
+  if (value === null) return null;
   if (depth > MAX_ITEM_DEPTH) throw invalid(`nesting deeper than ${MAX_ITEM_DEPTH}`, depth);
   if (value instanceof Uint8Array) {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Uint8Array.prototype && proto !== Buffer.prototype) {
       throw invalid('unsupported Uint8Array subclass', depth);
     }
-    state.needsTransform = true;
-    return;
+    return { [BYTES_TAG]: toBase64(value) };
   }
-  if (state.seen.has(value)) throw invalid('circular reference', depth);
-  state.seen.add(value);
+  for (let i = 0; i < depth; i++) if (ancestors[i] === value) throw invalid('circular reference', depth);
+  ancestors[depth] = value;
+  let out: unknown;
   if (Array.isArray(value)) {
     if (Object.getPrototypeOf(value) !== Array.prototype) throw invalid('array subclass', depth);
-    for (let i = 0; i < value.length; i++) {
+    const length = value.length;
+    const array = new Array<unknown>(length);
+    for (let i = 0; i < length; i++) {
       if (!(i in value)) throw invalid('sparse array', depth);
-      const element = value[i];
+      const element: unknown = value[i];
       if (element === undefined) throw invalid('undefined in array', depth);
-      check(element, depth + 1, state);
+      array[i] = copy(element, depth + 1, ancestors);
     }
+    out = array;
   } else {
     if (!isPlainObject(value)) throw invalid('class instance', depth);
     if (Object.getOwnPropertySymbols(value).some((s) => Object.prototype.propertyIsEnumerable.call(value, s))) {
       throw invalid('symbol key', depth);
     }
+    const record: Record<string, unknown> = {};
+    let tagged = false;
     for (const key of Object.keys(value)) {
       const child = (value as Record<string, unknown>)[key];
       if (child === undefined) continue;
-      if (key === BYTES_TAG || key === OBJ_TAG) state.needsTransform = true;
-      check(child, depth + 1, state);
+      if (key === BYTES_TAG || key === OBJ_TAG) tagged = true;
+      setOwn(record, key, copy(child, depth + 1, ancestors));
     }
+    // A user object using a tag key is wrapped, so decoding is unambiguous.
+    out = tagged ? { [OBJ_TAG]: record } : record;
   }
-  state.seen.delete(value);
+  return out;
 }
 
 // `out[key] = v` with key "__proto__" would set the prototype instead of a property.
@@ -103,27 +111,19 @@ function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
-function transform(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (value instanceof Uint8Array) return { [BYTES_TAG]: toBase64(value) };
-  if (Array.isArray(value)) return value.map(transform);
-  const out: Record<string, unknown> = {};
-  let tagged = false;
-  for (const key of Object.keys(value)) {
-    const child = (value as Record<string, unknown>)[key];
-    if (child === undefined) continue;
-    if (key === BYTES_TAG || key === OBJ_TAG) tagged = true;
-    setOwn(out, key, transform(child));
-  }
-  return tagged ? { [OBJ_TAG]: out } : out;
-}
-
-/** Validates and encodes one item. Throws INVALID_ITEM (nothing written) if it cannot round-trip. */
+/**
+ * Validates and encodes one item. Throws INVALID_ITEM (nothing written) if it
+ * cannot round-trip, including when reading it throws (a getter, a revoked
+ * Proxy): that error is the `cause`.
+ */
 export function encodeItem(item: unknown): EncodedItem {
   if (item === undefined) throw invalid('undefined', 0);
-  const state: WalkState = { seen: new Set(), needsTransform: false };
-  check(item, 0, state);
-  return JSON.stringify(state.needsTransform ? transform(item) : item);
+  try {
+    return JSON.stringify(copy(item, 0, []));
+  } catch (error) {
+    if (SessionError.is(error)) throw error;
+    throw new SessionError(SessionErrorCode.InvalidItem, 'item is not storable: reading it threw', { cause: error });
+  }
 }
 
 /**
@@ -140,7 +140,7 @@ export function encodeItems(items: readonly unknown[]): EncodedItem[] {
       out[i] = encodeItem(items[i]);
     } catch (error) {
       if (SessionError.is(error)) {
-        throw new SessionError(error.code, `items[${i}]: ${error.message}`);
+        throw new SessionError(error.code, `items[${i}]: ${error.message}`, { cause: error.cause });
       }
       throw error;
     }

@@ -126,3 +126,63 @@ describe('codec: decoding', () => {
     expect(canonicalize('[1,2]')).not.toBe(canonicalize('[2,1]'));
   });
 });
+
+describe('codec: stores what it validated, one read of each property', () => {
+  it('refuses an item whose getter throws with INVALID_ITEM, the getter’s error as cause', () => {
+    const boom = new Error('getter failed');
+    const item = {
+      role: 'user',
+      get content(): string {
+        throw boom;
+      },
+    };
+    for (const encode of [() => encodeItem(item), () => encodeItems([{ ok: 1 }, item])]) {
+      let caught: unknown;
+      try {
+        encode();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(SessionError);
+      expect((caught as SessionError).code).toBe(SessionErrorCode.InvalidItem);
+      expect((caught as SessionError).cause).toBe(boom);
+    }
+  });
+
+  it('refuses a revoked Proxy with INVALID_ITEM, the TypeError as cause', () => {
+    const { proxy, revoke } = Proxy.revocable({ role: 'user', content: 'hi' }, {});
+    revoke();
+    let caught: unknown;
+    try {
+      encodeItem({ nested: proxy });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(SessionError);
+    expect((caught as SessionError).code).toBe(SessionErrorCode.InvalidItem);
+    expect((caught as SessionError).cause).toBeInstanceOf(TypeError);
+  });
+
+  it('ignores a non-enumerable toJSON: the stored item is the data that was validated', () => {
+    const item = { role: 'user', content: 'hi' };
+    Object.defineProperty(item, 'toJSON', { value: () => ({ role: 'system', content: 'replaced' }), enumerable: false });
+    const nestedArray = [1, 2];
+    Object.defineProperty(nestedArray, 'toJSON', { value: () => 'replaced', enumerable: false });
+    expect(roundTrip(item)).toEqual({ role: 'user', content: 'hi' });
+    expect(roundTrip({ list: nestedArray })).toEqual({ list: [1, 2] });
+  });
+
+  it('reads each property once: a getter answering differently later cannot change what is stored', () => {
+    let reads = 0;
+    const item = {
+      role: 'user',
+      get content(): unknown {
+        reads += 1;
+        // First read a valid string; any later read a value the codec refuses.
+        return reads === 1 ? 'first' : () => 'second';
+      },
+    };
+    expect(roundTrip(item)).toEqual({ role: 'user', content: 'first' });
+    expect(reads).toBe(1);
+  });
+});
