@@ -375,26 +375,34 @@ const COMMAND_RUNNERS: Record<string, (ctx: Context) => Promise<number>> = {
 
   async doctor(ctx) {
     const [url, ...ids] = ctx.positionals;
-    const { store, base } = await ctx.open(url);
+    const { store, base, encrypted } = await ctx.open(url);
     // List through the base store: listing never decrypts, and a corrupt item must not hide its session.
     const sessions = await selectSessions(base, { ids });
     const bar = progress('doctor', showProgress(ctx));
     bar.start(sessions.length);
     const problems: { sessionId: string; itemCount: number; position: number; code: string; message: string }[] = [];
     let items = 0;
+    // Without a key ring, envelopes read as plain JSON: say so instead of claiming they decrypt.
+    let sealedWithoutKeys = 0;
+    const noteSealed = encrypted ? undefined : (read: unknown[]) => {
+      if (read.some((item) => typeof item === 'object' && item !== null && '$sk:enc' in item)) sealedWithoutKeys++;
+    };
     await pool(sessions, 4, async (info) => {
-      const found = await diagnose(store, info.sessionId, info.itemCount);
+      const found = await diagnose(store, info.sessionId, info.itemCount, noteSealed);
       items += info.itemCount;
       if (found) problems.push({ sessionId: info.sessionId, itemCount: info.itemCount, ...found });
       bar.tick();
     });
     bar.stop();
     problems.sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1));
-    if (ctx.values.json) json(ctx.io, { sessions: sessions.length, items, problems });
+    if (ctx.values.json) json(ctx.io, { sessions: sessions.length, items, problems, ...(sealedWithoutKeys ? { encryptedSessionsNotChecked: sealedWithoutKeys } : {}) });
     else {
       ctx.io.stdout.write(`checked ${sessions.length} sessions, ${items} items: ${problems.length === 0 ? ctx.color.green('no problems') : ctx.color.red(`${problems.length} sessions with unreadable items`)}\n`);
       for (const p of problems) {
         ctx.io.stdout.write(`  ${p.sessionId}: item at position ${p.position} of ${p.itemCount} — [${p.code}] ${p.message}${p.position > 0 ? ' (older items not checked past it)' : ''}\n`);
+      }
+      if (sealedWithoutKeys) {
+        ctx.io.stdout.write(ctx.color.yellow(`${sealedWithoutKeys} sessions hold encrypted items that were not decrypted: set SESSIONKIT_KEYRING or SESSIONKIT_KEYRING_FILE to check them\n`));
       }
     }
     return problems.length > 0 ? 1 : 0;
@@ -450,10 +458,16 @@ function sumAnalytics(all: readonly SessionAnalytics[]) {
  * k locates it (binary search, O(log n) reads). Items older than it cannot be
  * read through the contract, which the report says.
  */
-async function diagnose(store: SessionStore, sessionId: string, count: number): Promise<{ position: number; code: string; message: string } | undefined> {
+async function diagnose(
+  store: SessionStore,
+  sessionId: string,
+  count: number,
+  onRead?: (items: unknown[]) => void,
+): Promise<{ position: number; code: string; message: string } | undefined> {
   const attempt = async (limit?: number) => {
     try {
-      await store.getItems(sessionId, limit === undefined ? {} : { limit });
+      const items = await store.getItems(sessionId, limit === undefined ? {} : { limit });
+      if (limit === undefined) onRead?.(items);
       return undefined;
     } catch (error) {
       if (isSessionError(error, SessionErrorCode.CorruptData) || isSessionError(error, SessionErrorCode.DecryptionFailed)) return error;

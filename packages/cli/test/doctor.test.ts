@@ -68,6 +68,8 @@ describe('doctor', () => {
     // k2 alone reads everything.
     const only2 = { primary: 'k2', keys: { k2: k2.toString('base64') } };
     expect(await cliJson(['show', `sqlite:${path}`, 'e-2'], { SESSIONKIT_KEYRING: JSON.stringify(only2) })).toEqual(sampleItems(2));
+    // Without a key ring doctor cannot decrypt, and says so.
+    expect(await cliJson(['doctor', `sqlite:${path}`])).toMatchObject({ problems: [], encryptedSessionsNotChecked: 3 });
     // Without a key ring the store is opened as it is: only envelopes show, never plaintext.
     const noKeys = await cli(['show', `sqlite:${path}`, 'e-2', '--json']);
     expect(noKeys.code).toBe(0);
