@@ -1,118 +1,45 @@
-import { createHash, randomBytes } from 'node:crypto';
+import type { SessionInfo } from '@sessionkit/core';
+import type { EncodedItem, PreparedTransaction } from '@sessionkit/core/adapter';
+import type { BucketIO } from './bucket-io.js';
 
-/**
- * Where a session's objects live. Every key the store writes is one of:
- *
- *   {prefix}h/{segment}            the session's head (manifest, or index in log mode)
- *   {prefix}d/{segment}/s/{name}   an immutable segment of items (conditional mode)
- *   {prefix}d/{segment}/l/{name}   a batch or merged batch object (log mode)
- *
- * `segment` is the session id turned into one path segment that cannot hold
- * `/`, `.`-tricks or any other S3 syntax: `b` + base64url(UTF-8 id) while
- * that stays short, else `h` + base64url(SHA-256(id)). Distinct ids give
- * distinct segments (base64url is injective; the leading letter separates the
- * two forms), and because data keys put `/` after the segment, no session's
- * key prefix is a prefix of another's (`a` vs `ab`, `a/b` vs `a%2Fb`).
- * Heads are listed without a delimiter, one key per session.
- */
-
-/** Longest base64url segment kept readable; longer ids are hashed (s3rver and many filesystems cap a path segment at 255 bytes). */
-export const MAX_PLAIN_SEGMENT = 200;
-
-/** The one path segment that stands for `sessionId`. */
-export function sessionSegment(sessionId: string): string {
-  const plain = `b${Buffer.from(sessionId, 'utf8').toString('base64url')}`;
-  if (plain.length <= MAX_PLAIN_SEGMENT) return plain;
-  return `h${createHash('sha256').update(sessionId, 'utf8').digest('base64url')}`;
-}
-
-/** True when the segment is hashed, so the id must be stored in the objects to be listed. */
-export function isHashedSegment(segment: string): boolean {
-  return segment.startsWith('h');
-}
-
-/** The id a readable segment stands for, or undefined when it is hashed or not one of ours. */
-export function sessionIdFromSegment(segment: string): string | undefined {
-  if (!segment.startsWith('b')) return undefined;
-  const encoded = segment.slice(1);
-  if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return undefined;
-  const id = Buffer.from(encoded, 'base64url').toString('utf8');
-  // Only the canonical encoding of a well-formed id counts.
-  return sessionSegment(id) === segment ? id : undefined;
-}
-
-/** All keys of one session. */
-export interface SessionKeys {
-  readonly segment: string;
-  /** The head object. */
-  readonly head: string;
-  /** Prefix of all the session's data objects (ends with `/`). */
-  readonly data: string;
-  /** Prefix of segment objects (conditional mode). */
-  readonly segments: string;
-  /** Prefix of batch objects (log mode). */
-  readonly log: string;
-}
-
-export function sessionKeys(prefix: string, sessionId: string): SessionKeys {
-  return keysForSegment(prefix, sessionSegment(sessionId));
-}
-
-export function keysForSegment(prefix: string, segment: string): SessionKeys {
-  const data = `${prefix}d/${segment}/`;
-  return { segment, head: `${prefix}h/${segment}`, data, segments: `${data}s/`, log: `${data}l/` };
-}
-
-/** Prefix under which every head lives: listing it lists sessions. */
-export function headsPrefix(prefix: string): string {
-  return `${prefix}h/`;
-}
-
-/** A random, key-safe suffix that makes names unique across writers. */
-export function randomName(bytes = 9): string {
-  return randomBytes(bytes).toString('base64url');
+/** Settings both layouts share, already validated. */
+export interface LayoutConfig {
+  readonly io: BucketIO;
+  readonly prefix: string;
+  readonly ttl: number | undefined;
+  readonly operationLogSize: number;
+  readonly inlineBytes: number;
+  readonly mergeFanIn: number;
+  readonly segmentBytes: number;
+  readonly maxRetries: number;
+  readonly readConcurrency: number;
 }
 
 /**
- * Issues batch names for log mode that sort in write order within this
- * process and by clock across processes: 13-digit epoch ms, a 4-digit
- * base-36 counter for writes in the same millisecond, and a random suffix.
+ * One storage layout: `ManifestLayout` (conditional writes) or `LogLayout`
+ * (no conditional writes). The store validates, encodes and maps errors;
+ * a layout only moves encoded items in and out of S3.
  */
-export class BatchNamer {
-  #lastMs = 0;
-  #counter = 0;
-
-  next(now = Date.now()): string {
-    if (now > this.#lastMs) {
-      this.#lastMs = now;
-      this.#counter = 0;
-    } else if (++this.#counter >= 36 ** 4) {
-      this.#lastMs++;
-      this.#counter = 0;
-    }
-    return `${String(this.#lastMs).padStart(13, '0')}${this.#counter.toString(36).padStart(4, '0')}-${randomName()}`;
-  }
+export interface Layout {
+  getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]>;
+  addItems(sessionId: string, items: EncodedItem[]): Promise<void>;
+  popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined>;
+  clear(sessionId: string): Promise<void>;
+  transaction?(sessionId: string, tx: PreparedTransaction): Promise<void>;
+  /** Only where it is one atomic step (the manifest layout). */
+  replaceHistory?(sessionId: string, items: EncodedItem[]): Promise<void>;
+  info(sessionId: string): Promise<SessionInfo | undefined>;
+  listSessions(pageSize: number): AsyncIterable<SessionInfo>;
+  prune(olderThanMs: number): Promise<number>;
 }
 
-/** Epoch ms a batch name (or a merged name, which starts with its newest source's name) was written at. */
-export function batchTime(name: string): number {
-  return Number(name.slice(0, 13));
-}
+/** Objects not referenced by a head are only swept once this old: a writer may still be about to reference them. */
+export const ORPHAN_GRACE_MS = 15 * 60_000;
 
-/** The newest source name covered by an object name: the name itself, or the part before `~` of a merged object. */
-export function positionOf(name: string): string {
-  const tilde = name.indexOf('~');
-  return tilde < 0 ? name : name.slice(0, tilde);
-}
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Name of a merged object whose newest source is `newestSource`: sorts right after that source. */
-export function mergedName(newestSource: string): string {
-  return `${newestSource}~${randomName()}`;
-}
-
-const BATCH_NAME = /^\d{13}[0-9a-z]{4}-[A-Za-z0-9_-]+(~[A-Za-z0-9_-]+)?$/;
-
-/** True for names written by {@link BatchNamer} or {@link mergedName}. */
-export function isBatchName(name: string): boolean {
-  return BATCH_NAME.test(name);
+/** Jittered, capped exponential backoff for compare-and-swap retries. */
+export function backoff(attempt: number): Promise<unknown> {
+  const cap = Math.min(200, 5 * 2 ** Math.min(attempt, 6));
+  return sleep(Math.random() * cap);
 }

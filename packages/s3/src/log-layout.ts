@@ -1,20 +1,20 @@
 import { SessionError, SessionErrorCode, type SessionInfo } from '@sessionkit/core';
 import { type EncodedItem } from '@sessionkit/core/adapter';
 import { mapLimit, type ListedObject } from './bucket-io.js';
-import type { EngineConfig, Layout } from './engine.js';
+import type { LayoutConfig, Layout } from './layout.js';
 import {
   BatchNamer,
   batchTime,
   headsPrefix,
   isBatchName,
-  isHashedSegment,
-  keysForSegment,
+  isHashedDir,
+  keysForDir,
   mergedName,
   positionOf,
-  sessionIdFromSegment,
+  sessionIdFromDir,
   sessionKeys,
   type SessionKeys,
-} from './layout.js';
+} from './keys.js';
 import { corrupt, decodeRecord, encodeRecord } from './record.js';
 
 /** A batch or merged object as read. */
@@ -51,9 +51,9 @@ const MERGE_BASE_BYTES = 4096;
 
 /**
  * Layout for services without conditional writes. Every append PUTs its own
- * object under a unique, time-sortable name (`d/{segment}/l/{ms}{counter}-{random}`),
+ * object under a unique, time-sortable name (`d/{dir}/l/{ms}{counter}-{random}`),
  * so concurrent writers never overwrite each other; an index object
- * (`h/{segment}`) is rewritten on each write for listing and TTL. Readers
+ * (`h/{dir}`) is rewritten on each write for listing and TTL. Readers
  * list the session's objects and read from the newest. Small objects are
  * merged into objects that name every source batch they contain, so a
  * merge racing with anything never loses or duplicates an item. Pop
@@ -61,10 +61,10 @@ const MERGE_BASE_BYTES = 4096;
  */
 export class LogLayout implements Layout {
   readonly #namer = new BatchNamer();
-  /** Appends by this handle since its last merge check, per session segment. */
+  /** Appends by this handle since its last merge check, per session directory. */
   readonly #sinceCheck = new Map<string, number>();
 
-  constructor(private readonly config: EngineConfig) {}
+  constructor(private readonly config: LayoutConfig) {}
 
   get #io() {
     return this.config.io;
@@ -204,24 +204,24 @@ export class LogLayout implements Layout {
   }
 
   #indexBody(keys: SessionKeys, sessionId: string, t = Date.now()): string {
-    return encodeRecord({ v: 1, m: 'l', t, ...(isHashedSegment(keys.segment) ? { id: sessionId } : {}) }, []);
+    return encodeRecord({ v: 1, m: 'l', t, ...(isHashedDir(keys.dir) ? { id: sessionId } : {}) }, []);
   }
 
   async addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
     const keys = this.#keys(sessionId);
     const name = this.#namer.next();
-    const header = { v: 1, m: 'l', src: [[name, items.length]], ...(isHashedSegment(keys.segment) ? { id: sessionId } : {}) };
+    const header = { v: 1, m: 'l', src: [[name, items.length]], ...(isHashedDir(keys.dir) ? { id: sessionId } : {}) };
     await Promise.all([
       this.#io.put(keys.log + name, encodeRecord(header, items)),
       this.#io.put(keys.head, this.#indexBody(keys, sessionId)),
     ]);
-    const count = (this.#sinceCheck.get(keys.segment) ?? 0) + 1;
+    const count = (this.#sinceCheck.get(keys.dir) ?? 0) + 1;
     if (count < this.config.mergeFanIn) {
       if (this.#sinceCheck.size > 10_000) this.#sinceCheck.clear();
-      this.#sinceCheck.set(keys.segment, count);
+      this.#sinceCheck.set(keys.dir, count);
       return;
     }
-    this.#sinceCheck.delete(keys.segment);
+    this.#sinceCheck.delete(keys.dir);
     // Merging is housekeeping: the append already succeeded, and a failed merge loses nothing.
     await this.#io
       .listAll(keys.log)
@@ -271,7 +271,7 @@ export class LogLayout implements Layout {
     }
     const ordered = [...sources.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
     const newest = ordered[ordered.length - 1]![0];
-    const sessionId = isHashedSegment(keys.segment) ? (await this.#indexTime(keys)).id : undefined;
+    const sessionId = isHashedDir(keys.dir) ? (await this.#indexTime(keys)).id : undefined;
     const header = { v: 1, m: 'l', src: ordered.map(([name, items]) => [name, items.length]), ...(sessionId ? { id: sessionId } : {}) };
     const key = keys.log + mergedName(newest);
     const body = encodeRecord(header, ordered.flatMap(([, items]) => items));
@@ -304,7 +304,7 @@ export class LogLayout implements Layout {
       await this.#io.delete(batch.key);
     } else {
       // A merged object keeps the emptied source listed, so an older copy of it cannot resurface.
-      const id = isHashedSegment(keys.segment) ? { id: sessionId } : {};
+      const id = isHashedDir(keys.dir) ? { id: sessionId } : {};
       await this.#io.put(batch.key, encodeRecord({ v: 1, m: 'l', src: sources, ...id }, items));
     }
     await this.#io.put(keys.head, this.#indexBody(keys, sessionId));
@@ -332,7 +332,7 @@ export class LogLayout implements Layout {
       if (isBatchName(name)) newest = Math.max(newest, batchTime(positionOf(name)));
     }
     if (newest === 0) return;
-    if (sessionId === undefined && isHashedSegment(keys.segment)) return; // cannot name it; the next write does
+    if (sessionId === undefined && isHashedDir(keys.dir)) return; // cannot name it; the next write does
     await this.#io.put(keys.head, this.#indexBody(keys, sessionId ?? '', newest));
   }
 
@@ -362,8 +362,8 @@ export class LogLayout implements Layout {
     const heads = headsPrefix(this.config.prefix);
     for await (const page of this.#io.list(heads, pageSize)) {
       const infos = await mapLimit(page, this.config.readConcurrency, (object) => {
-        const segment = object.key.slice(heads.length);
-        return this.#infoOf(sessionIdFromSegment(segment), keysForSegment(this.config.prefix, segment));
+        const dir = object.key.slice(heads.length);
+        return this.#infoOf(sessionIdFromDir(dir), keysForDir(this.config.prefix, dir));
       });
       for (const info of infos) if (info) yield info;
     }
@@ -374,8 +374,8 @@ export class LogLayout implements Layout {
     let pruned = 0;
     for await (const page of this.#io.list(heads)) {
       const counts = await mapLimit(page, this.config.readConcurrency, async (object) => {
-        const segment = object.key.slice(heads.length);
-        const keys = keysForSegment(this.config.prefix, segment);
+        const dir = object.key.slice(heads.length);
+        const keys = keysForDir(this.config.prefix, dir);
         const [index, listed] = await Promise.all([this.#indexTime(keys), this.#io.listAll(keys.data)]);
         let last = index.t;
         let batches = 0;
@@ -387,7 +387,7 @@ export class LogLayout implements Layout {
           last = Math.max(last, batchTime(positionOf(name)));
         }
         if (last >= olderThanMs) return 0;
-        await this.#deleteListed(keys, index.id ?? sessionIdFromSegment(segment), listed);
+        await this.#deleteListed(keys, index.id ?? sessionIdFromDir(dir), listed);
         // Counted when it still held batches that had not expired by ttl (a popped-empty object still counts).
         const expired = this.config.ttl !== undefined && last + this.config.ttl <= Date.now();
         return batches > 0 && !expired ? 1 : 0;

@@ -8,16 +8,16 @@ import {
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
 import { mapLimit, type PutCondition } from './bucket-io.js';
-import { backoff, ORPHAN_GRACE_MS, type EngineConfig, type Layout } from './engine.js';
+import { backoff, ORPHAN_GRACE_MS, type LayoutConfig, type Layout } from './layout.js';
 import {
   headsPrefix,
-  isHashedSegment,
-  keysForSegment,
+  isHashedDir,
+  keysForDir,
   randomName,
-  sessionIdFromSegment,
+  sessionIdFromDir,
   sessionKeys,
   type SessionKeys,
-} from './layout.js';
+} from './keys.js';
 import { attemptsOf, isNotFound, isPreconditionFailed, isUnsupported } from './map-error.js';
 import { corrupt, decodeRecord, encodeRecord, itemBytes } from './record.js';
 
@@ -86,7 +86,7 @@ interface PlanIO {
 }
 
 /**
- * Conditional-write layout: per session one manifest (`h/{segment}`) holding
+ * Conditional-write layout: per session one manifest (`h/{dir}`) holding
  * the newest items inline plus the list of immutable segment objects, and
  * the transaction operation log. Every change is one compare-and-swap of the
  * manifest (`If-Match` its ETag, or `If-None-Match: *` to create it); new
@@ -94,7 +94,7 @@ interface PlanIO {
  * garbage that is deleted at once. See docs/s3.md.
  */
 export class ManifestLayout implements Layout {
-  constructor(private readonly config: EngineConfig) {}
+  constructor(private readonly config: LayoutConfig) {}
 
   get #io() {
     return this.config.io;
@@ -190,10 +190,10 @@ export class ManifestLayout implements Layout {
     const heads = headsPrefix(this.config.prefix);
     for await (const page of this.#io.list(heads, pageSize)) {
       const infos = await mapLimit(page, this.config.readConcurrency, async (object) => {
-        const segment = object.key.slice(heads.length);
-        const head = await this.#readHead(keysForSegment(this.config.prefix, segment));
+        const dir = object.key.slice(heads.length);
+        const head = await this.#readHead(keysForDir(this.config.prefix, dir));
         if (!head) return undefined; // cleared since the listing
-        const id = isHashedSegment(segment) ? head.id : sessionIdFromSegment(segment);
+        const id = isHashedDir(dir) ? head.id : sessionIdFromDir(dir);
         if (id === undefined) throw corrupt('manifest does not name its session');
         return this.#info(id, head);
       });
@@ -222,7 +222,7 @@ export class ManifestLayout implements Layout {
       r: kept.slice(1),
       s: state.segments,
       o: state.ops,
-      ...(isHashedSegment(keys.segment) && id !== undefined ? { id } : {}),
+      ...(isHashedDir(keys.dir) && id !== undefined ? { id } : {}),
     };
     return this.#io.put(keys.head, encodeRecord(header, state.tail), condition);
   }
@@ -510,7 +510,7 @@ export class ManifestLayout implements Layout {
     let pruned = 0;
     for await (const page of this.#io.list(heads)) {
       const counts = await mapLimit(page, this.config.readConcurrency, (object) =>
-        this.#pruneOne(keysForSegment(this.config.prefix, object.key.slice(heads.length)), olderThanMs),
+        this.#pruneOne(keysForDir(this.config.prefix, object.key.slice(heads.length)), olderThanMs),
       );
       for (const c of counts) pruned += c;
     }

@@ -16,7 +16,7 @@ import {
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
 import { BucketIO } from './bucket-io.js';
-import type { Layout } from './engine.js';
+import type { Layout } from './layout.js';
 import { LogLayout } from './log-layout.js';
 import { ManifestLayout } from './manifest-layout.js';
 import { mapS3Error } from './map-error.js';

@@ -1,6 +1,6 @@
 import { trackLocations, type ConformanceHarness } from '@sessionkit/conformance';
 import type { S3Store } from '@sessionkit/s3';
-import { sessionKeys } from '../src/layout.js';
+import { sessionKeys } from '../src/keys.js';
 import { distAvailable, fixtureModule, makeClient, openStore, s3Target, uniquePrefix, type Location, type S3Target } from './setup.js';
 
 /**

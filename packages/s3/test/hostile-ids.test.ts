@@ -1,7 +1,7 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { HOSTILE_IDS } from '@sessionkit/conformance';
 import { S3Store } from '@sessionkit/s3';
-import { sessionKeys, sessionSegment } from '../src/layout.js';
+import { sessionKeys, sessionDir } from '../src/keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClient, realService, s3Target, uniquePrefix, type S3Target } from './setup.js';
 
@@ -38,7 +38,7 @@ describe('hostile session ids', () => {
 
   it('map to distinct single path segments', () => {
     const unique = [...new Set(IDS)];
-    const segments = unique.map(sessionSegment);
+    const segments = unique.map(sessionDir);
     expect(new Set(segments).size).toBe(unique.length);
     for (const s of segments) {
       expect(s).toMatch(/^[bh][A-Za-z0-9_-]+$/);

@@ -6,7 +6,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { S3Store } from '@sessionkit/s3';
-import { sessionKeys } from '../src/layout.js';
+import { sessionKeys } from '../src/keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClient, s3Target, uniquePrefix, type S3Target } from './setup.js';
 
