@@ -1,0 +1,50 @@
+import type { Pool, PoolConfig } from 'pg';
+
+/**
+ * Options for {@link PostgresStore}. Give exactly one of `connectionString`
+ * (the store opens a `pg.Pool` and closes it on `close()`) or `pool` (yours;
+ * the store never ends it).
+ */
+export interface PostgresStoreOptions {
+  /** `postgres://user:pass@host:port/db` for a pool the store opens and owns. Default: none. */
+  readonly connectionString?: string;
+  /**
+   * Extra `pg.Pool` settings for a pool the store opens (`max`, `ssl`,
+   * `connectionTimeoutMillis`, ...). Ignored with `pool`.
+   * Default: `{ max: 10, connectionTimeoutMillis: 10000 }`.
+   */
+  readonly poolConfig?: Omit<PoolConfig, 'connectionString'>;
+  /** A `pg.Pool` you created and own. The store creates its tables through it but never calls `end()`. Default: none. */
+  readonly pool?: Pool;
+  /**
+   * The PostgreSQL schema holding the store's tables, created when missing.
+   * An identifier matching `/^[A-Za-z_][A-Za-z0-9_]{0,62}$/` (quoted in SQL,
+   * so case is kept); INVALID_ARGUMENT otherwise. Default: `'public'`.
+   */
+  readonly schema?: string;
+  /**
+   * Prefix of the store's table and index names, same rule as `schema`; with
+   * the longest suffix the names stay within PostgreSQL's 63 bytes, so at most
+   * 40 characters. Stores with the same schema and prefix share sessions.
+   * Default: `'sessionkit_'`.
+   */
+  readonly tablePrefix?: string;
+  /**
+   * Milliseconds after the last write (append, pop, transaction, replace) at
+   * which a session expires. Expired sessions read as empty at once; their
+   * rows are deleted by the next write to that session or by `prune()`.
+   * Default: none (sessions never expire).
+   */
+  readonly ttl?: number;
+  /** Operation ids remembered per session for transaction idempotency. Default: 1000 (`OPERATION_LOG_RETENTION`). */
+  readonly operationLogSize?: number;
+}
+
+/** Default schema. */
+export const DEFAULT_SCHEMA = 'public';
+/** Default table prefix. */
+export const DEFAULT_TABLE_PREFIX = 'sessionkit_';
+/** What a schema name must look like: an SQL identifier of at most 63 characters. */
+export const SCHEMA_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** What a table prefix must look like: its longest derived name (`<prefix>operations_by_seq`) fits 63 bytes. */
+export const TABLE_PREFIX_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;

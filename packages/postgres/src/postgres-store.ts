@@ -1,0 +1,349 @@
+import pg from 'pg';
+import {
+  AbstractSessionStore,
+  assertPositiveInteger,
+  checkExpectedLength,
+  conflicts,
+  normalizeTtl,
+  OPERATION_LOG_RETENTION,
+  retryOnConflict,
+  SessionError,
+  SessionErrorCode,
+  suffixMatches,
+  type EncodedItem,
+  type PreparedTransaction,
+  type SessionInfo,
+  type SessionItem,
+  type StoreCapabilities,
+} from '@sessionkit/core';
+import { isRetryableConflict, mapPostgresError } from './map-error.js';
+import {
+  DEFAULT_SCHEMA,
+  DEFAULT_TABLE_PREFIX,
+  SCHEMA_PATTERN,
+  TABLE_PREFIX_PATTERN,
+  type PostgresStoreOptions,
+} from './options.js';
+import { ensureSchema, tableNames, type TableNames } from './schema.js';
+import { statementSql, type Statements } from './statements.js';
+
+/** Sessions deleted per statement by prune(), so a large prune never holds many row locks at once. */
+export const PRUNE_BATCH = 500;
+
+/**
+ * Attempts of one read-then-conditional-write operation before CONFLICT. Each
+ * lost attempt means another writer changed the session, so this bounds
+ * starvation under heavy contention on one session, not correctness.
+ */
+const WRITE_ATTEMPTS = 40;
+
+function invalidArgument(message: string): SessionError {
+  return new SessionError(SessionErrorCode.InvalidArgument, message);
+}
+
+/** Lost the race for the session row's version: run the operation again. */
+class LostRace extends Error {}
+
+const isRace = (error: unknown): boolean => error instanceof LostRace || isRetryableConflict(error);
+
+const idBytes = (sessionId: string): Buffer => Buffer.from(sessionId, 'utf8');
+
+interface TxRow {
+  sid: string;
+  created_at: string;
+  updated_at: string;
+  item_count: number;
+  last_seq: string;
+  last_op: string;
+  base_op: string;
+  fingerprint: string | null;
+  newest: string[];
+  first_seq: string | null;
+}
+
+interface InfoRow {
+  session_id: Buffer;
+  created_at: string;
+  updated_at: string;
+  item_count: number;
+}
+
+/**
+ * A session store on PostgreSQL (node-postgres): one row per item keyed by
+ * (session, sequence), so `getItems(limit)` reads `limit` rows through the
+ * primary key whatever the history length. Appends are one statement; pops,
+ * transactions, replace, clear and prune read once and write once with a
+ * statement conditioned on the session's version. No explicit transactions,
+ * advisory locks, named prepared statements or LISTEN: safe behind PgBouncer
+ * in transaction mode. See docs/postgres.md.
+ */
+export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TItem> {
+  readonly capabilities: StoreCapabilities;
+  /** The validated schema in use. */
+  readonly schema: string;
+  /** The validated table prefix in use. */
+  readonly tablePrefix: string;
+  readonly #pool: pg.Pool;
+  readonly #owned: boolean;
+  readonly #ttl: number | undefined;
+  readonly #operationLogSize: number;
+  readonly #tables: TableNames;
+  readonly #sql: Statements;
+  #ready: Promise<void> | undefined;
+
+  constructor(options: PostgresStoreOptions) {
+    super();
+    if (typeof options !== 'object' || options === null) throw invalidArgument('PostgresStore needs an options object');
+    const { connectionString, pool } = options;
+    if ((connectionString === undefined) === (pool === undefined)) {
+      throw invalidArgument('PostgresStore needs exactly one of `connectionString` or `pool`');
+    }
+    if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString === '')) {
+      throw invalidArgument('connectionString must be a postgres:// URL');
+    }
+    if (pool !== undefined && (typeof pool !== 'object' || pool === null || typeof pool.query !== 'function' || typeof pool.connect !== 'function')) {
+      throw invalidArgument('pool must be a pg Pool');
+    }
+    const schema = options.schema ?? DEFAULT_SCHEMA;
+    if (typeof schema !== 'string' || !SCHEMA_PATTERN.test(schema)) {
+      throw invalidArgument('schema must match /^[A-Za-z_][A-Za-z0-9_]{0,62}$/');
+    }
+    const prefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
+    if (typeof prefix !== 'string' || !TABLE_PREFIX_PATTERN.test(prefix)) {
+      throw invalidArgument('tablePrefix must match /^[A-Za-z_][A-Za-z0-9_]{0,39}$/');
+    }
+    this.#ttl = normalizeTtl(options.ttl);
+    const logSize = options.operationLogSize === undefined ? OPERATION_LOG_RETENTION : options.operationLogSize;
+    assertPositiveInteger(logSize, 'operationLogSize');
+    this.#operationLogSize = logSize;
+    this.schema = schema;
+    this.tablePrefix = prefix;
+    this.#tables = tableNames(schema, prefix);
+    this.#sql = statementSql(this.#tables, this.#ttl !== undefined);
+    this.#owned = pool === undefined;
+    this.#pool =
+      pool ?? new pg.Pool({ max: 10, connectionTimeoutMillis: 10_000, ...options.poolConfig, connectionString });
+    // An idle pooled connection that dies (server restart) emits 'error' on the
+    // pool; unhandled it would crash the process. The next query reconnects.
+    if (this.#owned) this.#pool.on('error', () => undefined);
+    this.capabilities = Object.freeze({
+      transactions: true,
+      listSessions: true,
+      sessionInfo: true,
+      prune: true,
+      ttl: true,
+      persistent: true,
+      atomicReadModifyWrite: true,
+      transactionPreconditions: true,
+      replaceHistory: true,
+      historyMutations: true,
+    });
+  }
+
+  /**
+   * Creates or migrates the tables (see schema.ts). Runs once, on first use;
+   * call it yourself to fail fast at startup. A failure is not cached: the
+   * next call tries again (the server may have been down).
+   */
+  ready(): Promise<void> {
+    this.#ready ??= ensureSchema(this.#pool, this.#tables).catch((error: unknown) => {
+      this.#ready = undefined;
+      throw mapPostgresError(error);
+    });
+    return this.#ready;
+  }
+
+  async #query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
+    await this.ready();
+    const result = await this.#pool.query<R>(text, values);
+    return result.rows;
+  }
+
+  /** Runs a read-then-conditional-write attempt until it does not lose a race. */
+  #retry<T>(attempt: () => Promise<T>): Promise<T> {
+    return retryOnConflict(attempt, { attempts: WRITE_ATTEMPTS, isConflict: isRace, operation: 'postgres write' });
+  }
+
+  /** Reads whose sessions were last written at or before this instant are expired. */
+  #liveAfter(now: number): number {
+    return this.#ttl === undefined ? Number.MIN_SAFE_INTEGER : now - this.#ttl;
+  }
+
+  // ---- the contract ----
+
+  protected async _getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
+    const liveAfter = this.#liveAfter(Date.now());
+    if (limit === undefined) {
+      const rows = await this.#query<{ item: string }>(this.#sql.all, [idBytes(sessionId), liveAfter]);
+      return rows.map((r) => r.item);
+    }
+    const rows = await this.#query<{ item: string }>(this.#sql.tail, [idBytes(sessionId), liveAfter, limit]);
+    const items = rows.map((r) => r.item);
+    return items.reverse();
+  }
+
+  protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
+    const now = Date.now();
+    // A deadlock cannot arise from one upsert, but a serialization failure can
+    // under a stricter default isolation level set on the server: run it again.
+    await this.#retry(() => this.#query(this.#sql.append, [idBytes(sessionId), now, this.#liveAfter(now), items.length, items]));
+  }
+
+  protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
+    const id = idBytes(sessionId);
+    return this.#retry(async () => {
+      const now = Date.now();
+      const [row] = await this.#query<{ sid: string; last_seq: string; seq: string; item: string }>(this.#sql.popRead, [
+        id,
+        this.#liveAfter(now),
+      ]);
+      if (!row) return undefined;
+      // Throws on corrupt data before anything is deleted: the item stays.
+      const value = decode(row.item);
+      const [done] = await this.#query<{ n: number }>(this.#sql.popWrite, [row.sid, row.last_seq, row.seq, Date.now()]);
+      if (done?.n !== 1) throw new LostRace();
+      return value;
+    });
+  }
+
+  protected async _clearSession(sessionId: string): Promise<void> {
+    const id = idBytes(sessionId);
+    await this.#retry(async () => {
+      const [row] = await this.#query<{ sid: string; last_seq: string }>(this.#sql.findSession, [id]);
+      if (!row) return;
+      const deleted = await this.#query(this.#sql.deleteSessions, [[row.sid], [row.last_seq]]);
+      if (deleted.length !== 1) throw new LostRace();
+    });
+  }
+
+  protected override async _applyHistoryTransaction(sessionId: string, tx: PreparedTransaction): Promise<void> {
+    const id = idBytes(sessionId);
+    const opId = Buffer.from(tx.operationId, 'utf8');
+    const k = tx.expectedSuffix.length;
+    await this.#retry(async () => {
+      const now = Date.now();
+      const [row] = await this.#query<TxRow>(this.#sql.txRead, [id, opId, k]);
+      const live = row !== undefined && Number(row.updated_at) > this.#liveAfter(now);
+      if (live && row.fingerprint !== null) {
+        if (row.fingerprint !== tx.fingerprint) throw conflicts.operationReused();
+        return;
+      }
+      const count = live ? row.item_count : 0;
+      checkExpectedLength(tx, count);
+      if (k > 0) {
+        const newest = live ? row.newest.slice().reverse() : [];
+        if (newest.length < k || !suffixMatches(newest, tx.expectedSuffix)) throw conflicts.suffixMismatch();
+      }
+      const replacement = tx.replacement as string[];
+      if (!row) {
+        const [done] = await this.#query<{ n: number }>(this.#sql.txCreate, [id, now, replacement, opId, tx.fingerprint]);
+        if (done?.n !== 1) throw new LostRace();
+        return;
+      }
+      const version = Number(row.last_seq);
+      const lastOp = Number(row.last_op);
+      const [done] = await this.#query<{ n: number }>(this.#sql.txWrite, [
+        row.sid,
+        row.last_seq,
+        now,
+        live && count > 0 ? row.created_at : now,
+        // Items from this seq on go: the replaced suffix, or (expired) everything.
+        !live ? 0 : k > 0 ? row.first_seq : version + 1,
+        replacement,
+        count - k + replacement.length,
+        opId,
+        tx.fingerprint,
+        live ? row.base_op : lastOp,
+        // Keep only the newest operationLogSize ids (the new one is lastOp + 1).
+        lastOp + 1 - this.#operationLogSize,
+      ]);
+      if (done?.n !== 1) throw new LostRace();
+    });
+  }
+
+  protected override async _replaceHistory(sessionId: string, items: EncodedItem[]): Promise<void> {
+    const id = idBytes(sessionId);
+    await this.#retry(async () => {
+      const now = Date.now();
+      const [row] = await this.#query<TxRow>(this.#sql.txRead, [id, null, 0]);
+      if (!row) {
+        if (items.length === 0) return;
+        const [done] = await this.#query<{ n: number }>(this.#sql.txCreate, [id, now, items, null, null]);
+        if (done?.n !== 1) throw new LostRace();
+        return;
+      }
+      const live = Number(row.updated_at) > this.#liveAfter(now);
+      const [done] = await this.#query<{ n: number }>(this.#sql.txWrite, [
+        row.sid,
+        row.last_seq,
+        now,
+        live && row.item_count > 0 ? row.created_at : now,
+        0,
+        items,
+        items.length,
+        null,
+        null,
+        live ? row.base_op : row.last_op,
+        // The operation log is kept whole.
+        -1,
+      ]);
+      if (done?.n !== 1) throw new LostRace();
+    });
+  }
+
+  #info(row: InfoRow): SessionInfo {
+    const updatedAt = Number(row.updated_at);
+    return {
+      sessionId: row.session_id.toString('utf8'),
+      itemCount: row.item_count,
+      createdAt: new Date(Number(row.created_at)),
+      updatedAt: new Date(updatedAt),
+      ...(this.#ttl !== undefined ? { expiresAt: new Date(updatedAt + this.#ttl) } : {}),
+    };
+  }
+
+  protected override async _getSessionInfo(sessionId: string): Promise<SessionInfo | undefined> {
+    const [row] = await this.#query<InfoRow>(this.#sql.info, [idBytes(sessionId), this.#liveAfter(Date.now())]);
+    return row ? this.#info(row) : undefined;
+  }
+
+  protected override async *_listSessions(pageSize: number): AsyncIterable<SessionInfo> {
+    // The empty byte string sorts before every session id.
+    let cursor = Buffer.alloc(0);
+    while (true) {
+      const rows = await this.#query<InfoRow>(this.#sql.listPage, [cursor, this.#liveAfter(Date.now()), pageSize]);
+      for (const row of rows) yield this.#info(row);
+      if (rows.length < pageSize) return;
+      cursor = rows[rows.length - 1]!.session_id;
+    }
+  }
+
+  protected override async _prune(olderThanMs: number): Promise<number> {
+    let total = 0;
+    while (true) {
+      const liveAfter = this.#liveAfter(Date.now());
+      // Sessions written before the cutoff, and every session the ttl has expired.
+      const stale = await this.#query<{ sid: string; last_seq: string }>(this.#sql.staleSessions, [
+        Math.max(olderThanMs, liveAfter + 1),
+        PRUNE_BATCH,
+      ]);
+      if (stale.length === 0) return total;
+      // A session written since it was read keeps its row (its version moved).
+      const deleted = await this.#query<{ item_count: number; updated_at: string }>(this.#sql.deleteSessions, [
+        stale.map((r) => r.sid),
+        stale.map((r) => r.last_seq),
+      ]);
+      // Only sessions a reader could still see count: empty and expired ones did not exist for readers.
+      for (const row of deleted) if (row.item_count > 0 && Number(row.updated_at) > liveAfter) total++;
+      if (stale.length < PRUNE_BATCH) return total;
+    }
+  }
+
+  protected override mapError(error: unknown): SessionError {
+    return mapPostgresError(error);
+  }
+
+  protected async _close(): Promise<void> {
+    if (this.#owned) await this.#pool.end();
+  }
+}

@@ -1,0 +1,150 @@
+import type { TableNames } from './schema.js';
+
+/** The session row as reads return it (bigint columns arrive as strings from pg). */
+export interface SessionRow {
+  sid: string;
+  session_id: Buffer;
+  created_at: string;
+  updated_at: string;
+  item_count: number;
+  last_seq: string;
+  last_op: string;
+  base_op: string;
+}
+
+/**
+ * The SQL of every statement the store runs. Values are always bound
+ * parameters ($n): session ids, items and operation ids are data, never SQL
+ * text; only the validated, quoted table names are spliced in. No statement is
+ * named, so pg uses the unnamed prepared statement, which PgBouncer's
+ * transaction mode passes through.
+ *
+ * Every write bumps `last_seq`, so a session row's `last_seq` is its version:
+ * writes that read first (pop, transactions, replace, clear, prune) finish
+ * with one statement conditioned on `last_seq` still being what they read
+ * (checked by PostgreSQL on the newest row version while it holds the row
+ * lock); when another writer got there first nothing is changed and the
+ * store runs the operation again. Reads by session id take a `liveAfter`
+ * bound (`updated_at` must be greater), which is how expired sessions read as
+ * empty before their rows are deleted.
+ */
+export function statementSql(t: TableNames, ttl: boolean) {
+  // In a session that expired, rows at or below base_seq/base_op are dead:
+  // the reviving append deletes them in the same statement.
+  const deadRows = ttl
+    ? `, dead_items AS (DELETE FROM ${t.items} WHERE sid = (SELECT sid FROM s) AND seq <= (SELECT base_seq FROM s))
+       , dead_ops AS (DELETE FROM ${t.operations} WHERE sid = (SELECT sid FROM s) AND op_seq <= (SELECT base_op FROM s))`
+    : '';
+  return {
+    // $1 id, $2 now, $3 liveAfter, $4 batch length, $5 items. One statement:
+    // the upsert takes the session row lock, so concurrent appends to one
+    // session serialise on it and each gets a contiguous seq range.
+    append: `WITH s AS (
+        INSERT INTO ${t.sessions} AS s (session_id, created_at, updated_at, item_count, last_seq)
+        VALUES ($1, $2::bigint, $2::bigint, $4::integer, $4::bigint)
+        ON CONFLICT (session_id) DO UPDATE SET
+          created_at = CASE WHEN s.item_count = 0 OR s.updated_at <= $3::bigint THEN $2::bigint ELSE s.created_at END,
+          item_count = CASE WHEN s.updated_at <= $3::bigint THEN 0 ELSE s.item_count END + $4::integer,
+          base_seq = CASE WHEN s.updated_at <= $3::bigint THEN s.last_seq ELSE s.base_seq END,
+          base_op = CASE WHEN s.updated_at <= $3::bigint THEN s.last_op ELSE s.base_op END,
+          last_seq = s.last_seq + $4::bigint,
+          updated_at = $2::bigint
+        RETURNING sid, last_seq, base_seq, base_op
+      )${deadRows}
+      INSERT INTO ${t.items} (sid, seq, item)
+      SELECT s.sid, s.last_seq - $4::bigint + i.ord, i.item
+      FROM s CROSS JOIN unnest($5::text[]) WITH ORDINALITY AS i(item, ord)`,
+    // The tail read: walks the (sid, seq) primary key backwards and stops after $3 rows.
+    tail: `SELECT item FROM ${t.items}
+      WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = $1 AND updated_at > $2::bigint)
+      ORDER BY seq DESC LIMIT $3`,
+    all: `SELECT item FROM ${t.items}
+      WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = $1 AND updated_at > $2::bigint)
+      ORDER BY seq`,
+    // pop, first step: the live session's version and its newest item.
+    popRead: `SELECT s.sid, s.last_seq, i.seq, i.item
+      FROM ${t.sessions} s JOIN LATERAL (
+        SELECT seq, item FROM ${t.items} WHERE sid = s.sid ORDER BY seq DESC LIMIT 1
+      ) i ON true
+      WHERE s.session_id = $1 AND s.updated_at > $2::bigint`,
+    // pop, second step: $1 sid, $2 version read, $3 seq of the item, $4 now.
+    popWrite: `WITH s AS (
+        UPDATE ${t.sessions} SET item_count = item_count - 1, last_seq = last_seq + 1, updated_at = $4::bigint
+        WHERE sid = $1 AND last_seq = $2::bigint
+        RETURNING sid
+      ), d AS (
+        DELETE FROM ${t.items} WHERE sid = (SELECT sid FROM s) AND seq = $3::bigint RETURNING 1
+      )
+      SELECT count(*)::int AS n FROM s`,
+    // Transactions and replace, first step: the session row (live or not),
+    // the operation id's entry, and the newest $3 items, in one round trip.
+    txRead: `SELECT s.sid, s.created_at, s.updated_at, s.item_count, s.last_seq, s.last_op, s.base_op,
+        (SELECT o.fingerprint FROM ${t.operations} o WHERE o.sid = s.sid AND o.operation_id = $2 AND o.op_seq > s.base_op) AS fingerprint,
+        ARRAY(SELECT item FROM ${t.items} WHERE sid = s.sid ORDER BY seq DESC LIMIT $3) AS newest,
+        (SELECT min(seq) FROM (SELECT seq FROM ${t.items} WHERE sid = s.sid ORDER BY seq DESC LIMIT $3) k) AS first_seq
+      FROM ${t.sessions} s WHERE s.session_id = $1`,
+    // Second step on an existing row, conditioned on its version:
+    // $1 sid, $2 version, $3 now, $4 new created_at, $5 delete items with seq >= this,
+    // $6 replacement items, $7 new item_count, $8 operation id (null: none),
+    // $9 fingerprint, $10 new base_op (ops at or below are dropped, except $8), $11 keep ops newer than this.
+    txWrite: `WITH s AS (
+        UPDATE ${t.sessions} SET
+          created_at = $4::bigint, updated_at = $3::bigint, item_count = $7::integer,
+          last_seq = last_seq + cardinality($6::text[]) + 1,
+          last_op = last_op + CASE WHEN $8::bytea IS NULL THEN 0 ELSE 1 END,
+          base_op = $10::bigint
+        WHERE sid = $1 AND last_seq = $2::bigint
+        RETURNING sid, last_op
+      ), d AS (
+        DELETE FROM ${t.items} WHERE sid = (SELECT sid FROM s) AND seq >= $5::bigint AND seq <= $2::bigint
+      ), ins AS (
+        INSERT INTO ${t.items} (sid, seq, item)
+        SELECT s.sid, $2::bigint + i.ord, i.item FROM s CROSS JOIN unnest($6::text[]) WITH ORDINALITY AS i(item, ord)
+      ), op AS (
+        INSERT INTO ${t.operations} (sid, operation_id, op_seq, fingerprint)
+        SELECT s.sid, $8::bytea, s.last_op, $9::text FROM s WHERE $8::bytea IS NOT NULL
+        ON CONFLICT (sid, operation_id) DO UPDATE SET op_seq = excluded.op_seq, fingerprint = excluded.fingerprint
+      ), trim AS (
+        DELETE FROM ${t.operations} WHERE sid = (SELECT sid FROM s)
+          AND (op_seq <= $11::bigint OR op_seq <= $10::bigint) AND operation_id IS DISTINCT FROM $8::bytea
+      )
+      SELECT count(*)::int AS n FROM s`,
+    // Second step when no row existed: creates it; fails (0 rows) when another writer created it meanwhile.
+    txCreate: `WITH s AS (
+        INSERT INTO ${t.sessions} (session_id, created_at, updated_at, item_count, last_seq, last_op)
+        VALUES ($1, $2::bigint, $2::bigint, cardinality($3::text[]), cardinality($3::text[]) + 1,
+          CASE WHEN $4::bytea IS NULL THEN 0 ELSE 1 END)
+        ON CONFLICT (session_id) DO NOTHING
+        RETURNING sid
+      ), ins AS (
+        INSERT INTO ${t.items} (sid, seq, item)
+        SELECT s.sid, i.ord, i.item FROM s CROSS JOIN unnest($3::text[]) WITH ORDINALITY AS i(item, ord)
+      ), op AS (
+        INSERT INTO ${t.operations} (sid, operation_id, op_seq, fingerprint)
+        SELECT s.sid, $4::bytea, 1, $5::text FROM s WHERE $4::bytea IS NOT NULL
+      )
+      SELECT count(*)::int AS n FROM s`,
+    // clear and prune: delete session rows whose version is still the one read, with their items and log.
+    // $1 sids, $2 versions.
+    deleteSessions: `WITH s AS (
+        DELETE FROM ${t.sessions} WHERE (sid, last_seq) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))
+        RETURNING sid, item_count, updated_at
+      ), i AS (
+        DELETE FROM ${t.items} WHERE sid IN (SELECT sid FROM s)
+      ), o AS (
+        DELETE FROM ${t.operations} WHERE sid IN (SELECT sid FROM s)
+      )
+      SELECT item_count, updated_at FROM s`,
+    findSession: `SELECT sid, last_seq FROM ${t.sessions} WHERE session_id = $1`,
+    info: `SELECT session_id, created_at, updated_at, item_count FROM ${t.sessions}
+      WHERE session_id = $1 AND item_count > 0 AND updated_at > $2::bigint`,
+    // Keyset paging on the unique session_id index: each session at most once, whatever is written meanwhile.
+    listPage: `SELECT session_id, created_at, updated_at, item_count FROM ${t.sessions}
+      WHERE session_id > $1 AND item_count > 0 AND updated_at > $2::bigint
+      ORDER BY session_id LIMIT $3`,
+    // Sessions prune removes, a bounded batch at a time, through the updated_at index.
+    staleSessions: `SELECT sid, last_seq FROM ${t.sessions} WHERE updated_at < $1::bigint ORDER BY updated_at LIMIT $2`,
+  } as const;
+}
+
+export type Statements = ReturnType<typeof statementSql>;
