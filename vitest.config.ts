@@ -23,6 +23,7 @@ const alias = {
   '@sessionkit/s3': here('./packages/s3/src/index.ts'),
   '@sessionkit/mongodb': here('./packages/mongodb/src/index.ts'),
   '@sessionkit/cli': here('./packages/cli/src/index.ts'),
+  '@sessionkit/postgres': here('./packages/postgres/src/index.ts'),
 };
 
 export default defineConfig({
@@ -45,6 +46,7 @@ export default defineConfig({
         extends: true,
         test: { name: 'cli', include: ['packages/cli/test/**/*.test.ts'], execArgv: ['--openssl-legacy-provider'], testTimeout: 120_000 },
       },
+      { extends: true, test: { name: 'postgres', include: ['packages/postgres/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'examples', include: ['examples/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'repo', include: ['test/**/*.test.ts'] } },
     ],

@@ -1,2 +1,3 @@
 export * from './redis.js';
 export * from './s3.js';
+export * from './postgres.js';

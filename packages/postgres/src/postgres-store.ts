@@ -1,5 +1,12 @@
 import pg from 'pg';
 import {
+  SessionError,
+  SessionErrorCode,
+  type SessionInfo,
+  type SessionItem,
+  type StoreCapabilities,
+} from '@sessionkit/core';
+import {
   AbstractSessionStore,
   assertPositiveInteger,
   checkExpectedLength,
@@ -7,15 +14,10 @@ import {
   normalizeTtl,
   OPERATION_LOG_RETENTION,
   retryOnConflict,
-  SessionError,
-  SessionErrorCode,
   suffixMatches,
   type EncodedItem,
   type PreparedTransaction,
-  type SessionInfo,
-  type SessionItem,
-  type StoreCapabilities,
-} from '@sessionkit/core';
+} from '@sessionkit/core/adapter';
 import { isRetryableConflict, mapPostgresError } from './map-error.js';
 import {
   DEFAULT_SCHEMA,
@@ -90,6 +92,8 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
   readonly #tables: TableNames;
   readonly #sql: Statements;
   #ready: Promise<void> | undefined;
+  /** Queries started and not yet settled: close() lets them finish before ending an owned pool. */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(options: PostgresStoreOptions) {
     super();
@@ -153,10 +157,16 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     return this.#ready;
   }
 
-  async #query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
-    await this.ready();
-    const result = await this.#pool.query<R>(text, values);
-    return result.rows;
+  #query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
+    const run = (async () => {
+      await this.ready();
+      const result = await this.#pool.query<R>(text, values);
+      return result.rows;
+    })();
+    this.#inFlight.add(run);
+    const forget = () => this.#inFlight.delete(run);
+    run.then(forget, forget);
+    return run;
   }
 
   /** Runs a read-then-conditional-write attempt until it does not lose a race. */
@@ -309,7 +319,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
 
   protected override async *_listSessions(pageSize: number): AsyncIterable<SessionInfo> {
     // The empty byte string sorts before every session id.
-    let cursor = Buffer.alloc(0);
+    let cursor: Buffer = Buffer.alloc(0);
     while (true) {
       const rows = await this.#query<InfoRow>(this.#sql.listPage, [cursor, this.#liveAfter(Date.now()), pageSize]);
       for (const row of rows) yield this.#info(row);
@@ -344,6 +354,8 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
   }
 
   protected async _close(): Promise<void> {
-    if (this.#owned) await this.#pool.end();
+    if (!this.#owned) return;
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    await this.#pool.end();
   }
 }

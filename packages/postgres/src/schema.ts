@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import { retryOnConflict, SessionError, SessionErrorCode } from '@sessionkit/core';
+import { SessionError, SessionErrorCode } from '@sessionkit/core';
+import { retryOnConflict } from '@sessionkit/core/adapter';
 
 /**
  * The schema version this release writes, kept in `<prefix>schema_version`.
