@@ -11,7 +11,7 @@ import { usage } from './errors.js';
  * - `s3://bucket/prefix/?endpoint=…&region=…&forcePathStyle=true&conditionalWrites=false`
  *   (credentials from the AWS environment / profile chain)
  * - `mongodb://…`, `mongodb+srv://…` (`?sessionkitDatabase=`, `?collectionPrefix=`)
- * - `postgres://…`, `postgresql://…` (`?schema=`, `?tablePrefix=`; needs `@sessionkit/postgres` installed)
+ * - `postgres://…`, `postgresql://…` (`?schema=`, `?tablePrefix=`)
  */
 export interface OpenedStore {
   readonly store: BindableStore;
