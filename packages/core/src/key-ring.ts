@@ -1,4 +1,23 @@
-import sodium from 'libsodium-wrappers';
+import type Sodium from 'libsodium-wrappers';
+
+// libsodium loads on first use, not when core is imported: most users never encrypt (about 29 ms of core's import).
+let loaded: typeof Sodium | undefined;
+let loading: Promise<typeof Sodium> | undefined;
+
+/** Loads and initialises libsodium once; every crypto path awaits this before calling `sodium()`. */
+export function loadSodium(): Promise<typeof Sodium> {
+  return (loading ??= import('libsodium-wrappers').then(async ({ default: lib }) => {
+    await lib.ready;
+    loaded = lib;
+    return lib;
+  }));
+}
+
+/** The loaded libsodium; only called on paths that awaited `loadSodium()` (a derived key exists only after it). */
+export function sodium(): typeof Sodium {
+  if (!loaded) throw new Error('libsodium used before loadSodium() resolved');
+  return loaded;
+}
 import { SessionError, SessionErrorCode } from './errors.js';
 
 /** Length of every key in a key ring: 32 bytes (XChaCha20-Poly1305's key size). */
@@ -121,14 +140,14 @@ export function validateKeyRing(keys: unknown, primary: unknown): ValidatedKeyRi
 /** The encryption and identity subkeys of one 32-byte key (after libsodium is ready). */
 function subkeys(key: Uint8Array): DerivedKey {
   return {
-    encryption: sodium.crypto_kdf_derive_from_key(KEY_BYTES, 1, KDF_CONTEXT, key),
-    identity: sodium.crypto_kdf_derive_from_key(KEY_BYTES, 2, KDF_CONTEXT, key),
+    encryption: sodium().crypto_kdf_derive_from_key(KEY_BYTES, 1, KDF_CONTEXT, key),
+    identity: sodium().crypto_kdf_derive_from_key(KEY_BYTES, 2, KDF_CONTEXT, key),
   };
 }
 
 /** Derives the encryption and identity keys of every key in the ring (after libsodium is ready). */
 export async function deriveRing(ring: ReadonlyMap<string, Uint8Array>): Promise<Map<string, DerivedKey>> {
-  await sodium.ready;
+  await loadSodium();
   const derived = new Map<string, DerivedKey>();
   for (const [id, key] of ring) derived.set(id, subkeys(key));
   return derived;
@@ -149,8 +168,8 @@ export function parseSaltHeader(header: unknown): { opsLimit: number; memLimit: 
 
 /** A fresh salt header with the entry's limits. */
 export async function newSaltHeader(entry: PassphraseEntry): Promise<string> {
-  await sodium.ready;
-  return `a2id.${entry.opsLimit}.${entry.memLimit}.${Buffer.from(sodium.randombytes_buf(SALT_BYTES)).toString('base64')}`;
+  await loadSodium();
+  return `a2id.${entry.opsLimit}.${entry.memLimit}.${Buffer.from(sodium().randombytes_buf(SALT_BYTES)).toString('base64')}`;
 }
 
 /**
@@ -174,7 +193,7 @@ export async function derivePassphraseRingKey(
   opsLimit: number,
   memLimit: number,
 ): Promise<DerivedKey> {
-  const [key] = await Promise.all([argon2id(entry.passphrase, salt, opsLimit, memLimit), sodium.ready]);
+  const [key] = await Promise.all([argon2id(entry.passphrase, salt, opsLimit, memLimit), loadSodium()]);
   try {
     return subkeys(key);
   } finally {
@@ -191,8 +210,8 @@ async function argon2id(passphrase: Uint8Array, salt: Uint8Array, opsLimit: numb
 
 /** A fresh random 32-byte key for a key ring. */
 export async function generateKey(): Promise<Uint8Array> {
-  await sodium.ready;
-  return sodium.randombytes_buf(KEY_BYTES);
+  await loadSodium();
+  return sodium().randombytes_buf(KEY_BYTES);
 }
 
 export interface DeriveKeyOptions {

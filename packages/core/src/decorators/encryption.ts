@@ -1,5 +1,4 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
-import sodium from 'libsodium-wrappers';
 import { hasTransactionPreconditions, hasTransactions } from '../capabilities.js';
 import { canonicalize, decodeItem, encodeItem, encodeItems, type EncodedItem } from '../codec.js';
 import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
@@ -12,6 +11,7 @@ import {
   acceptableLimits,
   derivePassphraseRingKey,
   deriveRing,
+  sodium,
   newSaltHeader,
   parseSaltHeader,
   validateKeyRing,
@@ -287,7 +287,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       // 24 random bytes: XChaCha20's nonce is long enough that random nonces never collide in practice.
       // From Node's CSPRNG (the OS's, as libsodium's randombytes_buf uses in Node) at ~3 µs, not ~75 µs through WebAssembly.
       const nonce = randomFillSync(new Uint8Array(NONCE_BYTES));
-      const ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(utf8.encode(item), ad, null, nonce, key.encryption);
+      const ciphertext = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(utf8.encode(item), ad, null, nonce, key.encryption);
       const salt = header === undefined ? {} : { s: header };
       return unbound
         ? ({ [ENVELOPE_TAG]: 1, k: this.#primary, ...salt, n: toBase64(nonce), c: toBase64(ciphertext) } as EncryptedEnvelope)
@@ -341,7 +341,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     const ad = associatedData(keyId, sessionId, version === 2 ? (position as number) : undefined);
     let plaintext: Uint8Array;
     try {
-      plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext, ad, nonce, key.encryption);
+      plaintext = sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext, ad, nonce, key.encryption);
     } catch (cause) {
       throw failed('encrypted item failed authentication: wrong key, tampered, truncated, or moved from another session', cause);
     }
@@ -544,7 +544,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
         ? ['sessionkit:enc:tx:v2', sessionId, 'identity', args.identity]
         : ['sessionkit:enc:tx:v2', sessionId, args.transaction.type, expected, replacement],
     );
-    return `enc2:${toBase64(sodium.crypto_generichash(32, utf8.encode(body), key.identity))}`;
+    return `enc2:${toBase64(sodium().crypto_generichash(32, utf8.encode(body), key.identity))}`;
   }
 
   /**
