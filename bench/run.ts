@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const all = ['sqlite', 'redis', 's3', 'decorators', 'cli-copy'];
+const all = ['sqlite', 'redis', 's3', 'postgres', 'decorators', 'cli-copy'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 const tsx = here('../node_modules/.bin/tsx');
 let failed = false;
