@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
 import { redisServerAvailable, startRedis } from '@sessionkit/test-servers';
 import { SqliteStore } from '@sessionkit/sqlite';
 import { RedisStore } from '@sessionkit/redis';
@@ -10,17 +11,30 @@ const SESSIONS = 10_000;
 const ready = redisServerAvailable() && binBuilt;
 if (!ready) console.warn('!!! SKIPPED cli kill-and-resume: needs redis-server on PATH and a built CLI (pnpm --filter @sessionkit/cli build)');
 
-/** Runs the built CLI and SIGKILLs it after `killAfterMs` (or lets it finish). */
-function runCopy(args: string[], killAfterMs?: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
+/**
+ * Runs the built CLI and sends `signal` once `killWhen` answers true (polled every 10 ms), or lets it
+ * finish. Killing on observed progress, not after a fixed delay, lands mid-copy on a fast machine too.
+ */
+function runCopy(args: string[], killWhen?: () => Promise<boolean>, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let exited = false;
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', () => {});
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill(signal), killAfterMs);
+    const poll = async (): Promise<void> => {
+      while (killWhen && !exited) {
+        if (await killWhen()) {
+          child.kill(signal);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    void poll().catch(reject);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
+      exited = true;
       resolve({ code, signal, stdout });
     });
   });
@@ -29,14 +43,22 @@ function runCopy(args: string[], killAfterMs?: number, signal: NodeJS.Signals = 
 describe.skipIf(!ready)('copy of 10,000 sessions killed with SIGKILL three times, then resumed', () => {
   const tmp = tempDir();
   let redis: Awaited<ReturnType<typeof startRedis>>;
+  let probe: Redis;
+  /** True once the target holds `keys` more keys than when it was called (the copy has made progress). */
+  const grownBy = async (keys: number): Promise<() => Promise<boolean>> => {
+    const start = await probe.dbsize();
+    return async () => (await probe.dbsize()) >= start + keys;
+  };
 
   beforeAll(async () => {
     redis = await startRedis();
+    probe = new Redis(redis.url);
     const store = new SqliteStore({ path: tmp.path('src.db'), synchronous: 'normal' });
     for (let i = 0; i < SESSIONS; i++) await store.addItems(`s-${i}`, [{ role: 'user', content: `q${i}` }, { role: 'assistant', content: `a${i}` }]);
     await store.close();
   }, 120_000);
   afterAll(async () => {
+    probe?.disconnect();
     await redis?.stop();
     tmp.remove();
   });
@@ -49,15 +71,15 @@ describe.skipIf(!ready)('copy of 10,000 sessions killed with SIGKILL three times
     let killed = 0;
     let previous = -1;
     for (let round = 0; round < 3; round++) {
-      // Random points, spread so each kill lands mid-copy (startup takes a few hundred ms).
-      const result = await runCopy(args, 700 + Math.floor(Math.random() * 900));
+      // Each round is killed after it has written a random number of keys, so each kill lands mid-copy.
+      const result = await runCopy(args, await grownBy(500 + Math.floor(Math.random() * 1500)));
       if (result.signal === 'SIGKILL') killed++;
       let count = 0;
       for await (const _ of target.listSessions()) count++;
       expect(count).toBeGreaterThanOrEqual(previous);
       previous = count;
     }
-    expect(killed).toBeGreaterThan(0);
+    expect(killed).toBe(3);
     const final = await runCopy(args);
     expect(final.code).toBe(0);
     const report = JSON.parse(final.stdout);
@@ -89,7 +111,7 @@ describe.skipIf(!ready)('copy of 10,000 sessions killed with SIGKILL three times
     const to = `${redis.url}?keyPrefix=int:`;
     const checkpoint = tmp.path('int.checkpoint');
     const args = ['copy', from, to, '--concurrency', '8', '--checkpoint', checkpoint, '--json'];
-    const interrupted = await runCopy(args, 1200, 'SIGINT');
+    const interrupted = await runCopy(args, await grownBy(1000), 'SIGINT');
     expect(interrupted.code).toBe(130);
     const partial = JSON.parse(interrupted.stdout);
     expect(partial.interrupted).toBe(true);

@@ -1,5 +1,6 @@
 import { trackLocations, type ConformanceHarness } from '@sessionkit/conformance';
-import { PostgresStore, tableNames } from '@sessionkit/postgres';
+import { PostgresStore } from '@sessionkit/postgres';
+import { tableNames } from '../src/schema.js';
 import pg from 'pg';
 import { ensureBuilt, openStoreModule, uniqueSchema } from './server.js';
 

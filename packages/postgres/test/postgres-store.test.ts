@@ -2,7 +2,9 @@
  * The adapter's own checks on a real PostgreSQL: concurrent migration of an
  * empty database, 16 concurrent writers, hostile ids, and the tail read's plan.
  */
-import { PostgresStore, statementSql, tableNames } from '@sessionkit/postgres';
+import { PostgresStore } from '@sessionkit/postgres';
+import { tableNames } from '../src/schema.js';
+import { statementSql } from '../src/statements.js';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresTarget, skipLine, uniqueSchema } from './server.js';
