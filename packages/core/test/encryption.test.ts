@@ -53,6 +53,23 @@ describe('withEncryption', () => {
     }
   });
 
+  it('carries replaceHistory: the backend only sees ciphertext and the replaced history decrypts', async () => {
+    const inner = new MemoryStore();
+    const store = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
+    expect(store.capabilities.replaceHistory).toBe(true);
+    await store.addItems('s', [{ role: 'user', content: 'old' }, { role: 'user', content: 'older' }]);
+    await store.replaceHistory!('s', secretItems);
+    expect(await store.getItems('s')).toEqual(secretItems);
+    const raw = await inner.getItems('s');
+    expect(raw.map((stored) => envelope(stored).p)).toEqual([0, 1, 2]);
+    const text = JSON.stringify(raw);
+    for (const needle of ['4111', 'ssn', '078-05', 'balance', 'role', 'user']) expect(text).not.toContain(needle);
+    await store.addItems('s', [{ role: 'user', content: 'next' }]);
+    expect(await store.getItems('s')).toEqual([...secretItems, { role: 'user', content: 'next' }]);
+    await store.replaceHistory!('s', []);
+    expect(await store.getItems('s')).toEqual([]);
+  });
+
   it('refuses invalid items before writing anything', async () => {
     const inner = new MemoryStore();
     const store = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
@@ -235,7 +252,7 @@ describe('withEncryption', () => {
 
   it('forwards capabilities it honours; pops need transactions to stay atomic', () => {
     const full = withEncryption({ keys: { k: key1 }, primary: 'k' })(new MemoryStore());
-    expect(full.capabilities).toEqual({ ...new MemoryStore().capabilities, replaceHistory: false });
+    expect(full.capabilities).toEqual(new MemoryStore().capabilities);
     const inner = new MemoryStore();
     const noPreconditions = { ...inner, capabilities: { ...inner.capabilities, transactionPreconditions: false } } as SessionStore;
     expect(() => withEncryption({ keys: { k: key1 }, primary: 'k' })(noPreconditions)).toThrow(

@@ -195,7 +195,6 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     // through an `identity`: without transactionPreconditions, `tx.idempotent` cannot hold. Pops still
     // use the store's transactions beneath, with fresh operation ids.
     if (!hasTransactionPreconditions(inner)) drop.push('transactions');
-    drop.push('replaceHistory'); // replaceHistory: not yet carried through this decorator (dropped so the manifest never claims it).
     super(inner, drop);
     this.#keyIds = new Set([...raw.keys(), ...passphrases.keys()]);
     this.#passphrases = passphrases;
@@ -453,6 +452,15 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     const stored = await this.inner.getItems(sessionId, options);
     const limit = options?.limit;
     return (await this.#openAll(sessionId, stored, limit === undefined || stored.length < limit)).items;
+  }
+
+  /** Seals the new history for positions 0..n-1 and swaps it in through the inner store's atomic replaceHistory. */
+  override async replaceHistory(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+    this.require('replaceHistory', 'replaceHistory');
+    assertSessionId(sessionId);
+    const encoded = encodeItems(items);
+    const sealed = encoded.length === 0 ? [] : await this.#seal(sessionId, encoded, 0, await this.#sealing());
+    await this.inner.replaceHistory!(sessionId, sealed, options);
   }
 
   override async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
