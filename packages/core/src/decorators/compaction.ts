@@ -121,7 +121,9 @@ const canonical = (item: SessionItem) => canonicalize(encodeItem(item));
  * Replaces older history with a summary once it passes a threshold, through
  * one `replace_suffix` transaction over the whole history read, so a
  * concurrent write makes the compaction retry or give up — it never loses an
- * item. Requires the inner store's transactions.
+ * item. Requires the inner store's transactions. `replaceHistory` passes
+ * through when the inner store has it. For OpenAI's compact endpoint as the
+ * summarizer see `openAICompactSummarizer`.
  */
 export class CompactionStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   readonly #options: CompactionOptions<TItem>;
@@ -134,7 +136,10 @@ export class CompactionStore<TItem = SessionItem> extends ForwardingStore<TItem>
   readonly #pending = new Set<Promise<void>>();
 
   constructor(inner: SessionStore<TItem>, options: CompactionOptions<TItem>) {
-    super(inner, ['replaceHistory']); // replaceHistory: not yet carried through this decorator (dropped so the manifest never claims it).
+    // replaceHistory is forwarded as is (ForwardingStore) and never triggers a check: the caller (the
+    // runner's own compaction) chose that history. A compaction of ours racing it conflicts on its
+    // whole-history precondition and re-reads, so it never writes over the replacement.
+    super(inner);
     if (!hasTransactions(inner)) {
       throw new SessionError(
         SessionErrorCode.Unsupported,

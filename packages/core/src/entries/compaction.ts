@@ -6,3 +6,4 @@ export {
   type CompactionResult,
   type SummarizeContext,
 } from '../decorators/compaction.js';
+export { toResponsesInput } from '../openai-compact-summarizer.js';
