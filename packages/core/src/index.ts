@@ -33,11 +33,6 @@ export { compose, type StoreDecorator } from './compose.js';
 export { withAnalytics, type AnalyticsOptions } from './decorators/analytics.js';
 export { withCache, type CacheOptions } from './decorators/cache.js';
 export { withCompaction, type CompactionOptions } from './decorators/compaction.js';
-export {
-  openAICompactSummarizer,
-  type OpenAICompactClient,
-  type OpenAICompactSummarizerOptions,
-} from './openai-compact-summarizer.js';
 export { withEncryption, type EncryptionOptions } from './decorators/encryption.js';
 export { withFallback, type FallbackOptions } from './decorators/fallback.js';
 export { withMonitoring, type MonitoringOptions } from './decorators/monitoring.js';

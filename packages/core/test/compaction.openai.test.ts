@@ -3,11 +3,9 @@ import {
   MemoryStore,
   SessionErrorCode,
   compose,
-  openAICompactSummarizer,
   withCompaction,
-  type OpenAICompactClient,
 } from '@sessionkit/core';
-import { toResponsesInput } from '@sessionkit/core/compaction';
+import { openAICompactSummarizer, toResponsesInput, type OpenAICompactClient } from '@sessionkit/core/compaction';
 
 // A client stub with the shape of the openai package's `responses.compact`
 // (the store underneath is a real MemoryStore).

@@ -6,4 +6,9 @@ export {
   type CompactionResult,
   type SummarizeContext,
 } from '../decorators/compaction.js';
-export { toResponsesInput } from '../openai-compact-summarizer.js';
+export {
+  openAICompactSummarizer,
+  toResponsesInput,
+  type OpenAICompactClient,
+  type OpenAICompactSummarizerOptions,
+} from '../openai-compact-summarizer.js';
