@@ -1,12 +1,6 @@
 import {
   SessionError,
   SessionErrorCode,
-  type CallOptions,
-  type GetItemsOptions,
-  type HistoryTransactionArgs,
-  type ListSessionsOptions,
-  type PruneOptions,
-  type SessionInfo,
   type SessionItem,
   type SessionStore,
 } from '@sessionkit/core';
@@ -319,8 +313,8 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
     });
   }
 
-  async #inject<R>(operation: FaultOperation, sessionId: string | undefined, call: () => Promise<R>): Promise<R> {
-    this.assertOpen();
+  /** Every forwarded operation passes here; a listing faults when its iteration starts (before) or ends (after). */
+  protected override async around<R>(operation: FaultOperation, sessionId: string | undefined, call: () => Promise<R>): Promise<R> {
     this.#stats.calls[operation]++;
     let failAfter: SessionError | undefined;
     for (const rule of this.#firing(operation, sessionId)) {
@@ -342,49 +336,6 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
     const result = await call();
     if (failAfter) throw failAfter;
     return result;
-  }
-
-  override getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]> {
-    return this.#inject('getItems', sessionId, () => super.getItems(sessionId, options));
-  }
-
-  override addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
-    return this.#inject('addItems', sessionId, () => super.addItems(sessionId, items, options));
-  }
-
-  override popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined> {
-    return this.#inject('popItem', sessionId, () => super.popItem(sessionId, options));
-  }
-
-  override clearSession(sessionId: string, options?: CallOptions): Promise<void> {
-    return this.#inject('clearSession', sessionId, () => super.clearSession(sessionId, options));
-  }
-
-  override applyHistoryTransaction(
-    sessionId: string,
-    args: HistoryTransactionArgs<TItem>,
-    options?: CallOptions,
-  ): Promise<void> {
-    return this.#inject('applyHistoryTransaction', sessionId, () => super.applyHistoryTransaction(sessionId, args, options));
-  }
-
-  override getSessionInfo(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined> {
-    return this.#inject('getSessionInfo', sessionId, () => super.getSessionInfo(sessionId, options));
-  }
-
-  override prune(options: PruneOptions): Promise<number> {
-    return this.#inject('prune', undefined, () => super.prune(options));
-  }
-
-  override listSessions(options?: ListSessionsOptions): AsyncIterable<SessionInfo> {
-    // Validate and check the capability now, as the inner store would; faults fire when iteration starts.
-    const iterable = super.listSessions(options);
-    const store = this;
-    return {
-      async *[Symbol.asyncIterator]() {
-        yield* await store.#inject('listSessions', undefined, async () => iterable);
-      },
-    };
   }
 
   /** Hung calls fail with CLOSED; rules are dropped. */

@@ -36,6 +36,8 @@ export {
 } from './validation.js';
 export { normalizeTtl } from './ttl.js';
 export { backoff, CONFLICT_RETRY_ATTEMPTS, retryOnConflict, type RetryOnConflictOptions } from './retry.js';
+export { SessionQueue } from './session-queue.js';
+export { withDeadline, type DeadlineOptions } from './deadline.js';
 export { applyMutations, mutateThroughTransactions, validateMutations } from './history-mutations.js';
 export {
   hasHistoryMutations,

@@ -9,6 +9,9 @@ import { SessionError, SessionErrorCode } from './errors.js';
 import { mutateThroughTransactions } from './history-mutations.js';
 import { bindSession } from './session.js';
 import { unsupported } from './abstract-store.js';
+import { encodeItems, type EncodedItem } from './codec.js';
+import type { StoreOperation } from './operations.js';
+import { assertSessionId, prepareTransaction, type PreparedTransaction } from './validation.js';
 import type {
   BindableStore,
   CallOptions,
@@ -30,6 +33,15 @@ import type {
  * Subclasses override what they change and pass `drop` for capabilities they
  * cannot honour, so the manifest never claims more than the stack delivers.
  * Closing the decorator closes the wrapped store (a composed stack is closed once, from the top).
+ *
+ * Three things save a decorator from restating the contract:
+ * - {@link around}: every forwarded operation passes through it once, so a
+ *   decorator that observes, times or disturbs calls overrides one method,
+ *   not ten.
+ * - {@link closed} and {@link require}: the open and capability checks.
+ * - The validate-then-delegate template ({@link validateCall}, {@link validateItems},
+ *   {@link validateTransaction}): a decorator that transforms items validates the
+ *   caller's arguments once, in the stores' own words, and works on what was validated.
  */
 export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements BindableStore<TItem> {
   readonly capabilities: StoreCapabilities;
@@ -53,6 +65,11 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
     this.capabilities = Object.freeze(capabilities as unknown as StoreCapabilities);
   }
 
+  /** True once `close()` was called; every operation then fails with CLOSED. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   protected assertOpen(): void {
     if (this.#closed) throw new SessionError(SessionErrorCode.Closed, 'store is closed');
   }
@@ -62,55 +79,110 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
     if (!this.capabilities[capability]) throw unsupported(operation);
   }
 
+  /**
+   * The per-operation hook: every operation this class forwards runs as
+   * `around(operation, sessionId, call)`, after the open and capability
+   * checks and with the inner store's call as `call`. Override it to observe,
+   * time, bound or disturb calls; the default just calls.
+   *
+   * `sessionId` is undefined for `listSessions` and `prune`. A listing is one
+   * operation: `around` is entered at the first `next()`, and its `call`
+   * settles when the listing ends (exhausted, stopped early, or failed),
+   * resolving with the number of sessions listed. `applyHistoryMutations`
+   * is one call through `around`, and the `getItems` and
+   * `applyHistoryTransaction` it runs (this store's own, so a decorator's
+   * item transform applies) pass through it as well.
+   *
+   * `written` is the number of items a write hands over (addItems,
+   * replaceHistory, a transaction's items), when the arguments are well-formed.
+   */
+  protected around<R>(
+    operation: StoreOperation,
+    sessionId: string | undefined,
+    call: () => Promise<R>,
+    written?: number,
+  ): Promise<R> {
+    void operation;
+    void sessionId;
+    void written;
+    return call();
+  }
+
+  /**
+   * Validate-then-delegate, step one: the open check, the capability check
+   * for optional operations, and the session id, as every store checks them.
+   */
+  protected validateCall(operation: StoreOperation, sessionId: unknown): asserts sessionId is string {
+    const capability = OPTIONAL_CAPABILITY[operation];
+    if (capability !== undefined) this.require(capability, operation);
+    else this.assertOpen();
+    assertSessionId(sessionId);
+  }
+
+  /** Validates a batch as every store would and returns each item's encoded form (encode once, reuse it). */
+  protected validateItems(items: readonly TItem[]): EncodedItem[] {
+    return encodeItems(items);
+  }
+
+  /** Validates a transaction's arguments and items as every store would; the result carries their encoded forms. */
+  protected validateTransaction(args: HistoryTransactionArgs<TItem>): PreparedTransaction {
+    return prepareTransaction(args as HistoryTransactionArgs);
+  }
+
   async getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]> {
     this.assertOpen();
-    return this.inner.getItems(sessionId, options) as Promise<unknown> as Promise<TItem[]>;
+    return this.around('getItems', sessionId, () => this.inner.getItems(sessionId, options) as Promise<unknown> as Promise<TItem[]>);
   }
 
   async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
     this.assertOpen();
-    return this.inner.addItems(sessionId, items as unknown as TInner[], options);
+    return this.around('addItems', sessionId, () => this.inner.addItems(sessionId, items as unknown as TInner[], options), lengthOf(items));
   }
 
   async popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined> {
     this.assertOpen();
-    return this.inner.popItem(sessionId, options) as Promise<unknown> as Promise<TItem | undefined>;
+    return this.around('popItem', sessionId, () => this.inner.popItem(sessionId, options) as Promise<unknown> as Promise<TItem | undefined>);
   }
 
   async clearSession(sessionId: string, options?: CallOptions): Promise<void> {
     this.assertOpen();
-    return this.inner.clearSession(sessionId, options);
+    return this.around('clearSession', sessionId, () => this.inner.clearSession(sessionId, options));
   }
 
   async applyHistoryTransaction(sessionId: string, args: HistoryTransactionArgs<TItem>, options?: CallOptions): Promise<void> {
     this.require('transactions', 'applyHistoryTransaction');
-    return this.inner.applyHistoryTransaction!(sessionId, args as unknown as HistoryTransactionArgs<TInner>, options);
+    return this.around('applyHistoryTransaction', sessionId, () =>
+      this.inner.applyHistoryTransaction!(sessionId, args as unknown as HistoryTransactionArgs<TInner>, options),
+      writtenBy(args),
+    );
   }
 
   async replaceHistory(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
     this.require('replaceHistory', 'replaceHistory');
-    return this.inner.replaceHistory!(sessionId, items as unknown as TInner[], options);
+    return this.around('replaceHistory', sessionId, () => this.inner.replaceHistory!(sessionId, items as unknown as TInner[], options), lengthOf(items));
   }
 
   /** Read, apply, and write the changed suffix back through this store's own `applyHistoryTransaction`. */
   async applyHistoryMutations(sessionId: string, args: HistoryMutationArgs<TItem>, options?: CallOptions): Promise<void> {
     this.require('historyMutations', 'applyHistoryMutations');
-    return mutateThroughTransactions<TItem>(this, sessionId, args, options);
+    return this.around('applyHistoryMutations', sessionId, () => mutateThroughTransactions<TItem>(this, sessionId, args, options));
   }
 
   listSessions(options?: ListSessionsOptions): AsyncIterable<SessionInfo> {
     this.require('listSessions', 'listSessions');
-    return this.inner.listSessions!(options);
+    // Asked now, so bad options fail at the call as they do on every store.
+    const source = this.inner.listSessions!(options);
+    return listThrough(source, (call) => this.around('listSessions', undefined, call));
   }
 
   async getSessionInfo(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined> {
     this.require('sessionInfo', 'getSessionInfo');
-    return this.inner.getSessionInfo!(sessionId, options);
+    return this.around('getSessionInfo', sessionId, () => this.inner.getSessionInfo!(sessionId, options));
   }
 
   async prune(options: PruneOptions): Promise<number> {
     this.require('prune', 'prune');
-    return this.inner.prune!(options);
+    return this.around('prune', undefined, () => this.inner.prune!(options));
   }
 
   async close(): Promise<void> {
@@ -126,4 +198,96 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
   session(sessionId: string, settings?: SessionSettings): Session<TItem> {
     return bindSession<TItem>(this, sessionId, settings);
   }
+}
+
+/** The capability each optional operation needs. */
+const OPTIONAL_CAPABILITY: Partial<Record<StoreOperation, keyof StoreCapabilities>> = {
+  applyHistoryTransaction: 'transactions',
+  replaceHistory: 'replaceHistory',
+  applyHistoryMutations: 'historyMutations',
+  listSessions: 'listSessions',
+  getSessionInfo: 'sessionInfo',
+  prune: 'prune',
+};
+
+/**
+ * A listing that runs as one call through `wrap`: the call starts at the
+ * first `next()`, hands each session to the consumer as it asks, and settles
+ * with the count listed when the source ends, the consumer stops, or either fails.
+ */
+function listThrough(
+  source: AsyncIterable<SessionInfo>,
+  wrap: (call: () => Promise<number>) => Promise<number>,
+): AsyncIterable<SessionInfo> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      // Hand-off between the wrapped call (producer) and this generator (consumer).
+      const state: {
+        current?: SessionInfo;
+        ended: boolean;
+        failure?: { error: unknown };
+        wake?: () => void;
+        resume?: (more: boolean) => void;
+      } = { ended: false };
+      const signal = () => {
+        const wake = state.wake;
+        state.wake = undefined;
+        wake?.();
+      };
+      const call = async (): Promise<number> => {
+        let listed = 0;
+        for await (const info of source) {
+          listed++;
+          const more = new Promise<boolean>((resolve) => (state.resume = resolve));
+          state.current = info;
+          signal();
+          if (!(await more)) break;
+        }
+        return listed;
+      };
+      const done = wrap(call).then(
+        () => {
+          state.ended = true;
+          signal();
+        },
+        (error: unknown) => {
+          state.failure = { error };
+          state.ended = true;
+          signal();
+        },
+      );
+      let finished = false;
+      try {
+        for (;;) {
+          if (state.current === undefined && !state.ended) await new Promise<void>((resolve) => (state.wake = resolve));
+          const info = state.current;
+          if (info === undefined) break;
+          state.current = undefined;
+          yield info;
+          const resume = state.resume;
+          state.resume = undefined;
+          resume?.(true);
+        }
+        finished = true;
+      } finally {
+        if (!finished) {
+          const resume = state.resume;
+          state.resume = undefined;
+          resume?.(false);
+        }
+        await done;
+      }
+      if (state.failure) throw state.failure.error;
+    },
+  };
+}
+
+function lengthOf(items: unknown): number | undefined {
+  return Array.isArray(items) ? items.length : undefined;
+}
+
+/** How many items a transaction writes, when its arguments are well-formed. */
+function writtenBy(args: HistoryTransactionArgs<unknown> | undefined): number | undefined {
+  const tx = (args as { transaction?: { type?: unknown; items?: unknown; replacement?: unknown } } | undefined)?.transaction;
+  return tx?.type === 'append_items' ? lengthOf(tx.items) : tx?.type === 'replace_suffix' ? lengthOf(tx.replacement) : undefined;
 }

@@ -1,15 +1,15 @@
 import { SessionError, SessionErrorCode } from './errors.js';
 
 /**
- * How many times an optimistic write is tried before CONFLICT reaches the
- * caller. Each lost attempt means another writer made progress, so the
- * budget bounds starvation, not correctness.
+ * The one budget policy for optimistic writes, in every store and decorator:
+ * an operation is tried {@link CONFLICT_RETRY_ATTEMPTS} times in all, with
+ * {@link backoff} between tries, before CONFLICT reaches the caller. Each lost
+ * attempt means another writer made progress, so the budget bounds
+ * starvation, not correctness; callers do not pick their own budgets.
  */
 export const CONFLICT_RETRY_ATTEMPTS = 10;
 
 export interface RetryOnConflictOptions {
-  /** Attempts in all, the first included. Default: {@link CONFLICT_RETRY_ATTEMPTS}. */
-  readonly attempts?: number;
   /** Whether an error means "lost a race, try again". Default: a SessionError with code CONFLICT. */
   readonly isConflict?: (error: unknown) => boolean;
   /** Names the operation in the error thrown when the budget is spent. Default: 'write'. */
@@ -33,7 +33,7 @@ export async function retryOnConflict<T>(
   attempt: (n: number) => Promise<T>,
   options: RetryOnConflictOptions = {},
 ): Promise<T> {
-  const attempts = options.attempts ?? CONFLICT_RETRY_ATTEMPTS;
+  const attempts = CONFLICT_RETRY_ATTEMPTS;
   const isConflict = options.isConflict ?? ((error: unknown) => SessionError.is(error, SessionErrorCode.Conflict));
   let last: unknown;
   for (let n = 0; n < attempts; n++) {

@@ -13,7 +13,9 @@ import {
   conflicts,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
+  retryOnConflict,
   suffixMatches,
+  withDeadline,
   type EncodedItem,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
@@ -32,7 +34,9 @@ export const DEFAULT_COMMAND_TIMEOUT = 5000;
 
 // How often a transaction or pop may find the session changed between its two
 // round trips (only taken on the rare paths) before giving up with CONFLICT.
-const MAX_OPTIMISTIC_RETRIES = 10;
+/** Thrown inside a retried attempt when the session changed under it: try again (core's retry budget). */
+const lostRace = new Error('the session changed during the attempt');
+const isLostRace = (error: unknown): boolean => error === lostRace;
 
 /** A script loaded once per server (EVALSHA), re-sent with EVAL only after NOSCRIPT. */
 class Script {
@@ -211,25 +215,16 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
    * Runs one backend call under the store's deadline. A store-owned client
    * (no offline queue) is first given until the deadline to (re)connect.
    */
-  async #call<R>(operation: () => Promise<R>): Promise<R> {
+  #call<R>(operation: () => Promise<R>): Promise<R> {
     const ms = this.#timeout;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline =
-      ms > 0
-        ? new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(timeoutError(ms)), ms);
-          })
-        : undefined;
-    try {
-      if (this.#owned && !this.#connected()) {
-        const ready = this.#whenConnected();
-        await (deadline ? Promise.race([ready, deadline]) : ready);
-      }
-      const result = operation();
-      return await (deadline ? Promise.race([result, deadline]) : result);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withDeadline(
+      ms,
+      async () => {
+        if (this.#owned && !this.#connected()) await this.#whenConnected();
+        return operation();
+      },
+      { onTimeout: () => timeoutError(ms) },
+    );
   }
 
   // One wait shared by every call that arrives while (re)connecting: a burst of
@@ -297,7 +292,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
     const keys = this.#keys(sessionId);
-    for (let attempt = 0; attempt < MAX_OPTIMISTIC_RETRIES; attempt++) {
+    return retryOnConflict(async () => {
       const reply = (await this.#call(() => scripts.pop.run(this.#client, keys, [this.#now(), this.#ttlArg()]))) as
         | [number, string]
         | null;
@@ -312,8 +307,8 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
         scripts.popIfTail.run(this.#client, keys, [this.#now(), this.#ttlArg(), item]),
       );
       if (removed === 1) return value;
-    }
-    throw new SessionError(SessionErrorCode.Conflict, 'session kept changing during pop; try again');
+      throw lostRace;
+    }, { isConflict: isLostRace, operation: 'popItem' });
   }
 
   protected async _clearSession(sessionId: string): Promise<void> {
@@ -326,7 +321,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     // First try: the caller's items as the codec writes them, which is what the
     // list holds when they were stored by sessionkit (or read back from it).
     let expected: readonly string[] = tx.expectedEncoded;
-    for (let attempt = 0; attempt < MAX_OPTIMISTIC_RETRIES; attempt++) {
+    await retryOnConflict(async () => {
       const args = [
         this.#now(),
         this.#ttlArg(),
@@ -355,13 +350,12 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
           if (!suffixMatches(stored, tx.expectedSuffix)) throw conflicts.suffixMismatch();
           // Equal in content: retry as a compare-and-swap on the exact stored bytes.
           expected = stored;
-          break;
+          throw lostRace;
         }
         default:
           throw new SessionError(SessionErrorCode.BackendError, 'unexpected reply from transaction script');
       }
-    }
-    throw new SessionError(SessionErrorCode.Conflict, 'session kept changing during the transaction; try again');
+    }, { isConflict: isLostRace, operation: 'applyHistoryTransaction' });
   }
 
   protected override async _replaceHistory(sessionId: string, items: EncodedItem[]): Promise<void> {

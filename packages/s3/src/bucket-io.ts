@@ -7,6 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { isNotFound } from './map-error.js';
+import { withDeadline } from '@sessionkit/core/adapter';
 
 /** One listed object. */
 export interface ListedObject {
@@ -22,8 +23,8 @@ export type PutCondition = { readonly ifMatch: string } | { readonly ifNoneMatch
  * The error a call fails with when the service gave no complete answer
  * within `requestTimeoutMs` (mapped to BACKEND_UNAVAILABLE by its name).
  */
-function timeoutError(ms: number, cause: unknown): Error {
-  return Object.assign(new Error(`s3 gave no complete answer within ${ms} ms`), { name: 'TimeoutError', cause });
+function timeoutError(ms: number): Error {
+  return Object.assign(new Error(`s3 gave no complete answer within ${ms} ms`), { name: 'TimeoutError' });
 }
 
 /** The few S3 calls the store makes, on one bucket. Errors are the SDK's own; the store maps them. */
@@ -43,19 +44,9 @@ export class BucketIO {
    * the connection and never answers would otherwise hang the caller for
    * ever (the SDK's default handler has no request timeout).
    */
-  async #call<T>(fn: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  #call<T>(fn: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
     const ms = this.requestTimeoutMs;
-    if (ms <= 0) return fn(undefined);
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), ms);
-    try {
-      return await fn(controller.signal);
-    } catch (error) {
-      if (controller.signal.aborted) throw timeoutError(ms, error);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
+    return withDeadline(ms, fn, { onTimeout: () => timeoutError(ms) });
   }
 
   /** The object's text and ETag, or undefined when it does not exist. */

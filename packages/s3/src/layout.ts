@@ -35,11 +35,3 @@ export interface Layout {
 
 /** Objects not referenced by a head are only swept once this old: a writer may still be about to reference them. */
 export const ORPHAN_GRACE_MS = 15 * 60_000;
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Jittered, capped exponential backoff for compare-and-swap retries. */
-export function backoff(attempt: number): Promise<unknown> {
-  const cap = Math.min(200, 5 * 2 ** Math.min(attempt, 6));
-  return sleep(Math.random() * cap);
-}

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SessionError, SessionErrorCode, type SessionInfo } from '@sessionkit/core';
 import {
+  backoff,
   checkExpectedLength,
   conflicts,
   suffixMatches,
@@ -8,7 +9,7 @@ import {
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
 import { mapLimit, type PutCondition } from './bucket-io.js';
-import { backoff, ORPHAN_GRACE_MS, type LayoutConfig, type Layout } from './layout.js';
+import { ORPHAN_GRACE_MS, type LayoutConfig, type Layout } from './layout.js';
 import {
   headsPrefix,
   isHashedDir,

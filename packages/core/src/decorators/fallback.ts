@@ -15,6 +15,8 @@ import type {
 } from '../types.js';
 import { assertSessionId, normalizePruneOptions } from '../validation.js';
 import { ForwardingStore } from '../forwarding-store.js';
+import { SessionQueue } from '../session-queue.js';
+import { ReplicaDeadline } from './fallback/replica-deadline.js';
 
 /**
  * How writes reach the stores. Under both, every write made while the
@@ -135,88 +137,6 @@ function isJournalEntry(item: unknown): item is JournalEntry {
   );
 }
 
-/**
- * One replica behind a deadline: a call that takes longer than `ms` fails
- * with BACKEND_UNAVAILABLE (an outage, so the fallback moves on), and is
- * counted as unsettled until it does end — it may still land.
- */
-class Deadline<TItem> extends ForwardingStore<TItem> {
-  readonly #ms: number;
-  readonly #role: string;
-  #unsettled = 0;
-
-  constructor(inner: SessionStore<TItem>, ms: number, role: string) {
-    super(inner);
-    this.#ms = ms;
-    this.#role = role;
-  }
-
-  /** Calls that timed out and have not ended yet. */
-  get unsettled(): number {
-    return this.#unsettled;
-  }
-
-  #within<R>(operation: string, call: () => Promise<R>): Promise<R> {
-    const pending = call();
-    if (this.#ms === 0) return pending;
-    return new Promise<R>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#unsettled++;
-        const settle = () => {
-          this.#unsettled--;
-        };
-        pending.then(settle, settle);
-        reject(new SessionError(SessionErrorCode.BackendUnavailable, `${this.#role} did not answer ${operation} within ${this.#ms} ms`));
-      }, this.#ms);
-      pending.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
-  }
-
-  override getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]> {
-    return this.#within('getItems', () => super.getItems(sessionId, options));
-  }
-  override addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
-    return this.#within('addItems', () => super.addItems(sessionId, items, options));
-  }
-  override popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined> {
-    return this.#within('popItem', () => super.popItem(sessionId, options));
-  }
-  override clearSession(sessionId: string, options?: CallOptions): Promise<void> {
-    return this.#within('clearSession', () => super.clearSession(sessionId, options));
-  }
-  override applyHistoryTransaction(sessionId: string, args: HistoryTransactionArgs<TItem>, options?: CallOptions): Promise<void> {
-    return this.#within('applyHistoryTransaction', () => super.applyHistoryTransaction(sessionId, args, options));
-  }
-  override getSessionInfo(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined> {
-    return this.#within('getSessionInfo', () => super.getSessionInfo(sessionId, options));
-  }
-  override prune(options: PruneOptions): Promise<number> {
-    return this.#within('prune', () => super.prune(options));
-  }
-  override listSessions(options?: ListSessionsOptions): AsyncIterable<SessionInfo> {
-    const iterable = super.listSessions(options);
-    const deadline = this;
-    return {
-      [Symbol.asyncIterator]() {
-        const iterator = iterable[Symbol.asyncIterator]();
-        return {
-          next: () => deadline.#within('listSessions', () => iterator.next()),
-          return: async () => (await iterator.return?.()) ?? { done: true as const, value: undefined },
-        };
-      },
-    };
-  }
-}
-
 function defaultIsOutage(error: unknown): boolean {
   return isSessionError(error, SessionErrorCode.BackendUnavailable);
 }
@@ -240,8 +160,8 @@ function sameHistory(a: readonly unknown[], b: readonly unknown[]): boolean {
 export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   /** The reserved session id of the journal (see `journal`); hidden from `listSessions`. */
   static readonly JOURNAL_SESSION_ID = FALLBACK_JOURNAL_SESSION_ID;
-  readonly #primary: Deadline<TItem>;
-  readonly #secondaries: readonly Deadline<TItem>[];
+  readonly #primary: ReplicaDeadline<TItem>;
+  readonly #secondaries: readonly ReplicaDeadline<TItem>[];
   readonly #journal: boolean;
   // Loads the journals once, on first use.
   #loading: Promise<void> | undefined;
@@ -257,7 +177,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   // Writes that chose the degraded path but have not yet recorded their pending entry.
   #degradedInflight = 0;
   readonly #stale: Set<string>[];
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #writes = new SessionQueue();
   #resyncing: Promise<FallbackStatus> | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -288,10 +208,10 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       return !all.every((s) => s.capabilities?.[key] === true);
     });
     drop.push('replaceHistory');
-    const timedPrimary = new Deadline(primary, timeoutMs, 'primary');
+    const timedPrimary = new ReplicaDeadline(primary, timeoutMs, 'primary');
     super(timedPrimary, drop);
     this.#primary = timedPrimary;
-    this.#secondaries = secondaries.map((store, index) => new Deadline(store, timeoutMs, `secondary ${index}`));
+    this.#secondaries = secondaries.map((store, index) => new ReplicaDeadline(store, timeoutMs, `secondary ${index}`));
     this.#journal = options.journal ?? true;
     this.#noted = this.#secondaries.map(() => new Set<string>());
     this.#policy = policy;
@@ -367,7 +287,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
         await store.clearSession(FALLBACK_JOURNAL_SESSION_ID);
       }
     }
-    const index = this.#secondaries.indexOf(store as Deadline<TItem>);
+    const index = this.#secondaries.indexOf(store as ReplicaDeadline<TItem>);
     if (index >= 0) this.#noted[index]!.clear();
     return true;
   }
@@ -425,7 +345,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
               continue;
             }
             const sessionId = next.value;
-            await this.#lock(sessionId, () => this.#catchUp(sessionId));
+            await this.#writes.run(sessionId, () => this.#catchUp(sessionId));
           }
           // The primary holds the truth again: stale marks move into its journal, the secondaries' journals empty.
           if (this.#journal) {
@@ -557,7 +477,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       for (const sessionId of [...sessions]) {
         if (this.#degradedSince !== undefined) return;
         try {
-          await this.#lock(sessionId, async () => {
+          await this.#writes.run(sessionId, async () => {
             await this.#copy(this.#primary, secondary, sessionId);
             sessions.delete(sessionId);
           });
@@ -636,7 +556,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
    * remembers it.
    */
   async #markStale(store: SessionStore<TItem>, sessionId: string, error?: unknown, truth?: SessionStore<TItem>): Promise<void> {
-    const index = this.#secondaries.indexOf(store as Deadline<TItem>);
+    const index = this.#secondaries.indexOf(store as ReplicaDeadline<TItem>);
     if (index < 0) return;
     const known = this.#stale[index]!.has(sessionId);
     this.#stale[index]!.add(sessionId);
@@ -648,22 +568,6 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       } catch (noteError) {
         this.#reportError(noteError);
       }
-    }
-  }
-
-  /** Serializes writes (and resync steps) per session so every replica applies them in one order. */
-  async #lock<R>(sessionId: string, fn: () => Promise<R>): Promise<R> {
-    const previous = this.#locks.get(sessionId) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#locks.set(sessionId, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.#locks.get(sessionId) === tail) this.#locks.delete(sessionId);
     }
   }
 
@@ -684,7 +588,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     this.assertOpen();
     assertSessionId(sessionId);
     await this.#ready();
-    return this.#lock(sessionId, async () => {
+    return this.#writes.run(sessionId, async () => {
       if (!this.#isDegraded()) {
         let answer: R;
         try {
@@ -711,7 +615,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     truth: SessionStore<TItem>,
   ): Promise<void> {
     for (const store of stores) {
-      const index = this.#secondaries.indexOf(store as Deadline<TItem>);
+      const index = this.#secondaries.indexOf(store as ReplicaDeadline<TItem>);
       const stale = this.#stale[index]!.has(sessionId);
       // A stale replica gets no further writes (a copy will repair it) — except a clear, which repairs it outright.
       if (stale && !clears) continue;
@@ -742,7 +646,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       let lastError: unknown = primaryError;
       for (let i = 0; i < candidates.length; i++) {
         const store = candidates[i]!;
-        const index = this.#secondaries.indexOf(store as Deadline<TItem>);
+        const index = this.#secondaries.indexOf(store as ReplicaDeadline<TItem>);
         let answer: R;
         try {
           // Journal first: once the write is acknowledged, a restart must still know the primary missed it.

@@ -1,14 +1,5 @@
 import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
-import type {
-  CallOptions,
-  GetItemsOptions,
-  HistoryTransactionArgs,
-  ListSessionsOptions,
-  PruneOptions,
-  SessionInfo,
-  SessionItem,
-  SessionStore,
-} from '../types.js';
+import type { SessionItem, SessionStore } from '../types.js';
 import { STORE_OPERATIONS, type StoreOperation } from '../operations.js';
 import { ForwardingStore } from '../forwarding-store.js';
 import { assertSessionIdMode, resolveHashSalt, sessionLabel, type SessionIdMode } from '../session-label.js';
@@ -429,64 +420,33 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
     return result;
   }
 
-  override getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]> {
-    return this.#measure('getItems', sessionId, () => super.getItems(sessionId, options), (items) => items.length);
+  /** Every forwarded operation is measured here; a listing from its first `next()` to its end. */
+  protected override around<R>(
+    operation: StoreOperation,
+    sessionId: string | undefined,
+    call: () => Promise<R>,
+    written?: number,
+  ): Promise<R> {
+    return this.#measure(operation, sessionId, call, (result) => countOf(operation, result, written));
   }
+}
 
-  override addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
-    return this.#measure('addItems', sessionId, () => super.addItems(sessionId, items, options), () =>
-      Array.isArray(items) ? items.length : undefined,
-    );
-  }
-
-  override popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined> {
-    return this.#measure('popItem', sessionId, () => super.popItem(sessionId, options), (item) => (item === undefined ? 0 : 1));
-  }
-
-  override clearSession(sessionId: string, options?: CallOptions): Promise<void> {
-    return this.#measure('clearSession', sessionId, () => super.clearSession(sessionId, options), () => undefined);
-  }
-
-  override applyHistoryTransaction(sessionId: string, args: HistoryTransactionArgs<TItem>, options?: CallOptions): Promise<void> {
-    return this.#measure('applyHistoryTransaction', sessionId, () => super.applyHistoryTransaction(sessionId, args, options), () => {
-      const tx = args?.transaction;
-      const written = tx?.type === 'append_items' ? tx.items : tx?.type === 'replace_suffix' ? tx.replacement : undefined;
-      return Array.isArray(written) ? written.length : undefined;
-    });
-  }
-
-  override getSessionInfo(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined> {
-    return this.#measure('getSessionInfo', sessionId, () => super.getSessionInfo(sessionId, options), (info) =>
-      info === undefined ? 0 : 1,
-    );
-  }
-
-  override prune(options: PruneOptions): Promise<number> {
-    return this.#measure('prune', undefined, () => super.prune(options), (count) => count);
-  }
-
-  /** Measured from the first `next()` to the end of the listing (done, stopped early, or failed). */
-  override listSessions(options?: ListSessionsOptions): AsyncIterable<SessionInfo> {
-    const source = super.listSessions(options);
-    const store = this;
-    return {
-      async *[Symbol.asyncIterator]() {
-        const finish = store.#begin(await store.#telemetryReady(), 'listSessions', undefined);
-        let listed = 0;
-        let failure: { error: unknown } | undefined;
-        try {
-          for await (const info of source) {
-            listed++;
-            yield info;
-          }
-        } catch (error) {
-          failure = { error };
-          throw error;
-        } finally {
-          finish(failure?.error, failure !== undefined, listed);
-        }
-      },
-    };
+/** The `count` an event reports: items read or written, 0/1 for single answers, sessions listed or pruned. */
+function countOf(operation: StoreOperation, result: unknown, written: number | undefined): number | undefined {
+  switch (operation) {
+    case 'getItems':
+      return (result as unknown[]).length;
+    case 'popItem':
+    case 'getSessionInfo':
+      return result === undefined ? 0 : 1;
+    case 'listSessions':
+    case 'prune':
+      return result as number;
+    case 'clearSession':
+    case 'applyHistoryMutations':
+      return undefined;
+    default:
+      return written;
   }
 }
 
