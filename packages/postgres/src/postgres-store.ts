@@ -32,12 +32,6 @@ import { statementSql, type Statements } from './statements.js';
 /** Sessions deleted per statement by prune(), so a large prune never holds many row locks at once. */
 export const PRUNE_BATCH = 500;
 
-/**
- * Attempts of one read-then-conditional-write operation before CONFLICT. Each
- * lost attempt means another writer changed the session, so this bounds
- * starvation under heavy contention on one session, not correctness.
- */
-const WRITE_ATTEMPTS = 40;
 
 function invalidArgument(message: string): SessionError {
   return new SessionError(SessionErrorCode.InvalidArgument, message);
@@ -169,9 +163,39 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     return run;
   }
 
+  /**
+   * Runs `work` in one transaction on a pooled connection and commits it; rolls
+   * back on any error. A serialization failure or deadlock (only under a
+   * stricter server default) is retried like any lost race.
+   */
+  #locked<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.#retry(() => {
+      const run = (async () => {
+        await this.ready();
+        const client = await this.#pool.connect();
+        let broken: unknown;
+        try {
+          await client.query('BEGIN');
+          const result = await work(client);
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
+          throw error;
+        } finally {
+          client.release(broken instanceof Error ? broken : undefined);
+        }
+      })();
+      this.#inFlight.add(run);
+      const forget = () => this.#inFlight.delete(run);
+      run.then(forget, forget);
+      return run;
+    });
+  }
+
   /** Runs a read-then-conditional-write attempt until it does not lose a race. */
   #retry<T>(attempt: () => Promise<T>): Promise<T> {
-    return retryOnConflict(attempt, { attempts: WRITE_ATTEMPTS, isConflict: isRace, operation: 'postgres write' });
+    return retryOnConflict(attempt, { isConflict: isRace, operation: 'postgres write' });
   }
 
   /** Reads whose sessions were last written at or before this instant are expired. */
@@ -201,18 +225,27 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
     const id = idBytes(sessionId);
-    return this.#retry(async () => {
-      const now = Date.now();
-      const [row] = await this.#query<{ sid: string; last_seq: string; seq: string; item: string }>(this.#sql.popRead, [
-        id,
-        this.#liveAfter(now),
-      ]);
-      if (!row) return undefined;
+    // Optimistic first (two statements, no transaction). A pop that lost a
+    // race waits its turn on the session's row lock instead: concurrent
+    // poppers on one session would otherwise starve each other's retries.
+    const attempt = async (run: <T extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<T[]>) => {
+      const [row] = await run<{ sid: string; last_seq: string; seq: string; item: string }>(this.#sql.popRead, [id, this.#liveAfter(Date.now())]);
+      if (!row) return { value: undefined };
       // Throws on corrupt data before anything is deleted: the item stays.
       const value = decode(row.item);
-      const [done] = await this.#query<{ n: number }>(this.#sql.popWrite, [row.sid, row.last_seq, row.seq, Date.now()]);
+      const [done] = await run<{ n: number }>(this.#sql.popWrite, [row.sid, row.last_seq, row.seq, Date.now()]);
       if (done?.n !== 1) throw new LostRace();
-      return value;
+      return { value };
+    };
+    try {
+      return (await attempt((text, values) => this.#query(text, values))).value;
+    } catch (error) {
+      if (!isRace(error)) throw error;
+    }
+    return this.#locked(async (client) => {
+      const run = async <T extends pg.QueryResultRow>(text: string, values: unknown[]) => (await client.query<T>(text, values)).rows;
+      await run(this.#sql.lockSession, [id]);
+      return (await attempt(run)).value;
     });
   }
 

@@ -67,6 +67,9 @@ export function statementSql(t: TableNames, ttl: boolean) {
         SELECT seq, item FROM ${t.items} WHERE sid = s.sid ORDER BY seq DESC LIMIT 1
       ) i ON true
       WHERE s.session_id = $1 AND s.updated_at > $2::bigint`,
+    // A pop that lost a race takes the session's row lock first (its own
+    // statement, so the read after it sees what the previous holder left).
+    lockSession: `SELECT 1 FROM ${t.sessions} WHERE session_id = $1 FOR UPDATE`,
     // pop, second step: $1 sid, $2 version read, $3 seq of the item, $4 now.
     popWrite: `WITH s AS (
         UPDATE ${t.sessions} SET item_count = item_count - 1, last_seq = last_seq + 1, updated_at = $4::bigint
