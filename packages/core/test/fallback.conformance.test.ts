@@ -2,9 +2,9 @@ import { withFallback } from '@sessionkit/core';
 import { describeStackConformance } from './analytics-fallback-compaction-harness.js';
 
 // Healthy state: every operation through the primary, mirrored to two secondaries.
-describeStackConformance('withFallback (mirror)', (open) =>
+describeStackConformance('withFallback (two secondaries)', (open) =>
   withFallback({ secondaries: [open('secondary-1'), open('secondary-2')], resyncInterval: 0 })(open('primary')),
 );
-describeStackConformance('withFallback (primary-with-replay)', (open) =>
-  withFallback({ secondaries: [open('secondary')], writePolicy: 'primary-with-replay', resyncInterval: 0 })(open('primary')),
+describeStackConformance('withFallback (one secondary)', (open) =>
+  withFallback({ secondaries: [open('secondary')], resyncInterval: 0 })(open('primary')),
 );

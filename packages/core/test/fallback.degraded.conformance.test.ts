@@ -13,14 +13,13 @@ const PRUNE_REFUSED =
 const waivers = { 'prune.older-than': PRUNE_REFUSED, 'prune.ttl-expired': PRUNE_REFUSED };
 
 describeStackConformance(
-  'withFallback (mirror, primary down)',
+  'withFallback (two secondaries, primary down)',
   (open) => withFallback({ secondaries: [open('secondary-1'), open('secondary-2')], resyncInterval: 0 })(primaryDown(open)),
   // Reads are served by the first in-sync secondary, so corrupt data goes there.
   { corruptRole: 'secondary-1', waivers },
 );
 describeStackConformance(
-  'withFallback (primary-with-replay, primary down)',
-  (open) =>
-    withFallback({ secondaries: [open('secondary')], writePolicy: 'primary-with-replay', resyncInterval: 0 })(primaryDown(open)),
+  'withFallback (one secondary, primary down)',
+  (open) => withFallback({ secondaries: [open('secondary')], resyncInterval: 0 })(primaryDown(open)),
   { corruptRole: 'secondary', waivers },
 );

@@ -1,20 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { withFaults } from '@sessionkit/conformance';
 import { MemoryStore, SessionErrorCode, compose, withFallback, type SessionStore } from '@sessionkit/core';
-import { FallbackStore, type FallbackStatus, type FallbackWritePolicy } from '@sessionkit/core/fallback';
+import { FallbackStore, type FallbackStatus } from '@sessionkit/core/fallback';
 
 const FALLBACK_JOURNAL_SESSION_ID = FallbackStore.JOURNAL_SESSION_ID;
 const msg = (text: string) => ({ role: 'user', content: text });
-const POLICIES: FallbackWritePolicy[] = ['mirror', 'primary-with-replay'];
 
 /** A fallback stack over stores that outlive it: a new stack on the same stores stands for a restarted process. */
-function open(primary: SessionStore, secondaries: SessionStore[], writePolicy: FallbackWritePolicy, extra = {}) {
+function open(primary: SessionStore, secondaries: SessionStore[], extra = {}) {
   const degraded: FallbackStatus[] = [];
   const store = compose(
     primary,
     withFallback({
       secondaries,
-      writePolicy,
       resyncInterval: 0,
       closeSecondaries: false,
       onDegraded: (status) => degraded.push(status),
@@ -24,19 +22,19 @@ function open(primary: SessionStore, secondaries: SessionStore[], writePolicy: F
   return { store, degraded };
 }
 
-describe.each(POLICIES)('withFallback across a restart (%s)', (policy) => {
+describe('withFallback across a restart', () => {
   it('a process restarted while degraded still knows the primary missed writes, serves them and resyncs them', async () => {
     const primaryData = new MemoryStore();
     const primary = withFaults(primaryData);
     const secondary = new MemoryStore();
-    const before = open(primary, [secondary], policy);
+    const before = open(primary, [secondary]);
     await before.store.addItems('s', [msg('1')]);
     primary.fail('*');
     await before.store.addItems('s', [msg('2')]); // acknowledged by the secondary only
     expect(before.store.status().state).toBe('degraded');
     // The process dies (nothing is closed), and the primary comes back before the new one starts.
     primary.heal();
-    const after = open(primary, [secondary], policy);
+    const after = open(primary, [secondary]);
     // Without the journal the new process would read ['1'] from the primary, and later mirrored writes would "agree".
     expect(await after.store.getItems('s')).toEqual([msg('1'), msg('2')]);
     expect(after.store.status()).toMatchObject({ state: 'degraded', pendingSessions: 1 });
@@ -46,7 +44,7 @@ describe.each(POLICIES)('withFallback across a restart (%s)', (policy) => {
     expect(await primaryData.getItems('s')).toEqual([msg('1'), msg('2')]);
     // The journal is emptied once the primary caught up, so a third process starts healthy.
     expect(await secondary.getItems(FALLBACK_JOURNAL_SESSION_ID)).toEqual([]);
-    const third = open(primary, [secondary], policy);
+    const third = open(primary, [secondary]);
     await third.store.addItems('s', [msg('3')]);
     expect(third.store.status().state).toBe('healthy');
     expect(await secondary.getItems('s')).toEqual([msg('1'), msg('2'), msg('3')]);
@@ -58,12 +56,12 @@ describe.each(POLICIES)('withFallback across a restart (%s)', (policy) => {
     const staleData = new MemoryStore();
     const stale = withFaults(staleData);
     const good = new MemoryStore();
-    const before = open(primary, [stale, good], policy);
+    const before = open(primary, [stale, good]);
     await before.store.addItems('s', [msg('1')]);
     stale.fail('addItems', { times: 1 });
     await before.store.addItems('s', [msg('2')]); // acknowledged: primary and the second secondary have it
     expect(before.store.status().staleSecondaries).toEqual([{ index: 0, sessions: 1 }]);
-    const after = open(primary, [stale, good], policy);
+    const after = open(primary, [stale, good]);
     await after.store.getItems('s');
     expect(after.store.status().staleSecondaries).toEqual([{ index: 0, sessions: 1 }]);
     // A failover read skips the stale secondary.
@@ -78,7 +76,7 @@ describe.each(POLICIES)('withFallback across a restart (%s)', (policy) => {
   it('hides its journal from listSessions, and journal: false writes none', async () => {
     const primary = withFaults(new MemoryStore());
     const secondary = new MemoryStore();
-    const { store } = open(primary, [secondary], policy);
+    const { store } = open(primary, [secondary]);
     primary.fail('*');
     await store.addItems('s', [msg('1')]);
     expect((await secondary.getItems(FALLBACK_JOURNAL_SESSION_ID)).length).toBeGreaterThan(0);
@@ -87,7 +85,7 @@ describe.each(POLICIES)('withFallback across a restart (%s)', (policy) => {
     expect(listed).toEqual(['s']);
 
     const quietSecondary = new MemoryStore();
-    const quiet = open(primary, [quietSecondary], policy, { journal: false });
+    const quiet = open(primary, [quietSecondary], { journal: false });
     await quiet.store.addItems('s', [msg('1')]);
     expect(await quietSecondary.getItems(FALLBACK_JOURNAL_SESSION_ID)).toEqual([]);
   });
@@ -98,7 +96,7 @@ describe('withFallback call timeout', () => {
     const primaryData = new MemoryStore();
     const primary = withFaults(primaryData);
     const secondary = new MemoryStore();
-    const { store, degraded } = open(primary, [secondary], 'mirror', { timeoutMs: 100 });
+    const { store, degraded } = open(primary, [secondary], { timeoutMs: 100 });
     await store.addItems('s', [msg('1')]);
     primary.hang('*');
     const started = Date.now();
@@ -115,30 +113,28 @@ describe('withFallback call timeout', () => {
     expect(await primaryData.getItems('s')).toEqual([msg('1'), msg('2')]);
   });
 
-  it('a write that hung and landed after its timeout is not applied twice (mirror copy / replay by operation id)', async () => {
-    for (const policy of POLICIES) {
-      const primaryData = new MemoryStore();
-      const primary = withFaults(primaryData);
-      const secondary = new MemoryStore();
-      const { store } = open(primary, [secondary], policy, { timeoutMs: 50 });
-      await store.addItems('s', [msg('1')]);
-      primary.hang(['addItems', 'applyHistoryTransaction'], { times: 1 });
-      await store.addItems('s', [msg('2')]); // times out on the primary, acknowledged by the secondary
-      expect(store.status().state).toBe('degraded');
-      primary.release(); // the hung append now lands on the primary too
-      await expect.poll(async () => (await primaryData.getItems('s')).length).toBe(2);
-      await store.resync();
-      expect(store.status().state).toBe('healthy');
-      expect(await primaryData.getItems('s')).toEqual([msg('1'), msg('2')]);
-      expect(await secondary.getItems('s')).toEqual([msg('1'), msg('2')]);
-    }
+  it('a write that hung and landed after its timeout is not applied twice (the copy overwrites it)', async () => {
+    const primaryData = new MemoryStore();
+    const primary = withFaults(primaryData);
+    const secondary = new MemoryStore();
+    const { store } = open(primary, [secondary], { timeoutMs: 50 });
+    await store.addItems('s', [msg('1')]);
+    primary.hang(['addItems', 'applyHistoryTransaction'], { times: 1 });
+    await store.addItems('s', [msg('2')]); // times out on the primary, acknowledged by the secondary
+    expect(store.status().state).toBe('degraded');
+    primary.release(); // the hung append now lands on the primary too
+    await expect.poll(async () => (await primaryData.getItems('s')).length).toBe(2);
+    await store.resync();
+    expect(store.status().state).toBe('healthy');
+    expect(await primaryData.getItems('s')).toEqual([msg('1'), msg('2')]);
+    expect(await secondary.getItems('s')).toEqual([msg('1'), msg('2')]);
   });
 
   it('a hung secondary is marked stale after timeoutMs instead of hanging healthy writes', async () => {
     const primaryData = new MemoryStore();
     const secondaryData = new MemoryStore();
     const secondary = withFaults(secondaryData);
-    const { store } = open(primaryData, [secondary], 'mirror', { timeoutMs: 50 });
+    const { store } = open(primaryData, [secondary], { timeoutMs: 50 });
     secondary.hang('addItems', { times: 1 });
     await store.addItems('s', [msg('1')]);
     expect(store.status().staleSecondaries).toEqual([{ index: 0, sessions: 1 }]);
@@ -150,7 +146,7 @@ describe('withFallback call timeout', () => {
   it('validates timeoutMs, and refuses bad prune input with INVALID_ARGUMENT even while degraded', async () => {
     expect(() => withFallback({ secondaries: [new MemoryStore()], timeoutMs: -1 })(new MemoryStore())).toThrow(/timeoutMs/);
     const primary = withFaults(new MemoryStore(), { rules: [{ fail: '*' }] });
-    const { store } = open(primary, [new MemoryStore()], 'mirror');
+    const { store } = open(primary, [new MemoryStore()]);
     await store.getItems('s');
     expect(store.status().state).toBe('degraded');
     await expect(store.prune({ olderThan: 'yesterday' as unknown as Date })).rejects.toMatchObject({ code: SessionErrorCode.InvalidArgument });

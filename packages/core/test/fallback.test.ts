@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { withFaults } from '@sessionkit/conformance';
 import { MemoryStore, SessionErrorCode, compose, withFallback } from '@sessionkit/core';
-import { type FallbackStatus, type FallbackWritePolicy } from '@sessionkit/core/fallback';
+import { type FallbackStatus } from '@sessionkit/core/fallback';
 
 const msg = (text: string) => ({ role: 'user', content: text });
-const POLICIES: FallbackWritePolicy[] = ['mirror', 'primary-with-replay'];
 
-function setup(writePolicy: FallbackWritePolicy, secondaries = 1) {
+function setup(secondaries = 1) {
   const primaryData = new MemoryStore();
   const primary = withFaults(primaryData, { seed: 7 });
   const secondaryData = Array.from({ length: secondaries }, () => new MemoryStore());
@@ -17,7 +16,6 @@ function setup(writePolicy: FallbackWritePolicy, secondaries = 1) {
     primary,
     withFallback({
       secondaries: secondaryFaults,
-      writePolicy,
       resyncInterval: 0,
       onDegraded: (status) => events.push(['degraded', status]),
       onRecovered: (status) => events.push(['recovered', status]),
@@ -27,9 +25,9 @@ function setup(writePolicy: FallbackWritePolicy, secondaries = 1) {
   return { store, primary, primaryData, secondaryData, secondaryFaults, events, errors };
 }
 
-describe.each(POLICIES)('withFallback (%s)', (policy) => {
+describe('withFallback', () => {
   it('mirrors every write to the secondaries while healthy', async () => {
-    const { store, primaryData, secondaryData } = setup(policy, 2);
+    const { store, primaryData, secondaryData } = setup(2);
     await store.addItems('s', [msg('a'), msg('b')]);
     await store.addItems('s', [msg('c')]);
     expect(await store.popItem('s')).toEqual(msg('c'));
@@ -43,13 +41,13 @@ describe.each(POLICIES)('withFallback (%s)', (policy) => {
   });
 
   it('serves reads from a secondary while the primary is down, and says it is degraded', async () => {
-    const { store, primary, events } = setup(policy);
+    const { store, primary, events } = setup();
     await store.addItems('s', [msg('a'), msg('b')]);
     primary.fail('*');
     expect(await store.getItems('s')).toEqual([msg('a'), msg('b')]);
     expect(await store.getItems('s', { limit: 1 })).toEqual([msg('b')]);
     expect(await store.getSessionInfo('s')).toMatchObject({ itemCount: 2 });
-    expect(store.status()).toMatchObject({ state: 'degraded', writePolicy: policy });
+    expect(store.status()).toMatchObject({ state: 'degraded' });
     expect(store.status().since).toBeInstanceOf(Date);
     expect(events.map(([kind]) => kind)).toEqual(['degraded']);
     // Once degraded, the primary is not asked again until a resync.
@@ -59,7 +57,7 @@ describe.each(POLICIES)('withFallback (%s)', (policy) => {
   });
 
   it('loses no acknowledged write when the primary fails and recovers', async () => {
-    const { store, primary, primaryData, secondaryData, events } = setup(policy);
+    const { store, primary, primaryData, secondaryData, events } = setup();
     await store.addItems('s', [msg('1'), msg('2')]);
     await store.addItems('t', [msg('t1')]);
     primary.fail('*');
@@ -74,13 +72,12 @@ describe.each(POLICIES)('withFallback (%s)', (policy) => {
       transaction: { type: 'replace_suffix', expectedSuffix: [msg('5')], replacement: [msg('5!')] },
     });
     expect(store.status()).toMatchObject({ state: 'degraded', pendingSessions: 3 });
-    if (policy === 'primary-with-replay') expect(store.status().pendingOperations).toBe(7);
 
     // Still down: resync changes nothing and keeps everything pending.
     expect(await store.resync()).toMatchObject({ state: 'degraded', pendingSessions: 3 });
 
     primary.heal();
-    expect(await store.resync()).toMatchObject({ state: 'healthy', pendingSessions: 0, pendingOperations: 0 });
+    expect(await store.resync()).toMatchObject({ state: 'healthy', pendingSessions: 0 });
     expect(events.map(([kind]) => kind)).toEqual(['degraded', 'recovered']);
     const want = {
       s: [msg('1'), msg('2'), msg('4'), msg('5!')],
@@ -98,7 +95,7 @@ describe.each(POLICIES)('withFallback (%s)', (policy) => {
   });
 
   it('does not duplicate a write whose failure was ambiguous (it had landed on the primary)', async () => {
-    const { store, primary, primaryData } = setup(policy);
+    const { store, primary, primaryData } = setup();
     await store.addItems('s', [msg('1')]);
     primary.fail(['addItems', 'applyHistoryTransaction'], { when: 'after', times: 1 });
     await store.addItems('s', [msg('2')]); // lands on the primary, reported as failed, then on the secondary
@@ -110,7 +107,7 @@ describe.each(POLICIES)('withFallback (%s)', (policy) => {
   });
 
   it('does not duplicate when a replay is interrupted and retried', async () => {
-    const { store, primary, primaryData } = setup(policy);
+    const { store, primary, primaryData } = setup();
     primary.fail('*');
     for (let i = 0; i < 5; i++) await store.addItems('s', [msg(`m${i}`)]);
     primary.heal();
@@ -126,7 +123,7 @@ describe.each(POLICIES)('withFallback (%s)', (policy) => {
   });
 
   it('keeps serving when a secondary fails, marks it stale and repairs it on resync', async () => {
-    const { store, primary, secondaryData, secondaryFaults, errors } = setup(policy, 2);
+    const { store, primary, secondaryData, secondaryFaults, errors } = setup(2);
     await store.addItems('s', [msg('1')]);
     secondaryFaults[0]!.fail('addItems', { times: 1 });
     await store.addItems('s', [msg('2')]); // acknowledged: primary and second secondary have it
@@ -142,7 +139,7 @@ describe.each(POLICIES)('withFallback (%s)', (policy) => {
   });
 
   it('treats conflicts and bad input as answers, not outages', async () => {
-    const { store, primaryData, secondaryData } = setup(policy);
+    const { store, primaryData, secondaryData } = setup();
     await expect(store.addItems('s', [{ f: () => 1 }])).rejects.toMatchObject({ code: SessionErrorCode.InvalidItem });
     await store.addItems('s', [msg('a')]);
     await expect(
@@ -157,7 +154,7 @@ describe.each(POLICIES)('withFallback (%s)', (policy) => {
   });
 
   it('fails with BACKEND_UNAVAILABLE only when the primary and every secondary are down', async () => {
-    const { store, primary, secondaryFaults } = setup(policy);
+    const { store, primary, secondaryFaults } = setup();
     await store.addItems('s', [msg('a')]);
     primary.fail('*');
     secondaryFaults[0]!.fail('*');
@@ -170,7 +167,7 @@ describe.each(POLICIES)('withFallback (%s)', (policy) => {
     const primaryData = new MemoryStore();
     const primary = withFaults(primaryData, { seed: 42, rules: [{ fail: ['addItems', 'applyHistoryTransaction', 'getItems'], probability: 0.2 }] });
     const secondary = new MemoryStore();
-    const store = compose(primary, withFallback({ secondaries: [secondary], writePolicy: policy, resyncInterval: 0 }));
+    const store = compose(primary, withFallback({ secondaries: [secondary], resyncInterval: 0 }));
     const model = new Map<string, unknown[]>();
     for (let i = 0; i < 200; i++) {
       const id = `s${i % 5}`;
@@ -189,7 +186,7 @@ describe.each(POLICIES)('withFallback (%s)', (policy) => {
   it('resyncs on its own when resyncInterval is set', async () => {
     const primaryData = new MemoryStore();
     const primary = withFaults(primaryData);
-    const store = compose(primary, withFallback({ secondaries: [new MemoryStore()], writePolicy: policy, resyncInterval: 20 }));
+    const store = compose(primary, withFallback({ secondaries: [new MemoryStore()], resyncInterval: 20 }));
     primary.fail('*');
     await store.addItems('s', [msg('a')]);
     primary.heal();
@@ -200,11 +197,8 @@ describe.each(POLICIES)('withFallback (%s)', (policy) => {
 });
 
 describe('withFallback options and capabilities', () => {
-  it('needs a secondary and a known policy', () => {
+  it('needs a secondary', () => {
     expect(() => withFallback({ secondaries: [] })(new MemoryStore())).toThrow(/at least one secondary/);
-    expect(() => withFallback({ secondaries: [new MemoryStore()], writePolicy: 'x' as any })(new MemoryStore())).toThrow(
-      /writePolicy/,
-    );
   });
 
   it('claims a capability only when every store has it', async () => {

@@ -18,33 +18,13 @@ import { ForwardingStore } from '../forwarding-store.js';
 import { SessionQueue } from '../session-queue.js';
 import { ReplicaDeadline } from './fallback/replica-deadline.js';
 
-/**
- * How writes reach the stores. Under both, every write made while the
- * primary is healthy is applied to the primary and then mirrored to each
- * secondary before it is acknowledged, so a secondary can serve full reads
- * during an outage. They differ in how the primary catches up afterwards:
- *
- * - `'mirror'`: each session written during the outage is copied whole from
- *   the secondary to the primary (one atomic `replace_suffix` when the
- *   primary has transactions). Exact whatever happened during the outage;
- *   costs O(history) per session touched.
- * - `'primary-with-replay'`: the writes made during the outage are queued
- *   and replayed to the primary in order, each under an operation id so a
- *   retried replay never duplicates. Costs O(writes during the outage); a
- *   replay that no longer fits the primary's history falls back to a copy.
- */
-export type FallbackWritePolicy = 'mirror' | 'primary-with-replay';
-
 export interface FallbackStatus {
   /** `degraded` from the first outage error of the primary until a `resync()` succeeds. */
   readonly state: 'healthy' | 'degraded';
   /** When the current degradation began. */
   readonly since?: Date;
-  readonly writePolicy: FallbackWritePolicy;
-  /** Sessions written during the outage that the primary still has to catch up on. */
+  /** Sessions written during the outage that the primary still has to catch up on (each by a copy). */
   readonly pendingSessions: number;
-  /** Queued operations (`primary-with-replay` only). */
-  readonly pendingOperations: number;
   /** Secondaries that missed a mirrored write, with how many sessions each must be repaired in. */
   readonly staleSecondaries: readonly { readonly index: number; readonly sessions: number }[];
 }
@@ -52,8 +32,6 @@ export interface FallbackStatus {
 export interface FallbackOptions<TItem = SessionItem> {
   /** Stores that take over reads and writes while the primary is unavailable, tried in order. At least one. */
   readonly secondaries: readonly SessionStore<TItem>[];
-  /** See {@link FallbackWritePolicy}. Default: `'mirror'`. */
-  readonly writePolicy?: FallbackWritePolicy;
   /**
    * Which primary errors mean "fail over" rather than "report to the
    * caller". Default: SessionError code BACKEND_UNAVAILABLE (conflicts, bad
@@ -91,15 +69,6 @@ export interface FallbackOptions<TItem = SessionItem> {
    */
   readonly journal?: boolean;
 }
-
-type ReplayOp<TItem> =
-  | { readonly kind: 'add'; readonly items: readonly TItem[]; readonly operationId: string }
-  | { readonly kind: 'pop'; readonly item: TItem; readonly operationId: string }
-  | { readonly kind: 'clear' }
-  | { readonly kind: 'tx'; readonly args: HistoryTransactionArgs<TItem> };
-
-/** `'copy'`: copy the whole session from a secondary; otherwise replay these operations in order. */
-type Pending<TItem> = 'copy' | ReplayOp<TItem>[];
 
 const CAPABILITY_KEYS: readonly (keyof StoreCapabilities)[] = [
   'transactions',
@@ -152,8 +121,9 @@ function sameHistory(a: readonly unknown[], b: readonly unknown[]): boolean {
 
 /**
  * A primary store with one or more secondaries: reads survive the primary's
- * outage, writes follow the {@link FallbackWritePolicy}, `status()` and the
- * callbacks say when it is degraded, and `resync()` brings the primary back.
+ * outage, every write is mirrored to each in-sync replica before it is
+ * acknowledged, `status()` and the callbacks say when it is degraded, and
+ * `resync()` copies the sessions written during the outage back to the primary.
  * Writes to one session are serialized in this process so every replica
  * sees them in the same order.
  */
@@ -169,11 +139,11 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   readonly #noted: Set<string>[];
   // The primary's journal may hold entries (stale secondaries) that a completed repair should clear.
   #primaryJournalDirty = false;
-  readonly #policy: FallbackWritePolicy;
   readonly #options: FallbackOptions<TItem>;
   readonly #isOutage: (error: unknown) => boolean;
   #degradedSince: number | undefined;
-  readonly #pending = new Map<string, Pending<TItem>>();
+  // Sessions written while degraded: a resync copies each from an in-sync secondary to the primary.
+  readonly #pending = new Set<string>();
   // Writes that chose the degraded path but have not yet recorded their pending entry.
   #degradedInflight = 0;
   readonly #stale: Set<string>[];
@@ -185,10 +155,6 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     const secondaries = options?.secondaries;
     if (!Array.isArray(secondaries) || secondaries.length === 0) {
       throw new SessionError(SessionErrorCode.InvalidArgument, 'withFallback needs at least one secondary store');
-    }
-    const policy = options.writePolicy ?? 'mirror';
-    if (policy !== 'mirror' && policy !== 'primary-with-replay') {
-      throw new SessionError(SessionErrorCode.InvalidArgument, "writePolicy must be 'mirror' or 'primary-with-replay'");
     }
     const interval = options.resyncInterval ?? 5000;
     if (!Number.isFinite(interval) || interval < 0) {
@@ -214,7 +180,6 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     this.#secondaries = secondaries.map((store, index) => new ReplicaDeadline(store, timeoutMs, `secondary ${index}`));
     this.#journal = options.journal ?? true;
     this.#noted = this.#secondaries.map(() => new Set<string>());
-    this.#policy = policy;
     this.#options = options;
     this.#isOutage = options.isOutage ?? defaultIsOutage;
     this.#stale = this.#secondaries.map(() => new Set<string>());
@@ -240,7 +205,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     }
     for (const entry of entries) {
       if (entry.replica === 'primary') {
-        if (!this.#pending.has(entry.sessionId)) this.#pending.set(entry.sessionId, 'copy');
+        this.#pending.add(entry.sessionId);
       } else if (entry.replica < this.#stale.length) {
         this.#stale[entry.replica]!.add(entry.sessionId);
         this.#primaryJournalDirty = true;
@@ -301,21 +266,17 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
 
   /** Where the store stands: healthy or degraded, and what a resync still has to do. */
   status(): FallbackStatus {
-    let operations = 0;
-    for (const pending of this.#pending.values()) if (pending !== 'copy') operations += pending.length;
     return {
       state: this.#degradedSince === undefined ? 'healthy' : 'degraded',
       ...(this.#degradedSince !== undefined ? { since: new Date(this.#degradedSince) } : {}),
-      writePolicy: this.#policy,
       pendingSessions: this.#pending.size,
-      pendingOperations: operations,
       staleSecondaries: this.#stale.flatMap((sessions, index) => (sessions.size > 0 ? [{ index, sessions: sessions.size }] : [])),
     };
   }
 
   /**
    * Catches the primary up on every session written during the outage
-   * (copy or replay, per the write policy), then switches back to it; also
+   * (each copied whole from an in-sync secondary), then switches back to it; also
    * repairs secondaries that missed mirrored writes. Resolves with the new
    * status; if the primary is still unavailable the store stays degraded and
    * nothing is lost — call again later. Concurrent calls share one run.
@@ -339,7 +300,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
         for (let settled = false; !settled; ) {
           // Writes may keep arriving on the degraded path while we catch up: loop until none is left.
           while (this.#pending.size > 0 || this.#degradedInflight > 0) {
-            const next = this.#pending.keys().next();
+            const next = this.#pending.values().next();
             if (next.done) {
               await new Promise((resolve) => setTimeout(resolve, 1));
               continue;
@@ -380,62 +341,13 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     return this.status();
   }
 
-  /** Brings the primary up to date for one session; runs under the session's lock. */
+  /** Brings the primary up to date for one session by a copy; runs under the session's lock. */
   async #catchUp(sessionId: string): Promise<void> {
-    const pending = this.#pending.get(sessionId);
-    if (pending === undefined) return;
-    if (pending !== 'copy') {
-      while (pending.length > 0) {
-        try {
-          await this.#replay(sessionId, pending[0]!);
-        } catch (error) {
-          if (!isSessionError(error, SessionErrorCode.Conflict)) throw error;
-          // The primary's history is not what the queue expects (e.g. a write
-          // reported as failed had in fact landed): copy the session instead.
-          this.#pending.set(sessionId, 'copy');
-          return this.#catchUp(sessionId);
-        }
-        pending.shift();
-      }
-    } else {
-      const source = this.#inSync(sessionId)[0];
-      if (!source) throw new SessionError(SessionErrorCode.BackendUnavailable, 'no secondary holds this session in sync');
-      await this.#copy(source, this.#primary, sessionId);
-    }
+    if (!this.#pending.has(sessionId)) return;
+    const source = this.#inSync(sessionId)[0];
+    if (!source) throw new SessionError(SessionErrorCode.BackendUnavailable, 'no secondary holds this session in sync');
+    await this.#copy(source, this.#primary, sessionId);
     this.#pending.delete(sessionId);
-  }
-
-  async #replay(sessionId: string, op: ReplayOp<TItem>): Promise<void> {
-    const primary: SessionStore<TItem> = this.#primary;
-    switch (op.kind) {
-      case 'add':
-        if (hasTransactions(primary)) {
-          await primary.applyHistoryTransaction(sessionId, {
-            operationId: op.operationId,
-            transaction: { type: 'append_items', items: op.items },
-          });
-        } else {
-          await primary.addItems(sessionId, op.items);
-        }
-        return;
-      case 'pop':
-        if (hasTransactions(primary)) {
-          await primary.applyHistoryTransaction(sessionId, {
-            operationId: op.operationId,
-            transaction: { type: 'replace_suffix', expectedSuffix: [op.item], replacement: [] },
-          });
-        } else {
-          const popped = await primary.popItem(sessionId);
-          if (!same(popped, op.item)) throw new SessionError(SessionErrorCode.Conflict, 'replayed pop removed another item');
-        }
-        return;
-      case 'clear':
-        await primary.clearSession(sessionId);
-        return;
-      case 'tx':
-        await primary.applyHistoryTransaction!(sessionId, op.args);
-        return;
-    }
   }
 
   /**
@@ -572,17 +484,16 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   }
 
   /**
-   * The shared write path. `onPrimary` runs against the primary while healthy;
-   * `onStore` against a secondary (mirror, or the answer while degraded);
-   * `agree` says whether a mirror's result matches the answer; `replayOp`
-   * builds the queued operation from the answer.
+   * The shared write path: `write` runs against the primary while healthy
+   * and is then mirrored to each in-sync secondary; while degraded it runs
+   * against the first in-sync secondary and is mirrored to the others.
+   * `agree` says whether a mirror's result matches the answer; `clears`
+   * marks a write that makes a stale replica exact again.
    */
   async #write<R>(
     sessionId: string,
-    onPrimary: (store: SessionStore<TItem>) => Promise<R>,
-    onStore: (store: SessionStore<TItem>) => Promise<R>,
+    write: (store: SessionStore<TItem>) => Promise<R>,
     agree: (answer: R, mirror: R) => boolean,
-    replayOp: (answer: R) => ReplayOp<TItem> | undefined,
     clears = false,
   ): Promise<R> {
     this.assertOpen();
@@ -592,23 +503,23 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       if (!this.#isDegraded()) {
         let answer: R;
         try {
-          answer = await onPrimary(this.#primary);
+          answer = await write(this.#primary);
         } catch (error) {
           if (!this.#isOutage(error)) throw error;
           this.#degrade(error);
-          return this.#degradedWrite(sessionId, onStore, agree, replayOp, clears, error);
+          return this.#degradedWrite(sessionId, write, agree, clears, error);
         }
-        await this.#mirror(sessionId, this.#secondaries, onStore, agree, answer, clears, this.#primary);
+        await this.#mirror(sessionId, this.#secondaries, write, agree, answer, clears, this.#primary);
         return answer;
       }
-      return this.#degradedWrite(sessionId, onStore, agree, replayOp, clears, undefined);
+      return this.#degradedWrite(sessionId, write, agree, clears, undefined);
     });
   }
 
   async #mirror<R>(
     sessionId: string,
     stores: readonly SessionStore<TItem>[],
-    onStore: (store: SessionStore<TItem>) => Promise<R>,
+    write: (store: SessionStore<TItem>) => Promise<R>,
     agree: (answer: R, mirror: R) => boolean,
     answer: R,
     clears: boolean,
@@ -617,16 +528,16 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     for (const store of stores) {
       const index = this.#secondaries.indexOf(store as ReplicaDeadline<TItem>);
       const stale = this.#stale[index]!.has(sessionId);
-      // A stale replica gets no further writes (a copy will repair it) — except a clear, which repairs it outright.
+      // A stale replica gets no further writes (a copy will repair it) — except one that makes it exact outright.
       if (stale && !clears) continue;
       let result: R;
       try {
-        result = await onStore(store);
+        result = await write(store);
       } catch (error) {
         await this.#markStale(store, sessionId, error, truth);
         continue;
       }
-      // A cleared replica is exact again; the journal may still name it, which costs at most one needless copy.
+      // A replica made exact again; the journal may still name it, which costs at most one needless copy.
       if (clears) this.#stale[index]!.delete(sessionId);
       else if (!agree(answer, result)) await this.#markStale(store, sessionId, undefined, truth);
     }
@@ -634,9 +545,8 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
 
   async #degradedWrite<R>(
     sessionId: string,
-    onStore: (store: SessionStore<TItem>) => Promise<R>,
+    write: (store: SessionStore<TItem>) => Promise<R>,
     agree: (answer: R, mirror: R) => boolean,
-    replayOp: (answer: R) => ReplayOp<TItem> | undefined,
     clears: boolean,
     primaryError: unknown,
   ): Promise<R> {
@@ -654,7 +564,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
             await this.#note(store, [{ type: JOURNAL_TYPE, sessionId, replica: 'primary' }]);
             this.#noted[index]!.add(sessionId);
           }
-          answer = await onStore(store);
+          answer = await write(store);
         } catch (error) {
           // Bad input or a conflict is the answer; only an outage moves on to the next secondary.
           if (!this.#isOutage(error)) throw error;
@@ -662,8 +572,8 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
           lastError = error;
           continue;
         }
-        await this.#mirror(sessionId, candidates.slice(i + 1), onStore, agree, answer, clears, store);
-        this.#record(sessionId, replayOp(answer));
+        await this.#mirror(sessionId, candidates.slice(i + 1), write, agree, answer, clears, store);
+        this.#pending.add(sessionId);
         return answer;
       }
       throw isSessionError(lastError)
@@ -674,17 +584,6 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     } finally {
       this.#degradedInflight--;
     }
-  }
-
-  #record(sessionId: string, op: ReplayOp<TItem> | undefined): void {
-    const pending = this.#pending.get(sessionId);
-    if (this.#policy === 'mirror' || pending === 'copy') {
-      this.#pending.set(sessionId, 'copy');
-      return;
-    }
-    const queue = pending ?? [];
-    if (op) queue.push(op);
-    this.#pending.set(sessionId, queue);
   }
 
   /** Reads go to the primary while healthy; to the first in-sync secondary while degraded or when the primary fails. */
@@ -767,45 +666,19 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
 
   override async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
     if (!Array.isArray(items)) throw new SessionError(SessionErrorCode.InvalidArgument, 'items must be an array');
-    // Under replay, the primary gets appends as transactions under the same id the replay would use, so
-    // replaying a write whose failure was ambiguous (it had landed) is a no-op instead of a duplicate.
-    const operationId = `sessionkit-fallback:${randomUUID()}`;
-    const idempotent = this.#policy === 'primary-with-replay' && items.length > 0 && hasTransactions(this.#primary);
-    await this.#write<void>(
-      sessionId,
-      (store) =>
-        idempotent
-          ? store.applyHistoryTransaction!(
-              sessionId,
-              { operationId, transaction: { type: 'append_items', items } },
-              options,
-            )
-          : store.addItems(sessionId, items, options),
-      (store) => store.addItems(sessionId, items, options),
-      () => true,
-      () => (items.length > 0 ? { kind: 'add', items, operationId } : undefined),
-    );
+    await this.#write<void>(sessionId, (store) => store.addItems(sessionId, items, options), () => true);
   }
 
   override async popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined> {
     return this.#write<TItem | undefined>(
       sessionId,
       (store) => store.popItem(sessionId, options),
-      (store) => store.popItem(sessionId, options),
       (answer, mirror) => same(answer, mirror),
-      (answer) => (answer === undefined ? undefined : { kind: 'pop', item: answer, operationId: `sessionkit-fallback:${randomUUID()}` }),
     );
   }
 
   override async clearSession(sessionId: string, options?: CallOptions): Promise<void> {
-    await this.#write<void>(
-      sessionId,
-      (store) => store.clearSession(sessionId, options),
-      (store) => store.clearSession(sessionId, options),
-      () => true,
-      () => ({ kind: 'clear' }),
-      true,
-    );
+    await this.#write<void>(sessionId, (store) => store.clearSession(sessionId, options), () => true, true);
   }
 
   override async applyHistoryTransaction(
@@ -814,13 +687,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     options?: CallOptions,
   ): Promise<void> {
     this.require('transactions', 'applyHistoryTransaction');
-    await this.#write<void>(
-      sessionId,
-      (store) => store.applyHistoryTransaction!(sessionId, args, options),
-      (store) => store.applyHistoryTransaction!(sessionId, args, options),
-      () => true,
-      () => ({ kind: 'tx', args }),
-    );
+    await this.#write<void>(sessionId, (store) => store.applyHistoryTransaction!(sessionId, args, options), () => true);
   }
 
   /**
