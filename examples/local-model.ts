@@ -1,4 +1,4 @@
-import { Usage, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
+import { Usage, type Model, type ModelRequest, type ModelResponse, type StreamEvent } from '@openai/agents';
 
 type Item = Record<string, any>;
 // The SDK's output item union; the replies below are plain objects of its message and function_call shapes.
@@ -20,21 +20,41 @@ function textOf(item: Item): string {
  * - "What's my name?": searches the whole input for a name the user gave.
  * - a message mentioning "weather" calls the `get_weather` tool once, then
  *   reports its result.
+ *
+ * It streams too (`run(..., { stream: true })`): the same reply as text
+ * deltas, then the whole response.
  */
 export class LocalModel implements Model {
   /** Every request the runner made, for tests to inspect. */
   readonly requests: ModelRequest[] = [];
   #calls = 0;
+  readonly #onRequest: ((request: ModelRequest) => void | Promise<void>) | undefined;
+
+  /** `onRequest` runs before each reply, e.g. to look at what the runner stored before calling the model. */
+  constructor(options: { onRequest?: (request: ModelRequest) => void | Promise<void> } = {}) {
+    this.#onRequest = options.onRequest;
+  }
 
   async getResponse(request: ModelRequest): Promise<ModelResponse> {
     this.requests.push(structuredClone(request));
+    await this.#onRequest?.(request);
     const input: Item[] = typeof request.input === 'string' ? [{ role: 'user', content: request.input }] : request.input;
     const last = input[input.length - 1] ?? {};
     return { usage: new Usage(), output: [this.#reply(input, last) as OutputItem], responseId: `local-${++this.#calls}` };
   }
 
-  async *getStreamedResponse(): AsyncIterable<never> {
-    throw new Error('LocalModel does not stream');
+  async *getStreamedResponse(request: ModelRequest): AsyncIterable<StreamEvent> {
+    const response = await this.getResponse(request);
+    yield { type: 'response_started' };
+    for (const item of response.output as Item[]) {
+      if (item.type === 'message') yield { type: 'output_text_delta', delta: textOf(item) };
+    }
+    // The stream event's output is the protocol's narrower item schema; the replies above fit it.
+    const done = {
+      type: 'response_done',
+      response: { id: response.responseId!, usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 }, output: response.output },
+    };
+    yield done as StreamEvent;
   }
 
   #reply(input: Item[], last: Item): Item {
