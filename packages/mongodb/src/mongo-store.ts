@@ -37,21 +37,18 @@ import {
   itemsFilter,
   MAX_TAIL_SLICE,
   newGeneration,
-  planAppend,
   SESSION_INDEXES,
   sessionFilter,
   sessionItemsFilter,
   sessionProjection,
   seqRangeFilter,
-  tailSeqs,
   toSessionInfo,
-  type AppendPlan,
   type ItemDocument,
   type OperationRecord,
-  type Segment,
   type SessionDocument,
   type SessionProjectionOptions,
-} from './layout.js';
+} from './documents.js';
+import { planAppend, tailSeqs, type AppendPlan, type SeqRun } from './runs.js';
 import { isDuplicateKeyError, mapMongoError } from './map-error.js';
 import { resolveOptions, type MongoStoreOptions, type ResolvedOptions } from './options.js';
 
@@ -87,7 +84,7 @@ interface Expiry {
 }
 
 interface Change {
-  readonly segs: Segment[];
+  readonly runs: SeqRun[];
   readonly count: number;
   readonly next: number;
   /** A transaction's log entry, pushed with the commit. */
@@ -153,7 +150,7 @@ function unexpectedMiss(): Error {
 
 /**
  * A session store on MongoDB through the official driver. A session is one
- * document in `<prefix>sessions` (counter, history segments, metadata,
+ * document in `<prefix>sessions` (counter, history runs, metadata,
  * operation log); each item is one immutable document in `<prefix>items`.
  * A write inserts its new item documents first (unreferenced, so invisible)
  * and then commits by one compare-and-swap on the session document, inside a
@@ -339,7 +336,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     assertItemsFit(sessionId, items, maxBsonObjectSize);
   }
 
-  /** The session document, with at most the op-log entry `read.operationId` and, with `read.tail`, only the newest segments. */
+  /** The session document, with at most the op-log entry `read.operationId` and, with `read.tail`, only the newest runs. */
   async #load(sessionId: string, ctx: Ctx, read: SessionProjectionOptions = {}): Promise<SessionDocument | null> {
     const doc = await this.#sessions.findOne(sessionFilter(sessionId), {
       projection: sessionProjection(read),
@@ -359,7 +356,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
       gen: newGeneration(),
       v: 0,
       next: 0,
-      segs: [],
+      runs: [],
       count: 0,
       createdAt: new Date(now),
       updatedAt: new Date(now),
@@ -479,7 +476,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
 
   /**
    * The commit: one compare-and-swap on the session document (on `v` and
-   * `gen`) that sets the new segments and, for a transaction, appends its
+   * `gen`) that sets the new runs and, for a transaction, appends its
    * operation-log entry and trims the log, in the same atomic update.
    * Returns false when another writer committed first.
    */
@@ -493,7 +490,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
       {
         $set: {
           v: live.v + 1,
-          segs: change.segs,
+          runs: change.runs,
           count: change.count,
           createdAt,
           updatedAt: new Date(now),
@@ -534,7 +531,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
       if (!inserted) return false;
       ids = inserted;
     }
-    const change: Change = { segs: plan.segs, count, next: plan.end, ...(op ? { op } : {}) };
+    const change: Change = { runs: plan.runs, count, next: plan.end, ...(op ? { op } : {}) };
     if (await this.#commit(sessionId, live, change, expiry, now, ctx)) {
       if (removed.length > 0) {
         await this.#items.deleteMany(
@@ -579,7 +576,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
 
   /**
    * Reads the items at the newest `limit` positions (all when undefined) of a
-   * consistent snapshot. With `sliced`, only the newest `limit` segments are
+   * consistent snapshot. With `sliced`, only the newest `limit` runs are
    * read (enough for the items; a writer needs them all). Returns undefined
    * when the session is empty or expired.
    */
@@ -594,7 +591,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
       const slice = sliced && limit !== undefined && limit <= MAX_TAIL_SLICE;
       const doc = await this.#load(sessionId, ctx, slice ? { tail: limit } : {});
       if (!doc || isExpired(doc, Date.now()) || doc.count === 0) return undefined;
-      const seqs = tailSeqs(doc.segs, Math.min(limit ?? doc.count, doc.count));
+      const seqs = tailSeqs(doc.runs, Math.min(limit ?? doc.count, doc.count));
       const items = await this.#fetch(sessionId, doc.gen, seqs, ctx);
       if (items) return { doc, seqs, items };
       missing(doc);
@@ -630,8 +627,8 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
         const st = loaded.fresh ? await this.#materialize(sessionId, loaded, expiry, now, ctx) : loaded;
         if (!st) continue;
         const { live } = st;
-        const plan = planAppend(live.segs, 0, live.next, items.length);
-        const carriedSeqs = tailSeqs(live.segs, plan.carry);
+        const plan = planAppend(live.runs, 0, live.next, items.length);
+        const carriedSeqs = tailSeqs(live.runs, plan.carry);
         const carried = await this.#fetch(sessionId, live.gen, carriedSeqs, ctx);
         if (!carried) {
           missing(live);
@@ -656,7 +653,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
         const now = Date.now();
         const { doc } = tail;
         const expiry = await this.#expiry(sessionId, { stored: doc, live: doc, fresh: false }, now, ctx);
-        const plan = planAppend(doc.segs, 1, doc.next, 0);
+        const plan = planAppend(doc.runs, 1, doc.next, 0);
         if (await this.#commitPlan(sessionId, doc, plan, [], doc.count - 1, tail.seqs, undefined, expiry, now, ctx)) {
           return value;
         }
@@ -692,8 +689,8 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
         const k = tx.expectedSuffix.length;
         if (k > loaded.live.count) throw conflicts.suffixMismatch();
         // Checked before anything is written (a fresh incarnation has nothing to fetch).
-        const plan = planAppend(loaded.live.segs, k, loaded.live.next, tx.replacement.length);
-        const seqs = tailSeqs(loaded.live.segs, k + plan.carry);
+        const plan = planAppend(loaded.live.runs, k, loaded.live.next, tx.replacement.length);
+        const seqs = tailSeqs(loaded.live.runs, k + plan.carry);
         const fetched = await this.#fetch(sessionId, loaded.live.gen, seqs, ctx);
         if (!fetched) {
           missing(loaded.live);
@@ -701,7 +698,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
         }
         if (!suffixMatches(fetched.slice(plan.carry), tx.expectedSuffix)) throw conflicts.suffixMismatch();
         const expiry = await this.#expiry(sessionId, loaded, now, ctx);
-        // Materialising changes only `v`: the plan (empty segments, next 0) still holds.
+        // Materialising changes only `v`: the plan (empty runs, next 0) still holds.
         const st = loaded.fresh ? await this.#materialize(sessionId, loaded, expiry, now, ctx) : loaded;
         if (!st) continue;
         const texts = [...fetched.slice(0, plan.carry), ...tx.replacement];
@@ -715,7 +712,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
 
   protected override async _getSessionInfo(sessionId: string): Promise<SessionInfo | undefined> {
     await this.#ensure();
-    const doc = await this.#sessions.findOne(sessionFilter(sessionId), { projection: { ops: 0, segs: 0 } });
+    const doc = await this.#sessions.findOne(sessionFilter(sessionId), { projection: { ops: 0, runs: 0 } });
     if (doc === null) return undefined;
     assertSessionDocument(doc, 'meta');
     if (isExpired(doc, Date.now()) || doc.count === 0) return undefined;
@@ -733,7 +730,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
         ...(after !== undefined ? { _id: { $gt: after } } : {}),
       };
       const page = await this.#sessions
-        .find(filter, { projection: { ops: 0, segs: 0 }, sort: { _id: 1 }, limit: pageSize })
+        .find(filter, { projection: { ops: 0, runs: 0 }, sort: { _id: 1 }, limit: pageSize })
         .toArray();
       for (const doc of page) {
         assertSessionDocument(doc, 'meta');

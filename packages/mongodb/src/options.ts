@@ -1,7 +1,7 @@
 import { SessionError, SessionErrorCode } from '@sessionkit/core';
 import { assertPositiveInteger, normalizeTtl, OPERATION_LOG_RETENTION } from '@sessionkit/core/adapter';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
-import { assertCollectionPrefix, assertDatabaseName } from './layout.js';
+import { assertCollectionPrefix, assertDatabaseName } from './documents.js';
 
 /** How batches are made atomic. See docs/mongodb.md ("Atomicity"). */
 export type TransactionMode = 'auto' | 'always' | 'never';

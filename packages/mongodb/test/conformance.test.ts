@@ -7,7 +7,8 @@ import { describeConformance } from '@sessionkit/conformance';
 import { SessionErrorCode } from '@sessionkit/core';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { itemsFilter, MERGE_RUN_ITEMS, sessionProjection, tailSeqs } from '../src/layout.js';
+import { itemsFilter, sessionProjection } from '../src/documents.js';
+import { MERGE_RUN_ITEMS, tailSeqs } from '../src/runs.js';
 import { MongoStore } from '../src/index.js';
 import { mongoHarness, openStore, type Location } from './harness.js';
 import { buildHint, distAvailable, failLine, mongoTarget, skipLine, uniqueDatabase } from './server.js';
@@ -151,7 +152,7 @@ if ('fail' in resolved) {
       expect(await store.getItems('long', { limit: 5 })).toEqual([995, 996, 997, 998, 999]);
       const doc = (await store.collections.sessions.findOne({ _id: { $eq: 'long' } }))!;
       const explain = await store.collections.items
-        .find(itemsFilter('long', doc.gen, tailSeqs(doc.segs, 5)))
+        .find(itemsFilter('long', doc.gen, tailSeqs(doc.runs, 5)))
         .explain('executionStats');
       expect(explain.executionStats.totalDocsExamined).toBe(5);
       expect(explain.executionStats.totalKeysExamined).toBeLessThanOrEqual(6);
@@ -196,7 +197,7 @@ if ('fail' in resolved) {
       expect(await store.getItems('s')).toEqual([0, 1, 2, 3, 4, 0]);
     });
 
-    it('pop-then-append cycles keep the segment list within 1 + count / (MERGE_RUN_ITEMS + 1)', async () => {
+    it('pop-then-append cycles keep the run list within 1 + count / (MERGE_RUN_ITEMS + 1)', async () => {
       for (const transactions of ['never', 'auto'] as const) {
         const store = open({ transactions });
         const model: number[] = [];
@@ -210,7 +211,7 @@ if ('fail' in resolved) {
         expect(await store.getItems('cycles')).toEqual(model);
         expect(await store.getItems('cycles', { limit: 3 })).toEqual(model.slice(-3));
         const doc = (await store.collections.sessions.findOne({ _id: { $eq: 'cycles' } }))!;
-        expect(doc.segs.length).toBeLessThanOrEqual(1 + model.length / (MERGE_RUN_ITEMS + 1));
+        expect(doc.runs.length).toBeLessThanOrEqual(1 + model.length / (MERGE_RUN_ITEMS + 1));
         // Carried items' old documents are deleted: exactly one document per item remains.
         expect(await store.collections.items.countDocuments({ sessionId: { $eq: 'cycles' } })).toBe(model.length);
       }

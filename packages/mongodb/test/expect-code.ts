@@ -1,7 +1,7 @@
 import { isSessionError } from '@sessionkit/core';
 import { expect } from 'vitest';
 
-/** Asserts that `fn` throws a SessionError with `code` (synchronously: the layout helpers are pure). */
+/** Asserts that `fn` throws a SessionError with `code` (synchronously: the document and run helpers are pure). */
 export function expectCode(fn: () => unknown, code: string): void {
   try {
     fn();

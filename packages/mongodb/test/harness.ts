@@ -47,7 +47,7 @@ export function mongoHarness(target: MongoTarget, transactions: TransactionMode,
       await store.addItems(sessionId, [{ placeholder: true }]);
       const doc = await store.collections.sessions.findOne({ _id: { $eq: sessionId } });
       if (!doc) throw new Error('session document missing after addItems');
-      const last = doc.segs[doc.segs.length - 1]!;
+      const last = doc.runs[doc.runs.length - 1]!;
       await store.collections.items.updateOne(
         { sessionId: { $eq: sessionId }, gen: { $eq: doc.gen }, seq: { $eq: last[1] - 1 } },
         { $set: { item: '{"corrupt": ' } },

@@ -1,5 +1,5 @@
 /**
- * The pure helpers behind the operation log, the segment bound, orphan
+ * The pure helpers behind the operation log, the run bound, orphan
  * clean-up and prune's count. No server needed.
  */
 import { SessionErrorCode } from '@sessionkit/core';
@@ -8,18 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { expectCode } from './expect-code.js';
 import {
   assertSessionDocument,
-  dropNewest,
   isLive,
-  MERGE_RUN_ITEMS,
-  planAppend,
-  segmentsLength,
   seqRangeFilter,
   sessionItemsFilter,
   sessionProjection,
-  tailSeqs,
-  type Segment,
   type SessionDocument,
-} from '../src/layout.js';
+} from '../src/documents.js';
+import { dropNewest, MERGE_RUN_ITEMS, planAppend, runsLength, tailSeqs, type SeqRun } from '../src/runs.js';
 
 describe('session document projections', () => {
   it('never asks for the whole operation log; a transaction gets only its own entry, matched under $eq', () => {
@@ -30,14 +25,14 @@ describe('session document projections', () => {
     const hostile = '{"$gt":""}';
     const tx = BSON.deserialize(BSON.serialize(sessionProjection({ operationId: hostile })));
     expect(tx.ops).toEqual({ $elemMatch: { id: { $eq: hostile } } });
-    for (const field of ['gen', 'v', 'next', 'count', 'segs', 'createdAt', 'updatedAt', 'expiresAt', 'itemsExpireAt']) {
+    for (const field of ['gen', 'v', 'next', 'count', 'runs', 'createdAt', 'updatedAt', 'expiresAt', 'itemsExpireAt']) {
       expect(tx[field], field).toBe(1);
     }
     expectCode(() => sessionProjection({ operationId: { $ne: null } as unknown as string }), SessionErrorCode.InvalidArgument);
   });
 
-  it('a tail read asks for the newest segments only', () => {
-    expect(sessionProjection({ tail: 5 }).segs).toEqual({ $slice: -5 });
+  it('a tail read asks for the newest runs only', () => {
+    expect(sessionProjection({ tail: 5 }).runs).toEqual({ $slice: -5 });
     expectCode(() => sessionProjection({ tail: 0 }), SessionErrorCode.InvalidArgument);
     expectCode(() => sessionProjection({ tail: 2 ** 31 }), SessionErrorCode.InvalidArgument);
   });
@@ -48,7 +43,7 @@ describe('session document projections', () => {
       gen: 'g',
       v: 1,
       next: 30,
-      segs: [
+      runs: [
         [20, 22],
         [25, 30],
       ],
@@ -66,17 +61,17 @@ describe('session document projections', () => {
   });
 });
 
-describe('planAppend keeps the segment list bounded', () => {
+describe('planAppend keeps the run list bounded', () => {
   it('extends a contiguous run, carries a short newest run forward, leaves a long one', () => {
-    expect(planAppend([[0, 5]], 0, 5, 2)).toEqual({ carry: 0, segs: [[0, 7]], end: 7 });
+    expect(planAppend([[0, 5]], 0, 5, 2)).toEqual({ carry: 0, runs: [[0, 7]], end: 7 });
     // Popped to [0,4), next 5: the 4 items move to 5..8, the new ones follow.
-    expect(planAppend([[0, 4]], 0, 5, 2)).toEqual({ carry: 4, segs: [[5, 11]], end: 11 });
-    const long: Segment = [0, MERGE_RUN_ITEMS + 1];
-    expect(planAppend([long], 0, 20, 1)).toEqual({ carry: 0, segs: [long, [20, 21]], end: 21 });
+    expect(planAppend([[0, 4]], 0, 5, 2)).toEqual({ carry: 4, runs: [[5, 11]], end: 11 });
+    const long: SeqRun = [0, MERGE_RUN_ITEMS + 1];
+    expect(planAppend([long], 0, 20, 1)).toEqual({ carry: 0, runs: [long, [20, 21]], end: 21 });
     // A suffix replacement drops first, then carries what is newest after the drop.
-    expect(planAppend([[0, 20], [30, 33]], 2, 40, 1)).toEqual({ carry: 1, segs: [[0, 20], [40, 42]], end: 42 });
+    expect(planAppend([[0, 20], [30, 33]], 2, 40, 1)).toEqual({ carry: 1, runs: [[0, 20], [40, 42]], end: 42 });
     // Nothing appended: nothing carried.
-    expect(planAppend([[0, 4]], 1, 5, 0)).toEqual({ carry: 0, segs: [[0, 3]], end: 5 });
+    expect(planAppend([[0, 4]], 1, 5, 0)).toEqual({ carry: 0, runs: [[0, 3]], end: 5 });
   });
 
   it('over pop-then-append cycles: at most 1 + count / (MERGE_RUN_ITEMS + 1) runs, same history as an array model', () => {
@@ -85,28 +80,28 @@ describe('planAppend keeps the segment list bounded', () => {
     // The model holds item identities; carried items keep theirs at new seqs.
     let model: string[] = [];
     const bySeq = new Map<number, string>();
-    let segs: Segment[] = [];
+    let runs: SeqRun[] = [];
     let next = 0;
     let copied = 0;
     let appended = 0;
     let maxRuns = 0;
     const write = (drop: number, n: number) => {
-      const plan = planAppend(segs, drop, next, n);
+      const plan = planAppend(runs, drop, next, n);
       expect(plan.carry).toBeLessThanOrEqual(MERGE_RUN_ITEMS);
-      const carried = tailSeqs(segs, drop + plan.carry).slice(0, plan.carry).map((seq) => bySeq.get(seq)!);
+      const carried = tailSeqs(runs, drop + plan.carry).slice(0, plan.carry).map((seq) => bySeq.get(seq)!);
       const fresh = Array.from({ length: n }, () => `i${appended++}`);
       // New seqs are at or above next, never an existing one.
       [...carried, ...fresh].forEach((id, i) => bySeq.set(next + i, id));
       model = [...model.slice(0, model.length - drop - plan.carry), ...carried, ...fresh];
       copied += plan.carry;
-      segs = plan.segs;
+      runs = plan.runs;
       next = Math.max(next, plan.end);
     };
     for (let step = 0; step < 5000; step++) {
       const r = random();
       if (r < 0.45) write(0, 1 + Math.floor(random() * 3));
       else if (r < 0.8 && model.length > 0) {
-        segs = dropNewest(segs, 1);
+        runs = dropNewest(runs, 1);
         model.pop();
       } else {
         const k = Math.floor(random() * Math.min(model.length + 1, 4));
@@ -114,36 +109,36 @@ describe('planAppend keeps the segment list bounded', () => {
       }
       // Sometimes a writer skips taken sequence numbers.
       if (random() < 0.05) next += 1 + Math.floor(random() * 2);
-      expect(segmentsLength(segs)).toBe(model.length);
-      expect(segs.length).toBeLessThanOrEqual(1 + model.length / (MERGE_RUN_ITEMS + 1));
-      if (step % 50 === 0) expect(tailSeqs(segs, model.length).map((seq) => bySeq.get(seq))).toEqual(model);
-      maxRuns = Math.max(maxRuns, segs.length);
+      expect(runsLength(runs)).toBe(model.length);
+      expect(runs.length).toBeLessThanOrEqual(1 + model.length / (MERGE_RUN_ITEMS + 1));
+      if (step % 50 === 0) expect(tailSeqs(runs, model.length).map((seq) => bySeq.get(seq))).toEqual(model);
+      maxRuns = Math.max(maxRuns, runs.length);
     }
-    expect(tailSeqs(segs, model.length).map((seq) => bySeq.get(seq))).toEqual(model);
+    expect(tailSeqs(runs, model.length).map((seq) => bySeq.get(seq))).toEqual(model);
     // Copying stays a bounded multiple of the appends (at most MERGE_RUN_ITEMS per write).
     expect(copied).toBeLessThanOrEqual(appended * MERGE_RUN_ITEMS);
     expect(maxRuns).toBeGreaterThan(1);
   });
 
   it('without carrying, the same cycles grow one run per cycle (what the bound replaces)', () => {
-    let segs: Segment[] = [[0, 10]];
+    let runs: SeqRun[] = [[0, 10]];
     let next = 10;
     for (let cycle = 0; cycle < 50; cycle++) {
-      segs = dropNewest(segs, 1);
-      const plan = planAppend(segs, 0, next, 2, 0);
-      segs = plan.segs;
+      runs = dropNewest(runs, 1);
+      const plan = planAppend(runs, 0, next, 2, 0);
+      runs = plan.runs;
       next = plan.end;
     }
-    expect(segs.length).toBe(51);
-    segs = [[0, 10]];
+    expect(runs.length).toBe(51);
+    runs = [[0, 10]];
     next = 10;
     for (let cycle = 0; cycle < 50; cycle++) {
-      segs = dropNewest(segs, 1);
-      const plan = planAppend(segs, 0, next, 2);
-      segs = plan.segs;
+      runs = dropNewest(runs, 1);
+      const plan = planAppend(runs, 0, next, 2);
+      runs = plan.runs;
       next = plan.end;
     }
-    expect(segs.length).toBeLessThanOrEqual(1 + segmentsLength(segs) / (MERGE_RUN_ITEMS + 1));
+    expect(runs.length).toBeLessThanOrEqual(1 + runsLength(runs) / (MERGE_RUN_ITEMS + 1));
   });
 });
 

@@ -1,16 +1,14 @@
 /**
  * The store's document shapes and the pure helpers around them: collection
- * names, index specs, filters that keep session ids as data, the segment
- * arithmetic that maps history positions to item sequence numbers, and the
- * size check. No I/O here, so all of it is unit-tested without a server.
+ * names, index specs, filters that keep session ids as data, projections,
+ * the shape check and the size check. No I/O here, so all of it is
+ * unit-tested without a server.
  */
 import { randomUUID } from 'node:crypto';
 import { SessionError, SessionErrorCode, type SessionInfo } from '@sessionkit/core';
 import { type EncodedItem } from '@sessionkit/core/adapter';
 import type { IndexDescription, ObjectId } from 'mongodb';
-
-/** A run of item sequence numbers, `[start, end)`. */
-export type Segment = [start: number, end: number];
+import { runsLength, seqRuns, type SeqRun } from './runs.js';
 
 /** One `<prefix>sessions` document: the session's committed state. */
 export interface SessionDocument {
@@ -23,8 +21,8 @@ export interface SessionDocument {
   /** Next unreserved sequence number within this incarnation. */
   next: number;
   /** The history, oldest first, as runs of item sequence numbers. */
-  segs: Segment[];
-  /** Number of items in the history (the sum of the segments' lengths). */
+  runs: SeqRun[];
+  /** Number of items in the history (the sum of the runs' lengths). */
   count: number;
   createdAt: Date;
   updatedAt: Date;
@@ -103,18 +101,6 @@ function asData(sessionId: unknown): { $eq: string } {
 /** The filter selecting one session document. */
 export function sessionFilter(sessionId: string): { _id: { $eq: string } } {
   return { _id: asData(sessionId) };
-}
-
-/** Contiguous runs of ascending sequence numbers: [3,4,5,9] → [[3,6],[9,10]]. */
-export function seqRuns(seqs: readonly number[]): Segment[] {
-  const sorted = [...seqs].sort((a, b) => a - b);
-  const runs: Segment[] = [];
-  for (const seq of sorted) {
-    const last = runs[runs.length - 1];
-    if (last && last[1] === seq) last[1] = seq + 1;
-    else if (!last || last[1] < seq) runs.push([seq, seq + 1]);
-  }
-  return runs;
 }
 
 // Beyond this many runs one bounding range is cheaper to send than an $or;
@@ -198,20 +184,20 @@ export interface SessionProjectionOptions {
   /** Also the operation log entry of this operation id (when there is one); no other entry is sent. */
   readonly operationId?: string;
   /**
-   * Only the newest `tail` segments (`$slice`): they cover the newest `tail`
+   * Only the newest `tail` runs (`$slice`): they cover the newest `tail`
    * items, as each holds at least one. At most {@link MAX_TAIL_SLICE}.
    */
   readonly tail?: number;
 }
 
-/** Largest `$slice` sent (a BSON int32); a larger limit reads every segment, which is then about as cheap. */
+/** Largest `$slice` sent (a BSON int32); a larger limit reads every run, which is then about as cheap. */
 export const MAX_TAIL_SLICE = 2 ** 31 - 1;
 
 /**
  * The projection of a session-document read: an inclusion projection of the
  * fields the store uses, so the operation log (up to `operationLogSize`
  * entries) never crosses the network in full and a tail read gets only the
- * segments it can use.
+ * runs it can use.
  */
 export function sessionProjection(options: SessionProjectionOptions = {}): Record<string, unknown> {
   const { operationId, tail } = options;
@@ -228,100 +214,15 @@ export function sessionProjection(options: SessionProjectionOptions = {}): Recor
     updatedAt: 1,
     expiresAt: 1,
     itemsExpireAt: 1,
-    segs: tail === undefined ? 1 : { $slice: -tail },
+    runs: tail === undefined ? 1 : { $slice: -tail },
     // The id is data under $eq inside the $elemMatch condition, like every session id.
     ...(operationId !== undefined ? { ops: { $elemMatch: { id: { $eq: operationId } } } } : {}),
   };
 }
 
-/**
- * The newest run an append copies forward (rewrites at new sequence numbers)
- * when it cannot extend it, instead of leaving a gap. Pops and replaced
- * suffixes end the newest run below `next`; without copying, every
- * pop-then-append cycle would add a run for good. With it, every run but the
- * newest holds more than this many items, so a history of `count` items has
- * at most `1 + count / (MERGE_RUN_ITEMS + 1)` runs, and an append copies at
- * most this many items.
- */
-export const MERGE_RUN_ITEMS = 8;
-
-/** How a write changes the segments. */
-export interface AppendPlan {
-  /** Newest remaining items rewritten ahead of the new ones (the run they form is dropped from `segs`). */
-  readonly carry: number;
-  /** The segments after the write. */
-  readonly segs: Segment[];
-  /** `next` after the write: the new item documents take `[start, end)`, carried ones first. */
-  readonly end: number;
-}
-
-/**
- * The segments after dropping the newest `drop` items and appending `n` new
- * ones at sequence numbers from `start` (the session's `next`). When the
- * newest remaining run ends below `start` and holds at most `maxCarry` items,
- * its items are carried: rewritten at `[start, start + carry)` before the new
- * ones, so the history stays one run there.
- */
-export function planAppend(
-  segs: readonly Segment[],
-  drop: number,
-  start: number,
-  n: number,
-  maxCarry = MERGE_RUN_ITEMS,
-): AppendPlan {
-  const kept = dropNewest(segs, drop);
-  if (n === 0) return { carry: 0, segs: kept, end: start };
-  const last = kept[kept.length - 1];
-  const carry = last && last[1] !== start && last[1] - last[0] <= maxCarry ? last[1] - last[0] : 0;
-  const base = carry > 0 ? kept.slice(0, -1) : kept;
-  const end = start + carry + n;
-  return { carry, segs: appendRange(base, start, end), end };
-}
-
 /** A fresh incarnation id. */
 export function newGeneration(): string {
   return randomUUID();
-}
-
-/** Total number of sequence numbers in the segments. */
-export function segmentsLength(segs: readonly Segment[]): number {
-  let total = 0;
-  for (const [start, end] of segs) total += end - start;
-  return total;
-}
-
-/** The sequence numbers of the newest `n` items, oldest first. */
-export function tailSeqs(segs: readonly Segment[], n: number): number[] {
-  const out: number[] = [];
-  for (let i = segs.length - 1; i >= 0 && out.length < n; i--) {
-    const [start, end] = segs[i]!;
-    for (let seq = end - 1; seq >= start && out.length < n; seq--) out.push(seq);
-  }
-  return out.reverse();
-}
-
-/** The segments without their newest `k` items. */
-export function dropNewest(segs: readonly Segment[], k: number): Segment[] {
-  const out = segs.map(([start, end]) => [start, end] as Segment);
-  let left = k;
-  while (left > 0 && out.length > 0) {
-    const last = out[out.length - 1]!;
-    const take = Math.min(left, last[1] - last[0]);
-    last[1] -= take;
-    left -= take;
-    if (last[1] === last[0]) out.pop();
-  }
-  return out;
-}
-
-/** The segments with `[start, end)` appended as the newest items (merged when contiguous). */
-export function appendRange(segs: readonly Segment[], start: number, end: number): Segment[] {
-  const out = segs.map(([s, e]) => [s, e] as Segment);
-  if (end <= start) return out;
-  const last = out[out.length - 1];
-  if (last && last[1] === start) last[1] = end;
-  else out.push([start, end]);
-  return out;
 }
 
 /**
@@ -351,13 +252,13 @@ export function assertSessionDocument(
     metaOk &&
     (fields === 'meta' ||
       (Array.isArray(d.ops) &&
-        Array.isArray(d.segs) &&
-        d.segs.every(
+        Array.isArray(d.runs) &&
+        d.runs.every(
           (s) =>
             Array.isArray(s) && s.length === 2 && Number.isSafeInteger(s[0]) && Number.isSafeInteger(s[1]) && s[0]! < s[1]!,
         ) &&
         // A tail read ($slice) may get fewer runs than the history has; it then holds at most `count` items.
-        (tail !== undefined && d.segs.length >= tail ? segmentsLength(d.segs) <= d.count! : segmentsLength(d.segs) === d.count)));
+        (tail !== undefined && d.runs.length >= tail ? runsLength(d.runs) <= d.count! : runsLength(d.runs) === d.count)));
   if (!ok) throw new SessionError(SessionErrorCode.CorruptData, 'session document is malformed');
 }
 

@@ -1,13 +1,11 @@
 import { isSessionError, SessionErrorCode } from '@sessionkit/core';
 import { encodeItem } from '@sessionkit/core/adapter';
 import {
-  appendRange,
   assertCollectionPrefix,
   assertDatabaseName,
   assertItemsFit,
   assertSessionDocument,
   collectionNames,
-  dropNewest,
   generationFilter,
   isExpired,
   itemDocument,
@@ -15,14 +13,11 @@ import {
   ITEM_INDEXES,
   maxItemBytes,
   SESSION_INDEXES,
-  segmentsLength,
-  seqRuns,
   sessionFilter,
-  tailSeqs,
   toSessionInfo,
-  type Segment,
   type SessionDocument,
-} from '../src/layout.js';
+} from '../src/documents.js';
+import { appendRange, dropNewest, runsLength, seqRuns, tailSeqs, type SeqRun } from '../src/runs.js';
 import { BSON } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { expectCode } from './expect-code.js';
@@ -101,7 +96,7 @@ describe('items are stored as one string field', () => {
   });
 });
 
-describe('segment arithmetic', () => {
+describe('run arithmetic', () => {
   it('seqRuns groups ascending runs', () => {
     expect(seqRuns([])).toEqual([]);
     expect(seqRuns([5, 3, 4, 9])).toEqual([
@@ -111,30 +106,30 @@ describe('segment arithmetic', () => {
     expect(seqRuns([1, 1, 2])).toEqual([[1, 3]]);
   });
 
-  it('tailSeqs walks segments from the newest end, returning oldest first', () => {
-    const segs: Segment[] = [
+  it('tailSeqs walks runs from the newest end, returning oldest first', () => {
+    const runs: SeqRun[] = [
       [0, 3],
       [10, 12],
     ];
-    expect(tailSeqs(segs, 0)).toEqual([]);
-    expect(tailSeqs(segs, 1)).toEqual([11]);
-    expect(tailSeqs(segs, 3)).toEqual([2, 10, 11]);
-    expect(tailSeqs(segs, 99)).toEqual([0, 1, 2, 10, 11]);
+    expect(tailSeqs(runs, 0)).toEqual([]);
+    expect(tailSeqs(runs, 1)).toEqual([11]);
+    expect(tailSeqs(runs, 3)).toEqual([2, 10, 11]);
+    expect(tailSeqs(runs, 99)).toEqual([0, 1, 2, 10, 11]);
   });
 
   it('dropNewest and appendRange', () => {
-    const segs: Segment[] = [
+    const runs: SeqRun[] = [
       [0, 3],
       [10, 12],
     ];
-    expect(dropNewest(segs, 1)).toEqual([
+    expect(dropNewest(runs, 1)).toEqual([
       [0, 3],
       [10, 11],
     ]);
-    expect(dropNewest(segs, 2)).toEqual([[0, 3]]);
-    expect(dropNewest(segs, 4)).toEqual([[0, 1]]);
-    expect(dropNewest(segs, 5)).toEqual([]);
-    expect(segs).toEqual([
+    expect(dropNewest(runs, 2)).toEqual([[0, 3]]);
+    expect(dropNewest(runs, 4)).toEqual([[0, 1]]);
+    expect(dropNewest(runs, 5)).toEqual([]);
+    expect(runs).toEqual([
       [0, 3],
       [10, 12],
     ]); // inputs are not mutated
@@ -150,7 +145,7 @@ describe('segment arithmetic', () => {
     let seed = 12345;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     let model: number[] = [];
-    let segs: Segment[] = [];
+    let runs: SeqRun[] = [];
     let next = 0;
     for (let step = 0; step < 2000; step++) {
       const r = random();
@@ -158,25 +153,25 @@ describe('segment arithmetic', () => {
         const n = 1 + Math.floor(random() * 4);
         // Sometimes skip sequence numbers, as a writer that met taken ones does.
         if (random() < 0.2) next += 1 + Math.floor(random() * 3);
-        segs = appendRange(segs, next, next + n);
+        runs = appendRange(runs, next, next + n);
         for (let i = 0; i < n; i++) model.push(next + i);
         next += n;
       } else if (r < 0.75) {
-        segs = dropNewest(segs, 1);
+        runs = dropNewest(runs, 1);
         model.pop();
       } else {
         const k = Math.floor(random() * Math.min(model.length + 1, 5));
         const n = Math.floor(random() * 3);
-        segs = appendRange(dropNewest(segs, k), next, next + n);
+        runs = appendRange(dropNewest(runs, k), next, next + n);
         model = model.slice(0, model.length - k);
         for (let i = 0; i < n; i++) model.push(next + i);
         next += n;
       }
-      expect(segmentsLength(segs)).toBe(model.length);
+      expect(runsLength(runs)).toBe(model.length);
       const limit = Math.floor(random() * 8);
-      expect(tailSeqs(segs, limit)).toEqual(model.slice(Math.max(0, model.length - limit)));
+      expect(tailSeqs(runs, limit)).toEqual(model.slice(Math.max(0, model.length - limit)));
     }
-    expect(tailSeqs(segs, model.length)).toEqual(model);
+    expect(tailSeqs(runs, model.length)).toEqual(model);
   });
 
   it('itemsFilter reads one range, a few $or ranges, or a bounding range; deletes name exact seqs', () => {
@@ -222,7 +217,7 @@ describe('session documents', () => {
     gen: 'g',
     v: 3,
     next: 12,
-    segs: [
+    runs: [
       [0, 3],
       [10, 12],
     ],
@@ -235,12 +230,12 @@ describe('session documents', () => {
   it('accepts a well-formed document and reports a malformed one as CORRUPT_DATA', () => {
     assertSessionDocument(doc);
     expectCode(() => assertSessionDocument({ ...doc, count: 4 }), SessionErrorCode.CorruptData);
-    expectCode(() => assertSessionDocument({ ...doc, segs: [[3, 1]] }), SessionErrorCode.CorruptData);
+    expectCode(() => assertSessionDocument({ ...doc, runs: [[3, 1]] }), SessionErrorCode.CorruptData);
     expectCode(() => assertSessionDocument({ ...doc, gen: 1 }), SessionErrorCode.CorruptData);
     expectCode(() => assertSessionDocument({ ...doc, updatedAt: 'yesterday' }), SessionErrorCode.CorruptData);
     expectCode(() => assertSessionDocument(null), SessionErrorCode.CorruptData);
     // 'meta' skips the (possibly projected-out) history and log.
-    const { segs: _segs, ops: _ops, ...meta } = doc;
+    const { runs: _runs, ops: _ops, ...meta } = doc;
     assertSessionDocument(meta, 'meta');
   });
 
