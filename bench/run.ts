@@ -5,14 +5,18 @@
  *
  *   pnpm bench                # all
  *   pnpm bench sqlite redis   # some
+ *   pnpm bench per-turn --quick   # flags go to every chosen benchmark
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const all = ['sqlite', 'redis', 's3', 'postgres', 'decorators', 'cli-copy'];
-const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
+const all = ['per-turn', 'sqlite', 'redis', 's3', 'postgres', 'decorators', 'cli-copy'];
+const args = process.argv.slice(2);
+const flags = args.filter((a) => a.startsWith('--'));
+const names = args.filter((a) => !a.startsWith('--'));
+const chosen = names.length ? names : all;
 const tsx = here('../node_modules/.bin/tsx');
 let failed = false;
 
@@ -24,7 +28,7 @@ for (const name of chosen) {
   }
   console.log(`\n== ${name}`);
   // s3rver's paged listing needs the legacy provider (see ENVIRONMENT notes).
-  const result = spawnSync(tsx, [file], {
+  const result = spawnSync(tsx, [file, ...flags], {
     stdio: 'inherit',
     env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
   });
@@ -32,7 +36,7 @@ for (const name of chosen) {
 }
 
 for (const name of chosen) {
-  const results = here(`./results/${name}.md`);
+  const results = here(`./results/${name}${name === 'per-turn' && flags.includes('--quick') ? '-quick' : ''}.md`);
   if (existsSync(results)) console.log(`\n${readFileSync(results, 'utf8')}`);
 }
 process.exit(failed ? 1 : 0);

@@ -1,0 +1,403 @@
+/**
+ * The Agents SDK runner's per-turn loop: read the WHOLE history (`getItems()`
+ * with no limit), then append the turn's items (three, 200–450 bytes each).
+ * Measured at a history of 10, 100, 1,000 and 10,000 items for
+ *
+ * - SqliteStore vs raw better-sqlite3 (the store's own schema, hand-written
+ *   prepared statements, JSON.stringify / JSON.parse);
+ * - RedisStore vs raw ioredis (RPUSH + LRANGE) on a redis-server this script starts;
+ * - withEncryption, withCache and the README's stack (encryption + monitoring +
+ *   cache) over SqliteStore vs the bare SqliteStore;
+ *
+ * plus popItem at 10,000 items and a tail read of 20 vs the raw driver, and the
+ * memory (RSS, heap) of one process after one full read of a 10,000-item
+ * session through each stack. Every cell runs ROUNDS times, interleaved (round 1
+ * of every stack, then round 2, …); a ratio is taken round by round against the
+ * baseline measured in the same round, and the table shows the median ratio and
+ * its range. Writes results/per-turn.md.
+ *
+ *   pnpm bench per-turn                    # from the repository root (builds first)
+ *   node_modules/.bin/tsx bench/per-turn.ts --quick   # 3 rounds, fewer turns (about a minute)
+ *   BENCH_ROUNDS=7 node_modules/.bin/tsx bench/per-turn.ts
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { compose, withCache, withEncryption, withMonitoring, type SessionStore } from '@sessionkit/core';
+import { SqliteStore } from '@sessionkit/sqlite';
+import { RedisStore } from '@sessionkit/redis';
+import { redisServerAvailable, startRedis } from '@sessionkit/test-servers';
+import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
+import { tableNames } from '../packages/sqlite/src/schema.js';
+
+const argv = process.argv.slice(2);
+const QUICK = argv.includes('--quick');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 5));
+/** Turns per round per cell: `sessions` sessions seeded at the history size, `turns` turns on each. */
+const PLAN: Record<number, { sessions: number; turns: number }> = QUICK
+  ? { 10: { sessions: 600, turns: 1 }, 100: { sessions: 100, turns: 2 }, 1000: { sessions: 12, turns: 3 }, 10000: { sessions: 2, turns: 3 } }
+  : { 10: { sessions: 2000, turns: 1 }, 100: { sessions: 300, turns: 2 }, 1000: { sessions: 40, turns: 3 }, 10000: { sessions: 4, turns: 4 } };
+const HISTORIES = [10, 100, 1000, 10000] as const;
+const POPS = QUICK ? 200 : 500;
+const TAILS = QUICK ? 500 : 2000;
+const keys = { k1: new Uint8Array(32).fill(9) };
+
+/** An item shaped like the Agents SDK's messages, 200–450 bytes as JSON. */
+const item = (n: number) => ({
+  type: 'message',
+  role: n % 2 ? 'assistant' : 'user',
+  content: [{ type: 'output_text', text: `message ${n} `.padEnd(140 + ((n * 97) % 250), 'lorem ipsum ') }],
+});
+const batch = (from: number, count: number) => Array.from({ length: count }, (_, k) => item(from + k));
+
+/** What one side of a comparison can do: the same five operations, store or raw. */
+interface Side {
+  getAll(id: string): Promise<unknown[]> | unknown[];
+  append(id: string, items: unknown[]): Promise<unknown> | unknown;
+  tail(id: string, limit: number): Promise<unknown[]> | unknown[];
+  pop(id: string): Promise<unknown> | unknown;
+  clear(id: string): Promise<unknown> | unknown;
+  close(): Promise<void> | void;
+}
+
+const storeSide = (store: SessionStore): Side => ({
+  getAll: (id) => store.getItems(id),
+  append: (id, items) => store.addItems(id, items as never),
+  tail: (id, limit) => store.getItems(id, { limit }),
+  pop: (id) => store.popItem(id),
+  clear: (id) => store.clearSession(id),
+  close: () => store.close(),
+});
+
+/** The store's own tables, driven by hand-written prepared statements (what an app would write without sessionkit). */
+function rawSqlite(path: string): Side {
+  new SqliteStore({ path }).close(); // let the store create the identical schema
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  const t = tableNames('sessionkit_');
+  const find = db.prepare(`SELECT sid, item_count, last_seq FROM ${t.sessions} WHERE session_id = ?`);
+  const create = db.prepare(`INSERT INTO ${t.sessions} (session_id, created_at, updated_at) VALUES (?, ?, ?)`);
+  const insert = db.prepare(`INSERT INTO ${t.items} (sid, seq, item) VALUES (?, ?, ?)`);
+  const update = db.prepare(`UPDATE ${t.sessions} SET updated_at = ?, item_count = ?, last_seq = ? WHERE sid = ?`);
+  const all = db
+    .prepare(`SELECT item FROM ${t.items} WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = ?) ORDER BY seq`)
+    .pluck();
+  const tail = db
+    .prepare(`SELECT item FROM ${t.items} WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = ?) ORDER BY seq DESC LIMIT ?`)
+    .pluck();
+  const newest = db.prepare(`SELECT seq, item FROM ${t.items} WHERE sid = ? ORDER BY seq DESC LIMIT 1`);
+  const remove = db.prepare(`DELETE FROM ${t.items} WHERE sid = ? AND seq = ?`);
+  const clearItems = db.prepare(`DELETE FROM ${t.items} WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = ?)`);
+  const clearSession = db.prepare(`DELETE FROM ${t.sessions} WHERE session_id = ?`);
+  const count = db.prepare(`UPDATE ${t.sessions} SET updated_at = ?, item_count = item_count - 1 WHERE sid = ?`);
+  const append = db.transaction((id: string, items: unknown[]) => {
+    const now = Date.now();
+    let row = find.get(id) as { sid: number; item_count: number; last_seq: number } | undefined;
+    if (!row) row = { sid: Number(create.run(id, now, now).lastInsertRowid), item_count: 0, last_seq: 0 };
+    let seq = row.last_seq;
+    for (const x of items) insert.run(row.sid, ++seq, JSON.stringify(x));
+    update.run(now, row.item_count + items.length, seq, row.sid);
+  });
+  const pop = db.transaction((id: string) => {
+    const row = find.get(id) as { sid: number } | undefined;
+    if (!row) return undefined;
+    const last = newest.get(row.sid) as { seq: number; item: string } | undefined;
+    if (!last) return undefined;
+    remove.run(row.sid, last.seq);
+    count.run(Date.now(), row.sid);
+    return JSON.parse(last.item);
+  });
+  return {
+    getAll: (id) => (all.all(id) as string[]).map((x) => JSON.parse(x)),
+    append: (id, items) => append.immediate(id, items),
+    tail: (id, limit) => (tail.all(id, limit) as string[]).reverse().map((x) => JSON.parse(x)),
+    pop: (id) => pop.immediate(id),
+    clear: (id) => db.transaction(() => (clearItems.run(id), clearSession.run(id))).immediate(),
+    close: () => void db.close(),
+  };
+}
+
+/** One list per session, RPUSH / LRANGE / RPOP and JSON. */
+function rawRedis(url: string): Side {
+  const redis = new Redis(url);
+  const key = (id: string) => `bench:raw:{${id}}:items`;
+  return {
+    getAll: async (id) => (await redis.lrange(key(id), 0, -1)).map((x) => JSON.parse(x)),
+    append: (id, items) => redis.rpush(key(id), ...items.map((x) => JSON.stringify(x))),
+    tail: async (id, limit) => (await redis.lrange(key(id), -limit, -1)).map((x) => JSON.parse(x)),
+    pop: async (id) => {
+      const x = await redis.rpop(key(id));
+      return x === null ? undefined : JSON.parse(x);
+    },
+    clear: (id) => redis.del(key(id)),
+    close: async () => void (await redis.quit()),
+  };
+}
+
+async function seed(side: Side, id: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 500) await side.append(id, batch(i, Math.min(500, count - i)));
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Memory child: `--memory <stack> <sqlite path> <redis url>` opens one stack, reads the 10,000-item
+// session "mem" once, holds the result and prints { rss, heapUsed } in bytes after a full GC.
+if (argv[0] === '--memory') {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const [, stackName, path, url] = argv;
+  const side = openStack(stackName!, path!, url!);
+  gc();
+  const before = process.memoryUsage();
+  const held = await side.getAll('mem');
+  gc();
+  const after = process.memoryUsage();
+  if (held.length !== 10_000) throw new Error(`read ${held.length} items`);
+  console.log(JSON.stringify({ rss: after.rss, heapUsed: after.heapUsed, rssDelta: after.rss - before.rss, heapDelta: after.heapUsed - before.heapUsed }));
+  await side.close();
+  process.exit(0);
+}
+
+function openStack(name: string, path: string, url: string): Side {
+  const sqlite = () => new SqliteStore({ path, synchronous: 'normal' });
+  switch (name) {
+    case 'raw better-sqlite3':
+      return rawSqlite(path);
+    case 'SqliteStore':
+      return storeSide(sqlite());
+    case 'withEncryption':
+      return storeSide(withEncryption({ keys, primary: 'k1' })(sqlite()));
+    case 'withCache':
+      return storeSide(withCache({ maxSessions: 10_000 })(sqlite()));
+    case 'README stack':
+      return storeSide(readmeStack(sqlite()));
+    case 'raw ioredis':
+      return rawRedis(url);
+    case 'RedisStore':
+      return storeSide(new RedisStore({ url, keyPrefix: 'bench:store:' }));
+    default:
+      throw new Error(`unknown stack ${name}`);
+  }
+}
+
+function readmeStack(base: SessionStore): SessionStore {
+  return compose(
+    base,
+    withEncryption({ keys, primary: 'k1' }),
+    withMonitoring({ onOperation: () => {}, slowThresholdMs: 60_000 }),
+    withCache({ maxSessions: 10_000 }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+const haveRedis = redisServerAvailable();
+if (!haveRedis) console.log('!!! redis rows skipped: no redis-server on PATH (apt-get install -y redis-server)');
+const dir = mkdtempSync(join(tmpdir(), 'sessionkit-bench-per-turn-'));
+const server = haveRedis ? await startRedis() : undefined;
+const load: number[][] = [loadavg()];
+
+/** A comparison: each stack against the baseline stack, per history size. */
+interface Group {
+  title: string;
+  baseline: string;
+  stacks: string[];
+}
+const groups: Group[] = [
+  { title: 'SqliteStore ÷ raw better-sqlite3', baseline: 'raw better-sqlite3', stacks: ['SqliteStore'] },
+  ...(haveRedis ? [{ title: 'RedisStore ÷ raw ioredis (RPUSH + LRANGE)', baseline: 'raw ioredis', stacks: ['RedisStore'] }] : []),
+  { title: '÷ SqliteStore', baseline: 'SqliteStore', stacks: ['withEncryption', 'withCache', 'README stack'] },
+];
+const stackNames = [...new Set(groups.flatMap((g) => [g.baseline, ...g.stacks]))];
+/** turns/s per stack, per history, per round. */
+const turnsPerSecond = new Map<string, number[]>();
+const cellKey = (stack: string, history: number) => `${stack}@${history}`;
+const sides = new Map<string, Side>();
+const paths = new Map<string, string>();
+for (const name of stackNames) {
+  const path = join(dir, `${name.replace(/\W+/g, '-')}.db`);
+  paths.set(name, path);
+  sides.set(name, openStack(name, path, server?.url ?? ''));
+}
+
+try {
+  // Per turn: for each round, each history size, each stack: seed fresh sessions (untimed), read each
+  // once (untimed: the process has been running this conversation, so a cache is warm as it would be
+  // between turns), then time the turns.
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const history of HISTORIES) {
+      const { sessions, turns } = PLAN[history]!;
+      for (const name of stackNames) {
+        const side = sides.get(name)!;
+        const ids = Array.from({ length: sessions }, (_, s) => `turn-${history}-r${round}-s${s}`);
+        for (const id of ids) {
+          await seed(side, id, history);
+          await side.getAll(id);
+        }
+        const started = performance.now();
+        for (let t = 0; t < turns; t++) {
+          for (const id of ids) {
+            await side.getAll(id);
+            await side.append(id, batch(history + t * 3, 3));
+          }
+        }
+        const rate = (sessions * turns) / ((performance.now() - started) / 1000);
+        for (const id of ids) await side.clear(id);
+        const key = cellKey(name, history);
+        turnsPerSecond.set(key, [...(turnsPerSecond.get(key) ?? []), rate]);
+      }
+    }
+    load.push(loadavg());
+    console.log(`per turn: round ${round + 1}/${ROUNDS} done (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  }
+
+  // Tail read of 20 and popItem at 10,000 items, store vs raw, interleaved rounds.
+  const ops: { title: string; baseline: string; stack: string; rates: { store: number[]; raw: number[] } }[] = [];
+  const pairs = [
+    ['SqliteStore', 'raw better-sqlite3'],
+    ...(haveRedis ? [['RedisStore', 'raw ioredis']] : []),
+  ] as const;
+  for (const [stack, baseline] of pairs) {
+    for (const op of ['tail read of 20, history 10,000', 'popItem, history 10,000'] as const) {
+      const entry = { title: op, baseline, stack, rates: { store: [] as number[], raw: [] as number[] } };
+      ops.push(entry);
+      const tailing = op.startsWith('tail');
+      const id = tailing ? 'tail' : 'pop';
+      for (const name of [stack, baseline]) await seed(sides.get(name)!, id, 10_000);
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [which, name] of [['store', stack], ['raw', baseline]] as const) {
+          const side = sides.get(name)!;
+          const count = tailing ? TAILS : POPS;
+          // Pops take the history from 10,000 + POPS back to 10,000.
+          if (!tailing) for (let i = 0; i < POPS; i += 100) await side.append(id, batch(10_000 + i, 100));
+          for (let i = 0; i < 20; i++) await side.tail(id, 20); // warm-up
+          const started = performance.now();
+          for (let i = 0; i < count; i++) {
+            if (op.startsWith('tail')) await side.tail(id, 20);
+            else await side.pop(id);
+          }
+          entry.rates[which].push(count / ((performance.now() - started) / 1000));
+        }
+      }
+    }
+  }
+  load.push(loadavg());
+
+  for (const side of sides.values()) await side.close();
+  sides.clear();
+
+  // Memory: one child process per stack, each reading the same kind of 10,000-item session once.
+  const memory: { stack: string; rss: number; heapUsed: number; rssDelta: number; heapDelta: number }[] = [];
+  for (const name of stackNames) {
+    const path = paths.get(name)!;
+    const writer = openStack(name, path, server?.url ?? '');
+    await seed(writer, 'mem', 10_000);
+    await writer.close();
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--memory', name, path, server?.url ?? ''], {
+      encoding: 'utf8',
+    });
+    const line = child.stdout.trim().split('\n').pop() ?? '';
+    if (child.status !== 0 || !line.startsWith('{')) {
+      console.log(`!!! memory of ${name} not measured: ${child.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+      continue;
+    }
+    memory.push({ stack: name, ...JSON.parse(line) });
+  }
+
+  report(ops, memory);
+} finally {
+  for (const side of sides.values()) await side.close();
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function report(
+  ops: { title: string; baseline: string; stack: string; rates: { store: number[]; raw: number[] } }[],
+  memory: { stack: string; rss: number; heapUsed: number; rssDelta: number; heapDelta: number }[],
+): void {
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const ratioCell = (values: number[], base: number[]) => {
+    const ratios = values.map((v, i) => v / base[i]!);
+    const m = median(ratios).toFixed(2);
+    return `${m}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+  };
+  const header = `| per turn (full read + append of 3), history | ${HISTORIES.map((h) => h.toLocaleString('en-US')).join(' | ')} |`;
+  const align = `| --- | ${HISTORIES.map(() => '---:').join(' | ')} |`;
+  const ratioRows: string[] = [];
+  for (const group of groups) {
+    for (const stack of group.stacks) {
+      const title = group.title.startsWith('÷') ? `${stack} ${group.title}` : group.title;
+      ratioRows.push(
+        `| ${title} | ${HISTORIES.map((h) => ratioCell(turnsPerSecond.get(cellKey(stack, h))!, turnsPerSecond.get(cellKey(group.baseline, h))!)).join(' | ')} |`,
+      );
+    }
+  }
+  const ratioTable = [header, align, ...ratioRows].join('\n');
+  const absolute = [
+    `| turns/s (median of ${ROUNDS} rounds), history | ${HISTORIES.map((h) => h.toLocaleString('en-US')).join(' | ')} |`,
+    align,
+    ...stackNames.map((s) => `| ${s} | ${HISTORIES.map((h) => fmt(median(turnsPerSecond.get(cellKey(s, h))!))).join(' | ')} |`),
+  ].join('\n');
+  const opsTable = [
+    '| operation | store | raw | store ÷ raw (median, range) |',
+    '| --- | ---: | ---: | ---: |',
+    ...ops.map(
+      (o) => `| ${o.title}: ${o.stack} vs ${o.baseline} | ${fmt(median(o.rates.store))}/s | ${fmt(median(o.rates.raw))}/s | ${ratioCell(o.rates.store, o.rates.raw)} |`,
+    ),
+  ].join('\n');
+  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  const memoryTable = [
+    '| stack | RSS | heap used | RSS growth from the read | heap growth from the read |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...memory.map((m) => `| ${m.stack} | ${mib(m.rss)} | ${mib(m.heapUsed)} | ${mib(m.rssDelta)} | ${mib(m.heapDelta)} |`),
+  ].join('\n');
+  const loads = load.map((l) => l[0]!.toFixed(2));
+  const info = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}; SQLite on a temp file (WAL, synchronous=normal); redis-server on loopback; one caller; ${ROUNDS} interleaved rounds${QUICK ? ' (--quick)' : ''}. Machine load (1-minute loadavg) at the start, after each round and after the tail/pop rows: ${loads.join(', ')}.`;
+  const plan = HISTORIES.map((h) => `${h.toLocaleString('en-US')}: ${PLAN[h]!.sessions} sessions × ${PLAN[h]!.turns} turns`).join('; ');
+  const markdown = `# Per-turn benchmark
+
+${info}
+
+What the Agents SDK runner does every turn: \`getItems()\` (the whole history), then \`addItems\` of three
+items of 200–450 bytes. Per round and history size every stack gets fresh sessions seeded to that size and
+read once (untimed, so a cache is as warm as between two turns of a running conversation), then timed turns
+(${plan}; each turn adds 3 items). Rounds are interleaved: round 1 of every stack, then round 2, …; a cell is
+the median of the per-round ratios to the baseline measured in the same round, with their range in brackets.
+A wide range means noise from other load, not a difference.
+
+- raw better-sqlite3: the store's own tables, hand-written prepared statements (find the session row, insert
+  the items, update the row in one IMMEDIATE transaction; the full read by the session's id; JSON.stringify /
+  JSON.parse).
+- raw ioredis: one list per session, RPUSH / LRANGE 0 -1 / RPOP and JSON.
+- README stack: \`compose(SqliteStore, withEncryption, withMonitoring, withCache({ maxSessions: 10_000 }))\`.
+
+${ratioTable}
+
+${absolute}
+
+Tail read and \`popItem\` on a 10,000-item session (${TAILS} reads, ${POPS} pops per round):
+
+${opsTable}
+
+Memory of one process after one full read of a 10,000-item session through each stack (result held,
+after a full GC; each stack in its own child process):
+
+${memoryTable}
+
+Regenerate: \`pnpm bench per-turn\` (or \`node_modules/.bin/tsx bench/per-turn.ts --quick\` for a quick look).
+`;
+  console.log(`\n${ratioTable}\n\n${absolute}\n\n${opsTable}\n\n${memoryTable}\n`);
+  const results = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(results, { recursive: true });
+  writeFileSync(`${results}per-turn${QUICK ? '-quick' : ''}.md`, markdown);
+}
