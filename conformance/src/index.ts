@@ -13,7 +13,7 @@ export {
 export { formatCoverage, formatReport } from './report.js';
 export { describeConformance } from './describe.js';
 export type { DescribeConformanceOptions } from './vitest.js';
-export { brokenStoreHarness, BROKEN_STORES, type BrokenStoreFlaw } from './broken-stores.js';
+export { brokenStoreHarness, BROKEN_STORES, type BrokenStoreFlaw } from './broken-stores/index.js';
 export { trackLocations, type LocationTracker } from './locations.js';
 export {
   FaultInjectionStore,

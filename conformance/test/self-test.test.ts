@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SessionError, SessionErrorCode, type SessionStore } from '@sessionkit/core';
+import { SessionError, SessionErrorCode, type CallOptions, type HistoryTransactionArgs, type SessionStore } from '@sessionkit/core';
+import { ForwardingStore } from '@sessionkit/core/adapter';
 import {
   BROKEN_STORES,
   brokenStoreHarness,
@@ -100,6 +101,60 @@ describe.each(Object.keys(BROKEN_STORES) as BrokenStoreFlaw[])('the broken store
     }
     expect(report.ok).toBe(false);
   }, 60_000);
+});
+
+/** A correct size-limited store: the reference, refusing any item over 512 KiB with TOO_LARGE before it writes anything. */
+class RefusesBigItemsFirst extends ForwardingStore {
+  #check(items: unknown): void {
+    const big = (item: unknown) => {
+      try {
+        return (JSON.stringify(item)?.length ?? 0) > 512 * 1024;
+      } catch {
+        return false; // not JSON: the inner store refuses it as INVALID_ITEM
+      }
+    };
+    if (Array.isArray(items) && items.some(big)) throw new SessionError(SessionErrorCode.TooLarge, 'item is larger than 512 KiB');
+  }
+  override async addItems(sessionId: string, items: readonly unknown[], options?: CallOptions): Promise<void> {
+    this.#check(items);
+    return super.addItems(sessionId, items, options);
+  }
+  override async replaceHistory(sessionId: string, items: readonly unknown[], options?: CallOptions): Promise<void> {
+    this.#check(items);
+    return super.replaceHistory(sessionId, items, options);
+  }
+  override async applyHistoryTransaction(sessionId: string, args: HistoryTransactionArgs<unknown>, options?: CallOptions): Promise<void> {
+    const tx = (args as { transaction?: { items?: unknown; replacement?: unknown } } | undefined)?.transaction;
+    this.#check(tx?.items ?? tx?.replacement);
+    return super.applyHistoryTransaction(sessionId, args, options);
+  }
+}
+
+describe('a size-limited store (fidelity.large-items waived, as such a store may)', () => {
+  const waivers = { 'fidelity.large-items': 'the backend holds items of at most 512 KiB' };
+  const only = ['fidelity.', 'refused.'];
+  const statuses = (report: { results: readonly { id: string; status: string }[] }) =>
+    Object.fromEntries(report.results.filter((r) => r.status !== 'passed').map((r) => [r.id, r.status]));
+
+  it('does not conform when it half-writes a batch it refuses ("too-large-after-partial-write")', async () => {
+    const report = await runConformance('half-writes', { ...brokenStoreHarness('too-large-after-partial-write'), waivers }, { only });
+    expect(statuses(report)).toEqual({
+      'fidelity.large-items': 'waived',
+      'refused.add-items': 'failed',
+      'refused.transaction': 'failed',
+      'refused.replace': 'failed',
+    });
+    expect(report.results.find((r) => r.id === 'refused.add-items')?.reason).toMatch(/refused \(TOO_LARGE\) but the session changed/);
+    expect(report.ok).toBe(false);
+  }, 120_000);
+
+  it('conforms when it refuses the same items before writing any', async () => {
+    const inner = brokenStoreHarness();
+    const harness: ConformanceHarness = { create: async (options) => new RefusesBigItemsFirst(await inner.create(options)), waivers };
+    const report = await runConformance('refuses-first', harness, { only });
+    expect(statuses(report)).toEqual({ 'fidelity.large-items': 'waived' });
+    expect(report.ok).toBe(true);
+  }, 120_000);
 });
 
 describe('the report of optional capabilities', () => {

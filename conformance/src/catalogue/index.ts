@@ -10,6 +10,7 @@ import { limitTests } from './limit.js';
 import { listingTests } from './listing.js';
 import { mutationTests } from './mutations.js';
 import { persistenceTests } from './persistence.js';
+import { refusedTests } from './refused.js';
 import { replaceTests } from './replace.js';
 import { transactionTests } from './transactions.js';
 import { ttlTests } from './ttl.js';
@@ -21,6 +22,7 @@ export const conformanceTests: readonly ConformanceTest[] = Object.freeze([
   ...idTests,
   ...fidelityTests,
   ...inputTests,
+  ...refusedTests,
   ...concurrencyTests,
   ...persistenceTests,
   ...transactionTests,

@@ -13,263 +13,20 @@ import {
   checkExpectedLength,
   conflicts,
   normalizeTtl,
+  SessionQueue,
   suffixMatches,
   type EncodedItem,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
-import type { ConformanceHarness } from './harness.js';
-
-/**
- * Deliberate defects, each one a mistake real adapters make. The kit's
- * self-tests run the suite against a store with each flaw and require that
- * the tests named in `caughtBy` fail, and that the same tests pass without
- * the flaw: a suite that cannot fail proves nothing.
- */
-export const BROKEN_STORES = {
-  'loses-concurrent-batch': {
-    description: 'appends by read-modify-write, so a concurrent batch overwrites another',
-    caughtBy: ['concurrency.parallel-batches'],
-  },
-  'oldest-instead-of-newest': {
-    description: 'getItems({ limit }) returns the oldest items instead of the newest',
-    caughtBy: ['limit.tail'],
-  },
-  'ignores-session-id': { description: 'keeps every session in one history', caughtBy: ['ids.isolation'] },
-  'prefix-collision': {
-    description: 'maps ids to keys by replacing non-alphanumerics, so a/b and a_b share data',
-    caughtBy: ['ids.prefix-collisions'],
-  },
-  'skips-corrupt-data': { description: 'silently drops items it cannot decode', caughtBy: ['corrupt.read-reports'] },
-  'pop-deletes-corrupt': { description: 'removes the newest item before decoding it', caughtBy: ['corrupt.pop-keeps'] },
-  'reapplies-transaction': { description: 'has no operation log: a repeated transaction applies twice', caughtBy: ['tx.idempotent'] },
-  'ignores-suffix': { description: 'replace_suffix never checks the expected suffix', caughtBy: ['tx.suffix-mismatch'] },
-  'ignores-expected-length': {
-    description: 'declares transactionPreconditions but never checks expectedLength',
-    caughtBy: ['tx.expected-length'],
-  },
-  'length-checked-before-log': {
-    description: 'checks expectedLength before the operation log, so a retried operation that had landed answers CONFLICT',
-    caughtBy: ['tx.identity'],
-  },
-  'partial-batch-on-bad-input': {
-    description: 'writes items one by one, so a bad item leaves the batch half written',
-    caughtBy: ['input.invalid-items'],
-  },
-  'pops-oldest': { description: 'popItem removes the oldest item', caughtBy: ['basic.pop-newest'] },
-  'limit-zero-returns-all': { description: 'treats limit 0 as "no limit"', caughtBy: ['limit.zero'] },
-  'accepts-negative-limit': { description: 'answers a negative limit with [] instead of refusing it', caughtBy: ['limit.invalid'] },
-  'untyped-errors': { description: 'throws a plain RangeError for a bad limit', caughtBy: ['limit.invalid'] },
-  'usable-after-close': { description: 'keeps working after close()', caughtBy: ['lifecycle.closed'] },
-  'forgets-on-reopen': { description: 'declares persistent but a reopened handle sees nothing', caughtBy: ['persistence.reopen'] },
-  'lists-empty-sessions': { description: 'lists sessions that were cleared or popped empty', caughtBy: ['list.excludes-empty'] },
-  'lists-duplicates': { description: 'repeats a session across page boundaries', caughtBy: ['list.every-session-once'] },
-  'normalizes-unicode': { description: 'stores text NFC-normalised, changing what was written', caughtBy: ['fidelity.unicode'] },
-  'ignores-ttl': { description: 'declares ttl but sessions never expire', caughtBy: ['ttl.expires'] },
-  'racy-pop': { description: 'pops by read, await, then delete, so concurrent pops return the same item', caughtBy: ['concurrency.parallel-pops'] },
-  'clear-keeps-operation-log': { description: 'clearSession leaves the operation log behind', caughtBy: ['tx.clear-forgets-log'] },
-  'prunes-everything': { description: 'prune deletes every session whatever the cutoff', caughtBy: ['prune.older-than'] },
-  'leaks-content-in-errors': { description: 'puts the refused items into the error message', caughtBy: ['input.errors-are-typed'] },
-  'created-at-moves': { description: 'sets createdAt on every write', caughtBy: ['info.lifecycle'] },
-  'non-boolean-capability': { description: 'declares persistent as 1 instead of true', caughtBy: ['basic.capabilities'] },
-  'clear-unknown-throws': { description: 'clearSession of a session that was never written throws', caughtBy: ['basic.empty-session'] },
-  'prepends-batches': { description: 'puts each new batch before the older items', caughtBy: ['basic.append-read'] },
-  'empty-batch-clears': { description: 'treats an empty batch as "the history is now empty"', caughtBy: ['basic.empty-batch'] },
-  'soft-clear': {
-    description: 'clearSession only hides the items, and the next write brings them back',
-    caughtBy: ['basic.clear'],
-  },
-  'caches-decoded-items': {
-    description: 'hands out the objects of its own read cache, so a caller changing a returned item changes later reads',
-    caughtBy: ['basic.no-aliasing'],
-  },
-  'session-factory-ignores-id': { description: 'store.session(id) binds every session to one fixed id', caughtBy: ['basic.bound-session'] },
-  'limit-off-by-one': {
-    description: 'computes the tail as slice(length - limit), so a limit larger than the history wraps around',
-    caughtBy: ['limit.larger-than-history'],
-  },
-  'pop-forgets-count': {
-    description: 'takes the tail from a count of appended items that pops do not lower',
-    caughtBy: ['limit.after-pop-and-append'],
-  },
-  'tail-within-first-page': { description: 'finds the tail within the first 256 items only', caughtBy: ['limit.long-history'] },
-  'truncates-long-ids': { description: 'keys sessions by the first 255 code units of the id', caughtBy: ['ids.hostile'] },
-  'accepts-empty-id': { description: 'reads the empty id as an unknown session instead of refusing it', caughtBy: ['ids.invalid'] },
-  'drops-provider-data': { description: 'strips providerData from the items it stores', caughtBy: ['fidelity.sdk-items'] },
-  'sorts-keys': { description: 'stores items with their keys sorted, as a JSONB column does', caughtBy: ['fidelity.json-values'] },
-  'rounds-numbers': { description: 'stores numbers with 15 significant digits (0.1 + 0.2 reads back as 0.3)', caughtBy: ['fidelity.numbers'] },
-  'bytes-become-arrays': { description: 'returns Uint8Array values as plain arrays of numbers', caughtBy: ['fidelity.bytes'] },
-  'undefined-becomes-null': { description: 'stores properties whose value is undefined as null', caughtBy: ['fidelity.undefined-properties'] },
-  'truncates-big-strings': { description: 'cuts strings longer than 65 535 characters, as a TEXT column does', caughtBy: ['fidelity.large-items'] },
-  'nesting-limit': {
-    description: 'refuses items nested more than 100 levels deep, as BSON does',
-    caughtBy: ['fidelity.deep-nesting'],
-  },
-  'accepts-array-likes': { description: 'turns an array-like object into a batch instead of refusing it', caughtBy: ['input.not-an-array'] },
-  'coerces-operation-id': { description: 'accepts a number as operationId by converting it to text', caughtBy: ['input.transaction-arguments'] },
-  'shared-write-buffer': {
-    description: 'stages every batch in one buffer shared by all sessions, so parallel writes to two sessions swap items',
-    caughtBy: ['concurrency.parallel-sessions'],
-  },
-  'pop-rewrites-history': {
-    description: 'pops by reading the history, awaiting, and writing it back shortened, so an append in between is lost',
-    caughtBy: ['concurrency.pop-with-append'],
-  },
-  'per-handle-lock': {
-    description: 'serialises its read-modify-writes with a lock inside each handle only, so two handles lose batches and pop twice',
-    caughtBy: ['concurrency.two-handles', 'concurrency.two-handle-pops'],
-  },
-  'transaction-not-atomic': {
-    description: 'checks the suffix, awaits, then writes what it computed before, so a racing append is lost',
-    caughtBy: ['concurrency.transaction-vs-append'],
-  },
-  'handle-cache': {
-    description: 'caches each session in the handle, so it never sees another handle’s pops and clears',
-    caughtBy: ['persistence.shared-handles'],
-  },
-  'forgets-log-on-reopen': {
-    description: 'keeps the operation log in the handle: a reopened handle applies a repeated transaction again',
-    caughtBy: ['persistence.transaction-log'],
-  },
-  'ignores-bad-expected-length': {
-    description: 'ignores an expectedLength that is not a non-negative integer instead of refusing it',
-    caughtBy: ['tx.preconditions-validated'],
-  },
-  'tx-append-prepends': { description: 'append_items inserts the items before the history', caughtBy: ['tx.append'] },
-  'suffix-compared-as-text': {
-    description: 'compares the expected suffix to the stored text, so equal items with another key order never match',
-    caughtBy: ['tx.replace-suffix'],
-  },
-  'log-ignores-fingerprint': {
-    description: 'treats any transaction under a used operation id as the repeat, even a different one',
-    caughtBy: ['tx.conflicting-reuse'],
-  },
-  'global-operation-log': { description: 'keeps one operation log for all sessions', caughtBy: ['tx.per-session-log'] },
-  'short-operation-log': { description: 'remembers only the newest 10 operation ids', caughtBy: ['tx.recent-log'] },
-  'list-info-without-counts': { description: 'lists sessions with itemCount 0, as a bare key scan would', caughtBy: ['list.info'] },
-  'lenient-page-size': { description: 'answers an invalid page size with the default page size', caughtBy: ['list.invalid-page-size'] },
-  'prune-accepts-numbers': { description: 'accepts olderThan as epoch milliseconds', caughtBy: ['prune.invalid'] },
-  'prune-counts-expired': {
-    description: 'counts sessions that ttl had already expired in the number prune returns',
-    caughtBy: ['prune.ttl-expired'],
-  },
-  'ttl-from-creation': { description: 'counts the ttl from the session’s first write, not its last', caughtBy: ['ttl.refreshed-by-writes'] },
-  'replace-appends': { description: 'replaceHistory appends the new items after the old ones', caughtBy: ['replace.read-back'] },
-  'replace-empty-ignored': {
-    description: 'treats an empty replacement as "nothing to do" and keeps the old history',
-    caughtBy: ['replace.empty'],
-  },
-  'replace-resets-created-at': {
-    description: 'replaceHistory recreates the session, so createdAt becomes the time of the replacement',
-    caughtBy: ['replace.keeps-created-at'],
-  },
-  'replace-forgets-operation-log': {
-    description: 'replaceHistory clears the session first, operation log included, so a replayed transaction applies again',
-    caughtBy: ['replace.keeps-operation-log'],
-  },
-  'replace-partial-on-bad-input': {
-    description: 'replaceHistory clears, then appends item by item, so a bad item at the end leaves a partial history',
-    caughtBy: ['replace.refused-changes-nothing'],
-  },
-  'mutation-replaces-every-call': {
-    description: 'replace_function_call replaces every call with the callId instead of dropping the later duplicates',
-    caughtBy: ['mutations.replace-first-call'],
-  },
-  'mutation-appends-when-missing': {
-    description: 'replace_function_call appends the replacement when no call has the callId',
-    caughtBy: ['mutations.missing-call-id'],
-  },
-  'mutation-validates-lazily': {
-    description: 'applies mutations one by one, checking each only when it is reached, so an invalid one leaves the earlier ones applied',
-    caughtBy: ['mutations.invalid-args'],
-  },
-  'mutation-rewrites-history': {
-    description: 'applies mutations by read, await, replace the whole history, so an append in between is lost',
-    caughtBy: ['mutations.concurrent-appends'],
-  },
-  'clear-decodes-first': {
-    description: 'decodes every item before clearing (to report what it deletes), so a corrupt session cannot be cleared',
-    caughtBy: ['corrupt.clear-recovers'],
-  },
-} as const satisfies Record<string, { description: string; caughtBy: readonly string[] }>;
-
-export type BrokenStoreFlaw = keyof typeof BROKEN_STORES;
-
-interface Entry {
-  items: EncodedItem[];
-  created: number;
-  updated: number;
-  /** `soft-clear`: cleared, but the items are still there. */
-  hidden?: boolean;
-  /** `pop-forgets-count`: items ever appended (pops do not lower it). */
-  appended?: number;
-}
-
-/** What a harness keeps between handles: the "backend". */
-interface Backend {
-  sessions: Map<string, Entry>;
-  /** Per-session operation logs: operation id → fingerprint. */
-  ops: Map<string, Map<string, string>>;
-}
-
-const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
-
-const isCallItem = (item: unknown, callId: string) =>
-  (item as { type?: unknown } | null)?.type === 'function_call' && (item as { callId?: unknown }).callId === callId;
-
-/** The mutation flaws' own replace_function_call: the first match replaced, later ones dropped (or, with `every`, all replaced). */
-function replaceCalls(items: unknown[], callId: string, replacement: unknown, every: boolean): unknown[] {
-  let seen = false;
-  const out: unknown[] = [];
-  for (const item of items) {
-    if (!isCallItem(item, callId)) out.push(item);
-    else if (every || !seen) out.push(structuredClone(replacement));
-    seen ||= isCallItem(item, callId);
-  }
-  return out;
-}
-
-/** Where a flawed store keeps `sessionId` (the harness injects corrupt items there too). */
-function keyFor(flaw: BrokenStoreFlaw | undefined, sessionId: string): string {
-  if (flaw === 'ignores-session-id') return 'everyone';
-  if (flaw === 'prefix-collision') return sessionId.replace(/[^A-Za-z0-9]/g, '_');
-  if (flaw === 'truncates-long-ids') return sessionId.slice(0, 255);
-  return sessionId;
-}
-
-/** Re-encodes a stored JSON text through `reviver`: how the value-changing flaws alter what they keep. */
-const rewrite = (encoded: EncodedItem, reviver: (key: string, value: unknown) => unknown): EncodedItem =>
-  JSON.stringify(JSON.parse(encoded, reviver)) as EncodedItem;
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== 'object') return value;
-  // fromEntries defines own properties, so "__proto__" stays a key.
-  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]));
-}
-
-function depthOf(value: unknown): number {
-  let depth = 0;
-  let level: unknown[] = [value];
-  while (level.length) {
-    level = level.flatMap((v) => (v !== null && typeof v === 'object' ? Object.values(v as object) : []));
-    if (level.length) depth++;
-  }
-  return depth;
-}
-
-function mapDeep(value: unknown, fn: (value: unknown) => unknown): unknown {
-  const mapped = fn(value);
-  if (mapped !== value) return mapped;
-  if (Array.isArray(value)) return value.map((v) => mapDeep(v, fn));
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapDeep(v, fn)]));
-}
+import { keyFor, tick, type Backend, type Entry } from './backend.js';
+import type { BrokenStoreFlaw } from './flaws.js';
+import { depthOf, isCallItem, mapDeep, replaceCalls, rewrite, sortKeys } from './values.js';
 
 /**
  * An in-memory store that is correct unless given a flaw. Without a flaw it
  * must pass the whole suite (the self-tests check that too).
  */
-class FlawedStore extends AbstractSessionStore {
+export class FlawedStore extends AbstractSessionStore {
   readonly capabilities: StoreCapabilities = {
     transactions: true,
     listSessions: true,
@@ -284,7 +41,7 @@ class FlawedStore extends AbstractSessionStore {
   };
   readonly #ttl: number | undefined;
   /** `per-handle-lock`: serialises this handle's read-modify-writes only. */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SessionQueue();
   /** `shared-write-buffer`: one staging area for every session. */
   #pending: EncodedItem[] = [];
   /** `handle-cache`: whole histories this handle read, dropped only by its own writes. */
@@ -333,12 +90,6 @@ class FlawedStore extends AbstractSessionStore {
 
   #dropIfEmpty(sessionId: string, entry: Entry): void {
     if (entry.items.length === 0 && this.flaw !== 'lists-empty-sessions') this.backend.sessions.delete(this.#key(sessionId));
-  }
-
-  #serialised<R>(task: () => Promise<R>): Promise<R> {
-    const next = this.#queue.then(task, task);
-    this.#queue = next.catch(() => {});
-    return next;
   }
 
   #opsKey(sessionId: string): string {
@@ -535,7 +286,7 @@ class FlawedStore extends AbstractSessionStore {
       return;
     }
     if (this.flaw === 'per-handle-lock') {
-      return this.#serialised(async () => {
+      return this.#queue.run(sessionId, async () => {
         const before = [...(this.#live(sessionId)?.items ?? [])];
         await tick();
         this.#entry(sessionId).items = [...before, ...stored];
@@ -550,8 +301,25 @@ class FlawedStore extends AbstractSessionStore {
     const target = this.#entry(sessionId);
     if (target.hidden) target.hidden = false; // soft-clear: the hidden items come back
     if (this.flaw === 'prepends-batches') target.items.unshift(...stored);
-    else target.items.push(...stored);
+    else if (this.flaw === 'backend-refuses-long-batch') {
+      for (let start = 0; start < stored.length; start += 100) {
+        if (start >= 500) throw new SessionError(SessionErrorCode.BackendError, 'the backend refused the request');
+        target.items.push(...stored.slice(start, start + 100));
+      }
+    } else this.#append(target, stored);
     target.appended = (target.appended ?? 0) + stored.length;
+  }
+
+  /** Appends `stored`; `too-large-after-partial-write` refuses a big item only after writing the ones before it. */
+  #append(target: Entry, stored: readonly EncodedItem[]): void {
+    if (this.flaw !== 'too-large-after-partial-write') {
+      target.items.push(...stored);
+      return;
+    }
+    for (const item of stored) {
+      if (item.length > 512 * 1024) throw new SessionError(SessionErrorCode.TooLarge, 'item is larger than 512 KiB');
+      target.items.push(item);
+    }
   }
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
@@ -577,7 +345,7 @@ class FlawedStore extends AbstractSessionStore {
         this.#dropIfEmpty(sessionId, target);
         return value;
       };
-      return this.flaw === 'per-handle-lock' ? this.#serialised(rewriteTail) : rewriteTail();
+      return this.flaw === 'per-handle-lock' ? this.#queue.run(sessionId, rewriteTail) : rewriteTail();
     }
     if (this.flaw === 'pop-deletes-corrupt') {
       const last = entry.items.pop()!;
@@ -628,11 +396,13 @@ class FlawedStore extends AbstractSessionStore {
         : suffixMatches(items.slice(keep), tx.expectedSuffix));
     if (this.flaw !== 'ignores-suffix' && !matches) throw conflicts.suffixMismatch();
     const kept = items.slice(0, Math.max(0, keep));
-    const next =
-      this.flaw === 'tx-append-prepends' && tx.type === 'append_items' ? [...tx.replacement, ...kept] : [...kept, ...tx.replacement];
     if (this.flaw === 'transaction-not-atomic') await tick();
     const target = this.#entry(sessionId);
-    target.items = next;
+    if (this.flaw === 'tx-append-prepends' && tx.type === 'append_items') target.items = [...tx.replacement, ...kept];
+    else {
+      target.items = kept;
+      this.#append(target, tx.replacement);
+    }
     if (!log) this.backend.ops.set(opsKey, (log = new Map()));
     log.set(tx.operationId, tx.fingerprint);
     if (this.flaw === 'short-operation-log' && log.size > 10) log.delete(log.keys().next().value!);
@@ -649,7 +419,8 @@ class FlawedStore extends AbstractSessionStore {
     }
     const target = this.#entry(sessionId);
     target.hidden = false;
-    target.items = this.flaw === 'replace-appends' ? [...(was?.items ?? []), ...stored] : stored;
+    target.items = this.flaw === 'replace-appends' ? [...(was?.items ?? [])] : [];
+    this.#append(target, stored);
     target.appended = stored.length;
     this.#dropIfEmpty(sessionId, target);
   }
@@ -698,40 +469,4 @@ class FlawedStore extends AbstractSessionStore {
   }
 
   protected async _close(): Promise<void> {}
-}
-
-/**
- * A harness for an in-memory store with one deliberate `flaw` (or none: the
- * correct reference, which passes every test). Used by the kit's
- * self-tests; a third party can use it to check its own additions to a suite.
- */
-export function brokenStoreHarness(flaw?: BrokenStoreFlaw): ConformanceHarness {
-  const backends = new WeakMap<object, Backend>();
-  const ttls = new WeakMap<object, number | undefined>();
-  const open = (backend: Backend, ttl: number | undefined) => {
-    const store = new FlawedStore(backend, flaw, ttl);
-    backends.set(store, backend);
-    ttls.set(store, ttl);
-    return store;
-  };
-  const backendOf = (store: object) => {
-    const backend = backends.get(store);
-    if (!backend) throw new Error('store was not created by this harness');
-    return backend;
-  };
-  const reopened = (backend: Backend): Backend => {
-    if (flaw === 'forgets-on-reopen') return { sessions: new Map(), ops: new Map() };
-    if (flaw === 'forgets-log-on-reopen') return { sessions: backend.sessions, ops: new Map() };
-    return backend;
-  };
-  return {
-    create: (options = {}) => open({ sessions: new Map(), ops: new Map() }, options.ttl),
-    reopen: (store) => open(reopened(backendOf(store)), ttls.get(store)),
-    async injectCorruptItem(store, sessionId) {
-      const entry = backendOf(store).sessions.get(keyFor(flaw, sessionId));
-      if (!entry) throw new Error('inject into an existing session');
-      entry.items.push('{"role": "user", "content": ');
-      entry.updated = Date.now();
-    },
-  };
 }
