@@ -2,17 +2,31 @@
  * PostgresStore beside raw `pg` doing the same work on one PostgreSQL this
  * script starts (or POSTGRES_URL), in the same run. Writes results/postgres.md.
  *
- *   pnpm exec tsx bench/postgres.ts
+ *   pnpm --filter @sessionkit/postgres build && node_modules/.bin/tsx bench/postgres.ts
+ *
+ * Fairness: both sides run the same number of operations per round with the
+ * same concurrency (CONCURRENCY callers, each on its own pool of that size),
+ * the same ~260-byte SDK-shaped items, and encode/decode JSON (raw: plain
+ * JSON.stringify / JSON.parse). The machine is shared, so every cell runs
+ * ROUNDS rounds alternating which side goes first; a round's ratio is
+ * store ÷ raw in that round, and the table shows the median of those ratios
+ * and their range (a background burst then hits one round, not the verdict).
+ * The load average is printed before and after.
+ *
+ * Env: BENCH_ROUNDS (default 5), BENCH_SCALE (operations per round, default 1),
+ * BENCH_ONLY (run only the cells whose name contains it).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { postgresUnavailableReason, startPostgres } from '@sessionkit/test-servers';
 import { PostgresStore } from '@sessionkit/postgres';
 import pg from 'pg';
 
-const DURATION_MS = Number(process.env.BENCH_MS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const CONCURRENCY = 8;
+const ONLY = process.env.BENCH_ONLY;
 
 const reason = process.env.POSTGRES_URL ? undefined : postgresUnavailableReason();
 if (reason) {
@@ -20,33 +34,77 @@ if (reason) {
   process.exit(0);
 }
 
+// A message shaped like the Agents SDK's items.
 const item = (n: number) => ({
   type: 'message',
   role: n % 2 ? 'assistant' : 'user',
   content: [{ type: 'output_text', text: `message ${n} `.padEnd(200, 'lorem ipsum ') }],
 });
+const batch = (from: number, size: number) => Array.from({ length: size }, (_, k) => item(from + k));
 
-async function throughput(op: (worker: number, i: number) => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 30; i++) await op(0, -1 - i);
-  let done = 0;
-  const end = Date.now() + DURATION_MS;
+const load = () => loadavg().map((n) => n.toFixed(1)).join(' / ');
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** CONCURRENCY callers, each running `perWorker` operations back to back; operations per second. */
+async function run(perWorker: number, op: (worker: number, i: number) => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, worker) => {
-      for (let i = 0; Date.now() < end; i++) {
-        await op(worker, i);
-        done++;
-      }
+      for (let i = 0; i < perWorker; i++) await op(worker, i);
     }),
   );
-  return done / ((performance.now() - started) / 1000);
+  return (CONCURRENCY * perWorker) / ((performance.now() - started) / 1000);
+}
+
+type Side = (round: number) => Promise<{ setup?: () => Promise<void>; op: (worker: number, i: number) => Promise<unknown> }>;
+
+interface Row {
+  name: string;
+  store: number[];
+  raw: number[];
+  /** A second raw baseline that also does what one of the store's guarantees costs. */
+  guarded?: { label: string; values: number[] };
+}
+
+/** ROUNDS rounds, alternating which side goes first; each side sets up (untimed) then runs `perWorker` ops. */
+async function compare(name: string, perWorker: number, sides: { store: Side; raw: Side; guarded?: { label: string; side: Side } }): Promise<Row[]> {
+  if (ONLY && !name.includes(ONLY)) return [];
+  const row: Row = { name, store: [], raw: [], ...(sides.guarded ? { guarded: { label: sides.guarded.label, values: [] } } : {}) };
+  const measure = async (side: Side, round: number) => {
+    const { setup, op } = await side(round);
+    await setup?.();
+    for (let i = 0; i < 3; i++) await op(0, -1 - i); // warm the connection and statement caches
+    return run(perWorker, op);
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order: ('store' | 'raw' | 'guarded')[] = round % 2 ? ['raw', 'store'] : ['store', 'raw'];
+    if (sides.guarded) order.splice(round % 3, 0, 'guarded');
+    for (const which of order) {
+      if (which === 'store') row.store.push(await measure(sides.store, round));
+      else if (which === 'raw') row.raw.push(await measure(sides.raw, round));
+      else row.guarded!.values.push(await measure(sides.guarded!.side, round));
+    }
+  }
+  console.log(`  ${name}: ${summary(row.store, row.raw)}${row.guarded ? `; vs ${row.guarded.label}: ${summary(row.store, row.guarded.values)}` : ''}`);
+  return [row];
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const ratios = (a: readonly number[], b: readonly number[]) => a.map((x, i) => x / b[i]!);
+function summary(a: readonly number[], b: readonly number[]): string {
+  const r = ratios(a, b);
+  return `${median(r).toFixed(2)}× (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`;
 }
 
 const server = process.env.POSTGRES_URL ? undefined : await startPostgres();
 const url = process.env.POSTGRES_URL ?? server!.url;
 const store = new PostgresStore({ connectionString: url, schema: 'bench_store', poolConfig: { max: CONCURRENCY } });
 const raw = new pg.Pool({ connectionString: url, max: CONCURRENCY });
-const rows: { name: string; store: number; raw: number }[] = [];
+const rows: Row[] = [];
+const loadBefore = load();
 
 // Raw baseline: one items table keyed (session_id, seq), the sequence taken from max(seq) in the insert.
 await raw.query('CREATE TABLE IF NOT EXISTS bench_raw (session_id text, seq bigint, item text, PRIMARY KEY (session_id, seq))');
@@ -63,6 +121,7 @@ const rawTail = async (id: string, limit: number) =>
   (await raw.query('SELECT item FROM bench_raw WHERE session_id = $1 ORDER BY seq DESC LIMIT $2', [id, limit])).rows
     .map((r: { item: string }) => JSON.parse(r.item))
     .reverse();
+/** One statement: deletes the newest item whatever it holds (a corrupt item would be gone). */
 const rawPop = async (id: string) => {
   const res = await raw.query(
     `DELETE FROM bench_raw WHERE (session_id, seq) = (SELECT session_id, seq FROM bench_raw WHERE session_id = $1 ORDER BY seq DESC LIMIT 1)
@@ -71,69 +130,149 @@ const rawPop = async (id: string) => {
   );
   return res.rows[0] ? JSON.parse(res.rows[0].item) : undefined;
 };
+/** Decode before delete, as the contract asks: read the newest, parse it, delete exactly that row (again if it went). */
+const rawPopDecodeFirst = async (id: string): Promise<unknown> => {
+  for (;;) {
+    const read = await raw.query('SELECT seq, item FROM bench_raw WHERE session_id = $1 ORDER BY seq DESC LIMIT 1', [id]);
+    const row = read.rows[0] as { seq: string; item: string } | undefined;
+    if (!row) return undefined;
+    const value = JSON.parse(row.item);
+    const done = await raw.query('DELETE FROM bench_raw WHERE session_id = $1 AND seq = $2', [id, row.seq]);
+    if (done.rowCount === 1) return value;
+  }
+};
+const fillStore = async (id: string, n: number) => {
+  for (let i = 0; i < n; i += 500) await store.addItems(id, batch(i, Math.min(500, n - i)));
+};
+const fillRaw = async (id: string, n: number) => {
+  for (let i = 0; i < n; i += 500) await rawAppend(id, batch(i, Math.min(500, n - i)));
+};
+const perWorker = (n: number) => Math.max(1, Math.round(n * SCALE));
 
 try {
   await store.ready();
-  // Per turn: the Agents SDK runner reads the whole history, then appends the turn's items.
-  let round = 0;
-  const turn = async (read: () => Promise<unknown>, append: () => Promise<unknown>) => {
-    await read();
-    await append();
-  };
-  round++;
-  const s1 = await throughput((w, i) =>
-    turn(() => store.getItems(`turn-${round}-${w}-${Math.floor(i / 20)}`), () => store.addItems(`turn-${round}-${w}-${Math.floor(i / 20)}`, [item(1), item(2), item(3)])),
+  console.log(`load average before: ${loadBefore}`);
+
+  // Per turn: the Agents SDK runner reads the whole history, then appends the turn's items (3).
+  // Fresh sessions every 20 turns: the history grows 0 → 57 items.
+  const TURNS = perWorker(40);
+  const turnId = (side: string, round: number, w: number, i: number) => `turn-${side}-${round}-${w}-${Math.floor(i / 20)}`;
+  rows.push(
+    ...await compare('per turn: full read + append 3, history 0–60', TURNS, {
+      store: async (round) => ({
+        op: async (w, i) => {
+          const id = turnId('s', round, w, i);
+          await store.getItems(id);
+          await store.addItems(id, batch(i, 3));
+        },
+      }),
+      raw: async (round) => ({
+        op: async (w, i) => {
+          const id = turnId('r', round, w, i);
+          await rawAll(id);
+          await rawAppend(id, batch(i, 3));
+        },
+      }),
+    }),
   );
-  const r1 = await throughput((w, i) =>
-    turn(() => rawAll(`turn-${round}-${w}-${Math.floor(i / 20)}`), () => rawAppend(`turn-${round}-${w}-${Math.floor(i / 20)}`, [item(1), item(2), item(3)])),
+  // A long conversation: 1,000 items before the round, +3 per turn.
+  const LONG = 1000;
+  const LONG_TURNS = perWorker(10);
+  rows.push(
+    ...await compare(`per turn: full read + append 3, history ${LONG.toLocaleString('en-US')}`, LONG_TURNS, {
+      store: async (round) => ({
+        setup: async () => {
+          for (let w = 0; w < CONCURRENCY; w++) await fillStore(`long-s-${round}-${w}`, LONG);
+        },
+        op: async (w, i) => {
+          const id = `long-s-${round}-${w}`;
+          await store.getItems(id);
+          await store.addItems(id, batch(i, 3));
+        },
+      }),
+      raw: async (round) => ({
+        setup: async () => {
+          for (let w = 0; w < CONCURRENCY; w++) await fillRaw(`long-r-${round}-${w}`, LONG);
+        },
+        op: async (w, i) => {
+          const id = `long-r-${round}-${w}`;
+          await rawAll(id);
+          await rawAppend(id, batch(i, 3));
+        },
+      }),
+    }),
   );
-  rows.push({ name: 'per turn: full read + append 3 (history up to 60 items) (turns/s)', store: s1, raw: r1 });
 
   for (const history of [100, 10_000]) {
     const id = `tail-${history}`;
-    for (let i = 0; i < history; i += 500) {
-      const chunk = Array.from({ length: Math.min(500, history - i) }, (_, k) => item(i + k));
-      await store.addItems(id, chunk);
-      await rawAppend(id, chunk);
-    }
-    const s = await throughput(() => store.getItems(id, { limit: 20 }));
-    const r = await throughput(() => rawTail(id, 20));
-    rows.push({ name: `tail read, limit 20, history ${history.toLocaleString('en-US')} (ops/s)`, store: s, raw: r });
+    await fillStore(id, history);
+    await fillRaw(id, history);
+    // Other sessions around it, so the index holds more than the one being read.
+    await store.addItems(`neighbour-${history}`, batch(0, 10));
+    await rawAppend(`neighbour-${history}`, batch(0, 10));
+    if (ONLY && !`tail read, limit 20, history ${history.toLocaleString('en-US')}`.includes(ONLY)) continue;
+    rows.push(
+      ...await compare(`tail read, limit 20, history ${history.toLocaleString('en-US')}`, perWorker(150), {
+        store: async () => ({ op: () => store.getItems(id, { limit: 20 }) }),
+        raw: async () => ({ op: () => rawTail(id, 20) }),
+      }),
+    );
   }
 
-  // Pop: each worker pops its own session, refilled in bulk beforehand.
-  const POPS = 4000;
-  for (let w = 0; w < CONCURRENCY; w++) {
-    const chunk = Array.from({ length: POPS }, (_, k) => item(k));
-    for (let i = 0; i < POPS; i += 500) {
-      await store.addItems(`pop-${w}`, chunk.slice(i, i + 500));
-      await rawAppend(`pop-${w}`, chunk.slice(i, i + 500));
-    }
-  }
-  const sp = await throughput((w) => store.popItem(`pop-${w}`));
-  const rp = await throughput((w) => rawPop(`pop-${w}`));
-  rows.push({ name: 'popItem (ops/s)', store: sp, raw: rp });
+  // Pop: each caller pops its own session, filled (untimed) before the round.
+  const POPS = perWorker(150);
+  rows.push(
+    ...await compare('popItem', POPS, {
+      store: async (round) => ({
+        setup: async () => {
+          for (let w = 0; w < CONCURRENCY; w++) await fillStore(`pop-s-${round}-${w}`, POPS + 10);
+        },
+        op: (w) => store.popItem(`pop-s-${round}-${w}`),
+      }),
+      raw: async (round) => ({
+        setup: async () => {
+          for (let w = 0; w < CONCURRENCY; w++) await fillRaw(`pop-r-${round}-${w}`, POPS + 10);
+        },
+        op: (w) => rawPop(`pop-r-${round}-${w}`),
+      }),
+      guarded: {
+        label: 'raw pop, decode before delete',
+        side: async (round) => ({
+          setup: async () => {
+            for (let w = 0; w < CONCURRENCY; w++) await fillRaw(`pop-g-${round}-${w}`, POPS + 10);
+          },
+          op: (w) => rawPopDecodeFirst(`pop-g-${round}-${w}`),
+        }),
+      },
+    }),
+  );
 } finally {
   await store.close();
   await raw.end();
   await server?.stop();
 }
 
-const info = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, PostgreSQL on loopback (fsync off), ${CONCURRENCY} concurrent callers, ${DURATION_MS} ms per cell.`;
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const loadAfter = load();
+const info = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, PostgreSQL on loopback (fsync off), ${CONCURRENCY} concurrent callers per side, ${ROUNDS} rounds per cell alternating which side goes first. Load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}.`;
+const cell = (values: readonly number[]) => `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
 const table = [
-  '| operation | PostgresStore | raw pg | store / raw |',
+  '| operation (ops/s) | PostgresStore | raw pg | store ÷ raw, median of rounds (range) |',
   '| --- | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${r.name} | ${fmt(r.store)} | ${fmt(r.raw)} | ${(r.store / r.raw).toFixed(2)} |`),
+  ...rows.flatMap((r) => [
+    `| ${r.name} | ${cell(r.store)} | ${cell(r.raw)} | **${summary(r.store, r.raw)}** |`,
+    ...(r.guarded ? [`| ${r.name} vs ${r.guarded.label} | | ${cell(r.guarded.values)} | **${summary(r.store, r.guarded.values)}** |`] : []),
+  ]),
 ].join('\n');
 const markdown = `# PostgreSQL benchmark
 
 ${info}
 
 Raw baseline: one \`(session_id text, seq, item text)\` table; append is one \`INSERT … SELECT max(seq) + ordinality\`,
-reads \`ORDER BY seq [DESC LIMIT n]\` + \`JSON.parse\`, pop one \`DELETE … RETURNING\` (no decode-before-delete).
-PostgresStore adds item validation and encoding, the session row (counts, times, version, TTL), and for pop a
-read and a version-conditioned write so a corrupt item is never deleted.
+reads \`ORDER BY seq [DESC LIMIT n]\` + \`JSON.parse\`, pop one \`DELETE … RETURNING\` — which deletes the newest
+item without decoding it first, so a corrupt item would be lost. The second pop baseline does what the contract
+asks of a pop (read the newest, \`JSON.parse\` it, then delete exactly that row, again if a racer took it): that is
+the same work as PostgresStore's pop. PostgresStore also validates and encodes items, keeps the session row
+(counts, times, version, TTL) and assigns sequence numbers from it. See docs/postgres.md.
 
 ${table}
 `;

@@ -19,6 +19,17 @@ export function isRetryableConflict(error: unknown): boolean {
   return code === '40001' || code === '40P01';
 }
 
+/**
+ * A named prepared statement the server connection does not have (26000) or
+ * already has (42P05): what a pooler that moves a client between server
+ * connections without tracking prepared statements produces. Raised at
+ * Parse/Bind, before the statement runs.
+ */
+export function isPreparedStatementMismatch(error: unknown): boolean {
+  const code = codeOf(error);
+  return code === '26000' || code === '42P05';
+}
+
 /** True when the error means the server could not be reached or the connection died. */
 export function isConnectionError(error: unknown): boolean {
   const code = codeOf(error);

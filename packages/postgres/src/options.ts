@@ -36,6 +36,16 @@ export interface PostgresStoreOptions {
    * Default: none (sessions never expire).
    */
   readonly ttl?: number;
+  /**
+   * Send statements as named (protocol-level) prepared statements, so the
+   * server plans each once per connection instead of on every call. Works
+   * directly and behind PgBouncer 1.21+ with `max_prepared_statements` > 0.
+   * Behind a pooler that does not track them (older PgBouncer in transaction
+   * mode) the store notices the first refusal (26000 / 42P05, raised before
+   * anything runs) and goes on with unnamed statements; set `false` to start
+   * that way. Default: `true`.
+   */
+  readonly preparedStatements?: boolean;
   /** Operation ids remembered per session for transaction idempotency. Default: 1000 (`OPERATION_LOG_RETENTION`). */
   readonly operationLogSize?: number;
 }

@@ -18,7 +18,7 @@ import {
   type EncodedItem,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
-import { isRetryableConflict, mapPostgresError } from './map-error.js';
+import { isPreparedStatementMismatch, isRetryableConflict, mapPostgresError } from './map-error.js';
 import {
   DEFAULT_SCHEMA,
   DEFAULT_TABLE_PREFIX,
@@ -27,7 +27,7 @@ import {
   type PostgresStoreOptions,
 } from './options.js';
 import { ensureSchema, tableNames, type TableNames } from './schema.js';
-import { statementSql, type Statements } from './statements.js';
+import { namedStatements, statementSql, type Statement } from './statements.js';
 
 /** Sessions deleted per statement by prune(), so a large prune never holds many row locks at once. */
 export const PRUNE_BATCH = 500;
@@ -69,9 +69,11 @@ interface InfoRow {
  * (session, sequence), so `getItems(limit)` reads `limit` rows through the
  * primary key whatever the history length. Appends are one statement; pops,
  * transactions, replace, clear and prune read once and write once with a
- * statement conditioned on the session's version. No explicit transactions,
- * advisory locks, named prepared statements or LISTEN: safe behind PgBouncer
- * in transaction mode. See docs/postgres.md.
+ * statement conditioned on the session's version. Statements are named
+ * (protocol-level) prepared statements, planned once per connection; no
+ * explicit transactions on the common paths, no advisory locks or LISTEN:
+ * safe behind PgBouncer in transaction mode (1.21+ keeps named statements; an
+ * older one is detected and the store goes on unnamed). See docs/postgres.md.
  */
 export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TItem> {
   readonly capabilities: StoreCapabilities;
@@ -84,8 +86,12 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
   readonly #ttl: number | undefined;
   readonly #operationLogSize: number;
   readonly #tables: TableNames;
-  readonly #sql: Statements;
+  readonly #sql: { readonly [K in keyof ReturnType<typeof statementSql>]: Statement };
+  /** Send statements named (prepared once per connection); false after a pooler refused them. */
+  #prepare: boolean;
   #ready: Promise<void> | undefined;
+  /** Set once the schema is known to be current: queries then skip the await on `ready()`. */
+  #isReady = false;
   /** Queries started and not yet settled: close() lets them finish before ending an owned pool. */
   readonly #inFlight = new Set<Promise<unknown>>();
 
@@ -117,7 +123,11 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     this.schema = schema;
     this.tablePrefix = prefix;
     this.#tables = tableNames(schema, prefix);
-    this.#sql = statementSql(this.#tables, this.#ttl !== undefined);
+    this.#sql = namedStatements(statementSql(this.#tables, this.#ttl !== undefined));
+    if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
+      throw invalidArgument('preparedStatements must be a boolean');
+    }
+    this.#prepare = options.preparedStatements ?? true;
     this.#owned = pool === undefined;
     this.#pool =
       pool ?? new pg.Pool({ max: 10, connectionTimeoutMillis: 10_000, ...options.poolConfig, connectionString });
@@ -144,19 +154,51 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
    * next call tries again (the server may have been down).
    */
   ready(): Promise<void> {
-    this.#ready ??= ensureSchema(this.#pool, this.#tables).catch((error: unknown) => {
-      this.#ready = undefined;
-      throw mapPostgresError(error);
-    });
+    this.#ready ??= ensureSchema(this.#pool, this.#tables).then(
+      () => {
+        this.#isReady = true;
+      },
+      (error: unknown) => {
+        this.#ready = undefined;
+        throw mapPostgresError(error);
+      },
+    );
     return this.#ready;
   }
 
-  #query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
-    const run = (async () => {
-      await this.ready();
-      const result = await this.#pool.query<R>(text, values);
-      return result.rows;
-    })();
+  /** The query config pg gets: named while prepared statements are on. */
+  #config(statement: Statement, values: unknown[], rowMode?: 'array'): pg.QueryConfig {
+    return this.#prepare
+      ? { name: statement.name, text: statement.text, values, ...(rowMode ? { rowMode } : {}) }
+      : { text: statement.text, values, ...(rowMode ? { rowMode } : {}) };
+  }
+
+  /**
+   * A pooler without prepared-statement support (PgBouncer before 1.21, or
+   * max_prepared_statements = 0, in transaction mode) hands consecutive
+   * statements of one client to different server connections, so a named
+   * statement is missing (26000) or already there (42P05). Both fail before
+   * the statement runs, so nothing happened: switch to unnamed statements for
+   * the rest of this store's life and let the caller run it again.
+   */
+  #preparedRefused(error: unknown): boolean {
+    if (!this.#prepare || !isPreparedStatementMismatch(error)) return false;
+    this.#prepare = false;
+    return true;
+  }
+
+  async #send<R extends pg.QueryResultRow>(statement: Statement, values: unknown[], rowMode?: 'array'): Promise<R[]> {
+    if (!this.#isReady) await this.ready();
+    try {
+      return (await this.#pool.query<R>(this.#config(statement, values, rowMode))).rows;
+    } catch (error) {
+      if (!this.#preparedRefused(error)) throw error;
+      return (await this.#pool.query<R>(this.#config(statement, values, rowMode))).rows;
+    }
+  }
+
+  #query<R extends pg.QueryResultRow>(statement: Statement, values: unknown[], rowMode?: 'array'): Promise<R[]> {
+    const run = this.#send<R>(statement, values, rowMode);
     this.#inFlight.add(run);
     const forget = () => this.#inFlight.delete(run);
     run.then(forget, forget);
@@ -195,7 +237,10 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
 
   /** Runs a read-then-conditional-write attempt until it does not lose a race. */
   #retry<T>(attempt: () => Promise<T>): Promise<T> {
-    return retryOnConflict(attempt, { isConflict: isRace, operation: 'postgres write' });
+    return retryOnConflict(attempt, {
+      isConflict: (error) => isRace(error) || this.#preparedRefused(error),
+      operation: 'postgres write',
+    });
   }
 
   /** Reads whose sessions were last written at or before this instant are expired. */
@@ -207,13 +252,19 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
 
   protected async _getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
     const liveAfter = this.#liveAfter(Date.now());
+    // Rows as arrays: no object per row for a one-column result.
     if (limit === undefined) {
-      const rows = await this.#query<{ item: string }>(this.#sql.all, [idBytes(sessionId), liveAfter]);
-      return rows.map((r) => r.item);
+      const rows = await this.#query<[string]>(this.#sql.all, [idBytes(sessionId), liveAfter], 'array');
+      const items = new Array<string>(rows.length);
+      for (let i = 0; i < rows.length; i++) items[i] = rows[i]![0];
+      return items;
     }
-    const rows = await this.#query<{ item: string }>(this.#sql.tail, [idBytes(sessionId), liveAfter, limit]);
-    const items = rows.map((r) => r.item);
-    return items.reverse();
+    const rows = await this.#query<[string]>(this.#sql.tail, [idBytes(sessionId), liveAfter, limit], 'array');
+    // Newest first from the backward index scan: fill oldest first.
+    const n = rows.length;
+    const items = new Array<string>(n);
+    for (let i = 0; i < n; i++) items[n - 1 - i] = rows[i]![0];
+    return items;
   }
 
   protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
@@ -228,7 +279,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     // Optimistic first (two statements, no transaction). A pop that lost a
     // race waits its turn on the session's row lock instead: concurrent
     // poppers on one session would otherwise starve each other's retries.
-    const attempt = async (run: <T extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<T[]>) => {
+    const attempt = async (run: <T extends pg.QueryResultRow>(statement: Statement, values: unknown[]) => Promise<T[]>) => {
       const [row] = await run<{ sid: string; last_seq: string; seq: string; item: string }>(this.#sql.popRead, [id, this.#liveAfter(Date.now())]);
       if (!row) return { value: undefined };
       // Throws on corrupt data before anything is deleted: the item stays.
@@ -238,12 +289,13 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
       return { value };
     };
     try {
-      return (await attempt((text, values) => this.#query(text, values))).value;
+      return (await attempt((statement, values) => this.#query(statement, values))).value;
     } catch (error) {
       if (!isRace(error)) throw error;
     }
     return this.#locked(async (client) => {
-      const run = async <T extends pg.QueryResultRow>(text: string, values: unknown[]) => (await client.query<T>(text, values)).rows;
+      const run = async <T extends pg.QueryResultRow>(statement: Statement, values: unknown[]) =>
+        (await client.query<T>(this.#config(statement, values))).rows;
       await run(this.#sql.lockSession, [id]);
       return (await attempt(run)).value;
     });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TableNames } from './schema.js';
 
 /** The session row as reads return it (bigint columns arrive as strings from pg). */
@@ -15,9 +16,9 @@ export interface SessionRow {
 /**
  * The SQL of every statement the store runs. Values are always bound
  * parameters ($n): session ids, items and operation ids are data, never SQL
- * text; only the validated, quoted table names are spliced in. No statement is
- * named, so pg uses the unnamed prepared statement, which PgBouncer's
- * transaction mode passes through.
+ * text; only the validated, quoted table names are spliced in. The store
+ * runs them as named (protocol-level) prepared statements — see
+ * {@link namedStatements} — or, with `preparedStatements: false`, unnamed.
  *
  * Every write bumps `last_seq`, so a session row's `last_seq` is its version:
  * writes that read first (pop, transactions, replace, clear, prune) finish
@@ -151,3 +152,25 @@ export function statementSql(t: TableNames, ttl: boolean) {
 }
 
 export type Statements = ReturnType<typeof statementSql>;
+
+/** A statement as the store sends it: `name` is the protocol-level prepared statement's name. */
+export interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/**
+ * Names every statement for pg's `{ name, text, values }` form: the server
+ * parses and plans it once per connection and then reuses the plan (the
+ * CTE statements cost more to plan than to run). The name is derived from
+ * the text, so stores with different schemas, prefixes or ttl sharing one
+ * pool never reuse a name for another text (pg refuses that).
+ */
+export function namedStatements(sql: Statements): { readonly [K in keyof Statements]: Statement } {
+  const out: Record<string, Statement> = {};
+  for (const [key, text] of Object.entries(sql)) {
+    const digest = createHash('sha256').update(text).digest('base64url').slice(0, 16);
+    out[key] = { name: `sk_${key}_${digest}`, text };
+  }
+  return out as { readonly [K in keyof Statements]: Statement };
+}
