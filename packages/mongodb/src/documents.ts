@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { SessionError, SessionErrorCode, type SessionInfo } from '@sessionkit/core';
 import { type EncodedItem } from '@sessionkit/core/adapter';
-import type { IndexDescription, ObjectId } from 'mongodb';
+import type { IndexDescription, ObjectId, UpdateFilter } from 'mongodb';
 import { runsLength, seqRuns, type SeqRun } from './runs.js';
 
 /** One `<prefix>sessions` document: the session's committed state. */
@@ -223,6 +223,76 @@ export function sessionProjection(options: SessionProjectionOptions = {}): Recor
 /** A fresh incarnation id. */
 export function newGeneration(): string {
   return randomUUID();
+}
+
+/** The empty session document of a new incarnation (written before any of its item documents). */
+export function freshSession(sessionId: string, now: number): SessionDocument {
+  return {
+    _id: sessionId,
+    gen: newGeneration(),
+    v: 0,
+    next: 0,
+    runs: [],
+    count: 0,
+    createdAt: new Date(now),
+    updatedAt: new Date(now),
+    ops: [],
+  };
+}
+
+/** The expiry fields a write sets or removes. */
+export interface Expiry {
+  readonly set: Partial<Pick<SessionDocument, 'expiresAt' | 'itemsExpireAt'>>;
+  readonly unset: readonly ('expiresAt' | 'itemsExpireAt')[];
+  /** `expiresAt` for item documents written now. */
+  readonly items: Date | undefined;
+}
+
+/** What a commit makes of the session document. */
+export interface CommitChange {
+  /** The history after the write. */
+  readonly runs: SeqRun[];
+  readonly count: number;
+  /** `next` after the write. */
+  readonly next: number;
+  /** A transaction's log entry, pushed with the commit. */
+  readonly op?: OperationRecord;
+}
+
+/**
+ * The commit's update, applied by one compare-and-swap on `{ _id, v, gen }`:
+ * the new runs and count, `v + 1`, dates and expiry, a transaction's log
+ * entry pushed and the log trimmed, in one atomic update. `createdAt` starts
+ * afresh only when the session held no items (its first write since it was
+ * created or emptied); the log is never touched otherwise.
+ */
+export function commitUpdate(
+  live: SessionDocument,
+  change: CommitChange,
+  expiry: Expiry,
+  now: number,
+  operationLogSize: number,
+): UpdateFilter<SessionDocument> {
+  const unset = Object.fromEntries(expiry.unset.map((field) => [field, '' as const]));
+  return {
+    $set: {
+      v: live.v + 1,
+      runs: change.runs,
+      count: change.count,
+      createdAt: live.count === 0 ? new Date(now) : live.createdAt,
+      updatedAt: new Date(now),
+      ...expiry.set,
+    },
+    // $max: a writer that skipped taken sequence numbers may have raised it meanwhile.
+    $max: { next: change.next },
+    ...(change.op ? { $push: { ops: { $each: [change.op], $slice: -operationLogSize } } } : {}),
+    ...(expiry.unset.length > 0 ? { $unset: unset } : {}),
+  };
+}
+
+/** The compare-and-swap filter of a commit: the session document exactly as the writer read it. */
+export function versionFilter(sessionId: string, doc: Pick<SessionDocument, 'v' | 'gen'>): Record<string, unknown> {
+  return { ...sessionFilter(sessionId), v: { $eq: doc.v }, gen: { $eq: doc.gen } };
 }
 
 /**

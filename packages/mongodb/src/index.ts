@@ -1,2 +1,3 @@
-export { MongoStore, type MongoDeployment } from './mongo-store.js';
+export { MongoStore } from './mongo-store.js';
+export type { MongoDeployment } from './deployment.js';
 export type { MongoStoreOptions, TransactionMode } from './options.js';

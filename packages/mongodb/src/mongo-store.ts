@@ -9,63 +9,41 @@ import {
   AbstractSessionStore,
   checkExpectedLength,
   conflicts,
+  retryOnConflict,
   suffixMatches,
   type EncodedItem,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
-import {
-  MongoClient,
-  ObjectId,
-  ReadConcern,
-  ReadConcernLevel,
-  ReadPreference,
-  type ClientSession,
-  type Collection,
-  type Db,
-  type TransactionOptions,
-} from 'mongodb';
+import { MongoClient, ObjectId, ReadConcern, ReadConcernLevel, ReadPreference, type Collection, type Db } from 'mongodb';
+import { isLostRace, LostRace, type Attempt, type CommitScheme } from './commit-scheme.js';
+import { detectDeployment, type MongoDeployment } from './deployment.js';
 import {
   assertItemsFit,
   assertSessionDocument,
   collectionNames,
-  DEFAULT_MAX_BSON_OBJECT_SIZE,
+  commitUpdate,
+  freshSession,
   generationFilter,
   isExpired,
   isLive,
-  ITEM_INDEXES,
   itemDocument,
   itemsFilter,
   MAX_TAIL_SLICE,
-  newGeneration,
-  SESSION_INDEXES,
   sessionFilter,
-  sessionItemsFilter,
   sessionProjection,
-  seqRangeFilter,
   toSessionInfo,
+  versionFilter,
+  type Expiry,
   type ItemDocument,
   type OperationRecord,
   type SessionDocument,
   type SessionProjectionOptions,
 } from './documents.js';
-import { planAppend, tailSeqs, type AppendPlan, type SeqRun } from './runs.js';
 import { isDuplicateKeyError, mapMongoError } from './map-error.js';
 import { resolveOptions, type MongoStoreOptions, type ResolvedOptions } from './options.js';
-
-/** What the store found out about the deployment on first use. */
-export interface MongoDeployment {
-  /** `standalone`, `replicaSet` or `sharded` (from `hello`: `setName`, `msg: 'isdbgrid'`). */
-  readonly kind: 'standalone' | 'replicaSet' | 'sharded';
-  /** True when writes run in multi-document transactions; false: the single-document commit scheme. */
-  readonly transactions: boolean;
-  /** `hello.maxBsonObjectSize`, or 16 MiB when the server does not say. */
-  readonly maxBsonObjectSize: number;
-}
-
-/** Per-write context: the ClientSession of the surrounding transaction, if any. */
-interface Ctx {
-  readonly session?: ClientSession;
-}
+import { planAppend, tailSeqs } from './runs.js';
+import { SingleDocumentScheme } from './single-document-scheme.js';
+import { TransactionScheme } from './transaction-scheme.js';
 
 /** The state a write builds on. */
 interface WriteState {
@@ -76,35 +54,28 @@ interface WriteState {
   readonly fresh: boolean;
 }
 
-interface Expiry {
-  readonly set: Partial<Pick<SessionDocument, 'expiresAt' | 'itemsExpireAt'>>;
-  readonly unset: readonly ('expiresAt' | 'itemsExpireAt')[];
-  /** `expiresAt` for item documents written now. */
-  readonly items: Date | undefined;
-}
-
-interface Change {
-  readonly runs: SeqRun[];
-  readonly count: number;
-  readonly next: number;
+/** What a write does to the history, decided from the live session document before anything is written. */
+interface Change<R> {
+  /** Newest items removed. */
+  readonly drop: number;
+  /** Items appended after the drop. */
+  readonly append: readonly EncodedItem[];
   /** A transaction's log entry, pushed with the commit. */
   readonly op?: OperationRecord;
+  /**
+   * Sees the dropped items before anything is written (a pop decodes its
+   * item, a transaction compares its suffix) and gives the write's result;
+   * when it throws, nothing changes. Without it the dropped items are not read.
+   */
+  readonly inspect?: (dropped: EncodedItem[]) => R;
 }
 
-// Optimistic writes retry when another writer committed in between; reads
-// retry when a commit removed items after they read the session document.
-const MAX_ATTEMPTS = 20;
+/** Decides a write from the live session document (and may refuse it by throwing): a change, or `done` with nothing to write. */
+type Plan<R> = (live: SessionDocument) => Change<R> | { readonly done: R };
+
 const PRUNE_BATCH = 100;
 // Latest instant a BSON/JS Date can hold; a huge ttl saturates here.
 const MAX_DATE_MS = 8.64e15;
-
-// Snapshot reads and majority commits: what the server documents for
-// transactions whose effects must survive a failover.
-const TRANSACTION_OPTIONS: TransactionOptions = {
-  readConcern: { level: 'snapshot' },
-  writeConcern: { w: 'majority' },
-  readPreference: 'primary',
-};
 
 // Pinned on the store's Db and collection handles, whatever the client or URI
 // says: the session document and the items it names must come from the same
@@ -122,40 +93,30 @@ function dateAt(ms: number): Date {
   return new Date(Math.min(ms, MAX_DATE_MS));
 }
 
-function kept(attempts: string): SessionError {
-  return new SessionError(SessionErrorCode.Conflict, `session kept changing during ${attempts}; try again`);
-}
-
-function missingItems(): SessionError {
-  return new SessionError(SessionErrorCode.CorruptData, 'item documents referenced by the session are missing');
-}
-
 /**
- * Tells a concurrent removal (read again) from damage: items of the same
- * version missing twice, or missing inside a snapshot transaction, are CORRUPT_DATA.
+ * Tells a concurrent removal (read again: LostRace) from damage: items of
+ * the same version missing twice, or missing inside a snapshot, are CORRUPT_DATA.
  */
-function missingCheck(ctx: Ctx): (doc: SessionDocument) => void {
+function missingCheck(snapshot: boolean): (doc: SessionDocument) => Error {
   let previous: SessionDocument | undefined;
   return (doc) => {
-    if (ctx.session || (previous && previous.v === doc.v && previous.gen === doc.gen)) throw missingItems();
+    if (snapshot || (previous && previous.v === doc.v && previous.gen === doc.gen)) {
+      return new SessionError(SessionErrorCode.CorruptData, 'item documents referenced by the session are missing');
+    }
     previous = doc;
+    return new LostRace();
   };
-}
-
-// Inside a snapshot transaction a compare-and-swap cannot miss: a concurrent
-// commit surfaces as WriteConflict (retried by withTransaction) instead.
-function unexpectedMiss(): Error {
-  return new SessionError(SessionErrorCode.BackendError, 'session document changed inside a transaction');
 }
 
 /**
  * A session store on MongoDB through the official driver. A session is one
  * document in `<prefix>sessions` (counter, history runs, metadata,
  * operation log); each item is one immutable document in `<prefix>items`.
- * A write inserts its new item documents first (unreferenced, so invisible)
- * and then commits by one compare-and-swap on the session document, inside a
- * multi-document transaction where the deployment has them. See
- * docs/mongodb.md for the layout, the guarantees and what each method issues.
+ * Every write takes one path, `#mutate(plan)`: it inserts its new item
+ * documents first (unreferenced, so invisible) and then commits by one
+ * compare-and-swap on the session document, inside a multi-document
+ * transaction where the deployment has them (the two `CommitScheme`s). See
+ * docs/mongodb.md for the documents, the guarantees and what each method issues.
  */
 export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem> {
   readonly capabilities: StoreCapabilities = Object.freeze({
@@ -167,7 +128,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     persistent: true,
     atomicReadModifyWrite: true,
     transactionPreconditions: true,
-    replaceHistory: false,
+    replaceHistory: true,
     historyMutations: true,
   });
   /** The database holding the collections. */
@@ -180,6 +141,8 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   readonly #db: Db;
   readonly #sessions: Collection<SessionDocument>;
   readonly #items: Collection<ItemDocument>;
+  readonly #transactional: CommitScheme;
+  readonly #singleDocument: CommitScheme;
   #deployment: Promise<MongoDeployment> | undefined;
 
   constructor(options: MongoStoreOptions) {
@@ -212,6 +175,8 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     const names = collectionNames(o.collectionPrefix);
     this.#sessions = this.#db.collection<SessionDocument>(names.sessions, pinned);
     this.#items = this.#db.collection<ItemDocument>(names.items, pinned);
+    this.#transactional = new TransactionScheme(this.#client, this.#sessions, this.#items);
+    this.#singleDocument = new SingleDocumentScheme(this.#sessions, this.#items);
   }
 
   /** The driver client in use (yours if you passed `client`). */
@@ -257,75 +222,61 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     // MongoTopologyClosedError. An explicit connect() builds a new one, so a
     // store-owned client recovers when the server comes back.
     if (this.#owned) await this.#client.connect();
-    const hello = await this.#db.command({ hello: 1 });
-    const kind: MongoDeployment['kind'] =
-      hello.msg === 'isdbgrid' ? 'sharded' : typeof hello.setName === 'string' ? 'replicaSet' : 'standalone';
-    // Transactions need a replica set or mongos, and logical sessions.
-    const supported = kind !== 'standalone' && hello.logicalSessionTimeoutMinutes != null;
-    const mode = this.#options.transactions;
-    if (mode === 'always' && !supported) {
-      throw new SessionError(
-        SessionErrorCode.BackendError,
-        "transactions: 'always' needs a replica set or sharded cluster; this deployment is " + kind,
-      );
-    }
-    const maxBsonObjectSize =
-      typeof hello.maxBsonObjectSize === 'number' && hello.maxBsonObjectSize > 0
-        ? hello.maxBsonObjectSize
-        : DEFAULT_MAX_BSON_OBJECT_SIZE;
-    if (this.#options.ensureIndexes) {
-      // Idempotent when the same indexes exist; creates the collections too,
-      // so later writes never create a collection inside a transaction.
-      await this.#sessions.createIndexes(SESSION_INDEXES);
-      await this.#items.createIndexes(ITEM_INDEXES);
-    }
-    return { kind, transactions: mode !== 'never' && supported, maxBsonObjectSize };
+    const { transactions, ensureIndexes } = this.#options;
+    return detectDeployment(this.#db, transactions, ensureIndexes, this.collections);
+  }
+
+  /** The commit scheme of this deployment. */
+  async #scheme(): Promise<CommitScheme> {
+    return (await this.#ensure()).transactions ? this.#transactional : this.#singleDocument;
+  }
+
+  /** Runs `body` as attempts of `scheme` until one does not lose a race, within core's one retry budget. */
+  #attempts<R>(scheme: CommitScheme, sessionId: string, body: (attempt: Attempt) => Promise<R>): Promise<R> {
+    return retryOnConflict(() => scheme.run(sessionId, body), { isConflict: isLostRace });
   }
 
   /**
-   * Runs a write: inside a transaction when the deployment has them, else
-   * directly (single-document commit). withTransaction retries transient
-   * errors only, and a duplicate key aborts the transaction: item documents a
-   * single-document writer inserted and never committed hold those sequence
-   * numbers. They are fenced off and deleted outside the transaction, and the
-   * write starts over (at most MAX_ATTEMPTS times).
+   * The one write path. Each attempt reads the session document (`read`
+   * says which parts), lets `plan` decide the change, reads the items it
+   * needs (a carried run, and the dropped items when the plan inspects
+   * them), then: step 0 for a fresh incarnation, the new item documents
+   * inserted unreferenced, one compare-and-swap commit, and the item
+   * documents the commit stopped referencing deleted (popped, replaced or
+   * carried). The scheme runs the attempt (in a transaction or alone); an
+   * attempt that lost a race starts over.
    */
-  async #write<R>(sessionId: string, fn: (ctx: Ctx) => Promise<R>): Promise<R> {
-    const deployment = await this.#ensure();
-    if (!deployment.transactions) return fn({});
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#client.withSession((session) =>
-          session.withTransaction(() => fn({ session }), TRANSACTION_OPTIONS),
-        );
-      } catch (error) {
-        if (!isDuplicateKeyError(error) || attempt >= MAX_ATTEMPTS) throw error;
-        await this.#sweepOrphans(sessionId);
+  async #mutate<R>(sessionId: string, read: SessionProjectionOptions, plan: Plan<R>): Promise<R> {
+    const scheme = await this.#scheme();
+    const missing = missingCheck(scheme.snapshot);
+    return this.#attempts(scheme, sessionId, async (attempt) => {
+      const now = Date.now();
+      const st = this.#state(sessionId, await this.#load(sessionId, attempt, read), now);
+      const decided = plan(st.live);
+      if ('done' in decided) return decided.done;
+      const { live } = st;
+      const { drop, append, op, inspect } = decided;
+      const next = planAppend(live.runs, drop, live.next, append.length);
+      // Oldest first: the carried run, then the dropped items.
+      const removed = tailSeqs(live.runs, drop + next.carry);
+      const fetched = await this.#fetch(sessionId, live.gen, inspect ? removed : removed.slice(0, next.carry), attempt);
+      if (!fetched) throw missing(live);
+      // Before anything is written: a plan that refuses (or a corrupt item a pop decodes) changes nothing.
+      const result = inspect ? inspect(fetched.slice(next.carry)) : (undefined as R);
+      const expiry = await this.#expiry(sessionId, st, now, attempt);
+      // Materialising changes only `v`: the plan (empty runs, next 0) still holds.
+      const base = st.fresh ? await this.#materialize(sessionId, st, expiry, now, attempt) : live;
+      const texts = next.carry > 0 ? [...fetched.slice(0, next.carry), ...append] : append;
+      if (texts.length > 0) await this.#insertItems(sessionId, base, texts, expiry.items, attempt);
+      const change = { runs: next.runs, count: live.count - drop + append.length, next: next.end, ...(op ? { op } : {}) };
+      const update = commitUpdate(base, change, expiry, now, this.#options.operationLogSize);
+      const committed = await this.#sessions.updateOne(versionFilter(sessionId, base), update, attempt.options);
+      if (committed.matchedCount !== 1) throw attempt.missed();
+      if (removed.length > 0) {
+        await this.#items.deleteMany(itemsFilter(sessionId, base.gen, removed, 'delete'), attempt.options);
       }
-    }
-  }
-
-  /**
-   * Deletes the item documents at or above the committed `next` of the
-   * current incarnation (inserted, never committed). The fence first moves
-   * `next` past them and bumps `v`, so every writer that read an older
-   * version fails its compare-and-swap and none of them can ever be committed.
-   */
-  async #sweepOrphans(sessionId: string): Promise<void> {
-    const doc = await this.#load(sessionId, {}, { tail: 1 });
-    if (!doc) return;
-    const top = await this.#items.findOne(generationFilter(sessionId, doc.gen), {
-      projection: { _id: 0, seq: 1 },
-      sort: { seq: -1 },
+      return result;
     });
-    if (!top || !Number.isSafeInteger(top.seq) || top.seq < doc.next) return;
-    const fence = await this.#sessions.updateOne(
-      { ...sessionFilter(sessionId), v: { $eq: doc.v }, gen: { $eq: doc.gen } },
-      { $set: { v: doc.v + 1 }, $max: { next: top.seq + 1 } },
-    );
-    // Another writer committed meanwhile: the retry reads its version (and sweeps again if it must).
-    if (fence.matchedCount !== 1) return;
-    await this.#items.deleteMany(seqRangeFilter(sessionId, doc.gen, doc.next, top.seq));
   }
 
   async #checkSize(sessionId: string, items: readonly EncodedItem[]): Promise<void> {
@@ -337,11 +288,8 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   }
 
   /** The session document, with at most the op-log entry `read.operationId` and, with `read.tail`, only the newest runs. */
-  async #load(sessionId: string, ctx: Ctx, read: SessionProjectionOptions = {}): Promise<SessionDocument | null> {
-    const doc = await this.#sessions.findOne(sessionFilter(sessionId), {
-      projection: sessionProjection(read),
-      ...(ctx.session ? { session: ctx.session } : {}),
-    });
+  async #load(sessionId: string, attempt: Pick<Attempt, 'options'>, read: SessionProjectionOptions = {}): Promise<SessionDocument | null> {
+    const doc = await this.#sessions.findOne(sessionFilter(sessionId), { projection: sessionProjection(read), ...attempt.options });
     if (doc === null) return null;
     // $elemMatch leaves the field out when no entry matches; other reads never ask for it.
     (doc as Partial<SessionDocument>).ops ??= [];
@@ -351,18 +299,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
 
   #state(sessionId: string, stored: SessionDocument | null, now: number): WriteState {
     if (stored && !isExpired(stored, now)) return { stored, live: stored, fresh: false };
-    const live: SessionDocument = {
-      _id: sessionId,
-      gen: newGeneration(),
-      v: 0,
-      next: 0,
-      runs: [],
-      count: 0,
-      createdAt: new Date(now),
-      updatedAt: new Date(now),
-      ops: [],
-    };
-    return { stored, live, fresh: true };
+    return { stored, live: freshSession(sessionId, now), fresh: true };
   }
 
   /**
@@ -371,9 +308,9 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
    * about once per ttl, to last + 3·ttl), so the TTL monitor never deletes an
    * item of a live session, and removes a dead session's items after it.
    */
-  async #expiry(sessionId: string, st: WriteState, now: number, ctx: Ctx): Promise<Expiry> {
+  async #expiry(sessionId: string, st: WriteState, now: number, attempt: Attempt): Promise<Expiry> {
     const ttl = this.#options.ttl;
-    const options = ctx.session ? { session: ctx.session } : {};
+    const { options } = attempt;
     if (ttl === undefined) {
       if (!st.fresh && st.live.itemsExpireAt) {
         await this.#items.updateMany(generationFilter(sessionId, st.live.gen), { $unset: { expiresAt: '' } }, options);
@@ -395,15 +332,14 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   }
 
   /**
-   * Writes the (empty) session document of a fresh incarnation before any of
-   * its item documents, so every item document carries the `gen` of a
-   * session document and clear and prune find even those a writer inserted
-   * and never committed. Over an expired incarnation it is a compare-and-swap,
-   * followed by deleting the old incarnation's item documents. Returns the
-   * state to build on, or undefined when another writer got there first.
+   * Step 0: writes the (empty) session document of a fresh incarnation
+   * before any of its item documents, so every item document carries the
+   * `gen` of a session document and clear and prune find even those a writer
+   * inserted and never committed. Over an expired incarnation it is a
+   * compare-and-swap, followed by deleting the old incarnation's item
+   * documents. Returns the document to commit on.
    */
-  async #materialize(sessionId: string, st: WriteState, expiry: Expiry, now: number, ctx: Ctx): Promise<WriteState | undefined> {
-    const options = ctx.session ? { session: ctx.session } : {};
+  async #materialize(sessionId: string, st: WriteState, expiry: Expiry, now: number, attempt: Attempt): Promise<SessionDocument> {
     const doc: SessionDocument = {
       ...st.live,
       v: st.stored ? st.stored.v + 1 : 0,
@@ -413,144 +349,54 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     };
     if (st.stored === null) {
       try {
-        await this.#sessions.insertOne(doc, options);
+        await this.#sessions.insertOne(doc, attempt.options);
       } catch (error) {
-        // In a transaction the error must reach withTransaction (the server has aborted it).
-        if (ctx.session || !isDuplicateKeyError(error)) throw error;
-        return undefined;
+        if (!isDuplicateKeyError(error)) throw error;
+        throw await attempt.taken(error);
       }
     } else {
       const { _id, ...replacement } = doc;
-      const result = await this.#sessions.replaceOne(
-        { ...sessionFilter(sessionId), v: { $eq: st.stored.v }, gen: { $eq: st.stored.gen } },
-        replacement,
-        options,
-      );
-      if (result.matchedCount !== 1) {
-        if (ctx.session) throw unexpectedMiss();
-        return undefined;
-      }
-      await this.#items.deleteMany(generationFilter(sessionId, st.stored.gen), options);
+      const result = await this.#sessions.replaceOne(versionFilter(sessionId, st.stored), replacement, attempt.options);
+      if (result.matchedCount !== 1) throw attempt.missed();
+      await this.#items.deleteMany(generationFilter(sessionId, st.stored.gen), attempt.options);
     }
-    return { stored: doc, live: doc, fresh: false };
+    return doc;
   }
 
   /**
-   * Inserts new item documents at `[start, start + items.length)`; they are
-   * invisible until a commit references them. Returns their ids, or
-   * undefined when another writer already holds one of those sequence numbers
-   * (then `next` has been moved past them and the caller starts over).
+   * Inserts new item documents at `[live.next, live.next + items.length)`;
+   * they are invisible until a commit references them. When another writer
+   * holds one of those sequence numbers the scheme decides what follows.
    */
   async #insertItems(
     sessionId: string,
     live: SessionDocument,
-    start: number,
     items: readonly EncodedItem[],
     expiresAt: Date | undefined,
-    ctx: Ctx,
-  ): Promise<ObjectId[] | undefined> {
+    attempt: Attempt,
+  ): Promise<void> {
     const ids = items.map(() => new ObjectId());
-    const docs = items.map((item, i) => itemDocument(sessionId, live.gen, start + i, item, expiresAt, ids[i]));
+    const docs = items.map((item, i) => itemDocument(sessionId, live.gen, live.next + i, item, expiresAt, ids[i]));
+    // Recorded first: an ordered insert that fails part-way has inserted some of them.
+    attempt.inserting(ids);
     try {
-      await this.#items.insertMany(docs, { ordered: true, ...(ctx.session ? { session: ctx.session } : {}) });
-      return ids;
+      await this.#items.insertMany(docs, { ordered: true, ...attempt.options });
     } catch (error) {
-      // In a transaction the error must reach withTransaction (the server has aborted it); #write sweeps and retries.
-      if (ctx.session || !isDuplicateKeyError(error)) throw error;
-      await this.#discard(sessionId, ids);
-      // Without a transaction the holder may be a live writer about to commit: skip past it
-      // ($max, no fence, so that writer still wins); a dead writer's documents go with clear or prune.
-      await this.#sessions.updateOne(
-        { ...sessionFilter(sessionId), gen: { $eq: live.gen } },
-        { $max: { next: start + items.length } },
-      );
-      return undefined;
+      if (!isDuplicateKeyError(error)) throw error;
+      throw await attempt.taken(error, { gen: live.gen, end: live.next + items.length });
     }
-  }
-
-  /** Removes item documents this write inserted but could not commit (single-document scheme only). */
-  async #discard(sessionId: string, ids: readonly ObjectId[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.#items.deleteMany({ sessionId: { $eq: sessionId }, _id: { $in: [...ids] } });
-  }
-
-  /**
-   * The commit: one compare-and-swap on the session document (on `v` and
-   * `gen`) that sets the new runs and, for a transaction, appends its
-   * operation-log entry and trims the log, in the same atomic update.
-   * Returns false when another writer committed first.
-   */
-  async #commit(sessionId: string, live: SessionDocument, change: Change, expiry: Expiry, now: number, ctx: Ctx): Promise<boolean> {
-    const options = ctx.session ? { session: ctx.session } : {};
-    // "First write since the session was created or last emptied".
-    const createdAt = live.count === 0 ? new Date(now) : live.createdAt;
-    const unset: Record<string, ''> = Object.fromEntries(expiry.unset.map((field) => [field, '' as const]));
-    const result = await this.#sessions.updateOne(
-      { ...sessionFilter(sessionId), v: { $eq: live.v }, gen: { $eq: live.gen } },
-      {
-        $set: {
-          v: live.v + 1,
-          runs: change.runs,
-          count: change.count,
-          createdAt,
-          updatedAt: new Date(now),
-          ...expiry.set,
-        },
-        // $max: a writer that skipped taken sequence numbers may have raised it meanwhile.
-        $max: { next: change.next },
-        ...(change.op
-          ? { $push: { ops: { $each: [change.op], $slice: -this.#options.operationLogSize } } }
-          : {}),
-        ...(expiry.unset.length > 0 ? { $unset: unset } : {}),
-      },
-      options,
-    );
-    return result.matchedCount === 1;
-  }
-
-  /**
-   * One attempt of a write on a materialised incarnation: inserts `texts` (carried items first, then new
-   * ones) at `[live.next, plan.end)`, commits `plan`, then deletes the item documents at `removed` (popped,
-   * replaced or carried). Returns false when the attempt must start over.
-   */
-  async #commitPlan(
-    sessionId: string,
-    live: SessionDocument,
-    plan: AppendPlan,
-    texts: readonly EncodedItem[],
-    count: number,
-    removed: readonly number[],
-    op: OperationRecord | undefined,
-    expiry: Expiry,
-    now: number,
-    ctx: Ctx,
-  ): Promise<boolean> {
-    let ids: ObjectId[] = [];
-    if (texts.length > 0) {
-      const inserted = await this.#insertItems(sessionId, live, live.next, texts, expiry.items, ctx);
-      if (!inserted) return false;
-      ids = inserted;
-    }
-    const change: Change = { runs: plan.runs, count, next: plan.end, ...(op ? { op } : {}) };
-    if (await this.#commit(sessionId, live, change, expiry, now, ctx)) {
-      if (removed.length > 0) {
-        await this.#items.deleteMany(
-          itemsFilter(sessionId, live.gen, removed, 'delete'),
-          ctx.session ? { session: ctx.session } : {},
-        );
-      }
-      return true;
-    }
-    if (ctx.session) throw unexpectedMiss();
-    await this.#discard(sessionId, ids);
-    return false;
   }
 
   /**
    * The item texts at `seqs` (in that order), or undefined when some are
    * missing: a commit removed them after the caller read the session document.
    */
-  async #fetch(sessionId: string, gen: string, seqs: readonly number[], ctx: Ctx): Promise<EncodedItem[] | undefined> {
+  async #fetch(
+    sessionId: string,
+    gen: string,
+    seqs: readonly number[],
+    attempt: Pick<Attempt, 'options'>,
+  ): Promise<EncodedItem[] | undefined> {
     if (seqs.length === 0) return [];
     const position = new Map<number, number>();
     seqs.forEach((seq, i) => position.set(seq, i));
@@ -558,10 +404,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     const seen = new Array<boolean>(seqs.length).fill(false);
     let found = 0;
     const docs = await this.#items
-      .find(itemsFilter(sessionId, gen, seqs), {
-        projection: { _id: 0, seq: 1, item: 1 },
-        ...(ctx.session ? { session: ctx.session } : {}),
-      })
+      .find(itemsFilter(sessionId, gen, seqs), { projection: { _id: 0, seq: 1, item: 1 }, ...attempt.options })
       .toArray();
     for (const doc of docs) {
       const i = position.get(doc.seq);
@@ -574,140 +417,88 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     return found === seqs.length ? out : undefined;
   }
 
-  /**
-   * Reads the items at the newest `limit` positions (all when undefined) of a
-   * consistent snapshot. With `sliced`, only the newest `limit` runs are
-   * read (enough for the items; a writer needs them all). Returns undefined
-   * when the session is empty or expired.
-   */
-  async #readTail(
-    sessionId: string,
-    limit: number | undefined,
-    ctx: Ctx,
-    sliced: boolean,
-  ): Promise<{ doc: SessionDocument; seqs: number[]; items: EncodedItem[] } | undefined> {
-    const missing = missingCheck(ctx);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const slice = sliced && limit !== undefined && limit <= MAX_TAIL_SLICE;
-      const doc = await this.#load(sessionId, ctx, slice ? { tail: limit } : {});
-      if (!doc || isExpired(doc, Date.now()) || doc.count === 0) return undefined;
-      const seqs = tailSeqs(doc.runs, Math.min(limit ?? doc.count, doc.count));
-      const items = await this.#fetch(sessionId, doc.gen, seqs, ctx);
-      if (items) return { doc, seqs, items };
-      missing(doc);
-    }
-    throw kept('the read');
-  }
-
-  /**
-   * Deletes a removed session's item documents. In a transaction: every one of that id, whatever its
-   * incarnation (orphans included); snapshot isolation keeps a concurrent writer's uncommitted documents
-   * out of reach. Without one, only the removed incarnation's: a new incarnation may be starting
-   * concurrently, and its documents must survive.
-   */
-  async #deleteItems(sessionId: string, gen: unknown, ctx: Ctx): Promise<void> {
-    if (ctx.session) await this.#items.deleteMany(sessionItemsFilter(sessionId), { session: ctx.session });
-    else if (typeof gen === 'string') await this.#items.deleteMany(generationFilter(sessionId, gen));
+  /** Deletes a removed session's item documents: which ones is the scheme's call. */
+  async #deleteItems(scheme: CommitScheme, sessionId: string, gen: unknown, attempt: Attempt): Promise<void> {
+    const filter = scheme.removedItemsFilter(sessionId, gen);
+    if (filter) await this.#items.deleteMany(filter, attempt.options);
   }
 
   protected async _getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
     await this.#ensure();
-    const tail = await this.#readTail(sessionId, limit, {}, true);
-    return tail?.items ?? [];
+    // Reads run alone in either scheme; only the newest `limit` runs are read (enough for the items).
+    const read = limit !== undefined && limit <= MAX_TAIL_SLICE ? { tail: limit } : {};
+    const missing = missingCheck(false);
+    return retryOnConflict(
+      async () => {
+        const doc = await this.#load(sessionId, { options: {} }, read);
+        if (!doc || isExpired(doc, Date.now()) || doc.count === 0) return [];
+        const items = await this.#fetch(sessionId, doc.gen, tailSeqs(doc.runs, Math.min(limit ?? doc.count, doc.count)), {
+          options: {},
+        });
+        if (items) return items;
+        throw missing(doc);
+      },
+      { isConflict: isLostRace, operation: 'read' },
+    );
   }
 
   protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
     await this.#checkSize(sessionId, items);
-    await this.#write(sessionId, async (ctx) => {
-      const missing = missingCheck(ctx);
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const now = Date.now();
-        const loaded = this.#state(sessionId, await this.#load(sessionId, ctx), now);
-        const expiry = await this.#expiry(sessionId, loaded, now, ctx);
-        const st = loaded.fresh ? await this.#materialize(sessionId, loaded, expiry, now, ctx) : loaded;
-        if (!st) continue;
-        const { live } = st;
-        const plan = planAppend(live.runs, 0, live.next, items.length);
-        const carriedSeqs = tailSeqs(live.runs, plan.carry);
-        const carried = await this.#fetch(sessionId, live.gen, carriedSeqs, ctx);
-        if (!carried) {
-          missing(live);
-          continue;
-        }
-        const texts = carried.length > 0 ? [...carried, ...items] : items;
-        if (await this.#commitPlan(sessionId, live, plan, texts, live.count + items.length, carriedSeqs, undefined, expiry, now, ctx)) {
-          return;
-        }
-      }
-      throw kept('the append');
-    });
+    await this.#mutate(sessionId, {}, () => ({ drop: 0, append: items }));
   }
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
-    return this.#write(sessionId, async (ctx) => {
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const tail = await this.#readTail(sessionId, 1, ctx, false);
-        if (!tail) return undefined;
-        // Decoded before anything changes: a corrupt item throws and stays.
-        const value = decode(tail.items[0]!);
-        const now = Date.now();
-        const { doc } = tail;
-        const expiry = await this.#expiry(sessionId, { stored: doc, live: doc, fresh: false }, now, ctx);
-        const plan = planAppend(doc.runs, 1, doc.next, 0);
-        if (await this.#commitPlan(sessionId, doc, plan, [], doc.count - 1, tail.seqs, undefined, expiry, now, ctx)) {
-          return value;
-        }
-      }
-      throw kept('the pop');
-    });
+    // Decoded before anything changes: a corrupt item throws and stays.
+    return this.#mutate<R | undefined>(sessionId, {}, (live) =>
+      live.count === 0 ? { done: undefined } : { drop: 1, append: [], inspect: ([item]) => decode(item!) },
+    );
   }
 
   protected async _clearSession(sessionId: string): Promise<void> {
-    await this.#write(sessionId, async (ctx) => {
-      const options = ctx.session ? { session: ctx.session } : {};
+    const scheme = await this.#scheme();
+    await this.#attempts(scheme, sessionId, async (attempt) => {
       // The session document goes first: from then on no reader trusts any item of that incarnation.
-      const doc = await this.#sessions.findOneAndDelete(sessionFilter(sessionId), { ...options, projection: { gen: 1 } });
-      await this.#deleteItems(sessionId, doc?.gen, ctx);
+      const doc = await this.#sessions.findOneAndDelete(sessionFilter(sessionId), { ...attempt.options, projection: { gen: 1 } });
+      await this.#deleteItems(scheme, sessionId, doc?.gen, attempt);
     });
   }
 
   protected override async _applyHistoryTransaction(sessionId: string, tx: PreparedTransaction): Promise<void> {
     await this.#checkSize(sessionId, tx.replacement);
-    await this.#write(sessionId, async (ctx) => {
-      const missing = missingCheck(ctx);
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const now = Date.now();
-        // Only this operation's log entry is read; the commit below is a compare-and-swap on this very
-        // document version, so "not in the log" and the count both still hold when it lands.
-        const loaded = this.#state(sessionId, await this.#load(sessionId, ctx, { operationId: tx.operationId }), now);
-        const prior = loaded.live.ops.find((op) => op.id === tx.operationId);
-        if (prior) {
-          if (prior.fp !== tx.fingerprint) throw conflicts.operationReused();
-          return;
-        }
-        checkExpectedLength(tx, loaded.live.count);
-        const k = tx.expectedSuffix.length;
-        if (k > loaded.live.count) throw conflicts.suffixMismatch();
-        // Checked before anything is written (a fresh incarnation has nothing to fetch).
-        const plan = planAppend(loaded.live.runs, k, loaded.live.next, tx.replacement.length);
-        const seqs = tailSeqs(loaded.live.runs, k + plan.carry);
-        const fetched = await this.#fetch(sessionId, loaded.live.gen, seqs, ctx);
-        if (!fetched) {
-          missing(loaded.live);
-          continue;
-        }
-        if (!suffixMatches(fetched.slice(plan.carry), tx.expectedSuffix)) throw conflicts.suffixMismatch();
-        const expiry = await this.#expiry(sessionId, loaded, now, ctx);
-        // Materialising changes only `v`: the plan (empty runs, next 0) still holds.
-        const st = loaded.fresh ? await this.#materialize(sessionId, loaded, expiry, now, ctx) : loaded;
-        if (!st) continue;
-        const texts = [...fetched.slice(0, plan.carry), ...tx.replacement];
-        const count = st.live.count - k + tx.replacement.length;
-        const op = { id: tx.operationId, fp: tx.fingerprint };
-        if (await this.#commitPlan(sessionId, st.live, plan, texts, count, seqs, op, expiry, now, ctx)) return;
+    const op: OperationRecord = { id: tx.operationId, fp: tx.fingerprint };
+    // Only this operation's log entry is read; the commit is a compare-and-swap on this very
+    // document version, so "not in the log" and the count both still hold when it lands.
+    await this.#mutate(sessionId, { operationId: tx.operationId }, (live) => {
+      const prior = live.ops.find((entry) => entry.id === tx.operationId);
+      if (prior) {
+        if (prior.fp !== tx.fingerprint) throw conflicts.operationReused();
+        return { done: undefined };
       }
-      throw kept('the transaction');
+      checkExpectedLength(tx, live.count);
+      const k = tx.expectedSuffix.length;
+      if (k > live.count) throw conflicts.suffixMismatch();
+      return {
+        drop: k,
+        append: tx.replacement,
+        op,
+        inspect: (suffix) => {
+          if (!suffixMatches(suffix, tx.expectedSuffix)) throw conflicts.suffixMismatch();
+        },
+      };
     });
+  }
+
+  /**
+   * The whole history swapped in one commit: the new item documents are
+   * inserted unreferenced, one compare-and-swap makes them the history, the
+   * old ones are deleted after it (none is read). The operation log stays,
+   * and the commit keeps createdAt unless the session had no items.
+   */
+  protected override async _replaceHistory(sessionId: string, items: EncodedItem[]): Promise<void> {
+    await this.#checkSize(sessionId, items);
+    await this.#mutate(sessionId, {}, (live) =>
+      live.count === 0 && items.length === 0 ? { done: undefined } : { drop: live.count, append: items },
+    );
   }
 
   protected override async _getSessionInfo(sessionId: string): Promise<SessionInfo | undefined> {
@@ -742,7 +533,7 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   }
 
   protected override async _prune(olderThanMs: number): Promise<number> {
-    await this.#ensure();
+    const scheme = await this.#scheme();
     const cutoff = new Date(olderThanMs);
     let pruned = 0;
     while (true) {
@@ -751,14 +542,13 @@ export class MongoStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
         .find({ updatedAt: { $lt: cutoff } }, { projection: { _id: 1 }, sort: { updatedAt: 1 }, limit: PRUNE_BATCH })
         .toArray();
       for (const { _id: sessionId } of page) {
-        pruned += await this.#write(sessionId, async (ctx) => {
-          const options = ctx.session ? { session: ctx.session } : {};
+        pruned += await this.#attempts(scheme, sessionId, async (attempt) => {
           const doc = await this.#sessions.findOneAndDelete(
             { ...sessionFilter(sessionId), updatedAt: { $lt: cutoff } },
-            { ...options, projection: { gen: 1, count: 1, expiresAt: 1 } },
+            { ...attempt.options, projection: { gen: 1, count: 1, expiresAt: 1 } },
           );
           if (!doc) return 0;
-          await this.#deleteItems(sessionId, doc.gen, ctx);
+          await this.#deleteItems(scheme, sessionId, doc.gen, attempt);
           // Every session last written before the cutoff goes; only those still live (items, not expired) count.
           return isLive(doc, Date.now()) ? 1 : 0;
         });

@@ -1,19 +1,25 @@
 /**
- * The pure helpers behind the operation log, the run bound, orphan
- * clean-up and prune's count. No server needed.
+ * The pure helpers behind the commit, the operation log, the run bound,
+ * orphan clean-up and prune's count. No server needed.
  */
 import { SessionErrorCode } from '@sessionkit/core';
+import { hasHistoryMutations, hasReplaceHistory } from '@sessionkit/core/adapter';
 import { BSON } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { expectCode } from './expect-code.js';
 import {
   assertSessionDocument,
+  commitUpdate,
+  freshSession,
   isLive,
   seqRangeFilter,
   sessionItemsFilter,
   sessionProjection,
+  versionFilter,
+  type Expiry,
   type SessionDocument,
 } from '../src/documents.js';
+import { MongoStore } from '../src/index.js';
 import { dropNewest, MERGE_RUN_ITEMS, planAppend, runsLength, tailSeqs, type SeqRun } from '../src/runs.js';
 
 describe('session document projections', () => {
@@ -155,5 +161,81 @@ describe('clean-up filters and the prune count', () => {
     expect(isLive({ count: 3, expiresAt: new Date(2000) }, 1000)).toBe(true);
     expect(isLive({ count: 3, expiresAt: new Date(1000) }, 1000)).toBe(false);
     expect(isLive({ count: 0 }, 1000)).toBe(false);
+  });
+});
+
+describe('the commit', () => {
+  const NO_TTL: Expiry = { set: {}, unset: [], items: undefined };
+  const live = (count: number): SessionDocument => ({
+    _id: 's',
+    gen: 'g',
+    v: 4,
+    next: 10,
+    runs: count > 0 ? [[10 - count, 10]] : [],
+    count,
+    createdAt: new Date(1),
+    updatedAt: new Date(2),
+    ops: [],
+  });
+
+  it('bumps v, sets the runs and count, raises next with $max, keeps createdAt unless the session held no items', () => {
+    const update = commitUpdate(live(3), { runs: [[10, 12]], count: 2, next: 12 }, NO_TTL, 5000, 1000);
+    expect(update).toEqual({
+      $set: { v: 5, runs: [[10, 12]], count: 2, createdAt: new Date(1), updatedAt: new Date(5000) },
+      $max: { next: 12 },
+    });
+    // Nothing in the log is touched without a transaction's entry (a replacement keeps the log whole).
+    expect(update).not.toHaveProperty('$push');
+    expect(update).not.toHaveProperty('$unset');
+    expect(commitUpdate(live(0), { runs: [[10, 11]], count: 1, next: 11 }, NO_TTL, 5000, 1000).$set?.createdAt).toEqual(
+      new Date(5000),
+    );
+  });
+
+  it("pushes a transaction's entry and trims the log in the same update; expiry fields are set or removed", () => {
+    const op = { id: 'op', fp: 'f' };
+    const expiry: Expiry = { set: { expiresAt: new Date(9), itemsExpireAt: new Date(19) }, unset: [], items: new Date(19) };
+    const update = commitUpdate(live(1), { runs: [[9, 10]], count: 1, next: 10, op }, expiry, 5000, 3);
+    expect(update.$push).toEqual({ ops: { $each: [op], $slice: -3 } });
+    expect(update.$set).toMatchObject({ expiresAt: new Date(9), itemsExpireAt: new Date(19) });
+    const cleared = commitUpdate(live(1), { runs: [[9, 10]], count: 1, next: 10 }, { ...NO_TTL, unset: ['expiresAt', 'itemsExpireAt'] }, 5000, 3);
+    expect(cleared.$unset).toEqual({ expiresAt: '', itemsExpireAt: '' });
+  });
+
+  it('the compare-and-swap filter names the version read, the id under $eq', () => {
+    const id = '{"$gt":""}';
+    expect(BSON.deserialize(BSON.serialize(versionFilter(id, { v: 3, gen: 'g' })))).toEqual({
+      _id: { $eq: id },
+      v: { $eq: 3 },
+      gen: { $eq: 'g' },
+    });
+  });
+
+  it('a fresh incarnation is empty, with a new gen and no log', () => {
+    const a = freshSession('s', 7);
+    expect(a).toMatchObject({ _id: 's', v: 0, next: 0, runs: [], count: 0, ops: [], createdAt: new Date(7), updatedAt: new Date(7) });
+    expect(freshSession('s', 7).gen).not.toBe(a.gen);
+  });
+
+  it('a whole-history replacement drops every run, carries nothing and removes every old seq', () => {
+    const runs: SeqRun[] = [
+      [0, 20],
+      [25, 27],
+    ];
+    const plan = planAppend(runs, 22, 30, 3);
+    expect(plan).toEqual({ carry: 0, runs: [[30, 33]], end: 33 });
+    expect(tailSeqs(runs, 22 + plan.carry)).toHaveLength(22);
+    // An empty replacement: no runs, next unchanged.
+    expect(planAppend(runs, 22, 30, 0)).toEqual({ carry: 0, runs: [], end: 30 });
+  });
+});
+
+describe('capabilities (no MongoDB needed: nothing connects)', () => {
+  it('declares replaceHistory and historyMutations, backed by the methods', async () => {
+    const store = new MongoStore({ uri: 'mongodb://127.0.0.1:1/' });
+    expect(store.capabilities).toMatchObject({ replaceHistory: true, historyMutations: true, transactionPreconditions: true });
+    expect(hasReplaceHistory(store)).toBe(true);
+    expect(hasHistoryMutations(store)).toBe(true);
+    await store.close();
   });
 });

@@ -42,6 +42,7 @@ describe('an unreachable server (no MongoDB needed)', () => {
         'applyHistoryTransaction',
         () => store.applyHistoryTransaction('s', { operationId: 'op', transaction: { type: 'append_items', items: [1] } }),
       ],
+      ['replaceHistory', () => store.replaceHistory('s', [{ role: 'user', content: 'hi' }])],
       ['listSessions', async () => { for await (const _ of store.listSessions()) { /* empty */ } }],
       ['deployment', () => store.deployment()],
     ];
@@ -68,6 +69,7 @@ describe('an unreachable server (no MongoDB needed)', () => {
     await expect(
       store.applyHistoryTransaction('s', { operationId: 'op', transaction: { type: 'append_items', items: [huge] } }),
     ).rejects.toMatchObject({ code: SessionErrorCode.TooLarge });
+    await expect(store.replaceHistory('s', [{ keep: true }, huge])).rejects.toMatchObject({ code: SessionErrorCode.TooLarge });
     expect(performance.now() - started).toBeLessThan(NO_NETWORK_TIMEOUT - 1_000);
   });
 
