@@ -40,8 +40,8 @@ const QUICK = argv.includes('--quick');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 5));
 /** Turns per round per cell: `sessions` sessions seeded at the history size, `turns` turns on each. */
 const PLAN: Record<number, { sessions: number; turns: number }> = QUICK
-  ? { 10: { sessions: 600, turns: 1 }, 100: { sessions: 100, turns: 2 }, 1000: { sessions: 12, turns: 3 }, 10000: { sessions: 2, turns: 3 } }
-  : { 10: { sessions: 2000, turns: 1 }, 100: { sessions: 300, turns: 2 }, 1000: { sessions: 40, turns: 3 }, 10000: { sessions: 4, turns: 4 } };
+  ? { 10: { sessions: 300, turns: 1 }, 100: { sessions: 60, turns: 2 }, 1000: { sessions: 10, turns: 2 }, 10000: { sessions: 2, turns: 2 } }
+  : { 10: { sessions: 1000, turns: 1 }, 100: { sessions: 200, turns: 2 }, 1000: { sessions: 30, turns: 3 }, 10000: { sessions: 4, turns: 3 } };
 const HISTORIES = [10, 100, 1000, 10000] as const;
 const POPS = QUICK ? 200 : 500;
 const TAILS = QUICK ? 500 : 2000;
@@ -231,37 +231,45 @@ for (const name of stackNames) {
 }
 
 try {
-  // Per turn: for each round, each history size, each stack: seed fresh sessions (untimed), read each
-  // once (untimed: the process has been running this conversation, so a cache is warm as it would be
-  // between turns), then time the turns.
+  // Per turn: for each round and history size, every stack gets fresh sessions (seeded and read once,
+  // untimed: the process has been running these conversations, so a cache is as warm as between two
+  // turns). Then the turns run interleaved turn by turn across the stacks (starting with a different stack
+  // each time), each turn timed on its own: a burst of load from elsewhere hits every stack alike.
+  const interleave = <T>(list: readonly T[], shift: number) => list.map((_, k) => list[(k + shift) % list.length]!);
   for (let round = 0; round < ROUNDS; round++) {
     for (const history of HISTORIES) {
       const { sessions, turns } = PLAN[history]!;
+      const ids = Array.from({ length: sessions }, (_, s) => `turn-${history}-r${round}-s${s}`);
       for (const name of stackNames) {
-        const side = sides.get(name)!;
-        const ids = Array.from({ length: sessions }, (_, s) => `turn-${history}-r${round}-s${s}`);
         for (const id of ids) {
-          await seed(side, id, history);
-          await side.getAll(id);
+          await seed(sides.get(name)!, id, history);
+          await sides.get(name)!.getAll(id);
         }
-        const started = performance.now();
-        for (let t = 0; t < turns; t++) {
-          for (const id of ids) {
+      }
+      const spent = new Map(stackNames.map((name) => [name, 0]));
+      let shift = 0;
+      for (let t = 0; t < turns; t++) {
+        for (const id of ids) {
+          for (const name of interleave(stackNames, shift++)) {
+            const side = sides.get(name)!;
+            const started = performance.now();
             await side.getAll(id);
             await side.append(id, batch(history + t * 3, 3));
+            spent.set(name, spent.get(name)! + performance.now() - started);
           }
         }
-        const rate = (sessions * turns) / ((performance.now() - started) / 1000);
-        for (const id of ids) await side.clear(id);
+      }
+      for (const name of stackNames) {
+        for (const id of ids) await sides.get(name)!.clear(id);
         const key = cellKey(name, history);
-        turnsPerSecond.set(key, [...(turnsPerSecond.get(key) ?? []), rate]);
+        turnsPerSecond.set(key, [...(turnsPerSecond.get(key) ?? []), (sessions * turns) / (spent.get(name)! / 1000)]);
       }
     }
     load.push(loadavg());
     console.log(`per turn: round ${round + 1}/${ROUNDS} done (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
   }
 
-  // Tail read of 20 and popItem at 10,000 items, store vs raw, interleaved rounds.
+  // Tail read of 20 and popItem at 10,000 items, store vs raw, alternating operation by operation.
   const ops: { title: string; baseline: string; stack: string; rates: { store: number[]; raw: number[] } }[] = [];
   const pairs = [
     ['SqliteStore', 'raw better-sqlite3'],
@@ -273,21 +281,26 @@ try {
       ops.push(entry);
       const tailing = op.startsWith('tail');
       const id = tailing ? 'tail' : 'pop';
-      for (const name of [stack, baseline]) await seed(sides.get(name)!, id, 10_000);
+      const both = [['store', sides.get(stack)!], ['raw', sides.get(baseline)!]] as const;
+      for (const [, side] of both) await seed(side, id, 10_000);
       for (let round = 0; round < ROUNDS; round++) {
-        for (const [which, name] of [['store', stack], ['raw', baseline]] as const) {
-          const side = sides.get(name)!;
-          const count = tailing ? TAILS : POPS;
+        const count = tailing ? TAILS : POPS;
+        const spent = { store: 0, raw: 0 };
+        for (const [, side] of both) {
           // Pops take the history from 10,000 + POPS back to 10,000.
           if (!tailing) for (let i = 0; i < POPS; i += 100) await side.append(id, batch(10_000 + i, 100));
           for (let i = 0; i < 20; i++) await side.tail(id, 20); // warm-up
-          const started = performance.now();
-          for (let i = 0; i < count; i++) {
-            if (op.startsWith('tail')) await side.tail(id, 20);
-            else await side.pop(id);
-          }
-          entry.rates[which].push(count / ((performance.now() - started) / 1000));
         }
+        for (let i = 0; i < count; i++) {
+          for (const [which, side] of interleave(both, i)) {
+            const started = performance.now();
+            if (tailing) await side.tail(id, 20);
+            else await side.pop(id);
+            spent[which] += performance.now() - started;
+          }
+        }
+        entry.rates.store.push(count / (spent.store / 1000));
+        entry.rates.raw.push(count / (spent.raw / 1000));
       }
     }
   }
@@ -371,9 +384,10 @@ ${info}
 What the Agents SDK runner does every turn: \`getItems()\` (the whole history), then \`addItems\` of three
 items of 200–450 bytes. Per round and history size every stack gets fresh sessions seeded to that size and
 read once (untimed, so a cache is as warm as between two turns of a running conversation), then timed turns
-(${plan}; each turn adds 3 items). Rounds are interleaved: round 1 of every stack, then round 2, …; a cell is
-the median of the per-round ratios to the baseline measured in the same round, with their range in brackets.
-A wide range means noise from other load, not a difference.
+(${plan}; each turn adds 3 items). The turns of all stacks are interleaved turn by turn (each turn timed on
+its own), so a burst of load from elsewhere hits every stack alike; tail reads and pops alternate the same way.
+A cell is the median over ${ROUNDS} rounds of the per-round ratio to the baseline, with the range of those
+ratios in brackets: a wide range means noise from other load, not a difference.
 
 - raw better-sqlite3: the store's own tables, hand-written prepared statements (find the session row, insert
   the items, update the row in one IMMEDIATE transaction; the full read by the session's id; JSON.stringify /
