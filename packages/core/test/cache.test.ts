@@ -226,6 +226,37 @@ describe('withCache', () => {
     expect(backend.reads.length).toBe(before + 2);
   });
 
+  it('holds a 10,000-item conversation whole with the default budget: every turn reads from the cache', async () => {
+    const backend = counted();
+    const store = withCache()(backend.store);
+    const turnItem = (n: number) => ({ type: 'message', role: 'user', content: [{ type: 'output_text', text: `turn ${n} `.padEnd(300, 'x') }] });
+    for (let i = 0; i < 10_000; i += 500) await store.addItems('long', Array.from({ length: 500 }, (_, k) => turnItem(i + k)));
+    await store.getItems('long');
+    const before = backend.reads.length;
+    for (let turn = 0; turn < 3; turn++) {
+      const history = await store.getItems('long');
+      expect(history).toHaveLength(10_000 + turn * 3);
+      await store.addItems('long', [turnItem(-1), turnItem(-2), turnItem(-3)]);
+    }
+    expect(backend.reads.length).toBe(before);
+    expect(store.stats()).toMatchObject({ hits: 3, misses: 1 });
+  });
+
+  it('a history over its budget keeps the tail it has: full reads go to the store, tail reads stay hits', async () => {
+    const backend = counted();
+    const store = withCache({ maxSessionBytes: 4_000 })(backend.store);
+    await store.addItems('s', items(0, 100));
+    expect(await store.getItems('s')).toEqual(items(0, 100));
+    const tail = store.stats().bytes;
+    expect(tail).toBeGreaterThan(0);
+    expect(tail).toBeLessThanOrEqual(4_000 + 128);
+    expect(await store.getItems('s')).toEqual(items(0, 100)); // a miss: only a tail is cached
+    expect(store.stats().bytes).toBe(tail);
+    const reads = backend.reads.length;
+    expect(await store.getItems('s', { limit: 5 })).toEqual(items(95, 5));
+    expect(backend.reads.length).toBe(reads);
+  });
+
   it('ttl bounds how long an entry is trusted (other processes may write)', async () => {
     const shared = new MemoryStore();
     const here = withCache({ ttl: 150 })(shared);
@@ -284,7 +315,7 @@ describe('withCache', () => {
       return seed % n;
     };
     const plain = new MemoryStore();
-    const cached = withCache({ maxSessions: 3, maxBytes: 4000, maxSessionBytes: 1500 })(new MemoryStore());
+    const cached = withCache({ maxSessions: 3, maxBytes: 5500, maxSessionBytes: 2000 })(new MemoryStore());
     let next = 0;
     for (let step = 0; step < 3000; step++) {
       const s = `s${random(5)}`;

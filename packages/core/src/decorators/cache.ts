@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { hasSessionInfo } from '../capabilities.js';
-import { decodeItems, encodeItem, encodeItems, type EncodedItem } from '../codec.js';
+import { decodeItems, encodeItems } from '../codec.js';
+import { copyItem, itemSize } from '../item-copy.js';
 import { SessionError, SessionErrorCode } from '../errors.js';
 import type {
   CallOptions,
@@ -17,12 +18,13 @@ import { ForwardingStore } from '../forwarding-store.js';
 export interface CacheOptions {
   /** Sessions kept at most (least recently used evicted first). Default: 1000. */
   readonly maxSessions?: number;
-  /** Approximate bytes of cached items across all sessions (UTF-16 size of their encoded form). Default: 64 MiB. */
+  /** Approximate bytes of cached items across all sessions (their estimated heap size). Default: 64 MiB. */
   readonly maxBytes?: number;
   /**
    * Bytes one session may hold. A longer history keeps only its newest items
-   * that fit (the cache then knows it holds a tail, not the whole history).
-   * Default: 4 MiB, or `maxBytes` if smaller.
+   * that fit (the cache then knows it holds a tail, not the whole history,
+   * and full reads of it go to the store). Default: a quarter of `maxBytes`
+   * (16 MiB with the default `maxBytes`: about 20,000 items of 300 bytes).
    */
   readonly maxSessionBytes?: number;
   /**
@@ -68,8 +70,8 @@ export interface CacheStats {
 }
 
 interface Entry {
-  /** The newest items, oldest first, encoded (callers get fresh decoded copies). */
-  readonly items: EncodedItem[];
+  /** The newest items, oldest first, decoded and owned by the cache (callers get deep copies). */
+  readonly items: unknown[];
   /** True when `items` is the whole history; otherwise a tail of exactly `items.length` newest items. */
   readonly complete: boolean;
   readonly bytes: number;
@@ -91,7 +93,7 @@ function versionOf(info: SessionInfo | undefined): string {
 
 const ITEM_OVERHEAD = 48;
 const ENTRY_OVERHEAD = 128;
-const sizeOf = (item: EncodedItem) => item.length * 2 + ITEM_OVERHEAD;
+const sizeOf = (item: unknown) => itemSize(item) + ITEM_OVERHEAD;
 
 function invalid(message: string): SessionError {
   return new SessionError(SessionErrorCode.InvalidArgument, message);
@@ -132,7 +134,7 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
     assertPositiveInteger(maxSessions, 'maxSessions');
     assertPositiveInteger(maxBytes, 'maxBytes');
-    const maxSessionBytes = options.maxSessionBytes ?? Math.min(4 * 1024 * 1024, maxBytes);
+    const maxSessionBytes = options.maxSessionBytes ?? Math.max(1, Math.floor(maxBytes / 4));
     assertPositiveInteger(maxSessionBytes, 'maxSessionBytes');
     if (maxSessionBytes > maxBytes) throw invalid('maxSessionBytes must not exceed maxBytes');
     if (options.ttl !== undefined) assertPositiveInteger(options.ttl, 'ttl');
@@ -325,10 +327,14 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     return items;
   }
 
+  // Deep copies of the cached values (no parse, no validation: they were validated when cached).
   #hit(entry: Entry, limit: number | undefined): TItem[] {
     this.#hits++;
-    const tail = limit === undefined || limit >= entry.items.length ? entry.items : entry.items.slice(entry.items.length - limit);
-    return decodeItems<TItem>(tail);
+    const all = entry.items;
+    const start = limit === undefined || limit >= all.length ? 0 : all.length - limit;
+    const out = new Array<TItem>(all.length - start);
+    for (let i = start; i < all.length; i++) out[i - start] = copyItem(all[i]) as TItem;
+    return out;
   }
 
   /** `asked`: whether `info` (the session's info, read beside the items; undefined when the session is empty) was asked for. */
@@ -351,12 +357,29 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       // A ttl-capable store without getSessionInfo: its expiry cannot be seen and no `ttl` bounds trust, so don't cache.
       return;
     }
-    const encoded = items.map((item) => encodeItem(item));
+    // Copies of the newest items that fit the session's budget (the caller owns `items`): a history longer
+    // than the budget costs O(budget) here, not O(history).
     let bytes = 0;
-    for (const item of encoded) bytes += sizeOf(item);
+    let start = items.length;
+    while (start > 0) {
+      const size = sizeOf(items[start - 1]);
+      if (bytes + size > this.#maxSessionBytes) break;
+      bytes += size;
+      start--;
+    }
+    if (start === items.length) {
+      this.#cache.delete(sessionId);
+      return;
+    }
+    if (start > 0 && this.#cache.peek(sessionId)) {
+      // It does not fit and a (tail) entry is already here and current: keep it rather than copy a new tail.
+      return;
+    }
+    const kept = new Array<unknown>(items.length - start);
+    for (let i = start; i < items.length; i++) kept[i - start] = copyItem(items[i]);
     this.#put(sessionId, {
-      items: encoded,
-      complete: limit === undefined || items.length < limit,
+      items: kept,
+      complete: start === 0 && (limit === undefined || items.length < limit),
       bytes,
       trustedUntil: this.#ttl === undefined ? undefined : readAt + this.#ttl,
       sessionExpiry,
@@ -366,9 +389,12 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
 
   override async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
     this.assertOpen();
+    assertSessionId(sessionId);
+    // Validated and copied once, before the write: the store gets, and the cache keeps, exactly what was checked.
+    const encoded = encodeItems(items);
     await this.#write(
       sessionId,
-      () => this.inner.addItems(sessionId, items, options),
+      () => this.inner.addItems(sessionId, decodeItems<TItem>(encoded), options),
       (_, startedAt) => {
         if (items.length === 0) return;
         const entry = this.#entry(sessionId);
@@ -378,7 +404,7 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
           this.#cache.delete(sessionId);
           return;
         }
-        const added = encodeItems(items);
+        const added = decodeItems(encoded);
         let bytes = entry.bytes;
         for (const item of added) bytes += sizeOf(item);
         // Append in place (O(batch)); a new entry object makes the LRU recount its size.
@@ -425,10 +451,12 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
    */
   override async replaceHistory(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
     this.require('replaceHistory', 'replaceHistory');
-    const empty = Array.isArray(items) && items.length === 0;
+    assertSessionId(sessionId);
+    const encoded = encodeItems(items);
+    const empty = encoded.length === 0;
     await this.#write(
       sessionId,
-      () => this.inner.replaceHistory!(sessionId, items, options),
+      () => this.inner.replaceHistory!(sessionId, decodeItems<TItem>(encoded), options),
       (_, startedAt) => {
         if (empty) return this.#putEmpty(sessionId);
         const sessionExpiry = this.#expiryAfterWrite(startedAt);
@@ -436,11 +464,11 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
           this.#cache.delete(sessionId);
           return;
         }
-        const encoded = encodeItems(items);
+        const values = decodeItems(encoded);
         let bytes = 0;
-        for (const item of encoded) bytes += sizeOf(item);
+        for (const item of values) bytes += sizeOf(item);
         this.#put(sessionId, {
-          items: encoded,
+          items: values,
           complete: true,
           bytes,
           trustedUntil: this.#ttl === undefined ? undefined : Date.now() + this.#ttl,
