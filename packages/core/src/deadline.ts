@@ -4,6 +4,12 @@ export interface DeadlineOptions {
   readonly onTimeout: () => Error;
   /** Called once a call that timed out finally settles (it may still have landed). Default: nothing. */
   readonly onLateSettle?: () => void;
+  /**
+   * Whether `call` gets an AbortSignal that aborts at the deadline. A client
+   * that cannot honour one (ioredis) passes false and saves an
+   * AbortController per call. Default: true.
+   */
+  readonly signal?: boolean;
 }
 
 /**
@@ -18,13 +24,13 @@ export function withDeadline<R>(
   options: DeadlineOptions,
 ): Promise<R> {
   if (!(ms > 0)) return call(undefined);
-  const controller = new AbortController();
+  const controller = options.signal === false ? undefined : new AbortController();
   return new Promise<R>((resolve, reject) => {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       reject(options.onTimeout());
-      controller.abort();
+      controller?.abort();
     }, ms);
     const settle = (finish: () => void) => {
       clearTimeout(timer);
@@ -33,7 +39,7 @@ export function withDeadline<R>(
     };
     let pending: Promise<R>;
     try {
-      pending = call(controller.signal);
+      pending = call(controller?.signal);
     } catch (error) {
       pending = Promise.reject(error);
     }

@@ -223,7 +223,8 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
         if (this.#owned && !this.#connected()) await this.#whenConnected();
         return operation();
       },
-      { onTimeout: () => timeoutError(ms) },
+      // ioredis takes no AbortSignal: a timed-out command is abandoned, not cancelled.
+      { onTimeout: () => timeoutError(ms), signal: false },
     );
   }
 
