@@ -21,7 +21,7 @@
  *   BENCH_ROUNDS=7 node_modules/.bin/tsx bench/per-turn.ts
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -411,7 +411,38 @@ ${memoryTable}
 Regenerate: \`pnpm bench per-turn\` (or \`node_modules/.bin/tsx bench/per-turn.ts --quick\` for a quick look).
 `;
   console.log(`\n${ratioTable}\n\n${absolute}\n\n${opsTable}\n\n${memoryTable}\n`);
+  if (!QUICK) {
+    // The docs quote these figures between markers; a full run rewrites them (one command regenerates all).
+    const when = `Measured by \`pnpm bench per-turn\` (${new Date().toISOString().slice(0, 10)}; ${info}`;
+    const rowsFor = (prefix: string) => ratioRows.filter((row) => row.startsWith(`| ${prefix}`));
+    const opsFor = (stack: string) => ops.filter((o) => o.stack === stack).map((o) => `| ${o.title} vs ${o.baseline} | ${ratioCell(o.rates.store, o.rates.raw)} |`);
+    const storeBlock = (stack: string, rows: string[]) =>
+      [when, '', header, align, ...rows, '', '| operation | store ÷ raw (median, range) |', '| --- | ---: |', ...opsFor(stack)].join('\n');
+    updateDocs('sqlite.md', 'per-turn', storeBlock('SqliteStore', rowsFor('SqliteStore')));
+    if (haveRedis) updateDocs('redis.md', 'per-turn', storeBlock('RedisStore', rowsFor('RedisStore')));
+    updateDocs(
+      'decorators.md',
+      'per-turn',
+      [when, '', header, align, ...rowsFor('with'), ...rowsFor('README'), '', memoryTable].join('\n'),
+    );
+  }
   const results = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(results, { recursive: true });
   writeFileSync(`${results}per-turn${QUICK ? '-quick' : ''}.md`, markdown);
+}
+
+/** Replaces the text between `<!-- name -->` and `<!-- /name -->` in docs/<file>, if both markers are there. */
+function updateDocs(file: string, name: string, body: string): void {
+  const path = fileURLToPath(new URL(`../docs/${file}`, import.meta.url));
+  const text = readFileSync(path, 'utf8');
+  const open = `<!-- ${name} -->`;
+  const close = `<!-- /${name} -->`;
+  const from = text.indexOf(open);
+  const to = text.indexOf(close);
+  if (from < 0 || to < from) {
+    console.log(`!!! docs/${file}: no ${open} … ${close} markers; not updated`);
+    return;
+  }
+  writeFileSync(path, `${text.slice(0, from + open.length)}\n${body}\n${text.slice(to)}`);
+  console.log(`docs/${file}: per-turn figures updated`);
 }
