@@ -231,6 +231,32 @@ if ('fail' in resolved) {
       expect(await store.collections.items.countDocuments({ sessionId: { $eq: 'orph' }, item: '"orphan"' })).toBe(0);
     });
 
+    it('replaceHistory leaves exactly the new item documents and keeps the incarnation, the operation log and createdAt', async () => {
+      for (const transactions of target.replicated ? (['never', 'auto'] as const) : (['never'] as const)) {
+        const store = open({ transactions });
+        const append = { operationId: 'op1', transaction: { type: 'append_items' as const, items: [1, 2, 3] } };
+        await store.applyHistoryTransaction('r', append);
+        const before = (await store.collections.sessions.findOne({ _id: { $eq: 'r' } }))!;
+        await store.replaceHistory('r', ['a', 'b']);
+        expect(await store.getItems('r')).toEqual(['a', 'b']);
+        const after = (await store.collections.sessions.findOne({ _id: { $eq: 'r' } }))!;
+        expect(after.gen).toBe(before.gen);
+        expect(after.createdAt).toEqual(before.createdAt);
+        expect(after.ops.map((op) => op.id)).toEqual(['op1']);
+        expect(after.runs).toHaveLength(1);
+        expect(await store.collections.items.countDocuments({ sessionId: { $eq: 'r' } })).toBe(2);
+        // A replayed transaction stays a no-op after the replacement.
+        await store.applyHistoryTransaction('r', append);
+        expect(await store.getItems('r')).toEqual(['a', 'b']);
+        await store.replaceHistory('r', []);
+        expect(await store.getSessionInfo('r')).toBeUndefined();
+        expect(await store.collections.items.countDocuments({ sessionId: { $eq: 'r' } })).toBe(0);
+        // Nothing replaced by nothing: no document is written.
+        await store.replaceHistory('absent', []);
+        expect(await store.collections.sessions.countDocuments({ _id: { $eq: 'absent' } })).toBe(0);
+      }
+    });
+
     it('clear and prune remove item documents no commit ever referenced', async () => {
       for (const transactions of target.replicated ? (['never', 'auto'] as const) : (['never'] as const)) {
         const store = open({ transactions });
