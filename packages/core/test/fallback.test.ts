@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { withFaults } from '@sessionkit/conformance';
 import { MemoryStore, SessionErrorCode, compose, withFallback } from '@sessionkit/core';
-import { type FallbackStatus } from '@sessionkit/core/fallback';
+import { FallbackStore, type FallbackStatus } from '@sessionkit/core/fallback';
 
 const msg = (text: string) => ({ role: 'user', content: text });
 
@@ -106,17 +106,19 @@ describe('withFallback', () => {
     expect(await primaryData.getItems('s')).toEqual([msg('1'), msg('2')]);
   });
 
-  it('does not duplicate when a replay is interrupted and retried', async () => {
+  it('does not duplicate when a resync is interrupted (its copy landed but was reported as failed) and retried', async () => {
     const { store, primary, primaryData } = setup();
     primary.fail('*');
     for (let i = 0; i < 5; i++) await store.addItems('s', [msg(`m${i}`)]);
     primary.heal();
-    // The primary fails again half-way through catching up, after applying the write it reports as failed.
-    primary.fail(['addItems', 'applyHistoryTransaction'], { when: 'after', times: 1 });
+    // The primary fails half-way through catching up: first a read, then after applying the copy it reports as failed.
     primary.fail('getItems', { times: 1 });
+    primary.fail(['addItems', 'applyHistoryTransaction', 'replaceHistory'], { when: 'after', times: 1 });
     await store.resync();
     expect(store.status().state).toBe('degraded');
-    primary.heal();
+    await store.resync();
+    expect(store.status().state).toBe('degraded');
+    expect(await primaryData.getItems('s')).toEqual([0, 1, 2, 3, 4].map((i) => msg(`m${i}`)));
     await store.resync();
     expect(store.status().state).toBe('healthy');
     expect(await primaryData.getItems('s')).toEqual([0, 1, 2, 3, 4].map((i) => msg(`m${i}`)));
@@ -230,5 +232,111 @@ describe('withFallback options and capabilities', () => {
     for await (const info of store.listSessions()) ids.push(info.sessionId);
     expect(ids.sort()).toEqual(['a', 'b']);
     expect(store.status().state).toBe('degraded');
+  });
+});
+
+describe('withFallback: replaceHistory and applyHistoryMutations', () => {
+  const call = (callId: string, args: string) => ({ type: 'function_call', callId, name: 'f', arguments: args });
+
+  it('declares replaceHistory and historyMutations when the primary has them', async () => {
+    const { ForwardingStore } = await import('@sessionkit/core/adapter');
+    expect(withFallback({ secondaries: [new MemoryStore()] })(new MemoryStore()).capabilities).toMatchObject({
+      replaceHistory: true,
+      historyMutations: true,
+    });
+    const noReplace = new ForwardingStore(new MemoryStore(), ['replaceHistory']);
+    expect(withFallback({ secondaries: [new MemoryStore()] })(noReplace).capabilities.replaceHistory).toBe(false);
+    // A secondary without its own replaceHistory replaces atomically with one replace_suffix: still declared.
+    expect(withFallback({ secondaries: [noReplace] })(new MemoryStore()).capabilities.replaceHistory).toBe(true);
+    // One that can do neither cannot serve a replacement atomically: not declared.
+    const neither = new ForwardingStore(new MemoryStore(), ['replaceHistory', 'transactions']);
+    expect(withFallback({ secondaries: [neither] })(new MemoryStore()).capabilities.replaceHistory).toBe(false);
+  });
+
+  it('the primary replaces and every secondary mirrors the replacement (also one without replaceHistory)', async () => {
+    const { ForwardingStore } = await import('@sessionkit/core/adapter');
+    const primaryData = new MemoryStore();
+    const plain = new MemoryStore();
+    const viaTransactions = new MemoryStore();
+    const store = withFallback({ secondaries: [plain, new ForwardingStore(viaTransactions, ['replaceHistory'])], resyncInterval: 0 })(
+      primaryData,
+    );
+    await store.addItems('s', [msg('1'), msg('2'), msg('3')]);
+    await store.replaceHistory('s', [msg('summary')]);
+    for (const replica of [primaryData, plain, viaTransactions]) expect(await replica.getItems('s')).toEqual([msg('summary')]);
+    await store.replaceHistory('s', []);
+    for (const replica of [primaryData, plain, viaTransactions]) expect(await replica.getItems('s')).toEqual([]);
+    expect(store.status()).toMatchObject({ state: 'healthy', staleSecondaries: [] });
+  });
+
+  it('a secondary failing a replacement is marked stale, journaled and repaired by the resync like any write', async () => {
+    const { store, primaryData, secondaryData, secondaryFaults, errors } = setup(2);
+    await store.addItems('s', [msg('1'), msg('2')]);
+    secondaryFaults[0]!.fail('replaceHistory', { times: 1 });
+    await store.replaceHistory('s', [msg('new')]); // acknowledged: primary and the second secondary have it
+    expect(store.status().staleSecondaries).toEqual([{ index: 0, sessions: 1 }]);
+    expect(errors).toHaveLength(1);
+    expect(await secondaryData[0]!.getItems('s')).toEqual([msg('1'), msg('2')]);
+    // The mark is journaled in the primary, so a restart would remember it.
+    expect(await primaryData.getItems(FallbackStore.JOURNAL_SESSION_ID)).toEqual([
+      expect.objectContaining({ sessionId: 's', replica: 0 }),
+    ]);
+    await store.resync();
+    expect(store.status()).toMatchObject({ state: 'healthy', staleSecondaries: [] });
+    for (const replica of [primaryData, ...secondaryData]) expect(await replica.getItems('s')).toEqual([msg('new')]);
+    expect(await primaryData.getItems(FallbackStore.JOURNAL_SESSION_ID)).toEqual([]);
+  });
+
+  it('a replacement makes a stale secondary exact again', async () => {
+    const { store, secondaryData, secondaryFaults } = setup();
+    await store.addItems('s', [msg('1')]);
+    secondaryFaults[0]!.fail('addItems', { times: 1 });
+    await store.addItems('s', [msg('2')]);
+    expect(store.status().staleSecondaries).toEqual([{ index: 0, sessions: 1 }]);
+    await store.replaceHistory('s', [msg('new')]);
+    expect(store.status().staleSecondaries).toEqual([]);
+    expect(await secondaryData[0]!.getItems('s')).toEqual([msg('new')]);
+  });
+
+  it('while degraded, a replacement is served by a secondary and copied to the primary by the resync', async () => {
+    const { store, primary, primaryData, secondaryData } = setup(2);
+    await store.addItems('s', [msg('1'), msg('2')]);
+    primary.fail('*');
+    await store.replaceHistory('s', [msg('new')]);
+    expect(store.status()).toMatchObject({ state: 'degraded', pendingSessions: 1 });
+    expect(await store.getItems('s')).toEqual([msg('new')]);
+    for (const replica of secondaryData) expect(await replica.getItems('s')).toEqual([msg('new')]);
+    expect(await primaryData.getItems('s')).toEqual([msg('1'), msg('2')]);
+    primary.heal();
+    await store.resync();
+    expect(store.status()).toMatchObject({ state: 'healthy', pendingSessions: 0 });
+    expect(await primaryData.getItems('s')).toEqual([msg('new')]);
+  });
+
+  it('a refused replacement (a bad item at the end) changes no replica, healthy or degraded', async () => {
+    const { store, primary, primaryData, secondaryData } = setup();
+    await store.addItems('s', [msg('1')]);
+    const bad = [msg('ok'), { f: () => 1 }];
+    await expect(store.replaceHistory('s', bad)).rejects.toMatchObject({ code: SessionErrorCode.InvalidItem });
+    primary.fail('*');
+    await store.getItems('s');
+    expect(store.status().state).toBe('degraded');
+    await expect(store.replaceHistory('s', bad)).rejects.toMatchObject({ code: SessionErrorCode.InvalidItem });
+    for (const replica of [primaryData, ...secondaryData]) expect(await replica.getItems('s')).toEqual([msg('1')]);
+    expect(store.status()).toMatchObject({ pendingSessions: 0, staleSecondaries: [] });
+  });
+
+  it('applyHistoryMutations reaches every replica, healthy and degraded', async () => {
+    const { store, primary, primaryData, secondaryData } = setup(2);
+    await store.addItems('s', [msg('1'), call('c1', '{"a":1}'), msg('2'), call('c1', '{"dup":1}')]);
+    await store.applyHistoryMutations('s', { mutations: [{ type: 'replace_function_call', callId: 'c1', replacement: call('c1', '{"a":2}') }] });
+    const want = [msg('1'), call('c1', '{"a":2}'), msg('2')];
+    for (const replica of [primaryData, ...secondaryData]) expect(await replica.getItems('s')).toEqual(want);
+    primary.fail('*');
+    await store.applyHistoryMutations('s', { mutations: [{ type: 'replace_function_call', callId: 'c1', replacement: call('c1', '{"a":3}') }] });
+    primary.heal();
+    await store.resync();
+    const after = [msg('1'), call('c1', '{"a":3}'), msg('2')];
+    for (const replica of [primaryData, ...secondaryData]) expect(await replica.getItems('s')).toEqual(after);
   });
 });

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { hasTransactionPreconditions, hasTransactions } from '../../capabilities.js';
+import { SessionErrorCode, isSessionError } from '../../errors.js';
+import type { SessionStore } from '../../types.js';
+
+/** Reserved session holding journal entries: which replica is behind on which session. */
+export const FALLBACK_JOURNAL_SESSION_ID = 'sessionkit:fallback-journal';
+const JOURNAL_TYPE = 'sessionkit.fallback.behind';
+
+/** Which replica an entry names: the primary, or a secondary by its index. */
+export type Replica = 'primary' | number;
+
+/** One journal item: `replica` is behind on `sessionId`. Session ids and replica numbers only, never item contents. */
+export interface JournalEntry {
+  readonly type: typeof JOURNAL_TYPE;
+  readonly sessionId: string;
+  readonly replica: Replica;
+}
+
+export function journalEntry(sessionId: string, replica: Replica): JournalEntry {
+  return { type: JOURNAL_TYPE, sessionId, replica };
+}
+
+function isJournalEntry(item: unknown): item is JournalEntry {
+  const entry = item as Partial<JournalEntry> | null;
+  return (
+    typeof entry === 'object' &&
+    entry !== null &&
+    entry.type === JOURNAL_TYPE &&
+    typeof entry.sessionId === 'string' &&
+    (entry.replica === 'primary' || Number.isSafeInteger(entry.replica))
+  );
+}
+
+/**
+ * The fallback's journal: facts "replica R is behind on session S", appended
+ * to the reserved session of the store holding the truth before the write
+ * that made them true is acknowledged, so a restarted process resumes the
+ * resync instead of forgetting it. Disabled, every call is a no-op.
+ */
+export class FallbackJournal<TItem> {
+  readonly #enabled: boolean;
+  readonly #primary: SessionStore<TItem>;
+  readonly #secondaries: readonly SessionStore<TItem>[];
+  // Per secondary: sessions whose "primary is behind" entry this process has written into its journal.
+  readonly #noted: Set<string>[];
+  // The primary's journal may hold entries (stale secondaries) that a completed repair should clear.
+  #primaryDirty = false;
+
+  constructor(enabled: boolean, primary: SessionStore<TItem>, secondaries: readonly SessionStore<TItem>[]) {
+    this.#enabled = enabled;
+    this.#primary = primary;
+    this.#secondaries = secondaries;
+    this.#noted = secondaries.map(() => new Set<string>());
+  }
+
+  /**
+   * Reads every store's journal (the primary's first). A store that cannot
+   * be read is passed to `unreadable` with its position (0: the primary);
+   * its entries are then unknown to this process.
+   */
+  async load(unreadable: (position: number, error: unknown) => void): Promise<JournalEntry[]> {
+    if (!this.#enabled) return [];
+    const entries: JournalEntry[] = [];
+    for (const [position, store] of [this.#primary, ...this.#secondaries].entries()) {
+      try {
+        entries.push(...((await store.getItems(FALLBACK_JOURNAL_SESSION_ID)) as unknown[]).filter(isJournalEntry));
+      } catch (error) {
+        unreadable(position, error);
+      }
+    }
+    if (entries.some((entry) => entry.replica !== 'primary')) this.#primaryDirty = true;
+    return entries;
+  }
+
+  /** Appends entries into `store`'s journal (the replica holding the truth). */
+  async note(store: SessionStore<TItem>, entries: readonly JournalEntry[]): Promise<void> {
+    if (!this.#enabled || entries.length === 0) return;
+    await store.addItems(FALLBACK_JOURNAL_SESSION_ID, entries as unknown as TItem[]);
+    if (store === this.#primary) this.#primaryDirty = true;
+  }
+
+  /** Notes in secondary `index`'s journal that the primary is behind on `sessionId`, once per session per outage. */
+  async notePrimaryBehind(index: number, sessionId: string): Promise<void> {
+    if (!this.#enabled || this.#noted[index]!.has(sessionId)) return;
+    await this.note(this.#secondaries[index]!, [journalEntry(sessionId, 'primary')]);
+    this.#noted[index]!.add(sessionId);
+  }
+
+  /** Empties secondary `index`'s journal (the primary caught up); false if an entry arrived meanwhile. */
+  async clearSecondary(index: number): Promise<boolean> {
+    if (!this.#enabled) return true;
+    const cleared = await clearJournal(this.#secondaries[index]!);
+    if (cleared) this.#noted[index]!.clear();
+    return cleared;
+  }
+
+  /** Empties the primary's journal if it may hold entries (no secondary is stale any more). */
+  async clearPrimary(): Promise<void> {
+    if (!this.#enabled || !this.#primaryDirty) return;
+    if (await clearJournal(this.#primary)) this.#primaryDirty = false;
+  }
+}
+
+/**
+ * Empties `store`'s journal unless an entry was added since it was read
+ * (one `replace_suffix` when the store has transactions). False when it
+ * could not (a concurrent note): the caller tries again later.
+ */
+async function clearJournal<TItem>(store: SessionStore<TItem>): Promise<boolean> {
+  const entries = await store.getItems(FALLBACK_JOURNAL_SESSION_ID);
+  if (entries.length === 0) return true;
+  if (!hasTransactions(store)) {
+    await store.clearSession(FALLBACK_JOURNAL_SESSION_ID);
+    return true;
+  }
+  try {
+    await store.applyHistoryTransaction(FALLBACK_JOURNAL_SESSION_ID, {
+      operationId: `sessionkit-fallback-journal:${randomUUID()}`,
+      transaction: { type: 'replace_suffix', expectedSuffix: entries, replacement: [] },
+      ...(hasTransactionPreconditions(store) ? { expectedLength: entries.length } : {}),
+    });
+    return true;
+  } catch (error) {
+    if (isSessionError(error, SessionErrorCode.Conflict)) return false;
+    throw error;
+  }
+}

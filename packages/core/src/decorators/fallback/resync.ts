@@ -1,0 +1,90 @@
+import { SessionError, SessionErrorCode } from '../../errors.js';
+import { copyHistory } from './copy-history.js';
+import { inSync, type Replicas } from './replicas.js';
+
+/** Read (one item) to ask whether the primary answers again. */
+const PROBE_SESSION_ID = 'sessionkit:fallback-probe';
+
+/** Copies every session the primary missed to it; returns once none is pending and no degraded write is in flight. */
+export async function catchUpPrimary<TItem>(r: Replicas<TItem>): Promise<void> {
+  // A call abandoned by the deadline may still land: catching up before it has ended could be undone by it.
+  if (r.primary.unsettled > 0) {
+    throw new SessionError(SessionErrorCode.BackendUnavailable, 'the primary still has calls that timed out in flight');
+  }
+  if (r.state.pendingCount === 0) await r.primary.getItems(PROBE_SESSION_ID, { limit: 1 });
+  for (let settled = false; !settled; ) {
+    // Writes may keep arriving on the degraded path while we catch up: loop until none is left.
+    while (r.state.catchingUp) {
+      const sessionId = r.state.nextPending();
+      if (sessionId === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        continue;
+      }
+      await r.writes.run(sessionId, async () => {
+        if (!r.state.isPending(sessionId)) return;
+        const source = inSync(r, sessionId)[0];
+        if (!source) throw new SessionError(SessionErrorCode.BackendUnavailable, 'no secondary holds this session in sync');
+        await copyHistory(source, r.primary, sessionId);
+        r.state.donePending(sessionId);
+      });
+    }
+    // The primary holds the truth again: stale marks move into its journal, the secondaries' journals empty.
+    await r.journal.note(r.primary, r.state.staleEntries());
+    for (const index of r.secondaries.keys()) {
+      try {
+        await r.journal.clearSecondary(index);
+      } catch (error) {
+        // A stale entry left there only costs a needless copy after a restart.
+        r.reportError(error);
+      }
+    }
+    settled = !r.state.catchingUp;
+  }
+}
+
+/**
+ * Copies the primary's history into each secondary for every session that
+ * secondary is stale for; stops if the primary turns out to be down. Clears
+ * the primary's journal once no secondary is stale.
+ */
+export async function repairSecondaries<TItem>(r: Replicas<TItem>): Promise<void> {
+  if (r.primary.unsettled > 0) return;
+  for (const [index, secondary] of r.secondaries.entries()) {
+    if (secondary.unsettled > 0) continue;
+    for (const sessionId of r.state.staleSessions(index)) {
+      if (r.state.degraded) return;
+      try {
+        await r.writes.run(sessionId, async () => {
+          await copyHistory(r.primary, secondary, sessionId);
+          r.state.clearStale(index, sessionId);
+        });
+      } catch (error) {
+        // If the primary is what failed, go degraded and stop; a failing secondary just stays stale.
+        if (r.isOutage(error) && (await probePrimary(r))) return;
+        r.reportError(error);
+      }
+    }
+  }
+  if (!r.state.anyStale && !r.state.degraded) {
+    try {
+      await r.journal.clearPrimary();
+    } catch (error) {
+      r.reportError(error);
+    }
+  }
+}
+
+/** True if the primary is down (the store is then degraded). */
+async function probePrimary<TItem>(r: Replicas<TItem>): Promise<boolean> {
+  try {
+    await r.primary.getItems(PROBE_SESSION_ID, { limit: 1 });
+    return false;
+  } catch (error) {
+    if (r.isOutage(error)) {
+      r.degrade(error);
+      return true;
+    }
+    return false;
+  }
+}
+

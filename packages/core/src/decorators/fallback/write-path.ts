@@ -1,0 +1,107 @@
+import { SessionError, SessionErrorCode, isSessionError } from '../../errors.js';
+import type { SessionStore } from '../../types.js';
+import { journalEntry } from './journal.js';
+import type { Replicas } from './replicas.js';
+
+/** A write as the fallback routes it: run on one replica; `agree` compares a mirror's result with the answer. */
+export interface Write<TItem, R> {
+  readonly run: (store: SessionStore<TItem>) => Promise<R>;
+  readonly agree: (answer: R, mirror: R) => boolean;
+  /** The write leaves a replica exact whatever it held (clear, replacement), so a stale one gets it and is in sync after. */
+  readonly makesExact: boolean;
+}
+
+/**
+ * Marks a secondary stale for a session; with `truth` (the replica whose
+ * answer the caller gets), also journals the mark there so a restart
+ * remembers it.
+ */
+async function markStale<TItem>(r: Replicas<TItem>, index: number, sessionId: string, error?: unknown, truth?: SessionStore<TItem>): Promise<void> {
+  const added = r.state.markStale(index, sessionId);
+  if (error !== undefined) r.reportError(error);
+  r.arm();
+  if (truth && added) {
+    try {
+      await r.journal.note(truth, [journalEntry(sessionId, index)]);
+    } catch (noteError) {
+      r.reportError(noteError);
+    }
+  }
+}
+
+/**
+ * The one write path: while healthy, the write runs on the primary and is
+ * then mirrored to each secondary; while degraded (or when the primary
+ * fails now), on the first in-sync secondary and mirrored to the others.
+ */
+export async function writeThrough<TItem, R>(r: Replicas<TItem>, sessionId: string, write: Write<TItem, R>): Promise<R> {
+  return r.writes.run(sessionId, async () => {
+    if (r.state.degraded) return degradedWrite(r, sessionId, write, undefined);
+    let answer: R;
+    try {
+      answer = await write.run(r.primary);
+    } catch (error) {
+      if (!r.isOutage(error)) throw error;
+      r.degrade(error);
+      return degradedWrite(r, sessionId, write, error);
+    }
+    await mirror(r, sessionId, [...r.secondaries.keys()], write, answer, r.primary);
+    return answer;
+  });
+}
+
+/** Applies an acknowledged write to secondaries `indexes`; one that fails or disagrees becomes stale. */
+async function mirror<TItem, R>(
+  r: Replicas<TItem>,
+  sessionId: string,
+  indexes: readonly number[],
+  write: Write<TItem, R>,
+  answer: R,
+  truth: SessionStore<TItem>,
+): Promise<void> {
+  for (const index of indexes) {
+    // A stale replica gets no further writes (a copy will repair it) — except one that makes it exact outright.
+    if (r.state.isStale(index, sessionId) && !write.makesExact) continue;
+    let result: R;
+    try {
+      result = await write.run(r.secondaries[index]!);
+    } catch (error) {
+      await markStale(r, index, sessionId, error, truth);
+      continue;
+    }
+    // Exact again; the journal may still name it, which costs at most one needless copy.
+    if (write.makesExact) r.state.clearStale(index, sessionId);
+    else if (!write.agree(answer, result)) await markStale(r, index, sessionId, undefined, truth);
+  }
+}
+
+function degradedWrite<TItem, R>(r: Replicas<TItem>, sessionId: string, write: Write<TItem, R>, primaryError: unknown): Promise<R> {
+  return r.state.degradedWrite(async () => {
+    const candidates = r.state.inSync(sessionId);
+    let lastError: unknown = primaryError;
+    for (const [i, index] of candidates.entries()) {
+      const store = r.secondaries[index]!;
+      let answer: R;
+      try {
+        // Journal first: once the write is acknowledged, a restart must still know the primary missed it.
+        await r.journal.notePrimaryBehind(index, sessionId);
+        answer = await write.run(store);
+      } catch (error) {
+        // Bad input or a conflict is the answer; only an outage moves on to the next secondary.
+        if (!r.isOutage(error)) throw error;
+        await markStale(r, index, sessionId, error);
+        lastError = error;
+        continue;
+      }
+      await mirror(r, sessionId, candidates.slice(i + 1), write, answer, store);
+      r.state.addPending(sessionId);
+      return answer;
+    }
+    throw isSessionError(lastError)
+      ? lastError
+      : new SessionError(SessionErrorCode.BackendUnavailable, 'primary and every secondary are unavailable', {
+          cause: lastError,
+        });
+  });
+}
+
