@@ -32,8 +32,7 @@ export interface DerivedKey {
   readonly encryption: Uint8Array;
   /**
    * Keys the hash that names a transaction by value (its `identity`), so a
-   * repeat is recognised although its ciphertexts differ. (Subkey 2 keyed the
-   * synthetic nonces of earlier releases; identities stay the same.)
+   * repeat is recognised although its ciphertexts differ.
    */
   readonly identity: Uint8Array;
 }

@@ -5,12 +5,13 @@ import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 // Relative import: core cannot depend on @sessionkit/sqlite (it depends on core); vitest maps it to the same source.
 import * as sqlite from '../../sqlite/src/index.js';
+import * as sqliteSchema from '../../sqlite/src/schema.js';
 import { SessionErrorCode, isSessionError, withEncryption, type SessionStore } from '@sessionkit/core';
 import { reencryptSession } from '@sessionkit/core/encryption';
 
 type SqliteCtor = new (options: { path: string }) => SessionStore;
 const SqliteStore = (sqlite as Record<string, unknown>).SqliteStore as SqliteCtor | undefined;
-const tableNames = (sqlite as Record<string, unknown>).tableNames as ((prefix: string) => { items: string; sessions: string }) | undefined;
+const tableNames = (sqliteSchema as Record<string, unknown>).tableNames as ((prefix: string) => { items: string; sessions: string }) | undefined;
 
 // better-sqlite3 is @sessionkit/sqlite's dependency, not core's: load it from there to edit the file directly.
 interface RawDatabase {

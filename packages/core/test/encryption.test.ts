@@ -269,9 +269,6 @@ describe('withEncryption', () => {
     expect(() => withEncryption({ keys: { k: key1 }, primary: 'k' })(noTx)).toThrow(
       expect.objectContaining({ code: SessionErrorCode.Unsupported }),
     );
-    const limited = withEncryption({ keys: { k: key1 }, primary: 'k', bindPositions: false })(noTx);
-    expect(limited.capabilities.transactions).toBe(false);
-    expect(limited.capabilities.atomicReadModifyWrite).toBe(false);
   });
 
   it('seals every item for its position, whatever order concurrent appends, pops and transactions land in', async () => {
@@ -321,23 +318,6 @@ describe('withEncryption', () => {
     await decryptionFails(() => store.getItems('s', { limit: 3 }));
   });
 
-  it('bindPositions: false writes position-free envelopes; allowUnbound reads them and reencryptSession adds positions', async () => {
-    const inner = new MemoryStore();
-    const unbound = withEncryption({ keys: { k1: key1 }, primary: 'k1', bindPositions: false })(inner);
-    await unbound.addItems('s', [{ content: 'old-1' }, { content: 'old-2' }]);
-    expect((await inner.getItems('s')).map((stored) => envelope(stored)['$sk:enc'])).toEqual([1, 1]);
-    expect(await unbound.getItems('s')).toEqual([{ content: 'old-1' }, { content: 'old-2' }]);
-    await decryptionFails(() => withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner).getItems('s'));
-    const migrating = withEncryption({ keys: { k1: key1 }, primary: 'k1', allowUnbound: true })(inner);
-    await migrating.addItems('s', [{ content: 'new' }]);
-    expect((await inner.getItems('s')).map((stored) => envelope(stored).p)).toEqual([undefined, undefined, 2]);
-    expect(await migrating.getItems('s')).toEqual([{ content: 'old-1' }, { content: 'old-2' }, { content: 'new' }]);
-    expect(await reencryptSession(migrating, 's')).toBe(2);
-    const strict = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
-    expect(await strict.getItems('s')).toEqual([{ content: 'old-1' }, { content: 'old-2' }, { content: 'new' }]);
-    expect((await inner.getItems('s')).map((stored) => envelope(stored).p)).toEqual([0, 1, 2]);
-  });
-
   it('uses a random nonce: the same item sealed twice at the same position under the same key differs', async () => {
     const inner = new MemoryStore();
     const store = withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner);
@@ -351,20 +331,19 @@ describe('withEncryption', () => {
     expect(second!.k).toBe(first!.k);
     expect(second!.n).not.toBe(first!.n);
     expect(second!.c).not.toBe(first!.c);
-    // Also without positions, and in a second session with the same key.
-    const unbound = withEncryption({ keys: { k1: key1 }, primary: 'k1', bindPositions: false })(inner);
-    await unbound.addItems('u', [item, item]);
-    await unbound.addItems('v', [item]);
-    const forms = [...(await inner.getItems('u')), ...(await inner.getItems('v'))].map((e) => envelope(e).c);
+    // Also in other sessions with the same key.
+    await store.addItems('u', [item, item]);
+    await store.addItems('v', [item]);
+    const forms = [...(await inner.getItems('u')), ...(await inner.getItems('v'))].map((e) => envelope(e).n);
     expect(new Set(forms).size).toBe(3);
     expect(await store.getItems('s')).toEqual([item]);
   });
 
-  it('bindPositions: false transactions send the stored forms they read, and repeats are no-ops', async () => {
+  it('transactions send the stored forms they read (any key, or allowed plaintext), and repeats are no-ops', async () => {
     const inner = new MemoryStore();
-    const store = withEncryption({ keys: { old: key2, k1: key1 }, primary: 'k1', bindPositions: false, allowPlaintext: true })(inner);
+    const store = withEncryption({ keys: { old: key2, k1: key1 }, primary: 'k1', allowPlaintext: true })(inner);
     await inner.addItems('s', [{ content: 'plain' }]);
-    await withEncryption({ keys: { old: key2 }, primary: 'old', bindPositions: false })(inner).addItems('s', [{ content: 'old key' }]);
+    await withEncryption({ keys: { old: key2 }, primary: 'old', allowPlaintext: true })(inner).addItems('s', [{ content: 'old key' }]);
     await store.addItems('s', [{ content: 'a' }]);
     const args = {
       operationId: 'op-u',
@@ -378,34 +357,12 @@ describe('withEncryption', () => {
     expect(await store.getItems('s')).toEqual([{ content: 'summary' }]);
     await store.addItems('s', [{ content: 'later' }]);
     await store.applyHistoryTransaction('s', args);
-    await withEncryption({ keys: { k1: key1 }, primary: 'k1', bindPositions: false })(inner).applyHistoryTransaction('s', args);
+    await withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner).applyHistoryTransaction('s', args);
     expect(await store.getItems('s')).toEqual([{ content: 'summary' }, { content: 'later' }]);
     await expect(
       store.applyHistoryTransaction('s', { ...args, operationId: 'op-v' }),
     ).rejects.toMatchObject({ code: SessionErrorCode.Conflict });
     expect(await store.getItems('s')).toEqual([{ content: 'summary' }, { content: 'later' }]);
-  });
-
-  it('bindPositions: false on a store with transactions but no preconditions offers no transactions (repeats could not be recognised) but pops atomically', async () => {
-    const inner = new MemoryStore();
-    const noPreconditions: SessionStore = {
-      capabilities: { ...inner.capabilities, transactionPreconditions: false },
-      getItems: (s, o) => inner.getItems(s, o),
-      addItems: (s, i) => inner.addItems(s, i),
-      popItem: (s) => inner.popItem(s),
-      clearSession: (s) => inner.clearSession(s),
-      applyHistoryTransaction: (s, a) => inner.applyHistoryTransaction(s, a),
-      close: () => inner.close(),
-    };
-    const store = withEncryption({ keys: { k: key1 }, primary: 'k', bindPositions: false })(noPreconditions);
-    expect(store.capabilities.transactions).toBe(false);
-    expect(store.capabilities.atomicReadModifyWrite).toBe(true);
-    await expect(
-      store.applyHistoryTransaction('s', { operationId: 'op', transaction: { type: 'append_items', items: [{ content: 'x' }] } }),
-    ).rejects.toMatchObject({ code: SessionErrorCode.Unsupported });
-    await store.addItems('s', [{ content: 'a' }, { content: 'b' }]);
-    expect(await store.popItem('s')).toEqual({ content: 'b' });
-    expect(await store.getItems('s')).toEqual([{ content: 'a' }]);
   });
 
   it('reencryptSession rewrites only the items not yet current, keeping the stored form of the others', async () => {

@@ -1,0 +1,224 @@
+import { randomFillSync } from 'node:crypto';
+import { SessionError, SessionErrorCode } from './errors.js';
+import { sodium, type DerivedKey } from './key-ring.js';
+
+/**
+ * The one stored form of an encrypted item, frozen: docs/decorators/encryption.md
+ * ("Envelope format") specifies every byte and `test/encryption.vectors.test.ts`
+ * pins it. Pure functions only: no I/O, no state beyond libsodium's memory.
+ */
+export interface EncryptedEnvelope {
+  /** Format version: always 1. */
+  readonly '$sk:enc': 1;
+  /** Key id. */
+  readonly k: string;
+  /** The item's 0-based position in its session's history. */
+  readonly p: number;
+  /** Passphrase keys only: `a2id.<opsLimit>.<memLimit>.<16-byte salt, base64>`, what derives the key again. */
+  readonly s?: string;
+  /** 24-byte nonce, base64. */
+  readonly n: string;
+  /** Ciphertext with its 16-byte Poly1305 tag, base64. */
+  readonly c: string;
+}
+
+export const ENVELOPE_TAG = '$sk:enc';
+export const ENVELOPE_VERSION = 1;
+const NONCE_BYTES = 24;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+const AD_PREFIX = 'sessionkit:enc:v1';
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The key new writes are sealed with: its id, its derived keys, and for a passphrase entry the salt header stored beside it. */
+export interface SealingKey {
+  readonly id: string;
+  readonly key: DerivedKey;
+  readonly header?: string;
+}
+
+/** A well-formed envelope, not yet authenticated. */
+export interface ParsedEnvelope {
+  readonly keyId: string;
+  readonly position: number;
+  /** The `s` field when present (any type: a key lookup decides whether it fits). */
+  readonly header: unknown;
+  readonly hasHeader: boolean;
+  readonly nonce: Uint8Array;
+  readonly ciphertext: Uint8Array;
+}
+
+/** One item to open: the envelope and the key its id (and salt) name. */
+export interface OpenRequest {
+  readonly envelope: ParsedEnvelope;
+  readonly key: DerivedKey;
+}
+
+export function decryptionFailed(message: string, cause?: unknown): SessionError {
+  // Messages name the failure only: never key bytes, key ids read from storage, session ids or content.
+  return new SessionError(SessionErrorCode.DecryptionFailed, message, cause === undefined ? {} : { cause });
+}
+
+export function isEnvelopeShaped(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && ENVELOPE_TAG in value;
+}
+
+/**
+ * Associated data: `"sessionkit:enc:v1" NUL keyId NUL sessionId NUL position`
+ * (decimal), UTF-8. Authenticated with every item, never stored: a ciphertext
+ * decrypts only under the session, key id and position it was sealed for.
+ */
+export function associatedData(keyId: string, sessionId: string, position: number): Uint8Array {
+  return utf8.encode(`${AD_PREFIX}\0${keyId}\0${sessionId}\0${position}`);
+}
+
+// Lenient base64 (Buffer.from skips stray characters): whatever bytes come out must still pass
+// authentication, so a sloppy encoding can only ever yield authentic content or DECRYPTION_FAILED.
+function fromBase64(text: unknown): Uint8Array | undefined {
+  if (typeof text !== 'string') return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Checks an envelope's shape (fields, version, sizes) without any crypto; throws DECRYPTION_FAILED when malformed. */
+export function parseEnvelope(stored: Record<string, unknown>): ParsedEnvelope {
+  const { k: keyId, p: position, n, c } = stored;
+  const hasHeader = 's' in stored;
+  const nonce = fromBase64(n);
+  const ciphertext = fromBase64(c);
+  if (
+    stored[ENVELOPE_TAG] !== ENVELOPE_VERSION ||
+    Object.keys(stored).length !== (hasHeader ? 6 : 5) ||
+    !(Number.isSafeInteger(position) && (position as number) >= 0) ||
+    typeof keyId !== 'string' ||
+    nonce?.byteLength !== NONCE_BYTES ||
+    !ciphertext ||
+    ciphertext.byteLength < TAG_BYTES
+  ) {
+    throw decryptionFailed('encrypted item is malformed or truncated');
+  }
+  return { keyId, position: position as number, header: stored.s, hasHeader, nonce, ciphertext };
+}
+
+/** libsodium's WebAssembly module underneath the wrappers: one buffer per batch instead of a wrapper call (allocate, copy, free) per step. */
+interface SodiumModule {
+  readonly HEAPU8: Uint8Array;
+  _malloc(size: number): number;
+  _free(pointer: number): void;
+  // 64-bit lengths are passed as (low, high) 32-bit halves.
+  _crypto_aead_xchacha20poly1305_ietf_encrypt(
+    c: number, clenP: number, m: number, mlenLo: number, mlenHi: number, ad: number, adlenLo: number, adlenHi: number, nsec: number, npub: number, k: number,
+  ): number;
+  _crypto_aead_xchacha20poly1305_ietf_decrypt(
+    m: number, mlenP: number, nsec: number, c: number, clenLo: number, clenHi: number, ad: number, adlenLo: number, adlenHi: number, npub: number, k: number,
+  ): number;
+}
+
+const wasm = () => (sodium() as unknown as { libsodium: SodiumModule }).libsodium;
+
+/**
+ * Runs `work` on one scratch allocation of `size` bytes in libsodium's
+ * memory, then wipes it (keys and plaintexts pass through it) and frees it.
+ */
+function withScratch<R>(size: number, work: (lib: SodiumModule, base: number, heap: Buffer) => R): R {
+  const lib = wasm();
+  const base = lib._malloc(size);
+  if (base === 0) throw new SessionError(SessionErrorCode.BackendError, 'libsodium could not allocate memory');
+  // Views taken after the allocation: growing the memory replaces the buffer.
+  const heap = Buffer.from(lib.HEAPU8.buffer);
+  try {
+    return work(lib, base, heap);
+  } finally {
+    heap.fill(0, base, base + size);
+    lib._free(base);
+  }
+}
+
+/** `count` random 24-byte nonces in one draw from Node's CSPRNG (the OS's, as libsodium's randombytes_buf uses under Node). */
+export function randomNonces(count: number): Uint8Array {
+  return randomFillSync(new Uint8Array(count * NONCE_BYTES));
+}
+
+/**
+ * Seals encoded items for positions `start`, `start + 1`, … under `sealing`,
+ * each under its own 24-byte nonce from `nonces` (random unless given: only
+ * the test vectors fix them), in one pass through libsodium's memory.
+ */
+export function sealItems(
+  sessionId: string,
+  encoded: readonly string[],
+  start: number,
+  sealing: SealingKey,
+  nonces: Uint8Array = randomNonces(encoded.length),
+): EncryptedEnvelope[] {
+  if (encoded.length === 0) return [];
+  const ads = encoded.map((_, i) => associatedData(sealing.id, sessionId, start + i));
+  const lengths = encoded.map((text) => Buffer.byteLength(text, 'utf8'));
+  let size = KEY_BYTES + NONCE_BYTES;
+  for (let i = 0; i < encoded.length; i++) size = Math.max(size, KEY_BYTES + NONCE_BYTES + ads[i]!.byteLength + 2 * lengths[i]! + TAG_BYTES);
+  return withScratch(size, (lib, base, heap) => {
+    const k = base;
+    const npub = k + KEY_BYTES;
+    const ad = npub + NONCE_BYTES;
+    heap.set(sealing.key.encryption, k);
+    return encoded.map((text, i) => {
+      const adBytes = ads[i]!;
+      const m = ad + adBytes.byteLength;
+      const mlen = lengths[i]!;
+      const c = m + mlen;
+      const nonce = nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES);
+      heap.set(nonce, npub);
+      heap.set(adBytes, ad);
+      heap.write(text, m, mlen, 'utf8');
+      if (lib._crypto_aead_xchacha20poly1305_ietf_encrypt(c, 0, m, mlen, 0, ad, adBytes.byteLength, 0, 0, npub, k) !== 0) {
+        throw new SessionError(SessionErrorCode.BackendError, 'libsodium failed to encrypt');
+      }
+      const envelope: Record<string, unknown> = { [ENVELOPE_TAG]: ENVELOPE_VERSION, k: sealing.id, p: start + i };
+      if (sealing.header !== undefined) envelope.s = sealing.header;
+      envelope.n = Buffer.from(nonce.buffer, nonce.byteOffset, NONCE_BYTES).toString('base64');
+      envelope.c = heap.toString('base64', c, c + mlen + TAG_BYTES);
+      return envelope as unknown as EncryptedEnvelope;
+    });
+  });
+}
+
+/**
+ * Opens each request in one pass through libsodium's memory: the plaintext
+ * (the codec's encoded item), or an error — DECRYPTION_FAILED when
+ * authentication fails, CORRUPT_DATA when authentic bytes are not UTF-8.
+ * Errors are returned, not thrown, so the caller reports them in item order.
+ */
+export function openItems(sessionId: string, requests: readonly OpenRequest[]): (string | SessionError)[] {
+  if (requests.length === 0) return [];
+  const ads = requests.map(({ envelope }) => associatedData(envelope.keyId, sessionId, envelope.position));
+  let size = KEY_BYTES + NONCE_BYTES;
+  for (let i = 0; i < requests.length; i++) {
+    size = Math.max(size, KEY_BYTES + NONCE_BYTES + ads[i]!.byteLength + 2 * requests[i]!.envelope.ciphertext.byteLength);
+  }
+  return withScratch(size, (lib, base, heap) => {
+    const k = base;
+    const npub = k + KEY_BYTES;
+    const ad = npub + NONCE_BYTES;
+    let current: DerivedKey | undefined;
+    return requests.map(({ envelope, key }, i) => {
+      if (key !== current) heap.set(key.encryption, k);
+      current = key;
+      const adBytes = ads[i]!;
+      const c = ad + adBytes.byteLength;
+      const clen = envelope.ciphertext.byteLength;
+      const m = c + clen;
+      heap.set(envelope.nonce, npub);
+      heap.set(adBytes, ad);
+      heap.set(envelope.ciphertext, c);
+      if (lib._crypto_aead_xchacha20poly1305_ietf_decrypt(m, 0, 0, c, clen, 0, ad, adBytes.byteLength, 0, npub, k) !== 0) {
+        return decryptionFailed('encrypted item failed authentication: wrong key, tampered, truncated, or moved from another session');
+      }
+      try {
+        return strictUtf8.decode(heap.subarray(m, m + clen - TAG_BYTES));
+      } catch (cause) {
+        return new SessionError(SessionErrorCode.CorruptData, 'decrypted item is not valid UTF-8', { cause });
+      }
+    });
+  });
+}
