@@ -413,7 +413,7 @@ Regenerate: \`pnpm bench per-turn\` (or \`node_modules/.bin/tsx bench/per-turn.t
   console.log(`\n${ratioTable}\n\n${absolute}\n\n${opsTable}\n\n${memoryTable}\n`);
   if (!QUICK) {
     // The docs quote these figures between markers; a full run rewrites them (one command regenerates all).
-    const when = `Measured by \`pnpm bench per-turn\` (${new Date().toISOString().slice(0, 10)}; ${info}`;
+    const when = `Measured by \`pnpm bench per-turn\` on ${new Date().toISOString().slice(0, 10)}. ${info}`;
     const rowsFor = (prefix: string) => ratioRows.filter((row) => row.startsWith(`| ${prefix}`));
     const opsFor = (stack: string) => ops.filter((o) => o.stack === stack).map((o) => `| ${o.title} vs ${o.baseline} | ${ratioCell(o.rates.store, o.rates.raw)} |`);
     const storeBlock = (stack: string, rows: string[]) =>
