@@ -6,18 +6,18 @@ import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '@sessionkit/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 
-// The runner's compaction turn on a sessionkit session is one
-// replaceHistoryWithCompaction call (agents-sdk-runner.test.ts shows it with
-// the real run()); this proves that call atomic on a SQLite file under
-// SIGKILL, in a child process that runs the BUILT packages.
+// A compaction turn of the real run() (@openai/agents 0.20.0) on a sessionkit
+// session is one replaceHistoryWithCompaction call; this kills a child
+// process running such turns on a SQLite file, at random points inside the
+// replacement, and checks what a restarted process reads.
 const child = fileURLToPath(new URL('./fixtures/replace-history-child.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-kill-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const SIZE = 2000;
+const SIZE = 300;
 const KILLS = 20;
 
-type Mode = 'atomic' | 'clear-then-add';
+type Mode = 'runner' | 'clear-then-add';
 
 /**
  * Starts the child, waits until it has stored a full generation, then
@@ -64,7 +64,7 @@ function generationOf(items: any[]): number | string {
   const g = Number(/^summary of generation (\d+)$/.exec(items[0]?.encrypted_content ?? '')?.[1]);
   if (items[0].type !== 'compaction' || !Number.isInteger(g)) return 'no compaction item first';
   for (let i = 1; i < SIZE; i++) {
-    if (!String(items[i].content).startsWith(`generation ${g} item ${i} `)) return `mixed at ${i}`;
+    if (!String(items[i].content?.[0]?.text).startsWith(`generation ${g} item ${i} `)) return `mixed at ${i}`;
   }
   return g;
 }
@@ -81,16 +81,18 @@ async function killAndReopen(path: string, mode: Mode): Promise<{ acknowledged: 
 }
 
 describe('compaction replacement on a SQLite file under SIGKILL', () => {
-  it(`replaceHistoryWithCompaction leaves the old history or the new one, never empty or partial (${KILLS} kills)`, async () => {
-    const path = join(dir, 'atomic.db');
+  it(`the runner's replaceHistoryWithCompaction leaves the old history or the new one, never empty or partial (${KILLS} kills)`, async () => {
+    const path = join(dir, 'runner.db');
     const seen: Array<{ acknowledged: number; stored: number | string }> = [];
     for (let kill = 0; kill < KILLS; kill++) {
-      const outcome = await killAndReopen(path, 'atomic');
+      const outcome = await killAndReopen(path, 'runner');
       seen.push(outcome);
       // The acknowledged generation, or the one the killed replacement was writing.
       expect([outcome.acknowledged, outcome.acknowledged + 1], JSON.stringify(seen)).toContain(outcome.stored);
     }
-  }, 60_000);
+    // How many kills came after a commit the child had not yet reported (the rest: before the commit).
+    console.log(`kills: ${seen.filter(({ acknowledged, stored }) => stored === acknowledged + 1).length} of ${KILLS} found the new generation`);
+  }, 90_000);
 
   it('the same kills catch the clear-then-add fallback leaving an empty or partial history (the check can fail)', async () => {
     const path = join(dir, 'fallback.db');
@@ -100,5 +102,5 @@ describe('compaction replacement on a SQLite file under SIGKILL', () => {
       seen.push(await killAndReopen(path, 'clear-then-add'));
     }
     expect(seen.some(({ stored }) => typeof stored === 'string'), JSON.stringify(seen)).toBe(true);
-  }, 60_000);
+  }, 90_000);
 });
