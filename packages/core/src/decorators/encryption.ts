@@ -20,6 +20,7 @@ import {
   type KeyRingEntry,
   type PassphraseEntry,
 } from '../key-ring.js';
+import { EncryptionMemory } from '../encryption-memory.js';
 import {
   decryptionFailed as failed,
   isEnvelopeShaped,
@@ -52,9 +53,17 @@ export interface EncryptionOptions {
    * enable it only while migrating (see `reencryptSession`). Default: `false`.
    */
   readonly allowPlaintext?: boolean;
+  /**
+   * Bytes of decrypted items this store keeps in memory, keyed by the exact
+   * stored envelope (session, position, key id, salt, nonce and ciphertext),
+   * so a read does not decrypt again what this process already sealed or
+   * opened. Never written anywhere; 0 turns it off. Default: 64 MiB.
+   */
+  readonly plaintextCacheBytes?: number;
 }
 
-const OPTION_NAMES: ReadonlySet<string> = new Set(['keys', 'primary', 'allowPlaintext']);
+const OPTION_NAMES: ReadonlySet<string> = new Set(['keys', 'primary', 'allowPlaintext', 'plaintextCacheBytes']);
+const DEFAULT_PLAINTEXT_CACHE_BYTES = 64 * 1024 * 1024;
 /** Keys derived from passphrase entries kept per store, one per (key id, salt): each costs an Argon2id run. */
 const PASSPHRASE_CACHE = 64;
 const utf8 = new TextEncoder();
@@ -87,6 +96,8 @@ interface Step<R> {
   readonly args?: HistoryTransactionArgs<unknown>;
   readonly result: R;
   readonly retry: boolean;
+  /** After the store applied it: remember what was written (else what this process knew of the session is dropped). */
+  readonly done?: () => void;
 }
 
 /**
@@ -113,6 +124,8 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
   #ownHeader: Promise<string> | undefined;
   /** This process's writes to one session run one at a time: they never race each other, only other processes. */
   readonly #writes = new SessionQueue();
+  /** What this process sealed, opened and last saw of each session; in memory only. */
+  readonly #memory: EncryptionMemory;
 
   constructor(inner: SessionStore<any>, options: EncryptionOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -124,6 +137,10 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     const { raw, passphrases } = validateKeyRing(options.keys, options.primary);
     if (options.allowPlaintext !== undefined && typeof options.allowPlaintext !== 'boolean') {
       throw new SessionError(SessionErrorCode.InvalidArgument, 'allowPlaintext must be a boolean');
+    }
+    const cacheBytes = options.plaintextCacheBytes ?? DEFAULT_PLAINTEXT_CACHE_BYTES;
+    if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) {
+      throw new SessionError(SessionErrorCode.InvalidArgument, 'plaintextCacheBytes must be a non-negative integer');
     }
     if (!(hasTransactionPreconditions(inner) && inner.capabilities.atomicReadModifyWrite)) {
       throw new SessionError(
@@ -137,6 +154,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     this.#primary = options.primary;
     this.#allowPlaintext = options.allowPlaintext === true;
     this.#raw = raw;
+    this.#memory = new EncryptionMemory(cacheBytes);
   }
 
   /** Key ids in the ring (never the keys). */
@@ -215,12 +233,14 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     stored: readonly unknown[],
     wholeHistory: boolean,
   ): Promise<{ items: TItem[]; newestPosition: number | undefined }> {
-    const ring = await this.#keys();
-    const derived = await this.#derivedFor(stored);
+    const memory = this.#memory;
     const items = new Array<TItem>(stored.length);
+    const texts = new Array<string | undefined>(stored.length);
     const positions = new Array<number | undefined>(stored.length);
     const requests: OpenRequest[] = [];
     const at: number[] = [];
+    let ring: Map<string, DerivedKey> | undefined;
+    let derived: Map<string, DerivedKey> | undefined;
     for (let i = 0; i < stored.length; i++) {
       const value = stored[i];
       if (!isEnvelopeShaped(value)) {
@@ -228,8 +248,16 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
         items[i] = value as TItem;
         continue;
       }
+      const known = memory.plaintext(sessionId, value);
+      if (known !== undefined) {
+        texts[i] = known;
+        positions[i] = value.p as number;
+        continue;
+      }
       const envelope = parseEnvelope(value);
       if (!this.#keyIds.has(envelope.keyId)) throw failed('encrypted item names a key id that is not in the key ring');
+      ring ??= await this.#keys();
+      derived ??= await this.#derivedFor(stored);
       // A salt header belongs to passphrase keys only, and a passphrase key needs one.
       const key = this.#passphrases.has(envelope.keyId)
         ? typeof envelope.header === 'string'
@@ -247,7 +275,9 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     for (let j = 0; j < opened.length; j++) {
       const text = opened[j]!;
       if (text instanceof SessionError) throw text;
-      items[at[j]!] = decodeItem(text) as TItem;
+      const i = at[j]!;
+      texts[i] = text;
+      memory.opened(sessionId, stored[i] as EncryptedEnvelope, text);
     }
     let base: number | undefined;
     for (let i = 0; i < positions.length; i++) {
@@ -257,6 +287,10 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       if (position - i !== base || base < 0) throw outOfOrder();
     }
     if (wholeHistory && base !== undefined && base !== 0) throw outOfOrder();
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i];
+      if (text !== undefined) items[i] = decodeItem(text) as TItem;
+    }
     return { items, newestPosition: positions[positions.length - 1] };
   }
 
@@ -284,6 +318,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     const want = Math.max(k, 1);
     const stored = await this.inner.getItems(sessionId, { limit: want });
     const { items, newestPosition } = await this.#openAll(sessionId, stored, stored.length < want);
+    this.#memory.saw(sessionId, stored, newestPosition, stored.length < want);
     let length: number;
     if (stored.length === 0) length = 0;
     else if (newestPosition !== undefined) length = newestPosition + 1;
@@ -314,15 +349,21 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     const final = new WeakSet<object>();
     return this.#writes.run(sessionId, () =>
       retryOnConflict(
-        async () => {
-          // Read afresh on every attempt: after the backoff, what a read before it saw may be stale again.
-          const tail = await this.#readTail(sessionId, k);
+        async (attempt) => {
+          // An append needs only the length: what this process last saw, on the first attempt (the
+          // store's expectedLength check turns a stale answer into a conflict). Otherwise read afresh:
+          // after the backoff, what a read before it saw may be stale again.
+          const known = k === 0 && attempt === 0 ? this.#memory.known(sessionId) : undefined;
+          const tail = known ? { stored: [], items: [], length: known.length, newest: known.newest } : await this.#readTail(sessionId, k);
           const step = await build(tail);
           if (!step.args) return step.result;
           try {
             await this.inner.applyHistoryTransaction!(sessionId, step.args, options);
+            if (step.done) step.done();
+            else this.#memory.forget(sessionId);
             return step.result;
           } catch (error) {
+            this.#memory.forget(sessionId);
             if (!SessionError.is(error, SessionErrorCode.Conflict)) throw error;
             const next = step.retry ? await this.#readTail(sessionId, k) : tail;
             if (next.length === tail.length && markOf(next) === markOf(tail)) final.add(error);
@@ -338,7 +379,10 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     this.validateCall('getItems', sessionId);
     const stored = await this.inner.getItems(sessionId, options);
     const limit = options?.limit;
-    return (await this.#openAll(sessionId, stored, limit === undefined || stored.length < limit)).items;
+    const wholeHistory = limit === undefined || stored.length < limit;
+    const { items, newestPosition } = await this.#openAll(sessionId, stored, wholeHistory);
+    this.#memory.saw(sessionId, stored, newestPosition, wholeHistory);
+    return items;
   }
 
   /** Seals the new history for positions 0..n-1 and swaps it in through the inner store's atomic replaceHistory. */
@@ -346,7 +390,11 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     this.validateCall('replaceHistory', sessionId);
     const encoded = this.validateItems(items);
     const sealed = encoded.length === 0 ? [] : this.#seal(sessionId, encoded, 0, await this.#sealing());
-    await this.#writes.run(sessionId, () => this.inner.replaceHistory!(sessionId, sealed, options));
+    await this.#writes.run(sessionId, async () => {
+      this.#memory.forget(sessionId);
+      await this.inner.replaceHistory!(sessionId, sealed, options);
+      this.#memory.wrote(sessionId, sealed, encoded, sealed.length);
+    });
   }
 
   override async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
@@ -359,15 +407,22 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       'append',
       sessionId,
       0,
-      async (tail) => ({
-        args: {
-          operationId: `sessionkit-encryption-append:${randomUUID()}`,
-          transaction: { type: 'append_items', items: this.#seal(sessionId, encoded, tail.length, await this.#sealing(tail.newest)) },
-          expectedLength: tail.length,
-        },
-        result: undefined,
-        retry: true,
-      }),
+      async (tail) => {
+        const sealed = this.#seal(sessionId, encoded, tail.length, await this.#sealing(tail.newest));
+        const operationId = `sessionkit-encryption-append:${randomUUID()}`;
+        return {
+          args: {
+            operationId,
+            transaction: { type: 'append_items', items: sealed },
+            expectedLength: tail.length,
+            // A fresh id is never repeated: naming it the change spares the store hashing the stored forms.
+            identity: operationId,
+          },
+          result: undefined,
+          retry: true,
+          done: () => this.#memory.wrote(sessionId, sealed, encoded, tail.length + sealed.length),
+        };
+      },
       options,
     );
   }
@@ -401,7 +456,10 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
 
   override async clearSession(sessionId: string, options?: CallOptions): Promise<void> {
     this.validateCall('clearSession', sessionId);
-    await this.#writes.run(sessionId, () => this.inner.clearSession(sessionId, options));
+    await this.#writes.run(sessionId, async () => {
+      this.#memory.forget(sessionId);
+      await this.inner.clearSession(sessionId, options);
+    });
   }
 
   /**
@@ -492,6 +550,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
           const replacement = stored.map((item, i) => (this.#current(item) ? item : this.#seal(sessionId, [encodeItem(items[i])], i, sealing)[0]));
           const changed = stored.filter((item) => !this.#current(item)).length;
           if (changed === 0) return 0;
+          this.#memory.forget(sessionId);
           await inner.applyHistoryTransaction(sessionId, {
             operationId: `sessionkit-reencrypt:${randomUUID()}`,
             transaction: { type: 'replace_suffix', expectedSuffix: stored, replacement },
