@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatResult, formatReport } from './report.js';
-import { runConformance } from './runner.js';
+import { HarnessLoadError, importHarness } from './load-harness.js';
+import { progressFor } from './progress.js';
+import { formatReport } from './report.js';
+import { runConformance, selectTests } from './runner.js';
 import { conformanceTests } from './catalogue/index.js';
 import type { ConformanceHarness } from './harness.js';
 
@@ -12,8 +12,10 @@ const USAGE = `Usage: sessionkit-conformance <module> [options]
 
 Loads an ES module that exports a conformance harness (export \`harness\`,
 or the default export, or the name given with --export), runs the suite and
-prints a report. Exit code 0 when every MUST test that ran passed, 1 when one
-failed, 2 on a usage or loading error.
+prints a report on stdout (progress on stderr). A .ts module is loaded through
+tsx when the project has it, else through Node's type stripping (Node 22.18+,
+24). Exit code 0 when every MUST test that ran passed, 1 when one failed, 2 on
+a usage or loading error.
 
 Options:
   --export <name>     the harness's export name (default: harness, then default)
@@ -60,7 +62,7 @@ async function main(): Promise<number> {
 
   let harness: ConformanceHarness;
   try {
-    const mod = (await import(pathToFileURL(resolve(modulePath)).href)) as Record<string, unknown>;
+    const { module: mod } = await importHarness(modulePath);
     const found = values.export ? mod[values.export] : (mod.harness ?? mod.default);
     const candidate = typeof found === 'function' && !('create' in found) ? await (found as () => unknown)() : found;
     if (!candidate || typeof (candidate as ConformanceHarness).create !== 'function') {
@@ -69,16 +71,20 @@ async function main(): Promise<number> {
     }
     harness = candidate as ConformanceHarness;
   } catch (error) {
-    console.error(`could not load ${modulePath}: ${(error as Error).stack ?? String(error)}`);
+    if (error instanceof HarnessLoadError) console.error(error.message);
+    else console.error(`could not load ${modulePath}: ${(error as Error).stack ?? String(error)}`);
     return 2;
   }
 
   const toStdout = values.json === '-';
   const only = values.only?.split(',').map((id) => id.trim()).filter(Boolean);
-  const report = await runConformance(values.name ?? modulePath, harness, {
-    ...(only ? { only } : {}),
-    onResult: toStdout ? undefined : (result) => console.error(formatResult(result).split('\n')[0]),
-  });
+  const progress = toStdout ? { done() {} } : progressFor(selectTests(only).length);
+  let report;
+  try {
+    report = await runConformance(values.name ?? modulePath, harness, { ...(only ? { only } : {}), onResult: progress.onResult });
+  } finally {
+    progress.done();
+  }
   if (toStdout) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     console.log(`\n${formatReport(report)}`);

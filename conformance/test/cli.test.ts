@@ -1,17 +1,17 @@
-import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { closeSync, cpSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist/cli.js');
 const fixture = (name: string) => join(root, 'test/fixtures', name);
 
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function runCli(args: string[], options: { cwd?: string; nodeArgs?: string[] } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...(options.nodeArgs ?? []), cli, ...args], { cwd: options.cwd ?? root, timeout: 120_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -76,6 +76,90 @@ describe.runIf(existsSync(cli))('sessionkit-conformance CLI', () => {
     expect(result.stderr).not.toContain('ERR_MODULE_NOT_FOUND');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('RESULT: conforms');
+  });
+
+  describe('a TypeScript harness', () => {
+    // Outside the repository, so tsx (a dev dependency here) cannot be found from it.
+    const outside = () => {
+      const project = mkdtempSync(join(tmpdir(), 'sessionkit-ts-harness-'));
+      const index = pathToFileURL(join(root, 'dist/index.js')).href;
+      writeFileSync(join(project, 'typed.ts'), `import { brokenStoreHarness } from '${index}';\nconst name: string = 'typed';\nexport const harness = { ...brokenStoreHarness(), name };\n`);
+      writeFileSync(join(project, 'enum.ts'), `import { brokenStoreHarness } from '${index}';\nenum Kind { A = 'a' }\nexport const harness = { ...brokenStoreHarness(), kind: Kind.A };\n`);
+      return project;
+    };
+    const strips = Boolean((process.features as { typescript?: unknown }).typescript);
+
+    it('loads through tsx where the project has it (syntax type stripping cannot run, too)', async () => {
+      const { code, stdout, stderr } = await runCli([fixture('enum-harness.ts'), '--only', 'basic.clear']);
+      expect(stderr).not.toContain('ERR_');
+      expect(code).toBe(0);
+      expect(stdout).toContain('RESULT: conforms');
+    });
+
+    it.runIf(strips)('loads through Node\'s type stripping without tsx, and says in one line what to do where that cannot', async () => {
+      const project = outside();
+      try {
+        const typed = await runCli(['typed.ts', '--only', 'basic.clear'], { cwd: project });
+        expect(typed.code).toBe(0);
+        expect(typed.stdout).toContain('RESULT: conforms');
+        const enumerated = await runCli(['enum.ts'], { cwd: project });
+        expect(enumerated.code).toBe(2);
+        expect(enumerated.stderr.trim().split('\n')).toHaveLength(1);
+        expect(enumerated.stderr).toMatch(/^cannot load enum\.ts with Node's type stripping \(.+\); install tsx/);
+        const off = await runCli(['typed.ts'], { cwd: project, nodeArgs: ['--no-experimental-strip-types'] });
+        expect(off.code).toBe(2);
+        expect(off.stderr.trim().split('\n')).toHaveLength(1);
+        expect(off.stderr).toMatch(/^cannot load typed\.ts: type stripping is turned off .*install tsx/);
+        expect(off.stderr).not.toContain('ERR_UNKNOWN_FILE_EXTENSION');
+      } finally {
+        rmSync(project, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('progress and report', () => {
+    const only = ['--only', 'basic.'];
+    const ids = (text: string, id: string) => text.split('\n').filter((line) => line.includes(id)).length;
+
+    const hasScript = spawnSync('script', ['--version']).status === 0;
+    if (!hasScript) console.warn('!!! SKIPPED the terminal progress test: util-linux `script` (a pseudo-terminal) is not installed');
+
+    it.runIf(hasScript)('in a terminal, show each result once: a status line on stderr, cleared before the report', () => {
+      // `script` runs the CLI on a pseudo-terminal (stdout and stderr both the terminal).
+      const run = spawnSync('script', ['-qec', [process.execPath, cli, fixture('reference-harness.mjs'), ...only].map((a) => `'${a}'`).join(' '), '/dev/null'], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain('\x1b[K');
+      // What the terminal shows: each line as left after its carriage returns and erases.
+      const screen = run.stdout
+        .split('\n')
+        .map((line) => line.replace(/\r$/, '').split('\r').at(-1)!.replace(/\x1b\[K/g, ''))
+        .join('\n');
+      expect(ids(screen, 'basic.append-read')).toBe(1);
+      expect(ids(screen, 'basic.bound-session')).toBe(1);
+      expect(screen).toContain('RESULT: conforms');
+    });
+
+    it('piped, print one progress line per test on stderr and the report on stdout', async () => {
+      const { code, stdout, stderr } = await runCli([fixture('reference-harness.mjs'), ...only]);
+      expect(code).toBe(0);
+      expect(ids(stderr, 'basic.append-read')).toBe(1);
+      expect(ids(stdout, 'basic.append-read')).toBe(1);
+    });
+
+    it('with stderr and stdout in one file, print the report only', () => {
+      const out = join(dir, 'both.txt');
+      const fd = openSync(out, 'w');
+      const run = spawnSync(process.execPath, [cli, fixture('reference-harness.mjs'), ...only], { cwd: root, stdio: ['ignore', fd, fd], timeout: 60_000 });
+      closeSync(fd);
+      expect(run.status).toBe(0);
+      const text = readFileSync(out, 'utf8');
+      expect(ids(text, 'basic.append-read')).toBe(1);
+      expect(text).toContain('RESULT: conforms');
+    });
   });
 
   it('lists the catalogue and exits 2 on a module without a harness', async () => {
