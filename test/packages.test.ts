@@ -29,7 +29,8 @@ describe.each(publishable)('published shape of %s', (dir) => {
       expect(existsSync(`${pkgDir}/${target.types}`), `${subpath} has declarations`).toBe(true);
     }
     expect(pkg.type).toBe('module');
-    expect(pkg.files).toEqual(['dist']);
+    // The conformance kit also ships its adapter template (TypeScript sources meant to be copied, not imported).
+    expect(pkg.files).toEqual(pkg.name === '@sessionkit/conformance' ? ['dist', 'template'] : ['dist']);
   });
 
   it('loads in plain Node (no TypeScript loader) through its own exports', async () => {

@@ -117,6 +117,15 @@ describe.runIf(existsSync(cli))('sessionkit-conformance CLI', () => {
     });
   });
 
+  it('passes the adapter template (conformance/template, shipped in the package) through the kit', async () => {
+    const { code, stdout } = await runCli([join(root, 'template/harness.ts'), '--name', 'template']);
+    expect(stdout).not.toMatch(/✗/);
+    expect(stdout).toContain('RESULT: conforms');
+    expect(code).toBe(0);
+    const lines = (file: string) => readFileSync(join(root, 'template', file), 'utf8').split('\n').length;
+    expect(lines('my-store.ts') + lines('harness.ts'), 'the template stays minimal').toBeLessThanOrEqual(150);
+  }, 120_000);
+
   describe('progress and report', () => {
     const only = ['--only', 'basic.'];
     const ids = (text: string, id: string) => text.split('\n').filter((line) => line.includes(id)).length;
