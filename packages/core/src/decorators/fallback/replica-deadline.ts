@@ -26,7 +26,9 @@ export class ReplicaDeadline<TItem> extends ForwardingStore<TItem> {
   }
 
   #within<R>(operation: string, call: () => Promise<R>): Promise<R> {
+    // Stores take no AbortSignal, so none is made.
     return withDeadline(this.#ms, call, {
+      signal: false,
       onTimeout: () => {
         this.#unsettled++;
         return new SessionError(SessionErrorCode.BackendUnavailable, `${this.#role} did not answer ${operation} within ${this.#ms} ms`);
