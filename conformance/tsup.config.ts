@@ -4,8 +4,7 @@ export default defineConfig({
   entry: ['src/index.ts', 'src/cli.ts', 'src/vitest.ts'],
   format: ['esm'],
   dts: true,
-  sourcemap: true,
   clean: true,
-  target: 'node20',
+  target: 'node22',
   external: ['vitest'],
 });

@@ -8,37 +8,97 @@ import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const publishable = ['packages/core', 'packages/sqlite', 'packages/redis', 'packages/mongodb', 'packages/s3', 'conformance'];
+const publishable = [
+  'packages/core',
+  'packages/sqlite',
+  'packages/redis',
+  'packages/mongodb',
+  'packages/s3',
+  'packages/postgres',
+  'packages/cli',
+  'conformance',
+];
 
-// What an npm user gets: built JS with declarations, exports that publint accepts.
+// Entries that cannot be require()d yet, with the reason. The conformance root loads vitest through a
+// top-level await (conformance/src/describe.ts), and Node's require(esm) refuses a graph with one; the
+// /vitest subpath and every other package load through require.
+const KNOWN_REQUIRE_GAPS: Record<string, string> = {
+  '@sessionkit/conformance': 'top-level await in conformance/src/describe.ts',
+};
+
+type Conditions = { import: { types: string; default: string }; require: { types: string; default: string } };
+
+// What an npm user gets: built JS with declarations, exports that publint and attw accept,
+// loadable through import and require (docs/decisions.md, "import and require").
 describe.each(publishable)('published shape of %s', (dir) => {
   const pkgDir = `${root}${dir}`;
   const pkg = JSON.parse(readFileSync(`${pkgDir}/package.json`, 'utf8'));
+  const entries = Object.entries<Conditions | string>(pkg.exports).filter(
+    (entry): entry is [string, Conditions] => typeof entry[1] !== 'string',
+  );
 
   it('passes publint with warnings treated as errors', async () => {
     const { messages } = await publint({ pkgDir, pack: 'pnpm', level: 'warning', strict: true });
     expect(messages.map((m) => formatMessage(m, pkg) ?? m.code)).toEqual([]);
   }, 60_000);
 
-  it('exports built ESM JavaScript with type declarations, never TypeScript sources', async () => {
-    for (const [subpath, target] of Object.entries<Record<string, string> | string>(pkg.exports)) {
-      if (typeof target === 'string') continue; // ./package.json
-      expect(target.types, subpath).toMatch(/^\.\/dist\/.*\.d\.ts$/);
-      expect(target.import, subpath).toMatch(/^\.\/dist\/.*\.js$/);
-      expect(existsSync(`${pkgDir}/${target.import}`), `${subpath} is built`).toBe(true);
-      expect(existsSync(`${pkgDir}/${target.types}`), `${subpath} has declarations`).toBe(true);
+  it('passes @arethetypeswrong/cli under its default profile', async () => {
+    const attw = `${root}node_modules/.bin/attw`;
+    // Exits non-zero on any problem; the JSON names each one.
+    const result = await run(attw, ['--pack', '.', '--format', 'json'], { cwd: pkgDir }).catch((error) => error);
+    const problems = JSON.parse(result.stdout).analysis?.problems ?? ['no analysis'];
+    expect(problems).toEqual([]);
+    expect(result.code ?? 0).toBe(0);
+  }, 60_000);
+
+  it('exports built ESM with declarations for import and a CommonJS twin with .d.cts for require', async () => {
+    expect(entries.length).toBeGreaterThan(0);
+    for (const [subpath, target] of entries) {
+      expect(Object.keys(target), subpath).toEqual(['import', 'require']);
+      expect(target.import.types, subpath).toMatch(/^\.\/dist\/.*\.d\.ts$/);
+      expect(target.import.default, subpath).toMatch(/^\.\/dist\/.*\.js$/);
+      expect(target.require.types, subpath).toMatch(/^\.\/dist\/.*\.d\.cts$/);
+      expect(target.require.default, subpath).toMatch(/^\.\/dist\/.*\.cjs$/);
+      for (const file of [target.import.types, target.import.default, target.require.types, target.require.default]) {
+        expect(existsSync(`${pkgDir}/${file}`), `${subpath}: ${file} is built`).toBe(true);
+      }
     }
     expect(pkg.type).toBe('module');
     // The conformance kit also ships its adapter template (TypeScript sources meant to be copied, not imported).
     expect(pkg.files).toEqual(pkg.name === '@sessionkit/conformance' ? ['dist', 'template'] : ['dist']);
   });
 
-  it('loads in plain Node (no TypeScript loader) through its own exports', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pkg.name)}); console.log(Object.keys(m).length)`],
-      { cwd: pkgDir },
-    );
-    expect(Number(stdout.trim())).toBeGreaterThan(0);
+  it('loads in plain Node (no TypeScript loader) through import and through require, the same module', async () => {
+    const specifiers = entries.map(([subpath]) => `${pkg.name}${subpath.slice(1)}`);
+    const script = `
+      const { createRequire } = await import('node:module');
+      const require = createRequire(process.cwd() + '/');
+      const results = {};
+      for (const specifier of ${JSON.stringify(specifiers)}) {
+        const viaImport = await import(specifier);
+        let viaRequire;
+        try {
+          viaRequire = require(specifier);
+        } catch (error) {
+          results[specifier] = error.code ?? String(error);
+          continue;
+        }
+        const names = Object.keys(viaImport);
+        // One module instance: require() returns the very same bindings (one SessionError class, not two).
+        const same = names.length > 0 && names.every((name) => viaRequire[name] === viaImport[name]);
+        results[specifier] = same ? names.length : 'require and import differ';
+      }
+      console.log(JSON.stringify(results));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: pkgDir });
+    const results: Record<string, number | string> = JSON.parse(stdout.trim());
+    expect(Object.keys(results)).toEqual(specifiers);
+    for (const [specifier, result] of Object.entries(results)) {
+      if (Object.hasOwn(KNOWN_REQUIRE_GAPS, specifier)) {
+        // Pinned so it cannot go unnoticed either way: when the gap is closed this fails; remove the entry then.
+        expect(result, `${specifier}: ${KNOWN_REQUIRE_GAPS[specifier]}`).toBe('ERR_REQUIRE_ASYNC_MODULE');
+      } else {
+        expect(typeof result === 'number' && result > 0, `${specifier} through require: ${result}`).toBe(true);
+      }
+    }
   });
 });

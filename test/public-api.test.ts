@@ -45,10 +45,10 @@ function entries(): Map<string, string[]> {
   const result = new Map<string, string[]>();
   for (const dir of packageDirs) {
     const pkg = JSON.parse(readFileSync(`${root}${dir}/package.json`, 'utf8'));
-    for (const [subpath, target] of Object.entries<Record<string, string> | string>(pkg.exports)) {
+    for (const [subpath, target] of Object.entries<{ import: { default: string } } | string>(pkg.exports)) {
       if (typeof target === 'string') continue; // ./package.json
       const specifier = subpath === '.' ? pkg.name : `${pkg.name}${subpath.slice(1)}`;
-      result.set(specifier, exportedNames(readFileSync(sourceOf(dir, target.import!), 'utf8')));
+      result.set(specifier, exportedNames(readFileSync(sourceOf(dir, target.import.default), 'utf8')));
     }
   }
   return result;

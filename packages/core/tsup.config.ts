@@ -13,7 +13,6 @@ export default defineConfig({
   },
   format: ['esm'],
   dts: true,
-  sourcemap: true,
   clean: true,
-  target: 'node20',
+  target: 'node22',
 });
