@@ -102,3 +102,13 @@ describe.each(publishable)('published shape of %s', (dir) => {
     }
   });
 });
+
+// The npm page and the tarball: a README and the license text travel with every package.
+describe.each(publishable)('tarball of %s', (dir) => {
+  it('packs README.md, LICENSE and package.json beside dist', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: `${root}${dir}` });
+    const files: string[] = JSON.parse(stdout)[0].files.map((f: { path: string }) => f.path);
+    for (const name of ['README.md', 'LICENSE', 'package.json']) expect(files, `${dir} packs ${name}`).toContain(name);
+    expect(files.some((f) => f.endsWith('.map')), 'no source maps shipped').toBe(false);
+  });
+});
