@@ -13,7 +13,7 @@
  * and their range (a background burst then hits one round, not the verdict).
  * The load average is printed before and after.
  *
- * Env: BENCH_ROUNDS (default 5), BENCH_SCALE (operations per round, default 1),
+ * Env: BENCH_ROUNDS (default 7), BENCH_SCALE (operations per round, default 1),
  * BENCH_ONLY (run only the cells whose name contains it).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { postgresUnavailableReason, startPostgres } from '@sessionkit/test-serve
 import { PostgresStore } from '@sessionkit/postgres';
 import pg from 'pg';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const CONCURRENCY = 8;
 const ONLY = process.env.BENCH_ONLY;
@@ -155,7 +155,7 @@ try {
 
   // Per turn: the Agents SDK runner reads the whole history, then appends the turn's items (3).
   // Fresh sessions every 20 turns: the history grows 0 → 57 items.
-  const TURNS = perWorker(40);
+  const TURNS = perWorker(100);
   const turnId = (side: string, round: number, w: number, i: number) => `turn-${side}-${round}-${w}-${Math.floor(i / 20)}`;
   rows.push(
     ...await compare('per turn: full read + append 3, history 0–60', TURNS, {
@@ -177,7 +177,7 @@ try {
   );
   // A long conversation: 1,000 items before the round, +3 per turn.
   const LONG = 1000;
-  const LONG_TURNS = perWorker(10);
+  const LONG_TURNS = perWorker(20);
   rows.push(
     ...await compare(`per turn: full read + append 3, history ${LONG.toLocaleString('en-US')}`, LONG_TURNS, {
       store: async (round) => ({
@@ -212,7 +212,7 @@ try {
     await rawAppend(`neighbour-${history}`, batch(0, 10));
     if (ONLY && !`tail read, limit 20, history ${history.toLocaleString('en-US')}`.includes(ONLY)) continue;
     rows.push(
-      ...await compare(`tail read, limit 20, history ${history.toLocaleString('en-US')}`, perWorker(150), {
+      ...await compare(`tail read, limit 20, history ${history.toLocaleString('en-US')}`, perWorker(300), {
         store: async () => ({ op: () => store.getItems(id, { limit: 20 }) }),
         raw: async () => ({ op: () => rawTail(id, 20) }),
       }),
@@ -220,7 +220,7 @@ try {
   }
 
   // Pop: each caller pops its own session, filled (untimed) before the round.
-  const POPS = perWorker(150);
+  const POPS = perWorker(300);
   rows.push(
     ...await compare('popItem', POPS, {
       store: async (round) => ({

@@ -42,6 +42,9 @@ class LostRace extends Error {}
 
 const isRace = (error: unknown): boolean => error instanceof LostRace || isRetryableConflict(error);
 
+/** The largest bigint: with 0, the reads' whole-range bounds (see statements.ts). */
+const MAX_SEQ = '9223372036854775807';
+
 const idBytes = (sessionId: string): Buffer => Buffer.from(sessionId, 'utf8');
 
 interface TxRow {
@@ -254,12 +257,12 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     const liveAfter = this.#liveAfter(Date.now());
     // Rows as arrays: no object per row for a one-column result.
     if (limit === undefined) {
-      const rows = await this.#query<[string]>(this.#sql.all, [idBytes(sessionId), liveAfter], 'array');
+      const rows = await this.#query<[string]>(this.#sql.all, [idBytes(sessionId), liveAfter, 0, MAX_SEQ], 'array');
       const items = new Array<string>(rows.length);
       for (let i = 0; i < rows.length; i++) items[i] = rows[i]![0];
       return items;
     }
-    const rows = await this.#query<[string]>(this.#sql.tail, [idBytes(sessionId), liveAfter, limit], 'array');
+    const rows = await this.#query<[string]>(this.#sql.tail, [idBytes(sessionId), liveAfter, limit, 0, MAX_SEQ], 'array');
     // Newest first from the backward index scan: fill oldest first.
     const n = rows.length;
     const items = new Array<string>(n);

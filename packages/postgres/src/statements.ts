@@ -56,11 +56,21 @@ export function statementSql(t: TableNames, ttl: boolean) {
       SELECT s.sid, s.last_seq - $4::bigint + i.ord, i.item
       FROM s CROSS JOIN unnest($5::text[]) WITH ORDINALITY AS i(item, ord)`,
     // The tail read: walks the (sid, seq) primary key backwards and stops after $3 rows.
+    // $4/$5 are always the whole range (0, 2^63-1), so they filter nothing. They are
+    // there for the plan cache: with only a LIMIT parameter, PostgreSQL's generic plan
+    // assumes 10% of the session's rows and always looks dearer than a custom plan,
+    // so the named statement would be re-planned on every call; a range with unknown
+    // bounds makes the generic estimate short and the plan is reused.
     tail: `SELECT item FROM ${t.items}
       WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = $1 AND updated_at > $2::bigint)
+        AND seq > $4::bigint AND seq <= $5::bigint
       ORDER BY seq DESC LIMIT $3`,
+    // The full read, in primary-key order. $3/$4: the whole range again; without
+    // them the estimate for one session is (rows ÷ sessions), which with a few long
+    // sessions picks a sequential scan of every item and a sort.
     all: `SELECT item FROM ${t.items}
       WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = $1 AND updated_at > $2::bigint)
+        AND seq > $3::bigint AND seq <= $4::bigint
       ORDER BY seq`,
     // pop, first step: the live session's version and its newest item.
     popRead: `SELECT s.sid, s.last_seq, i.seq, i.item

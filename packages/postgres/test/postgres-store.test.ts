@@ -99,7 +99,7 @@ if ('skip' in target) {
         await client.query(`ANALYZE ${t.items}`);
         await client.query(`ANALYZE ${t.sessions}`);
         const sql = statementSql(t, false);
-        const res = await client.query(`EXPLAIN ${sql.tail}`, [Buffer.from('big'), 0, 5]);
+        const res = await client.query(`EXPLAIN ${sql.tail}`, [Buffer.from('big'), 0, 5, 0, '9223372036854775807']);
         const plan = res.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
         expect(plan).toMatch(/Index Scan Backward using sessionkit_items_pkey/);
         expect(plan).not.toMatch(/Seq Scan on sessionkit_items|Sort/);

@@ -55,6 +55,27 @@ if ('skip' in target) {
       await b.close();
     });
 
+    it('the per-turn, tail-read and pop statements settle on a reused (generic) plan instead of re-planning every call', async () => {
+      const pool = onePool();
+      const store = new PostgresStore({ pool, schema: uniqueSchema('psg') });
+      for (let s = 0; s < 20; s++) await store.addItems(`other${s}`, Array.from({ length: 50 }, (_, n) => ({ n })));
+      for (let i = 0; i < 12; i++) {
+        await store.getItems('s');
+        await store.addItems('s', [{ i }, { i }, { i }]);
+        await store.getItems('s', { limit: 5 });
+        await store.popItem('s');
+      }
+      const rows = (
+        await pool.query<{ name: string; generic_plans: string; custom_plans: string }>(
+          'SELECT name, generic_plans, custom_plans FROM pg_prepared_statements',
+        )
+      ).rows;
+      const plans = Object.fromEntries(rows.map((r) => [r.name.split('_')[1], Number(r.generic_plans)]));
+      // The first five executions are custom plans by PostgreSQL's rule; the rest must be generic.
+      for (const statement of ['all', 'append', 'tail', 'popRead', 'popWrite']) expect(plans[statement], statement).toBeGreaterThanOrEqual(6);
+      await store.close();
+    });
+
     it('with preparedStatements: false it sends unnamed statements only', async () => {
       const pool = onePool();
       const store = new PostgresStore({ pool, schema: uniqueSchema('psu'), preparedStatements: false });
