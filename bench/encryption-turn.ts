@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withEncryption, type SessionStore } from '@sessionkit/core';
 import { SqliteStore } from '@sessionkit/sqlite';
+import { batch } from './turn-items.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -29,13 +30,6 @@ const PLAN: Record<number, { sessions: number; turns: number }> = {
 };
 const keys = { k1: new Uint8Array(32).fill(9) };
 
-/** An item shaped like the Agents SDK's messages, 200–450 bytes as JSON (the same shape as per-turn.ts). */
-const item = (n: number) => ({
-  type: 'message',
-  role: n % 2 ? 'assistant' : 'user',
-  content: [{ type: 'output_text', text: `message ${n} `.padEnd(140 + ((n * 97) % 250), 'lorem ipsum ') }],
-});
-const batch = (from: number, count: number) => Array.from({ length: count }, (_, k) => item(from + k));
 
 const median = (values: readonly number[]) => {
   const sorted = [...values].sort((x, y) => x - y);

@@ -29,6 +29,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { compose, withCache, withEncryption, withMonitoring, type SessionStore } from '@sessionkit/core';
 import { SqliteStore } from '@sessionkit/sqlite';
+import { batch } from './turn-items.js';
 import { RedisStore } from '@sessionkit/redis';
 import { redisServerAvailable, startRedis } from '@sessionkit/test-servers';
 import Database from 'better-sqlite3';
@@ -47,13 +48,6 @@ const POPS = QUICK ? 200 : 500;
 const TAILS = QUICK ? 500 : 2000;
 const keys = { k1: new Uint8Array(32).fill(9) };
 
-/** An item shaped like the Agents SDK's messages, 200–450 bytes as JSON. */
-const item = (n: number) => ({
-  type: 'message',
-  role: n % 2 ? 'assistant' : 'user',
-  content: [{ type: 'output_text', text: `message ${n} `.padEnd(140 + ((n * 97) % 250), 'lorem ipsum ') }],
-});
-const batch = (from: number, count: number) => Array.from({ length: count }, (_, k) => item(from + k));
 
 /** What one side of a comparison can do: the same five operations, store or raw. */
 interface Side {
