@@ -1,16 +1,25 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { ConformanceHarness } from './harness.js';
-import type { DescribeConformanceOptions } from './vitest.js';
+import { registerConformance, type DescribeConformanceOptions, type VitestApi } from './suite.js';
 
-// The root entry must load without vitest: the CLI and runConformance need
-// no test framework, and vitest is an optional peer. So vitest is imported
-// here only if it is installed; `@sessionkit/conformance/vitest` imports it
-// directly for those who want the failure at import time.
-let vitestEntry: typeof import('./vitest.js') | undefined;
-try {
-  vitestEntry = await import('./vitest.js');
-} catch (error) {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (!(code === 'ERR_MODULE_NOT_FOUND' && /['"]vitest['"]/.test(String(message)))) throw error;
+// The root entry must load without vitest (the CLI and runConformance need no test framework; vitest is an
+// optional peer) and through require(), which Node refuses for a graph with top-level await. So vitest is
+// loaded here on the first call, synchronously (vitest collects tests while the test file is evaluated):
+// its ESM entry resolved with import conditions (its `require` entry only throws) and loaded through
+// require(esm), which returns the very instance the running test file imported, not a second vitest.
+let vitest: VitestApi | undefined;
+
+function loadVitest(): VitestApi {
+  if (vitest) return vitest;
+  let url: string;
+  try {
+    url = import.meta.resolve('vitest');
+  } catch {
+    throw new Error('describeConformance needs vitest (npm i -D vitest); without it use runConformance() or the sessionkit-conformance CLI');
+  }
+  vitest = createRequire(import.meta.url)(fileURLToPath(url)) as VitestApi;
+  return vitest;
 }
 
 /**
@@ -19,8 +28,5 @@ try {
  * throws, while the rest of the package (the CLI, `runConformance`) works.
  */
 export function describeConformance(name: string, harness: ConformanceHarness, options: DescribeConformanceOptions = {}): void {
-  if (!vitestEntry) {
-    throw new Error('describeConformance needs vitest (npm i -D vitest); without it use runConformance() or the sessionkit-conformance CLI');
-  }
-  vitestEntry.describeConformance(name, harness, options);
+  registerConformance(loadVitest(), name, harness, options);
 }

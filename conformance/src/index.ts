@@ -12,7 +12,7 @@ export {
 } from './runner.js';
 export { formatCoverage, formatReport } from './report.js';
 export { describeConformance } from './describe.js';
-export type { DescribeConformanceOptions } from './vitest.js';
+export type { DescribeConformanceOptions } from './suite.js';
 export { brokenStoreHarness, BROKEN_STORES, type BrokenStoreFlaw } from './broken-stores/index.js';
 export { trackLocations, type LocationTracker } from './locations.js';
 export {
