@@ -43,7 +43,6 @@ describe('withCompaction under concurrency (SqliteStore)', () => {
           },
           maxItems: 8,
           keepLast: 3,
-          maxAttempts: 2,
           onCompacted: (result) => {
             compactions++;
             if (result.attempts > 1) contended++;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, SessionErrorCode, compose, withCompaction, type SessionItem } from '@sessionkit/core';
 import { compactionCut, type CompactionResult } from '@sessionkit/core/compaction';
-import { ForwardingStore } from '@sessionkit/core/adapter';
+import { CONFLICT_RETRY_ATTEMPTS, ForwardingStore } from '@sessionkit/core/adapter';
 
 const msg = (role: string, text: string) => ({ role, content: text });
 const call = (id: string) => ({ type: 'function_call', callId: id, name: 'lookup', arguments: '{}' });
@@ -166,31 +166,40 @@ describe('withCompaction', () => {
     expect(done).toEqual([{ sessionId: 's', summarized: 4, summaryItems: 1, kept: 4, attempts: 2 }]);
   });
 
-  it('gives up without changing anything when the history keeps changing', async () => {
-    const gate = deferred();
-    const started = deferred();
+  it('gives up after core’s one retry budget, without changing anything, when the history keeps changing', async () => {
     const errors: Array<{ error: unknown; phase: string }> = [];
+    const attempts: number[] = [];
     const inner = new MemoryStore();
+    // Another writer appends between every read and every transaction of the compaction: each try conflicts.
+    class Contended extends ForwardingStore {
+      tries = 0;
+      override async applyHistoryTransaction(...args: Parameters<MemoryStore['applyHistoryTransaction']>): Promise<void> {
+        this.tries++;
+        await inner.addItems('s', [msg('user', `racer-${this.tries}`)]);
+        return super.applyHistoryTransaction(...args);
+      }
+    }
+    const contended = new Contended(inner);
     const store = compose(
-      inner,
+      contended,
       withCompaction({
-        summarize: async (items) => (started.resolve(), await gate.promise, summaryOf(items)),
+        summarize: async (items, { attempt }) => (attempts.push(attempt), summaryOf(items)),
         maxItems: 3,
         keepLast: 1,
-        maxAttempts: 1,
         onError: (error, { phase }) => errors.push({ error, phase }),
       }),
     );
     const items = [msg('user', 'a'), msg('assistant', 'b'), msg('user', 'c'), msg('assistant', 'd')];
-    await inner.addItems('s', items.slice(0, 3));
-    await store.addItems('s', items.slice(3));
-    await started.promise;
-    await inner.addItems('s', [msg('user', 'e')]);
-    gate.resolve();
+    await store.addItems('s', items);
     await store.idle();
-    expect(await store.getItems('s')).toEqual([...items, msg('user', 'e')]);
+    expect(contended.tries).toBe(CONFLICT_RETRY_ATTEMPTS);
+    const racers = Array.from({ length: CONFLICT_RETRY_ATTEMPTS }, (_, i) => msg('user', `racer-${i + 1}`));
+    expect(await store.getItems('s')).toEqual([...items, ...racers]);
+    // Each retry found the summarized prefix unchanged and reused its summary.
+    expect(attempts).toEqual([1]);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ phase: 'apply', error: { code: SessionErrorCode.Conflict } });
+    expect((errors[0]!.error as Error).cause).toMatchObject({ code: SessionErrorCode.Conflict });
   });
 
   it('leaves the history unchanged and the append successful when the summarizer fails', async () => {

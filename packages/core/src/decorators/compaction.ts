@@ -4,6 +4,7 @@ import { canonicalize, encodeItem } from '../codec.js';
 import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
 import type { CallOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
 import { ForwardingStore } from '../forwarding-store.js';
+import { retryOnConflict } from '../retry.js';
 import { itemCallId, itemType } from '../item-kinds.js';
 import { estimateTokens, heuristicTokenizer, type Tokenizer } from '../token-estimate.js';
 
@@ -23,7 +24,10 @@ export interface CompactionResult {
   readonly summaryItems: number;
   /** Newest items kept as they were. */
   readonly kept: number;
-  /** Tries needed (each conflict with a concurrent write costs one). */
+  /**
+   * Tries needed (each conflict with a concurrent write costs one), at most
+   * core's one retry budget, `CONFLICT_RETRY_ATTEMPTS`.
+   */
   readonly attempts: number;
 }
 
@@ -55,8 +59,6 @@ export interface CompactionOptions<TItem = SessionItem> {
    * the compaction, which still never makes the write fail.
    */
   readonly inline?: boolean;
-  /** Tries per compaction when concurrent writes keep changing the history. Default: 3. */
-  readonly maxAttempts?: number;
   /** Called after each applied compaction. Default: none. */
   readonly onCompacted?: (result: CompactionResult) => void;
   /** Called when a compaction fails or gives up (summarizer error, conflicts, backend error). Default: none. */
@@ -128,7 +130,6 @@ const canonical = (item: SessionItem) => canonicalize(encodeItem(item));
 export class CompactionStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   readonly #options: CompactionOptions<TItem>;
   readonly #tokenizer: Tokenizer;
-  readonly #maxAttempts: number;
   // Whether replace_suffix can carry expectedLength (the store declares transactionPreconditions).
   readonly #preconditions: boolean;
   // One compaction per session at a time; a write during it asks for one more check afterwards.
@@ -156,11 +157,8 @@ export class CompactionStore<TItem = SessionItem> extends ForwardingStore<TItem>
     if (maxTokens !== undefined && (!Number.isSafeInteger(maxTokens) || maxTokens <= 0)) {
       throw invalid('maxTokens must be a positive integer');
     }
-    const maxAttempts = options.maxAttempts ?? 3;
-    if (!Number.isSafeInteger(maxAttempts) || maxAttempts <= 0) throw invalid('maxAttempts must be a positive integer');
     this.#options = options;
     this.#tokenizer = options.tokenizer ?? heuristicTokenizer;
-    this.#maxAttempts = maxAttempts;
     this.#preconditions = hasTransactionPreconditions(inner);
   }
 
@@ -268,72 +266,70 @@ export class CompactionStore<TItem = SessionItem> extends ForwardingStore<TItem>
       }
       if (tail.length <= maxItems) return;
     }
-    let history = await this.#read(sessionId, 'check');
+    // State carried between attempts: the summary of the prefix cut last time, reused when that prefix is unchanged.
     let summary: { older: string[]; items: readonly TItem[] } | undefined;
-    for (let attempt = 1; history !== undefined; attempt++) {
-      if (this.#isClosed() || !this.#over(history, true)) return;
-      let cut: number;
-      // A retry after a concurrent append keeps the earlier summary when the summarized prefix is unchanged.
-      if (
-        summary &&
-        history.length - summary.older.length >= keepLast &&
-        cutKeepsPairs(history, summary.older.length) &&
-        summary.older.every((c, i) => c === canonical(history![i]))
-      ) {
-        cut = summary.older.length;
-      } else {
-        cut = compactionCut(history, keepLast);
-        if (cut === 0) return;
-        const older = history.slice(0, cut);
-        let items: readonly TItem[];
-        try {
-          items = await this.#options.summarize(older, { sessionId, attempt });
-          if (!Array.isArray(items)) throw invalid('summarize must resolve to an array of items');
-        } catch (error) {
-          this.#report(error, sessionId, 'summarize');
-          return;
-        }
-        summary = { older: older.map(canonical), items };
-      }
-      if (this.#isClosed()) return;
-      const replacement = [...summary.items, ...history.slice(cut)];
-      try {
-        await this.inner.applyHistoryTransaction!(sessionId, {
-          operationId: `sessionkit-compaction:${randomUUID()}`,
-          transaction: { type: 'replace_suffix', expectedSuffix: history, replacement },
-          // The suffix check alone cannot tell [x, ...history] from history when content repeats (e.g. an
-          // item prepended elsewhere, or a history read through a tail): the length pins the whole session.
-          ...(this.#preconditions ? { expectedLength: history.length } : {}),
-        });
-        try {
-          this.#options.onCompacted?.({
-            sessionId,
-            summarized: cut,
-            summaryItems: summary.items.length,
-            kept: history.length - cut,
-            attempts: attempt,
-          });
-        } catch {
-          // Hook errors stay with the hook.
-        }
-        return;
-      } catch (error) {
-        if (!isSessionError(error, SessionErrorCode.Conflict)) {
-          this.#report(error, sessionId, 'apply');
-          return;
-        }
-        if (attempt >= this.#maxAttempts) {
-          this.#report(
-            new SessionError(SessionErrorCode.Conflict, `compaction gave up after ${attempt} attempts: history kept changing`, {
-              cause: error,
-            }),
-            sessionId,
-            'apply',
-          );
-          return;
-        }
-      }
-      history = await this.#read(sessionId, 'apply');
+    try {
+      await retryOnConflict(
+        async (n) => {
+          if (this.#isClosed()) return;
+          const history = await this.#read(sessionId, n === 0 ? 'check' : 'apply');
+          if (history === undefined || this.#isClosed() || !this.#over(history, true)) return;
+          let cut: number;
+          // A retry after a concurrent append keeps the earlier summary when the summarized prefix is unchanged.
+          if (
+            summary &&
+            history.length - summary.older.length >= keepLast &&
+            cutKeepsPairs(history, summary.older.length) &&
+            summary.older.every((c, i) => c === canonical(history[i]))
+          ) {
+            cut = summary.older.length;
+          } else {
+            cut = compactionCut(history, keepLast);
+            if (cut === 0) return;
+            const older = history.slice(0, cut);
+            let items: readonly TItem[];
+            try {
+              items = await this.#options.summarize(older, { sessionId, attempt: n + 1 });
+              if (!Array.isArray(items)) throw invalid('summarize must resolve to an array of items');
+            } catch (error) {
+              this.#report(error, sessionId, 'summarize');
+              return;
+            }
+            summary = { older: older.map(canonical), items };
+          }
+          if (this.#isClosed()) return;
+          const replacement = [...summary.items, ...history.slice(cut)];
+          try {
+            await this.inner.applyHistoryTransaction!(sessionId, {
+              operationId: `sessionkit-compaction:${randomUUID()}`,
+              transaction: { type: 'replace_suffix', expectedSuffix: history, replacement },
+              // The suffix check alone cannot tell [x, ...history] from history when content repeats (e.g. an
+              // item prepended elsewhere, or a history read through a tail): the length pins the whole session.
+              ...(this.#preconditions ? { expectedLength: history.length } : {}),
+            });
+          } catch (error) {
+            // A CONFLICT means a concurrent write changed the history: read it again and retry.
+            if (isSessionError(error, SessionErrorCode.Conflict)) throw error;
+            this.#report(error, sessionId, 'apply');
+            return;
+          }
+          try {
+            this.#options.onCompacted?.({
+              sessionId,
+              summarized: cut,
+              summaryItems: summary.items.length,
+              kept: history.length - cut,
+              attempts: n + 1,
+            });
+          } catch {
+            // Hook errors stay with the hook.
+          }
+        },
+        { operation: 'compaction' },
+      );
+    } catch (error) {
+      // Only a spent retry budget gets here: every other failure was reported in its own phase above.
+      this.#report(error, sessionId, 'apply');
     }
   }
 }
