@@ -6,8 +6,15 @@ import { SessionError, SessionErrorCode } from './errors.js';
  * {@link backoff} between tries, before CONFLICT reaches the caller. Each lost
  * attempt means another writer made progress, so the budget bounds
  * starvation, not correctness; callers do not pick their own budgets.
+ *
+ * Sized for the store where every write is a compare-and-swap (S3): with a
+ * few handles writing one session without pause, a try wins about half the
+ * time, and a newcomer that did not back off may win over a retry, so ten
+ * tries lost whole writes in the concurrency tests. Thirty make that
+ * vanishingly rare and cost about 2.5 s of backoff before CONFLICT in the
+ * worst case; stores whose appends cannot conflict never get near it.
  */
-export const CONFLICT_RETRY_ATTEMPTS = 10;
+export const CONFLICT_RETRY_ATTEMPTS = 30;
 
 export interface RetryOnConflictOptions {
   /** Whether an error means "lost a race, try again". Default: a SessionError with code CONFLICT. */

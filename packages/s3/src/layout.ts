@@ -11,7 +11,6 @@ export interface LayoutConfig {
   readonly inlineBytes: number;
   readonly mergeFanIn: number;
   readonly segmentBytes: number;
-  readonly maxRetries: number;
   readonly readConcurrency: number;
 }
 

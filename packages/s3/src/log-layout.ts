@@ -1,5 +1,5 @@
-import { SessionError, SessionErrorCode, type SessionInfo } from '@sessionkit/core';
-import { type EncodedItem } from '@sessionkit/core/adapter';
+import { type SessionInfo } from '@sessionkit/core';
+import { retryOnConflict, type EncodedItem } from '@sessionkit/core/adapter';
 import { mapLimit, type ListedObject } from './bucket-io.js';
 import type { LayoutConfig, Layout } from './layout.js';
 import {
@@ -43,7 +43,7 @@ interface Scan {
   readonly full: boolean;
 }
 
-/** Thrown when a listed object vanished (merged or cleared meanwhile): list again. */
+/** Thrown when a listed object vanished (merged or cleared meanwhile): list again, within core's one retry budget. */
 class Vanished extends Error {}
 
 /** Size class base for merging in log mode. */
@@ -103,9 +103,9 @@ export class LogLayout implements Layout {
    * newer than every unread object hold `need` items (all objects when
    * `need` is undefined). Restarts when an object vanished under it.
    */
-  async #scan(keys: SessionKeys, need: number | undefined, withIndex: boolean): Promise<Scan & { indexTime: number }> {
-    for (let attempt = 0; ; attempt++) {
-      try {
+  #scan(keys: SessionKeys, need: number | undefined, withIndex: boolean): Promise<Scan & { indexTime: number }> {
+    return retryOnConflict(
+      async () => {
         const [listedRaw, index] = await Promise.all([
           this.#io.listAll(keys.log),
           withIndex || this.config.ttl !== undefined ? this.#indexTime(keys) : Promise.resolve({ t: 0 }),
@@ -170,13 +170,9 @@ export class LogLayout implements Layout {
           Math.max(newest, index.t),
         );
         return { sources, listed, read, full: boundary === '' && next < 0, indexTime: index.t };
-      } catch (error) {
-        if (!(error instanceof Vanished)) throw error;
-        if (attempt >= this.config.maxRetries) {
-          throw new SessionError(SessionErrorCode.Conflict, 'session objects kept changing during the read; retry later');
-        }
-      }
-    }
+      },
+      { isConflict: (error) => error instanceof Vanished, operation: 's3 read' },
+    );
   }
 
   /**

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { SessionError, SessionErrorCode, type SessionInfo } from '@sessionkit/core';
 import {
-  backoff,
   checkExpectedLength,
   conflicts,
+  retryOnConflict,
+  SessionQueue,
   suffixMatches,
   type EncodedItem,
   type PreparedTransaction,
@@ -65,8 +66,14 @@ const TOKEN_HISTORY = 32;
 /** What became of a conditional PUT that answered 412/404. */
 type Fate = 'landed' | 'lost' | 'unknown';
 
-/** Thrown inside a plan when a segment vanished: the manifest changed under us; re-read and retry. */
+/**
+ * The manifest changed under us (a segment it listed vanished, or our
+ * compare-and-swap lost): re-read and retry within core's one budget.
+ */
 class Stale extends Error {}
+
+/** Retries exactly the races `Stale` names; a plan's own CONFLICT (a suffix mismatch) is final. */
+const retryStale = { isConflict: (error: unknown) => error instanceof Stale } as const;
 
 function countOf(state: State): number {
   let n = state.tail.length;
@@ -95,6 +102,14 @@ interface PlanIO {
  * garbage that is deleted at once. See docs/s3.md.
  */
 export class ManifestLayout implements Layout {
+  /**
+   * This handle's writes to one session run one at a time: they would only
+   * race each other for the one manifest, spending requests and the shared
+   * retry budget on losses. Races with other handles and processes remain,
+   * and the compare-and-swap settles them.
+   */
+  readonly #writes = new SessionQueue();
+
   constructor(private readonly config: LayoutConfig) {}
 
   get #io() {
@@ -148,27 +163,30 @@ export class ManifestLayout implements Layout {
   async getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
     const keys = this.#keys(sessionId);
     let lastEtag: string | undefined;
-    for (let attempt = 0; ; attempt++) {
-      const head = await this.#readHead(keys);
-      if (!head || this.#expired(head.updatedAt)) return [];
-      const { tail, segments } = head.state;
-      if (limit !== undefined && tail.length >= limit) return tail.slice(tail.length - limit);
-      // Newest segments only, as many as the limit needs.
-      let first = segments.length;
-      let covered = tail.length;
-      while (first > 0 && (limit === undefined || covered < limit)) covered += segments[--first]!.n;
-      try {
-        const loaded = await mapLimit(segments.slice(first), this.config.readConcurrency, (ref) => this.#loadSegment(keys, ref));
-        const all = loaded.flat().concat(tail);
-        return limit === undefined ? all : all.slice(Math.max(0, all.length - limit));
-      } catch (error) {
-        if (!(error instanceof Stale)) throw error;
-        // A referenced segment is gone: fine if the manifest moved on, corrupt if it did not.
-        if (head.etag === lastEtag) throw corrupt('a segment listed in the manifest is missing');
-        if (attempt >= this.config.maxRetries) throw tooBusy();
-        lastEtag = head.etag;
-      }
-    }
+    return retryOnConflict(
+      async () => {
+        const head = await this.#readHead(keys);
+        if (!head || this.#expired(head.updatedAt)) return [];
+        const { tail, segments } = head.state;
+        if (limit !== undefined && tail.length >= limit) return tail.slice(tail.length - limit);
+        // Newest segments only, as many as the limit needs.
+        let first = segments.length;
+        let covered = tail.length;
+        while (first > 0 && (limit === undefined || covered < limit)) covered += segments[--first]!.n;
+        try {
+          const loaded = await mapLimit(segments.slice(first), this.config.readConcurrency, (ref) => this.#loadSegment(keys, ref));
+          const all = loaded.flat().concat(tail);
+          return limit === undefined ? all : all.slice(Math.max(0, all.length - limit));
+        } catch (error) {
+          if (!(error instanceof Stale)) throw error;
+          // A referenced segment is gone: fine if the manifest moved on, corrupt if it did not.
+          if (head.etag === lastEtag) throw corrupt('a segment listed in the manifest is missing');
+          lastEtag = head.etag;
+          throw error;
+        }
+      },
+      { ...retryStale, operation: 's3 read' },
+    );
   }
 
   #info(sessionId: string, head: LoadedHead): SessionInfo | undefined {
@@ -250,7 +268,7 @@ export class ManifestLayout implements Layout {
    */
   async #mutate<R>(sessionId: string, plan: (state: State, io: PlanIO) => Promise<PlanOutcome<R>>): Promise<R> {
     const keys = this.#keys(sessionId);
-    for (let attempt = 0; ; attempt++) {
+    const attempt = async (): Promise<R> => {
       const head = await this.#readHead(keys);
       const now = Date.now();
       const live = head && !this.#expired(head.updatedAt, now) ? head.state : EMPTY;
@@ -271,9 +289,7 @@ export class ManifestLayout implements Layout {
         outcome = await plan(live, io);
       } catch (error) {
         await this.#sweep(keys, written);
-        if (!(error instanceof Stale)) throw error;
-        if (attempt >= this.config.maxRetries) throw tooBusy();
-        continue;
+        throw error;
       }
       if ('noWrite' in outcome) {
         await this.#sweep(keys, written);
@@ -291,9 +307,7 @@ export class ManifestLayout implements Layout {
         if (fate === 'unknown') throw outcomeUnknown(error); // it may be in the history: neither retry nor sweep
         if (fate === 'lost') {
           await this.#sweep(keys, written);
-          if (attempt >= this.config.maxRetries) throw tooBusy();
-          await backoff(attempt);
-          continue;
+          throw new Stale('lost the manifest compare-and-swap', { cause: error });
         }
       }
       const kept = new Set(next.segments.map((s) => s.k));
@@ -301,7 +315,8 @@ export class ManifestLayout implements Layout {
       const unused = written.filter((k) => !kept.has(k));
       await this.#sweep(keys, [...replaced, ...unused]);
       return outcome.result;
-    }
+    };
+    return this.#writes.run(sessionId, () => retryOnConflict(attempt, { ...retryStale, operation: 's3 write' }));
   }
 
   /**
@@ -526,8 +541,4 @@ function outcomeUnknown(cause: unknown): SessionError {
     's3 write outcome unknown: the request was retried after its answer was lost, and the session changed meanwhile',
     { cause },
   );
-}
-
-function tooBusy(): SessionError {
-  return new SessionError(SessionErrorCode.Conflict, 'session changed too often during the operation (lost every compare-and-swap race); retry later');
 }

@@ -59,11 +59,6 @@ export interface S3StoreOptions {
    */
   readonly segmentBytes?: number;
   /**
-   * How often a compare-and-swap that lost a race (HTTP 412/409) is retried
-   * before the call fails with CONFLICT. Default: 100.
-   */
-  readonly maxRetries?: number;
-  /**
    * Longest one S3 request may take, in milliseconds, including the SDK's
    * own retries and reading the answer's body; past it the request is
    * aborted and the call fails with BACKEND_UNAVAILABLE (an endpoint that

@@ -28,8 +28,6 @@ export const DEFAULT_PREFIX = 'sessionkit/';
 export const DEFAULT_INLINE_BYTES = 16 * 1024;
 /** Default `segmentBytes` (log mode). */
 export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
-/** Default `maxRetries`. */
-export const DEFAULT_MAX_RETRIES = 100;
 /** Default `requestTimeoutMs`. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Longest accepted `prefix`, in UTF-8 bytes (S3 keys are at most 1024). */
@@ -91,7 +89,6 @@ export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
       inlineBytes: positive(options.inlineBytes, DEFAULT_INLINE_BYTES, 'inlineBytes'),
       mergeFanIn: positive(options.mergeFanIn, conditional ? 4 : 8, 'mergeFanIn'),
       segmentBytes: positive(options.segmentBytes, DEFAULT_SEGMENT_BYTES, 'segmentBytes'),
-      maxRetries: positive(options.maxRetries, DEFAULT_MAX_RETRIES, 'maxRetries'),
       readConcurrency: positive(options.readConcurrency, 8, 'readConcurrency'),
     };
     if (config.mergeFanIn < 2) throw invalidOptions('mergeFanIn must be at least 2');

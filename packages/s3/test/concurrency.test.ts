@@ -1,6 +1,6 @@
 import { S3Store } from '@sessionkit/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClient, s3Target, uniquePrefix, type S3Target } from './setup.js';
+import { countRequests, makeClient, s3Target, uniquePrefix, type S3Target } from './setup.js';
 
 const WRITERS = 24;
 const APPENDS = 4;
@@ -55,6 +55,29 @@ for (const conditional of [true, false]) {
     }, 120_000);
 
     if (conditional) {
+      it('parallel writes through one handle are queued: no race lost, one manifest read and write each', async () => {
+        const client = makeClient(target);
+        const counter = countRequests(client);
+        const store = new S3Store({ client, bucket: target.bucket, prefix: uniquePrefix('queue') });
+        try {
+          await store.addItems('q', [{ n: -1 }]);
+          const writers = 12;
+          const { byCommand } = await counter.measure(() =>
+            Promise.all([
+              ...Array.from({ length: writers }, (_, n) => store.addItems('q', [{ n }])),
+              store.popItem('q'),
+              store.applyHistoryTransaction('q', { operationId: 'op', transaction: { type: 'append_items', items: [{ n: 'tx' }] } }),
+            ]),
+          );
+          // Racing writers would each lose some compare-and-swaps (412s), paying another GET and PUT per loss.
+          expect(byCommand).toEqual({ GetObject: writers + 2, PutObject: writers + 2 });
+          expect(await store.getItems('q')).toHaveLength(writers + 1);
+        } finally {
+          await store.close();
+          client.destroy();
+        }
+      });
+
       it('parallel pops and transactions on 4 handles never lose or duplicate an item', async () => {
         const prefix = uniquePrefix('pops');
         const clients = Array.from({ length: 4 }, () => makeClient(target));

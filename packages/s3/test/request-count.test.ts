@@ -1,29 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { S3Store } from '@sessionkit/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClient, s3Target, uniquePrefix, type S3Target } from './setup.js';
-
-// Counts every HTTP request the store's client sends (each attempt, after the
-// SDK's retry middleware) through the client's own middleware stack.
-function countRequests(client: S3Client) {
-  const counts = new Map<string, number>();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'finalizeRequest', priority: 'low', name: 'sessionkitRequestCounter' },
-  );
-  return {
-    async measure(fn: () => Promise<unknown>) {
-      counts.clear();
-      await fn();
-      const byCommand = Object.fromEntries(counts);
-      return { total: [...counts.values()].reduce((a, b) => a + b, 0), byCommand };
-    },
-  };
-}
+import { countRequests, makeClient, s3Target, uniquePrefix, type S3Target } from './setup.js';
 
 // A message shaped like the Agents SDK's items, about 200 bytes encoded.
 const item = (n: number) => ({ type: 'message', role: n % 2 ? 'assistant' : 'user', content: [{ type: 'output_text', text: `message ${n} `.padEnd(150, 'lorem ipsum ') }] });

@@ -88,3 +88,27 @@ export const fixtureModule = fileURLToPath(new URL('./fixtures/open-store.mjs', 
 export const builtDist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 export const distAvailable = existsSync(builtDist);
 export const buildHint = 'run `pnpm --filter @sessionkit/s3 build` first';
+
+/**
+ * Counts every HTTP request the store's client sends (each attempt, after the
+ * SDK's retry middleware) through the client's own middleware stack.
+ */
+export function countRequests(client: S3Client) {
+  const counts = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'sessionkitRequestCounter' },
+  );
+  return {
+    async measure(fn: () => Promise<unknown>) {
+      counts.clear();
+      await fn();
+      const byCommand = Object.fromEntries(counts);
+      return { total: [...counts.values()].reduce((a, b) => a + b, 0), byCommand };
+    },
+  };
+}
