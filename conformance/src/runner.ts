@@ -1,5 +1,5 @@
 import { type SessionStore, type StoreCapabilities } from '@sessionkit/core';
-import { NO_CAPABILITIES } from '@sessionkit/core/adapter';
+import { NO_CAPABILITIES, withDeadline } from '@sessionkit/core/adapter';
 import { categoryOf, harnessWarnings, unmetRequirement, type ConformanceTest, type Level } from './conformance-test.js';
 import { describeError } from './checks.js';
 import { ManagedContext } from './context.js';
@@ -120,19 +120,13 @@ export function isBaseTest(test: Pick<ConformanceTest, 'requires'>): boolean {
   return !(test.requires ?? []).some((need) => CAPABILITY_NAMES.has(need));
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, id: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${id} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** Runs one test with a fresh context; throws what the test threw. */
 export async function runTest(test: ConformanceTest, harness: ConformanceHarness, capabilities: StoreCapabilities): Promise<void> {
   const ctx = new ManagedContext(harness, capabilities);
   try {
-    await withTimeout(test.run(ctx), test.timeout ?? 30_000, test.id);
+    const ms = test.timeout ?? 30_000;
+    // A test that outlives its time fails at once; the test body itself cannot be stopped, only abandoned.
+    await withDeadline(ms, () => test.run(ctx), { onTimeout: () => new Error(`${test.id} did not finish within ${ms} ms`), signal: false });
   } finally {
     await ctx.dispose();
   }
