@@ -35,7 +35,7 @@ export {
   type PreparedTransaction,
 } from './validation.js';
 export { normalizeTtl } from './ttl.js';
-export { backoff, CONFLICT_RETRY_ATTEMPTS, retryOnConflict, type RetryOnConflictOptions } from './retry.js';
+export { CONFLICT_RETRY_ATTEMPTS, retryOnConflict, type RetryOnConflictOptions } from './retry.js';
 export { SessionQueue } from './session-queue.js';
 export { withDeadline, type DeadlineOptions } from './deadline.js';
 export { applyMutations, mutateThroughTransactions, validateMutations } from './history-mutations.js';

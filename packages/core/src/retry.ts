@@ -23,10 +23,13 @@ export interface RetryOnConflictOptions {
   readonly operation?: string;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Jittered, capped exponential backoff (full jitter, 5 ms doubling to 200 ms), so racers spread out. */
-export function backoff(attempt: number): Promise<void> {
+/**
+ * Jittered, capped exponential backoff (full jitter, 5 ms doubling to 200 ms), so racers spread out.
+ * Not exported: a loop that needs it should be a `retryOnConflict` call.
+ */
+function backoff(attempt: number): Promise<void> {
   const cap = Math.min(200, 5 * 2 ** Math.min(attempt, 6));
   return sleep(Math.random() * cap);
 }
