@@ -328,7 +328,8 @@ export class CompactionStore<TItem = SessionItem> extends ForwardingStore<TItem>
         { operation: 'compaction' },
       );
     } catch (error) {
-      // Only a spent retry budget gets here: every other failure was reported in its own phase above.
+      // A spent retry budget gets here (failures of the read, the summarizer and the transaction were reported
+      // in their own phase above), or something unforeseen; either way it is reported, never thrown at a writer.
       this.#report(error, sessionId, 'apply');
     }
   }
