@@ -8,8 +8,13 @@ import { describe, expect, it } from 'vitest';
 // project in the repository: examples and bench were once never checked.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rootScript: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.typecheck;
-// Checked by a test of its own (examples/test/session-types.test.ts, against the built declarations).
-const checkedElsewhere = new Set(['examples/test/types/tsconfig.json']);
+// Checked by tests of their own: examples/test/session-types.test.ts (against the built declarations) and
+// test/tarballs.test.ts (the packed-tarball project, against the installed packages).
+const checkedElsewhere = new Set([
+  'examples/test/types/tsconfig.json',
+  'test/tarball-project/tsconfig.bundler.json',
+  'test/tarball-project/tsconfig.nodenext.json',
+]);
 
 describe('root typecheck script', () => {
   const tsconfigs = execFileSync('git', ['ls-files', '*tsconfig.json', '*tsconfig.*.json'], { cwd: root, encoding: 'utf8' })
