@@ -295,14 +295,15 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     const keys = this.#keys(sessionId);
     return retryOnConflict(async () => {
       const reply = (await this.#call(() => scripts.pop.run(this.#client, keys, [this.#now(), this.#ttlArg()]))) as
-        | [number, string]
+        | string
+        | [string]
         | null;
       if (reply === null) return undefined;
-      const [popped, item] = reply;
       // Popped only after the script proved the text is JSON that JSON.parse accepts.
-      if (popped === 1) return decode(item);
+      if (typeof reply === 'string') return decode(reply);
       // The script could not vouch for it: decode here. A corrupt item throws
       // and stays; one the codec accepts is removed only if still the newest.
+      const item = reply[0];
       const value = decode(item);
       const removed = await this.#call(() =>
         scripts.popIfTail.run(this.#client, keys, [this.#now(), this.#ttlArg(), item]),

@@ -213,7 +213,10 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
 
   describe('pop never deletes what the codec rejects', () => {
     // cjson (inside Redis) accepts some of these; JSON.parse accepts none.
-    const corrupt = ['{"a": ', 'not json', '0x1F', '[1,]', '1.', '[NaN]', '{"a":Infinity}', '-inf', '[01]', '+1', '{"a":1}x', ''];
+    const corrupt = [
+      '{"a": ', 'not json', '0x1F', '[1,]', '1.', '[NaN]', '{"a":Infinity}', '-inf', '[01]', '+1', '{"a":1}x', '',
+      '[-.5]', '[1.e5]', '[nan]', '"a\u0001b"', '{"a":1}\u0000x', '{"a":01,"a":"x"}',
+    ];
     for (const text of corrupt) {
       it(`leaves ${JSON.stringify(text)} in place and reports CORRUPT_DATA`, async () => {
         const store = open();
