@@ -6,6 +6,8 @@
  * - SqliteStore vs raw better-sqlite3 (the store's own schema, hand-written
  *   prepared statements, JSON.stringify / JSON.parse);
  * - RedisStore vs raw ioredis (RPUSH + LRANGE) on a redis-server this script starts;
+ *   pops also against raw ioredis keeping the store's guarantee (a checking script);
+ *   the raw baselines live in raw-drivers.ts;
  * - withEncryption, withCache and the README's stack (encryption + monitoring +
  *   cache) over SqliteStore vs the bare SqliteStore;
  *
@@ -32,9 +34,7 @@ import { SqliteStore } from '@sessionkit/sqlite';
 import { batch } from './turn-items.js';
 import { RedisStore } from '@sessionkit/redis';
 import { redisServerAvailable, startRedis } from '@sessionkit/test-servers';
-import Database from 'better-sqlite3';
-import { Redis } from 'ioredis';
-import { tableNames } from '../packages/sqlite/src/schema.js';
+import { rawRedis, rawSqlite, type Side } from './raw-drivers.js';
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
@@ -47,17 +47,9 @@ const HISTORIES = [10, 100, 1000, 10000] as const;
 const POPS = QUICK ? 200 : 500;
 const TAILS = QUICK ? 500 : 2000;
 const keys = { k1: new Uint8Array(32).fill(9) };
+/** Raw ioredis popping through a script with RedisStore's JSON check: the same guarantee, without the store. */
+const CHECKED_POP = 'raw ioredis, checked pop';
 
-
-/** What one side of a comparison can do: the same five operations, store or raw. */
-interface Side {
-  getAll(id: string): Promise<unknown[]> | unknown[];
-  append(id: string, items: unknown[]): Promise<unknown> | unknown;
-  tail(id: string, limit: number): Promise<unknown[]> | unknown[];
-  pop(id: string): Promise<unknown> | unknown;
-  clear(id: string): Promise<unknown> | unknown;
-  close(): Promise<void> | void;
-}
 
 const storeSide = (store: SessionStore): Side => ({
   getAll: (id) => store.getItems(id),
@@ -67,72 +59,6 @@ const storeSide = (store: SessionStore): Side => ({
   clear: (id) => store.clearSession(id),
   close: () => store.close(),
 });
-
-/** The store's own tables, driven by hand-written prepared statements (what an app would write without sessionkit). */
-function rawSqlite(path: string): Side {
-  new SqliteStore({ path }).close(); // let the store create the identical schema
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  const t = tableNames('sessionkit_');
-  const find = db.prepare(`SELECT sid, item_count, last_seq FROM ${t.sessions} WHERE session_id = ?`);
-  const create = db.prepare(`INSERT INTO ${t.sessions} (session_id, created_at, updated_at) VALUES (?, ?, ?)`);
-  const insert = db.prepare(`INSERT INTO ${t.items} (sid, seq, item) VALUES (?, ?, ?)`);
-  const update = db.prepare(`UPDATE ${t.sessions} SET updated_at = ?, item_count = ?, last_seq = ? WHERE sid = ?`);
-  const all = db
-    .prepare(`SELECT item FROM ${t.items} WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = ?) ORDER BY seq`)
-    .pluck();
-  const tail = db
-    .prepare(`SELECT item FROM ${t.items} WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = ?) ORDER BY seq DESC LIMIT ?`)
-    .pluck();
-  const newest = db.prepare(`SELECT seq, item FROM ${t.items} WHERE sid = ? ORDER BY seq DESC LIMIT 1`);
-  const remove = db.prepare(`DELETE FROM ${t.items} WHERE sid = ? AND seq = ?`);
-  const clearItems = db.prepare(`DELETE FROM ${t.items} WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = ?)`);
-  const clearSession = db.prepare(`DELETE FROM ${t.sessions} WHERE session_id = ?`);
-  const count = db.prepare(`UPDATE ${t.sessions} SET updated_at = ?, item_count = item_count - 1 WHERE sid = ?`);
-  const append = db.transaction((id: string, items: unknown[]) => {
-    const now = Date.now();
-    let row = find.get(id) as { sid: number; item_count: number; last_seq: number } | undefined;
-    if (!row) row = { sid: Number(create.run(id, now, now).lastInsertRowid), item_count: 0, last_seq: 0 };
-    let seq = row.last_seq;
-    for (const x of items) insert.run(row.sid, ++seq, JSON.stringify(x));
-    update.run(now, row.item_count + items.length, seq, row.sid);
-  });
-  const pop = db.transaction((id: string) => {
-    const row = find.get(id) as { sid: number } | undefined;
-    if (!row) return undefined;
-    const last = newest.get(row.sid) as { seq: number; item: string } | undefined;
-    if (!last) return undefined;
-    remove.run(row.sid, last.seq);
-    count.run(Date.now(), row.sid);
-    return JSON.parse(last.item);
-  });
-  return {
-    getAll: (id) => (all.all(id) as string[]).map((x) => JSON.parse(x)),
-    append: (id, items) => append.immediate(id, items),
-    tail: (id, limit) => (tail.all(id, limit) as string[]).reverse().map((x) => JSON.parse(x)),
-    pop: (id) => pop.immediate(id),
-    clear: (id) => db.transaction(() => (clearItems.run(id), clearSession.run(id))).immediate(),
-    close: () => void db.close(),
-  };
-}
-
-/** One list per session, RPUSH / LRANGE / RPOP and JSON. */
-function rawRedis(url: string): Side {
-  const redis = new Redis(url);
-  const key = (id: string) => `bench:raw:{${id}}:items`;
-  return {
-    getAll: async (id) => (await redis.lrange(key(id), 0, -1)).map((x) => JSON.parse(x)),
-    append: (id, items) => redis.rpush(key(id), ...items.map((x) => JSON.stringify(x))),
-    tail: async (id, limit) => (await redis.lrange(key(id), -limit, -1)).map((x) => JSON.parse(x)),
-    pop: async (id) => {
-      const x = await redis.rpop(key(id));
-      return x === null ? undefined : JSON.parse(x);
-    },
-    clear: (id) => redis.del(key(id)),
-    close: async () => void (await redis.quit()),
-  };
-}
 
 async function seed(side: Side, id: string, count: number): Promise<void> {
   for (let i = 0; i < count; i += 500) await side.append(id, batch(i, Math.min(500, count - i)));
@@ -178,6 +104,8 @@ function openStack(name: string, path: string, url: string): Side {
       return storeSide(readmeStack(sqlite()));
     case 'raw ioredis':
       return rawRedis(url);
+    case 'raw ioredis, checked pop':
+      return rawRedis(url, { checkedPop: true });
     case 'RedisStore':
       return storeSide(new RedisStore({ url, keyPrefix: 'bench:store:' }));
     default:
@@ -263,38 +191,49 @@ try {
     console.log(`per turn: round ${round + 1}/${ROUNDS} done (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
   }
 
-  // Tail read of 20 and popItem at 10,000 items, store vs raw, alternating operation by operation.
+  // Tail read of 20 and popItem at 10,000 items, store vs raw, alternating operation by operation. Redis pops
+  // also run against raw ioredis keeping the same guarantee (a script that checks the item before removing it):
+  // the distance to a bare RPOP is the price of "a pop never deletes what does not decode".
   const ops: { title: string; baseline: string; stack: string; rates: { store: number[]; raw: number[] } }[] = [];
-  const pairs = [
-    ['SqliteStore', 'raw better-sqlite3'],
-    ...(haveRedis ? [['RedisStore', 'raw ioredis']] : []),
-  ] as const;
-  for (const [stack, baseline] of pairs) {
+  if (haveRedis) sides.set(CHECKED_POP, openStack(CHECKED_POP, '', server!.url));
+  const comparisons = [
+    { stack: 'SqliteStore', tail: ['raw better-sqlite3'], pop: ['raw better-sqlite3'] },
+    ...(haveRedis ? [{ stack: 'RedisStore', tail: ['raw ioredis'], pop: ['raw ioredis', CHECKED_POP] }] : []),
+  ];
+  for (const comparison of comparisons) {
     for (const op of ['tail read of 20, history 10,000', 'popItem, history 10,000'] as const) {
-      const entry = { title: op, baseline, stack, rates: { store: [] as number[], raw: [] as number[] } };
-      ops.push(entry);
       const tailing = op.startsWith('tail');
+      const baselines = tailing ? comparison.tail : comparison.pop;
+      const names = [comparison.stack, ...baselines];
+      const rates = new Map(names.map((name) => [name, [] as number[]]));
+      for (const baseline of baselines) {
+        ops.push({ title: op, baseline, stack: comparison.stack, rates: { store: rates.get(comparison.stack)!, raw: rates.get(baseline)! } });
+      }
       const id = tailing ? 'tail' : 'pop';
-      const both = [['store', sides.get(stack)!], ['raw', sides.get(baseline)!]] as const;
-      for (const [, side] of both) await seed(side, id, 10_000);
+      for (const name of names) await seed(sides.get(name)!, id, 10_000);
       for (let round = 0; round < ROUNDS; round++) {
         const count = tailing ? TAILS : POPS;
-        const spent = { store: 0, raw: 0 };
-        for (const [, side] of both) {
+        const spent = new Map(names.map((name) => [name, 0]));
+        for (const name of names) {
+          const side = sides.get(name)!;
           // Pops take the history from 10,000 + POPS back to 10,000.
           if (!tailing) for (let i = 0; i < POPS; i += 100) await side.append(id, batch(10_000 + i, 100));
           for (let i = 0; i < 20; i++) await side.tail(id, 20); // warm-up
+          if (!tailing) {
+            await side.pop(id); // loads a script, if the side runs one
+            await side.append(id, batch(10_000 + POPS, 1));
+          }
         }
         for (let i = 0; i < count; i++) {
-          for (const [which, side] of interleave(both, i)) {
+          for (const name of interleave(names, i)) {
+            const side = sides.get(name)!;
             const started = performance.now();
             if (tailing) await side.tail(id, 20);
             else await side.pop(id);
-            spent[which] += performance.now() - started;
+            spent.set(name, spent.get(name)! + performance.now() - started);
           }
         }
-        entry.rates.store.push(count / (spent.store / 1000));
-        entry.rates.raw.push(count / (spent.raw / 1000));
+        for (const name of names) rates.get(name)!.push(count / (spent.get(name)! / 1000));
       }
     }
   }
@@ -384,9 +323,13 @@ A cell is the median over ${ROUNDS} rounds of the per-round ratio to the baselin
 ratios in brackets: a wide range means noise from other load, not a difference.
 
 - raw better-sqlite3: the store's own tables, hand-written prepared statements (find the session row, insert
-  the items, update the row in one IMMEDIATE transaction; the full read by the session's id; JSON.stringify /
-  JSON.parse).
+  the items, update the row in one IMMEDIATE transaction; reads run the store's own query by the session's id,
+  expiry bound included; a pop deletes the newest row and updates the session row in one transaction;
+  JSON.stringify / JSON.parse).
 - raw ioredis: one list per session, RPUSH / LRANGE 0 -1 / RPOP and JSON.
+- raw ioredis, checked pop: the same lists, popped by one script that reads the newest item, runs RedisStore's
+  JSON check and only then removes it (what keeps "a pop never deletes an item that does not decode"; no
+  session metadata, no expiry). Both raw baselines live in \`bench/raw-drivers.ts\`.
 - README stack: \`compose(SqliteStore, withEncryption, withMonitoring, withCache({ maxSessions: 10_000 }))\`.
 
 ${ratioTable}

@@ -1,7 +1,8 @@
 /**
  * SqliteStore beside raw better-sqlite3 prepared statements doing the same
  * work (the same tables and indexes, the same pragmas, on the same file
- * system, in the same run): one IMMEDIATE transaction per append that finds
+ * system, in the same run; the baseline is rawSqlite in raw-drivers.ts, the
+ * one per-turn.ts uses): one IMMEDIATE transaction per append that finds
  * the session row, inserts the items and updates the row; and a tail read of
  * the newest 20 rows through the (sid, seq) index, with the store's expiry
  * bound on the session row, and JSON.parse. Tail-read throughput and latency
@@ -15,8 +16,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '@sessionkit/sqlite';
-import { tableNames } from '../packages/sqlite/src/schema.js';
-import Database from 'better-sqlite3';
+import { rawSqlite } from './raw-drivers.js';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 600);
 const ROUNDS = 3;
@@ -56,41 +56,6 @@ async function latency(op: () => unknown): Promise<{ p50: number; p99: number }>
   return { p50: at(0.5), p99: at(0.99) };
 }
 
-/** The raw baseline: the store's own tables, driven by hand-written prepared statements. */
-function rawDriver(path: string, synchronous: 'FULL' | 'NORMAL') {
-  // Let the store create the identical schema, then drive it by hand.
-  new SqliteStore({ path }).close();
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${synchronous}`);
-  const t = tableNames('sessionkit_');
-  const find = db.prepare(`SELECT sid, item_count, last_seq FROM ${t.sessions} WHERE session_id = ?`);
-  const create = db.prepare(`INSERT INTO ${t.sessions} (session_id, created_at, updated_at) VALUES (?, ?, ?)`);
-  const insert = db.prepare(`INSERT INTO ${t.items} (sid, seq, item) VALUES (?, ?, ?)`);
-  const update = db.prepare(`UPDATE ${t.sessions} SET updated_at = ?, item_count = ?, last_seq = ? WHERE sid = ?`);
-  // The store's own tail query, expiry bound included (`updated_at > ?`: with
-  // no ttl the store binds the smallest safe integer, and so does this).
-  const tail = db
-    .prepare(
-      `SELECT item FROM ${t.items} WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = ? AND updated_at > ?) ORDER BY seq DESC LIMIT ?`,
-    )
-    .pluck();
-  const append = db.transaction((id: string, items: unknown[]) => {
-    const now = Date.now();
-    let row = find.get(id) as { sid: number; item_count: number; last_seq: number } | undefined;
-    if (!row) row = { sid: Number(create.run(id, now, now).lastInsertRowid), item_count: 0, last_seq: 0 };
-    let seq = row.last_seq;
-    for (const x of items) insert.run(row.sid, ++seq, JSON.stringify(x));
-    update.run(now, row.item_count + items.length, seq, row.sid);
-  });
-  return {
-    append: (id: string, items: unknown[]) => append.immediate(id, items),
-    tail: (id: string, limit: number) =>
-      (tail.all(id, Number.MIN_SAFE_INTEGER, limit) as string[]).reverse().map((x) => JSON.parse(x)),
-    close: () => db.close(),
-  };
-}
-
 /**
  * Store and raw measured in alternating rounds, median of each: the machine
  * is shared, and a background burst (or a WAL checkpoint) then hits both
@@ -114,7 +79,7 @@ const latencies: { history: number; store: { p50: number; p99: number }; raw: { 
 try {
   for (const synchronous of ['full', 'normal'] as const) {
     const store = new SqliteStore({ path: join(dir, `store-${synchronous}.db`), synchronous });
-    const raw = rawDriver(join(dir, `raw-${synchronous}.db`), synchronous === 'full' ? 'FULL' : 'NORMAL');
+    const raw = rawSqlite(join(dir, `raw-${synchronous}.db`), synchronous === 'full' ? 'FULL' : 'NORMAL');
     for (const batch of [1, 10]) {
       const result = await compare(
         (i) => store.addItems(`append${batch}`, batchOf(batch, i)),
@@ -127,7 +92,7 @@ try {
   }
 
   const store = new SqliteStore({ path: join(dir, 'store-tail.db'), synchronous: 'normal' });
-  const raw = rawDriver(join(dir, 'raw-tail.db'), 'NORMAL');
+  const raw = rawSqlite(join(dir, 'raw-tail.db'), 'NORMAL');
   for (const history of [100, 10_000, 100_000]) {
     const id = `tail-${history}`;
     for (let i = 0; i < history; i += 1000) {
