@@ -273,7 +273,8 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
 
   // ---- the contract ----
 
-  protected async _getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
+  // Not async: the read is synchronous, and an extra async frame would add promise hops to every read.
+  protected _getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
     return this.#retry(() => {
       const liveAfter = this.#liveAfter(Date.now());
       if (limit === undefined) return this.#sql.all.all(sessionId, liveAfter);
