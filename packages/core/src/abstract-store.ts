@@ -3,6 +3,7 @@ import { SessionError, SessionErrorCode } from './errors.js';
 import { mutateThroughTransactions, validateMutations } from './history-mutations.js';
 import { bindSession } from './session.js';
 import type {
+  AddItemsOptions,
   BindableStore,
   CallOptions,
   GetItemsOptions,
@@ -17,6 +18,7 @@ import type {
   StoreCapabilities,
 } from './types.js';
 import {
+  assertAppendOptions,
   assertPositiveInteger,
   assertSessionId,
   normalizeLimit,
@@ -24,6 +26,19 @@ import {
   prepareTransaction,
   type PreparedTransaction,
 } from './validation.js';
+
+/**
+ * Reads a store's items as stored, without decoding them: what
+ * {@link AbstractSessionStore.getItems} reads before it parses. Core's own
+ * layers use it (withEncryption recognises envelopes it already opened by
+ * their exact stored text, before parsing any); not part of the contract.
+ */
+export const readEncoded: unique symbol = Symbol('sessionkit.readEncoded');
+
+/** A store with {@link readEncoded}: every store built on AbstractSessionStore. */
+export interface EncodedReader {
+  [readEncoded](sessionId: string, options?: GetItemsOptions): Promise<EncodedItem[]>;
+}
 
 /** Default page size for `listSessions` in built-in stores. */
 export const DEFAULT_LIST_PAGE_SIZE = 100;
@@ -41,8 +56,12 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
 
   /** Newest `limit` items (all when undefined; never called with 0), oldest first. */
   protected abstract _getItems(sessionId: string, limit: number | undefined, options?: CallOptions): Promise<EncodedItem[]>;
-  /** Appends a non-empty, validated batch atomically. */
-  protected abstract _addItems(sessionId: string, items: EncodedItem[], options?: CallOptions): Promise<void>;
+  /**
+   * Appends a non-empty, validated batch atomically. A store declaring
+   * `conditionalAppend` checks `options.expectedLength` (already validated)
+   * in the same atomic step: `checkExpectedLength(options, itemCount)`.
+   */
+  protected abstract _addItems(sessionId: string, items: EncodedItem[], options?: AddItemsOptions): Promise<void>;
   /**
    * Removes and returns the newest item, atomically. Must call `decode` on it
    * before removing it, and leave it in place if `decode` throws: corrupt data
@@ -98,17 +117,22 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
   }
 
   async getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]> {
+    return decodeItems<TItem>(await this[readEncoded](sessionId, options));
+  }
+
+  /** `getItems` without the decoding: the same checks and errors, the stored strings as they are. */
+  async [readEncoded](sessionId: string, options?: GetItemsOptions): Promise<EncodedItem[]> {
     this.assertOpen();
     assertSessionId(sessionId);
     const limit = normalizeLimit(options?.limit);
     if (limit === 0) return [];
-    const encoded = await this.#run(() => this._getItems(sessionId, limit, options));
-    return decodeItems<TItem>(encoded);
+    return this.#run(() => this._getItems(sessionId, limit, options));
   }
 
-  async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+  async addItems(sessionId: string, items: readonly TItem[], options?: AddItemsOptions): Promise<void> {
     this.assertOpen();
     assertSessionId(sessionId);
+    assertAppendOptions(options, this.capabilities);
     const encoded = encodeItems(items);
     if (encoded.length === 0) return;
     await this.#run(() => this._addItems(sessionId, encoded, options));

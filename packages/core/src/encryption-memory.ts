@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import type { EncodedItem } from './codec.js';
+import { decodeItem, type EncodedItem } from './codec.js';
 import { ENVELOPE_TAG, ENVELOPE_VERSION, type EncryptedEnvelope } from './envelope.js';
+import { copyItem } from './item-copy.js';
 
 /**
  * A decrypted item as this process sealed or opened it, with the exact
@@ -13,8 +14,32 @@ interface Opened {
   readonly s: unknown;
   readonly n: string;
   readonly c: string;
-  /** The codec's encoding of the item. */
-  readonly text: string;
+  /**
+   * The envelope's stored text as the store returns it (its codec encoding), when known: a stored
+   * string equal to it is this very envelope, recognised without parsing it.
+   */
+  stored: string | undefined;
+  /** The codec's encoding of the item, until the first read decodes it. */
+  text: EncodedItem | undefined;
+  /** The decoded item, kept from the first read on; handed out as copies only. */
+  item: unknown;
+  /** Bytes counted for this entry. */
+  size: number;
+}
+
+/** One session's remembered plaintexts, indexed by position. */
+export interface SessionPlaintexts {
+  readonly at: (Opened | undefined)[];
+  bytes: number;
+}
+
+/** A fresh copy of a remembered item; its text is decoded on the first read and the decoded item kept. */
+function itemOf(hit: Opened): unknown {
+  if (hit.text !== undefined) {
+    hit.item = decodeItem(hit.text);
+    hit.text = undefined;
+  }
+  return copyItem(hit.item);
 }
 
 /** What this process last saw of a session: its length and newest stored item. */
@@ -25,8 +50,8 @@ export interface Known {
 
 /** Sessions whose length and newest item are remembered, so an append needs no read first. */
 const KNOWN_SESSIONS = 10_000;
-
-const cacheKey = (sessionId: string, position: number) => `${position}\0${sessionId}`;
+/** Bytes counted per entry beyond its strings: the object, the array slot, the session's share. */
+const ENTRY_OVERHEAD = 96;
 
 /**
  * What one encryption store remembers between calls, in memory only and
@@ -34,59 +59,138 @@ const cacheKey = (sessionId: string, position: number) => `${position}\0${sessio
  * decrypt again what this process already sealed or opened), and each
  * session's length (an append goes straight to a conditional write; a stale
  * length only costs the store's CONFLICT and a read).
+ *
+ * Plaintexts are held per session in an array indexed by position, so a
+ * read of n items costs n array lookups and string comparisons, not n hashed
+ * keys; sessions are evicted least recently used first when the byte budget
+ * is exceeded. A remembered item is decoded once and then deep-copied for
+ * each read (about 4× cheaper than parsing its text again; see item-copy.ts).
  */
 export class EncryptionMemory {
-  readonly #opened: LRUCache<string, Opened> | undefined;
+  readonly #budget: number;
+  /** Least recently used first (Map keeps insertion order; a use moves a session to the end). */
+  readonly #sessions = new Map<string, SessionPlaintexts>();
+  #bytes = 0;
   readonly #known = new LRUCache<string, Known>({ max: KNOWN_SESSIONS });
 
   /** `cacheBytes`: the plaintext cache's budget; 0 keeps none. */
   constructor(cacheBytes: number) {
-    this.#opened =
-      cacheBytes === 0
-        ? undefined
-        : new LRUCache<string, Opened>({
-            maxSize: cacheBytes,
-            // Strings of one-byte characters (base64, mostly ASCII JSON), plus the entry's own overhead.
-            sizeCalculation: (entry, key) => entry.c.length + entry.n.length + entry.text.length + key.length + 128,
-          });
+    this.#budget = cacheBytes;
   }
 
-  /** The plaintext of a stored envelope this process sealed or opened before, when every stored field is the same. */
-  plaintext(sessionId: string, value: Record<string, unknown>): string | undefined {
-    const p = value.p;
-    if (this.#opened === undefined || typeof p !== 'number') return undefined;
-    const hit = this.#opened.get(cacheKey(sessionId, p));
-    if (
-      hit !== undefined &&
-      hit.c === value.c &&
-      hit.n === value.n &&
-      hit.k === value.k &&
-      hit.s === value.s &&
-      value[ENVELOPE_TAG] === ENVELOPE_VERSION &&
-      Object.keys(value).length === (hit.s === undefined ? 5 : 6)
-    ) {
-      return hit.text;
+  /** The session's remembered plaintexts (marked recently used), or undefined. */
+  session(sessionId: string): SessionPlaintexts | undefined {
+    const entry = this.#sessions.get(sessionId);
+    if (entry !== undefined) {
+      this.#sessions.delete(sessionId);
+      this.#sessions.set(sessionId, entry);
     }
-    return undefined;
+    return entry;
   }
 
-  /** Remembers an authenticated envelope's plaintext. */
-  opened(sessionId: string, envelope: EncryptedEnvelope, text: string): void {
-    this.#opened?.set(cacheKey(sessionId, envelope.p), { k: envelope.k, s: envelope.s, n: envelope.n, c: envelope.c, text });
+  /**
+   * A fresh copy of the plaintext item of a stored envelope at `position`
+   * that this process sealed or opened before, when every stored field is the
+   * same; undefined otherwise.
+   */
+  static item(plaintexts: SessionPlaintexts | undefined, value: Record<string, unknown>, position: unknown): unknown {
+    if (plaintexts === undefined || typeof position !== 'number') return undefined;
+    const hit = plaintexts.at[position];
+    if (
+      hit === undefined ||
+      hit.c !== value.c ||
+      hit.n !== value.n ||
+      hit.k !== value.k ||
+      hit.s !== value.s ||
+      value[ENVELOPE_TAG] !== ENVELOPE_VERSION ||
+      Object.keys(value).length !== (hit.s === undefined ? 5 : 6)
+    ) {
+      return undefined;
+    }
+    return itemOf(hit);
+  }
+
+  /**
+   * The same for an envelope's stored text, before it is parsed: a hit when
+   * it is exactly the text remembered for `position` (which names that
+   * position, so it is the same authenticated input).
+   */
+  static itemByText(plaintexts: SessionPlaintexts | undefined, position: number, stored: unknown): unknown {
+    const hit = plaintexts?.at[position];
+    return hit !== undefined && hit.stored !== undefined && hit.stored === stored ? itemOf(hit) : undefined;
+  }
+
+  /** A remembered envelope's fields as the envelope they came from (for a passphrase key's salt, or comparing tails). */
+  static envelopeAt(plaintexts: SessionPlaintexts | undefined, position: number): EncryptedEnvelope | undefined {
+    const hit = plaintexts?.at[position];
+    if (hit === undefined) return undefined;
+    const envelope: Record<string, unknown> = { [ENVELOPE_TAG]: ENVELOPE_VERSION, k: hit.k, p: position };
+    if (hit.s !== undefined) envelope.s = hit.s;
+    envelope.n = hit.n;
+    envelope.c = hit.c;
+    return envelope as unknown as EncryptedEnvelope;
+  }
+
+  /** Remembers an authenticated envelope's plaintext (decoded on its first read from memory) and, when known, its stored text. */
+  opened(sessionId: string, envelope: EncryptedEnvelope, text: EncodedItem, stored: string | undefined): void {
+    if (this.#budget === 0) return;
+    // A decoded item takes about three times its text's length on the heap (item-copy.ts's itemSize is
+    // the exact estimate, too slow to run per entry): budget for the decoded form from the start.
+    const size = envelope.c.length + envelope.n.length + (stored?.length ?? 0) + 3 * text.length + ENTRY_OVERHEAD;
+    // One item larger than the whole budget is not kept (it would evict everything else).
+    if (size > this.#budget) return;
+    let plaintexts = this.#sessions.get(sessionId);
+    if (plaintexts === undefined) {
+      plaintexts = { at: [], bytes: 0 };
+      this.#sessions.set(sessionId, plaintexts);
+    }
+    const position = envelope.p;
+    const previous = plaintexts.at[position];
+    if (previous !== undefined) {
+      plaintexts.bytes -= previous.size;
+      this.#bytes -= previous.size;
+    } else if (position > plaintexts.at.length) {
+      // Positions are dense from 0 in practice; a far one (another process appended meanwhile) fills holes.
+      for (let i = plaintexts.at.length; i < position; i++) plaintexts.at[i] = undefined;
+    }
+    plaintexts.at[position] = { k: envelope.k, s: envelope.s, n: envelope.n, c: envelope.c, stored, text, item: undefined, size };
+    plaintexts.bytes += size;
+    this.#bytes += size;
+    this.#evict(sessionId);
+  }
+
+  /** Drops least recently used sessions while over budget; `current` (being filled) goes last. */
+  #evict(current: string): void {
+    if (this.#bytes <= this.#budget) return;
+    for (const [sessionId, plaintexts] of this.#sessions) {
+      if (this.#bytes <= this.#budget) return;
+      if (sessionId === current) continue;
+      this.#sessions.delete(sessionId);
+      this.#bytes -= plaintexts.bytes;
+    }
+    if (this.#bytes > this.#budget) {
+      // The current session alone exceeds the budget: keep none of it rather than thrash.
+      const plaintexts = this.#sessions.get(current);
+      if (plaintexts !== undefined) {
+        this.#sessions.delete(current);
+        this.#bytes -= plaintexts.bytes;
+      }
+    }
   }
 
   /** After the store accepted them: the plaintexts of what this process stored, and the session's new length. */
   wrote(sessionId: string, sealed: readonly EncryptedEnvelope[], encoded: readonly EncodedItem[], length: number): void {
-    sealed.forEach((envelope, i) => this.opened(sessionId, envelope, encoded[i]!));
+    // The codec stores an envelope (strings and a number, no tags) as exactly its JSON.stringify.
+    sealed.forEach((envelope, i) => this.opened(sessionId, envelope, encoded[i]!, JSON.stringify(envelope)));
     this.#known.set(sessionId, { length, newest: sealed.length > 0 ? sealed[sealed.length - 1] : undefined });
   }
 
-  /** A session's length from an authenticated read of its newest items (`wholeHistory`: an empty read means empty). */
-  saw(sessionId: string, stored: readonly unknown[], newestPosition: number | undefined, wholeHistory: boolean): void {
-    if (stored.length === 0) {
+  /** A session's length from an authenticated read of its newest `count` items (`wholeHistory`: an empty read means empty). */
+  saw(sessionId: string, count: number, newest: unknown, newestPosition: number | undefined, wholeHistory: boolean): void {
+    if (count === 0) {
       if (wholeHistory) this.#known.set(sessionId, { length: 0, newest: undefined });
     } else if (newestPosition !== undefined) {
-      this.#known.set(sessionId, { length: newestPosition + 1, newest: stored[stored.length - 1] });
+      this.#known.set(sessionId, { length: newestPosition + 1, newest });
     }
   }
 

@@ -11,8 +11,9 @@ import { bindSession } from './session.js';
 import { unsupported } from './abstract-store.js';
 import { encodeItems, type EncodedItem } from './codec.js';
 import type { StoreOperation } from './operations.js';
-import { assertSessionId, prepareTransaction, type PreparedTransaction } from './validation.js';
+import { assertAppendOptions, assertSessionId, prepareTransaction, type PreparedTransaction } from './validation.js';
 import type {
+  AddItemsOptions,
   BindableStore,
   CallOptions,
   GetItemsOptions,
@@ -134,8 +135,9 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
     return this.around('getItems', sessionId, () => this.inner.getItems(sessionId, options) as Promise<unknown> as Promise<TItem[]>);
   }
 
-  async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+  async addItems(sessionId: string, items: readonly TItem[], options?: AddItemsOptions): Promise<void> {
     this.assertOpen();
+    assertAppendOptions(options, this.capabilities);
     return this.around('addItems', sessionId, () => this.inner.addItems(sessionId, items as unknown as TInner[], options), lengthOf(items));
   }
 

@@ -7,6 +7,7 @@
  */
 export { SessionError, SessionErrorCode, isSessionError } from './errors.js';
 export type {
+  AddItemsOptions,
   AppendItemsTransaction,
   BindableStore,
   CallOptions,

@@ -1,6 +1,6 @@
 import { AbstractSessionStore } from './abstract-store.js';
 import type { EncodedItem } from './codec.js';
-import type { SessionInfo, SessionItem, StoreCapabilities } from './types.js';
+import type { AddItemsOptions, SessionInfo, SessionItem, StoreCapabilities } from './types.js';
 import {
   assertPositiveInteger,
   checkExpectedLength,
@@ -57,6 +57,7 @@ export class MemoryStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       transactionPreconditions: true,
       replaceHistory: true,
       historyMutations: true,
+      conditionalAppend: true,
     });
   }
 
@@ -86,7 +87,8 @@ export class MemoryStore<TItem = SessionItem> extends AbstractSessionStore<TItem
     return limit === undefined ? items.slice() : items.slice(Math.max(0, items.length - limit));
   }
 
-  protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
+  protected async _addItems(sessionId: string, items: EncodedItem[], options?: AddItemsOptions): Promise<void> {
+    checkExpectedLength(options ?? {}, this.#live(sessionId)?.items.length ?? 0);
     const target = this.#touch(sessionId).items;
     for (const item of items) target.push(item);
   }

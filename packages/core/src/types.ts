@@ -44,12 +44,30 @@ export interface StoreCapabilities {
    * (`replace_function_call`), applied atomically.
    */
   readonly historyMutations: boolean;
+  /**
+   * `addItems` honours `expectedLength` (see {@link AddItemsOptions}): a
+   * compare-and-swap append with no operation log, for layers that must know
+   * where a batch lands (withEncryption binds each item's position). Optional
+   * in the manifest; absent means `false`, and such a store refuses
+   * `expectedLength` with UNSUPPORTED.
+   */
+  readonly conditionalAppend?: boolean;
 }
 
 /** Per-call context. `runContext` is the Agents SDK's RunContext when a run calls the session. */
 export interface CallOptions {
   /** Forwarded from the Agents SDK (`acceptsRunContext`) for multi-tenant routing and tracing. */
   readonly runContext?: unknown;
+}
+
+export interface AddItemsOptions extends CallOptions {
+  /**
+   * Append only if the session holds exactly this many items just before the
+   * batch; otherwise CONFLICT and nothing is written. Needs the
+   * `conditionalAppend` capability (else UNSUPPORTED). An empty batch writes
+   * nothing and checks nothing. Default: no length check.
+   */
+  readonly expectedLength?: number;
 }
 
 export interface GetItemsOptions extends CallOptions {
@@ -155,7 +173,7 @@ export interface SessionStore<TItem = SessionItem> {
   readonly capabilities: StoreCapabilities;
   getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]>;
   /** Atomic: the batch lands whole, contiguous and in order, or not at all. */
-  addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void>;
+  addItems(sessionId: string, items: readonly TItem[], options?: AddItemsOptions): Promise<void>;
   /** Removes and returns the newest item; `undefined` when the session is empty. */
   popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined>;
   clearSession(sessionId: string, options?: CallOptions): Promise<void>;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalize, encodeItems, type EncodedItem } from './codec.js';
 import { SessionError, SessionErrorCode } from './errors.js';
-import type { HistoryTransactionArgs } from './types.js';
+import type { AddItemsOptions, HistoryTransactionArgs, StoreCapabilities } from './types.js';
 
 /** Longest accepted session id, in UTF-16 code units. */
 export const MAX_SESSION_ID_LENGTH = 512;
@@ -158,7 +158,21 @@ export const conflicts = {
     new SessionError(SessionErrorCode.Conflict, 'session no longer holds the expected number of items'),
 };
 
-/** Throws CONFLICT when a transaction's `expectedLength` differs from the session's item count. */
-export function checkExpectedLength(tx: PreparedTransaction, itemCount: number): void {
+/**
+ * Checks a conditional append's `expectedLength` before anything is written:
+ * INVALID_ARGUMENT unless a non-negative integer, UNSUPPORTED when the store
+ * does not declare `conditionalAppend` (never ignored).
+ */
+export function assertAppendOptions(options: AddItemsOptions | undefined, capabilities: StoreCapabilities): void {
+  const expectedLength = options?.expectedLength;
+  if (expectedLength === undefined) return;
+  if (!Number.isSafeInteger(expectedLength) || expectedLength < 0) throw invalidArgument('expectedLength must be a non-negative integer');
+  if (capabilities.conditionalAppend !== true) {
+    throw new SessionError(SessionErrorCode.Unsupported, 'this store does not support addItems with expectedLength');
+  }
+}
+
+/** Throws CONFLICT when a transaction's or a conditional append's `expectedLength` differs from the session's item count. */
+export function checkExpectedLength(tx: { readonly expectedLength?: number | undefined }, itemCount: number): void {
   if (tx.expectedLength !== undefined && tx.expectedLength !== itemCount) throw conflicts.lengthMismatch();
 }

@@ -2,6 +2,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import {
   SessionError,
   SessionErrorCode,
+  type AddItemsOptions,
   type SessionInfo,
   type SessionItem,
   type StoreCapabilities,
@@ -130,6 +131,7 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       transactionPreconditions: true,
       replaceHistory: true,
       historyMutations: true,
+      conditionalAppend: true,
     });
   }
 
@@ -183,8 +185,10 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
   private prepareTransactions() {
     const db = this.#db;
     return {
-      append: db.transaction((sessionId: string, items: readonly EncodedItem[]) => {
+      append: db.transaction((sessionId: string, items: readonly EncodedItem[], expectedLength: number | undefined) => {
         const row = this.#touch(sessionId, Date.now());
+        // A conditional append: throwing rolls back the row #touch may have created.
+        checkExpectedLength({ expectedLength }, row.item_count);
         this.#append(row, items);
         this.#save(row);
       }),
@@ -282,8 +286,8 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
     });
   }
 
-  protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
-    await this.#retry(() => this.#tx.append.immediate(sessionId, items));
+  protected async _addItems(sessionId: string, items: EncodedItem[], options?: AddItemsOptions): Promise<void> {
+    await this.#retry(() => this.#tx.append.immediate(sessionId, items, options?.expectedLength));
   }
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {

@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import { hasSessionInfo } from '../capabilities.js';
 import { SessionError, SessionErrorCode } from '../errors.js';
-import type { CallOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
-import { assertPositiveInteger, assertSessionId, OPERATION_LOG_RETENTION } from '../validation.js';
+import type { AddItemsOptions, CallOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
+import { assertAppendOptions, assertPositiveInteger, assertSessionId, OPERATION_LOG_RETENTION } from '../validation.js';
 import { ForwardingStore } from '../forwarding-store.js';
 import { assertSessionIdMode, resolveHashSalt, sessionLabel, type SessionIdMode } from '../session-label.js';
 import { isToolCall, isToolOutput, itemRole, itemType } from '../item-kinds.js';
@@ -361,8 +361,9 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     }
   }
 
-  override async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+  override async addItems(sessionId: string, items: readonly TItem[], options?: AddItemsOptions): Promise<void> {
     this.assertOpen();
+    assertAppendOptions(options, this.capabilities);
     await this.#write(
       sessionId,
       () => this.inner.addItems(sessionId, items, options),

@@ -4,6 +4,7 @@ import { decodeItems, encodeItems } from '../codec.js';
 import { copyItem, itemSize } from '../item-copy.js';
 import { SessionError, SessionErrorCode } from '../errors.js';
 import type {
+  AddItemsOptions,
   CallOptions,
   GetItemsOptions,
   HistoryTransactionArgs,
@@ -12,7 +13,7 @@ import type {
   SessionItem,
   SessionStore,
 } from '../types.js';
-import { assertPositiveInteger, assertSessionId, normalizeLimit } from '../validation.js';
+import { assertAppendOptions, assertPositiveInteger, assertSessionId, normalizeLimit } from '../validation.js';
 import { ForwardingStore } from '../forwarding-store.js';
 
 export interface CacheOptions {
@@ -387,8 +388,9 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     });
   }
 
-  override async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+  override async addItems(sessionId: string, items: readonly TItem[], options?: AddItemsOptions): Promise<void> {
     this.assertOpen();
+    assertAppendOptions(options, this.capabilities);
     assertSessionId(sessionId);
     // Validated and copied once, before the write: the store gets, and the cache keeps, exactly what was checked.
     const encoded = encodeItems(items);

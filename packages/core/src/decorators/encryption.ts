@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { hasTransactionPreconditions, hasTransactions } from '../capabilities.js';
 import { canonicalize, decodeItem, encodeItem, type EncodedItem } from '../codec.js';
 import { SessionError, SessionErrorCode } from '../errors.js';
-import type { CallOptions, GetItemsOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
-import { assertPreconditionsSupported } from '../abstract-store.js';
+import type { AddItemsOptions, CallOptions, GetItemsOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
+import { assertPreconditionsSupported, readEncoded, type EncodedReader } from '../abstract-store.js';
+import { assertAppendOptions, conflicts } from '../validation.js';
 import { ForwardingStore } from '../forwarding-store.js';
 import { retryOnConflict } from '../retry.js';
 import { SessionQueue } from '../session-queue.js';
@@ -74,6 +75,23 @@ function outOfOrder(): SessionError {
   return failed('encrypted items are out of order: reordered, removed from the middle, or duplicated');
 }
 
+/** Decrypted items, the newest one's position (undefined for allowed plaintext) and its stored form. */
+interface Opened<TItem> {
+  readonly items: TItem[];
+  readonly newestPosition: number | undefined;
+  readonly newest: unknown;
+}
+
+/** The position a stored envelope's text names, to look remembered envelopes up from; 0 when it names none. */
+function positionNamedBy(text: unknown): number {
+  try {
+    const p = (JSON.parse(text as string) as { p?: unknown } | null)?.p;
+    return Number.isSafeInteger(p) && (p as number) >= 0 ? (p as number) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** What one read of a session's newest items found, to write after it by compare-and-swap. */
 interface Tail {
   /** The stored newest items (at most the number asked for). */
@@ -94,6 +112,8 @@ function markOf(tail: Tail): string {
 /** One step of a compare-and-swap: the transaction to apply (none: done), what to return, and whether a conflict may be a lost race. */
 interface Step<R> {
   readonly args?: HistoryTransactionArgs<unknown>;
+  /** Instead of `args`: a conditional append (the inner store declares `conditionalAppend`), no operation log. */
+  readonly append?: { readonly items: readonly unknown[]; readonly expectedLength: number };
   readonly result: R;
   readonly retry: boolean;
   /** After the store applied it: remember what was written (else what this process knew of the session is dropped). */
@@ -126,6 +146,8 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
   readonly #writes = new SessionQueue();
   /** What this process sealed, opened and last saw of each session; in memory only. */
   readonly #memory: EncryptionMemory;
+  /** The inner store appends conditionally: an append is no transaction (no operation log entry). */
+  readonly #conditionalAppend: boolean;
 
   constructor(inner: SessionStore<any>, options: EncryptionOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -155,6 +177,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     this.#allowPlaintext = options.allowPlaintext === true;
     this.#raw = raw;
     this.#memory = new EncryptionMemory(cacheBytes);
+    this.#conditionalAppend = inner.capabilities.conditionalAppend === true;
   }
 
   /** Key ids in the ring (never the keys). */
@@ -227,13 +250,19 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
    * values and the newest item's position (undefined for allowed plaintext).
    * The first failure in item order is thrown: DECRYPTION_FAILED, or
    * CORRUPT_DATA for authentic bytes that are not an item.
+   *
+   * `from`, when the items were read as stored text ({@link #openTexts}):
+   * the texts, and the items already recognised among them (holes in
+   * `stored`) with the position of the first.
    */
   async #openAll(
     sessionId: string,
     stored: readonly unknown[],
     wholeHistory: boolean,
-  ): Promise<{ items: TItem[]; newestPosition: number | undefined }> {
+    from?: { readonly texts: readonly unknown[]; readonly items: readonly unknown[]; readonly base: number },
+  ): Promise<Opened<TItem>> {
     const memory = this.#memory;
+    const remembered = memory.session(sessionId);
     const items = new Array<TItem>(stored.length);
     const texts = new Array<string | undefined>(stored.length);
     const positions = new Array<number | undefined>(stored.length);
@@ -242,16 +271,22 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     let ring: Map<string, DerivedKey> | undefined;
     let derived: Map<string, DerivedKey> | undefined;
     for (let i = 0; i < stored.length; i++) {
+      if (from !== undefined && from.items[i] !== undefined) {
+        items[i] = from.items[i] as TItem;
+        positions[i] = from.base + i;
+        continue;
+      }
       const value = stored[i];
       if (!isEnvelopeShaped(value)) {
         if (!this.#allowPlaintext) throw failed('stored item is not encrypted (set allowPlaintext to read items written before encryption)');
         items[i] = value as TItem;
         continue;
       }
-      const known = memory.plaintext(sessionId, value);
+      const position = value.p;
+      const known = EncryptionMemory.item(remembered, value, position);
       if (known !== undefined) {
-        texts[i] = known;
-        positions[i] = value.p as number;
+        items[i] = known as TItem;
+        positions[i] = position as number;
         continue;
       }
       const envelope = parseEnvelope(value);
@@ -277,7 +312,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       if (text instanceof SessionError) throw text;
       const i = at[j]!;
       texts[i] = text;
-      memory.opened(sessionId, stored[i] as EncryptedEnvelope, text);
+      memory.opened(sessionId, stored[i] as EncryptedEnvelope, text, from?.texts[i] as string | undefined);
     }
     let base: number | undefined;
     for (let i = 0; i < positions.length; i++) {
@@ -291,7 +326,36 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       const text = texts[i];
       if (text !== undefined) items[i] = decodeItem(text) as TItem;
     }
-    return { items, newestPosition: positions[positions.length - 1] };
+    const last = stored.length - 1;
+    const newestPosition = positions[last];
+    const newest = last < 0 || stored[last] !== undefined ? stored[last] : EncryptionMemory.envelopeAt(remembered, newestPosition!);
+    return { items, newestPosition, newest };
+  }
+
+  /**
+   * {@link #openAll} for items read as stored text: a text equal to the one
+   * remembered for its position is that envelope, taken without parsing it;
+   * the rest are parsed (in item order, so CORRUPT_DATA comes first as in any
+   * store's read) and opened. Positions count from 0 for the whole history,
+   * else from the position the first text names (a wrong guess only misses).
+   */
+  async #openTexts(sessionId: string, texts: readonly unknown[], wholeHistory: boolean): Promise<Opened<TItem>> {
+    const remembered = this.#memory.session(sessionId);
+    const n = texts.length;
+    const base = wholeHistory || remembered === undefined || n === 0 ? 0 : positionNamedBy(texts[0]);
+    const known = new Array<unknown>(n);
+    const stored = new Array<unknown>(n);
+    let misses = 0;
+    for (let i = 0; i < n; i++) {
+      const item = EncryptionMemory.itemByText(remembered, base + i, texts[i]);
+      if (item !== undefined) known[i] = item;
+      else {
+        stored[i] = decodeItem(texts[i] as string);
+        misses++;
+      }
+    }
+    if (misses > 0) return this.#openAll(sessionId, stored, wholeHistory, { texts, items: known, base });
+    return { items: known as TItem[], newestPosition: n === 0 ? undefined : base + n - 1, newest: EncryptionMemory.envelopeAt(remembered, base + n - 1) };
   }
 
   /** Derives (once per salt, cached) the passphrase keys the stored items name. A wrong passphrase then fails authentication. */
@@ -318,7 +382,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     const want = Math.max(k, 1);
     const stored = await this.inner.getItems(sessionId, { limit: want });
     const { items, newestPosition } = await this.#openAll(sessionId, stored, stored.length < want);
-    this.#memory.saw(sessionId, stored, newestPosition, stored.length < want);
+    this.#memory.saw(sessionId, stored.length, stored[stored.length - 1], newestPosition, stored.length < want);
     let length: number;
     if (stored.length === 0) length = 0;
     else if (newestPosition !== undefined) length = newestPosition + 1;
@@ -345,6 +409,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     k: number,
     build: (tail: Tail) => Promise<Step<R>>,
     options: CallOptions | undefined,
+    expectedLength?: number,
   ): Promise<R> {
     const final = new WeakSet<object>();
     return this.#writes.run(sessionId, () =>
@@ -353,12 +418,20 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
           // An append needs only the length: what this process last saw, on the first attempt (the
           // store's expectedLength check turns a stale answer into a conflict). Otherwise read afresh:
           // after the backoff, what a read before it saw may be stale again.
-          const known = k === 0 && attempt === 0 ? this.#memory.known(sessionId) : undefined;
+          let known = k === 0 && attempt === 0 ? this.#memory.known(sessionId) : undefined;
+          if (known !== undefined && expectedLength !== undefined && known.length !== expectedLength) known = undefined;
           const tail = known ? { stored: [], items: [], length: known.length, newest: known.newest } : await this.#readTail(sessionId, k);
+          if (expectedLength !== undefined && tail.length !== expectedLength) {
+            // The caller's own precondition (a conditional append) does not hold: final, nothing written.
+            const error = conflicts.lengthMismatch();
+            final.add(error);
+            throw error;
+          }
           const step = await build(tail);
-          if (!step.args) return step.result;
+          if (!step.args && !step.append) return step.result;
           try {
-            await this.inner.applyHistoryTransaction!(sessionId, step.args, options);
+            if (step.append) await this.inner.addItems(sessionId, step.append.items, { ...options, expectedLength: step.append.expectedLength });
+            else await this.inner.applyHistoryTransaction!(sessionId, step.args!, options);
             if (step.done) step.done();
             else this.#memory.forget(sessionId);
             return step.result;
@@ -377,12 +450,22 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
 
   override async getItems(sessionId: string, options?: GetItemsOptions): Promise<TItem[]> {
     this.validateCall('getItems', sessionId);
-    const stored = await this.inner.getItems(sessionId, options);
     const limit = options?.limit;
-    const wholeHistory = limit === undefined || stored.length < limit;
-    const { items, newestPosition } = await this.#openAll(sessionId, stored, wholeHistory);
-    this.#memory.saw(sessionId, stored, newestPosition, wholeHistory);
-    return items;
+    const inner = this.inner as Partial<EncodedReader>;
+    let read: Opened<TItem>;
+    let count: number;
+    if (inner[readEncoded] !== undefined) {
+      // The store's own read before decoding: remembered envelopes are recognised by their text, unparsed.
+      const texts = await inner[readEncoded](sessionId, options);
+      count = texts.length;
+      read = await this.#openTexts(sessionId, texts, limit === undefined || count < limit);
+    } else {
+      const stored = await this.inner.getItems(sessionId, options);
+      count = stored.length;
+      read = await this.#openAll(sessionId, stored, limit === undefined || count < limit);
+    }
+    this.#memory.saw(sessionId, count, read.newest, read.newestPosition, limit === undefined || count < limit);
+    return read.items;
   }
 
   /** Seals the new history for positions 0..n-1 and swaps it in through the inner store's atomic replaceHistory. */
@@ -397,8 +480,9 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     });
   }
 
-  override async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+  override async addItems(sessionId: string, items: readonly TItem[], options?: AddItemsOptions): Promise<void> {
     this.validateCall('addItems', sessionId);
+    assertAppendOptions(options, this.capabilities);
     // Validate and encode the whole batch first: a bad item fails before anything is written.
     const encoded = this.validateItems(items);
     if (encoded.length === 0) return;
@@ -409,6 +493,10 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       0,
       async (tail) => {
         const sealed = this.#seal(sessionId, encoded, tail.length, await this.#sealing(tail.newest));
+        const done = () => this.#memory.wrote(sessionId, sealed, encoded, tail.length + sealed.length);
+        // Only the length this decorator chose can be stale; a caller's expectedLength conflicts for real.
+        const retry = options?.expectedLength === undefined;
+        if (this.#conditionalAppend) return { append: { items: sealed, expectedLength: tail.length }, result: undefined, retry, done };
         const operationId = `sessionkit-encryption-append:${randomUUID()}`;
         return {
           args: {
@@ -419,11 +507,12 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
             identity: operationId,
           },
           result: undefined,
-          retry: true,
-          done: () => this.#memory.wrote(sessionId, sealed, encoded, tail.length + sealed.length),
+          retry,
+          done,
         };
       },
       options,
+      options?.expectedLength,
     );
   }
 

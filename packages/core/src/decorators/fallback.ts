@@ -1,6 +1,7 @@
 import { hasListSessions, hasPrune, hasSessionInfo, hasTransactions } from '../capabilities.js';
 import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
 import type {
+  AddItemsOptions,
   CallOptions,
   GetItemsOptions,
   HistoryTransactionArgs,
@@ -11,7 +12,7 @@ import type {
   SessionStore,
   StoreCapabilities,
 } from '../types.js';
-import { assertSessionId, normalizePruneOptions } from '../validation.js';
+import { assertAppendOptions, assertSessionId, normalizePruneOptions } from '../validation.js';
 import { ForwardingStore } from '../forwarding-store.js';
 import { SessionQueue } from '../session-queue.js';
 import { canReplaceAtomically, replaceHistoryOf, same } from './fallback/copy-history.js';
@@ -125,6 +126,8 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     // replaceHistory: the primary's own (checked by ForwardingStore); a secondary serving or mirroring a
     // replacement needs an atomic one too — its replaceHistory, or a replace_suffix over its whole history.
     if (!secondaries.every((s) => canReplaceAtomically(s))) drop.push('replaceHistory');
+    // A conditional append would need every replica to hold the same count; writes are not compare-and-swaps here.
+    drop.push('conditionalAppend');
     const timedPrimary = new ReplicaDeadline<TItem>(primary, timeoutMs, 'primary');
     super(timedPrimary, drop);
     const timedSecondaries = secondaries.map((store, index) => new ReplicaDeadline<TItem>(store, timeoutMs, `secondary ${index}`));
@@ -324,7 +327,8 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     return writeThrough(this.#r, sessionId, write);
   }
 
-  override async addItems(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
+  override async addItems(sessionId: string, items: readonly TItem[], options?: AddItemsOptions): Promise<void> {
+    assertAppendOptions(options, this.capabilities);
     if (!Array.isArray(items)) throw new SessionError(SessionErrorCode.InvalidArgument, 'items must be an array');
     await this.#write(sessionId, { run: (store) => store.addItems(sessionId, items, options), agree: () => true, makesExact: false });
   }
