@@ -66,6 +66,7 @@ export function selectTests(only?: readonly string[]): readonly ConformanceTest[
 const EXTENSIONS: readonly (readonly [name: string, capability: keyof StoreCapabilities, method?: keyof SessionStore])[] = [
   ['transactions', 'transactions', 'applyHistoryTransaction'],
   ['transactionPreconditions', 'transactionPreconditions', 'applyHistoryTransaction'],
+  ['conditionalAppend', 'conditionalAppend'],
   ['replaceHistory', 'replaceHistory', 'replaceHistory'],
   ['historyMutations', 'historyMutations', 'applyHistoryMutations'],
   ['listing', 'listSessions', 'listSessions'],

@@ -49,6 +49,7 @@ describe('the reference store', () => {
       `concurrency.processes: skipped ${noProcesses}`,
       `concurrency.process-pops: skipped ${noProcesses}`,
       'tx.preconditions-refused: skipped the store declares transactionPreconditions',
+      'append.expected-length-refused: skipped the store declares conditionalAppend',
       `replace.atomic-across-processes: skipped ${noProcesses}`,
     ]);
     expect(report.warnings).toEqual([noProcesses]);
@@ -163,6 +164,7 @@ describe('the report of optional capabilities', () => {
     expect(report.extended).toEqual([
       'transactions',
       'transactionPreconditions',
+      'conditionalAppend',
       'replaceHistory',
       'historyMutations',
       'listing',
@@ -177,7 +179,7 @@ describe('the report of optional capabilities', () => {
     expect(report.base).toEqual({ passed: basic, ran: basic });
     const text = formatReport(report);
     expect(text).toContain(
-      `base: ${basic}/${basic} passed; extended: transactions, transactionPreconditions, replaceHistory, historyMutations, listing, sessionInfo, prune, ttl, persistent, atomicReadModifyWrite`,
+      `base: ${basic}/${basic} passed; extended: transactions, transactionPreconditions, conditionalAppend, replaceHistory, historyMutations, listing, sessionInfo, prune, ttl, persistent, atomicReadModifyWrite`,
     );
   });
 

@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import {
   SessionError,
   SessionErrorCode,
+  type AddItemsOptions,
   type CallOptions,
   type GetItemsOptions,
   type HistoryMutationArgs,
@@ -38,6 +39,7 @@ export class FlawedStore extends AbstractSessionStore {
     transactionPreconditions: true,
     replaceHistory: true,
     historyMutations: true,
+    conditionalAppend: true,
   };
   readonly #ttl: number | undefined;
   /** `per-handle-lock`: serialises this handle's read-modify-writes only. */
@@ -114,7 +116,11 @@ export class FlawedStore extends AbstractSessionStore {
     return items;
   }
 
-  override async addItems(sessionId: string, items: readonly unknown[], options?: CallOptions): Promise<void> {
+  override async addItems(sessionId: string, items: readonly unknown[], options?: AddItemsOptions): Promise<void> {
+    if (this.flaw === 'ignores-bad-append-length' && options?.expectedLength !== undefined) {
+      const length: unknown = options.expectedLength;
+      if (!(typeof length === 'number' && Number.isSafeInteger(length) && length >= 0)) options = {};
+    }
     if (this.flaw === 'partial-batch-on-bad-input' && Array.isArray(items)) {
       for (const item of items) await super.addItems(sessionId, [item], options);
       return;
@@ -276,7 +282,8 @@ export class FlawedStore extends AbstractSessionStore {
     }
   }
 
-  protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
+  protected async _addItems(sessionId: string, items: EncodedItem[], options?: AddItemsOptions): Promise<void> {
+    if (this.flaw !== 'ignores-append-expected-length') checkExpectedLength(options ?? {}, this.#live(sessionId)?.items.length ?? 0);
     this.#cache.delete(this.#key(sessionId));
     const stored = this.#stored(items);
     if (this.flaw === 'loses-concurrent-batch') {

@@ -117,6 +117,14 @@ export const BROKEN_STORES = {
     description: 'keeps the operation log in the handle: a reopened handle applies a repeated transaction again',
     caughtBy: ['persistence.transaction-log'],
   },
+  'ignores-append-expected-length': {
+    description: 'declares conditionalAppend but never checks addItems expectedLength',
+    caughtBy: ['append.expected-length'],
+  },
+  'ignores-bad-append-length': {
+    description: 'ignores an addItems expectedLength that is not a non-negative integer instead of refusing it',
+    caughtBy: ['append.expected-length-validated'],
+  },
   'ignores-bad-expected-length': {
     description: 'ignores an expectedLength that is not a non-negative integer instead of refusing it',
     caughtBy: ['tx.preconditions-validated'],

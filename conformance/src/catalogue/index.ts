@@ -1,4 +1,5 @@
 import type { ConformanceTest } from '../conformance-test.js';
+import { appendTests } from './append.js';
 import { basicTests } from './basic.js';
 import { concurrencyTests } from './concurrency.js';
 import { corruptionTests } from './corruption.js';
@@ -26,6 +27,7 @@ export const conformanceTests: readonly ConformanceTest[] = Object.freeze([
   ...concurrencyTests,
   ...persistenceTests,
   ...transactionTests,
+  ...appendTests,
   ...replaceTests,
   ...mutationTests,
   ...listingTests,

@@ -1,30 +1,24 @@
 import { LRUCache } from 'lru-cache';
 import { decodeItem, type EncodedItem } from './codec.js';
-import { ENVELOPE_TAG, ENVELOPE_VERSION, type EncryptedEnvelope } from './envelope.js';
+import type { EncryptedEnvelope } from './envelope.js';
 import { copyItem } from './item-copy.js';
 
 /**
- * A decrypted item as this process sealed or opened it, with the exact
- * stored fields it came from: a stored envelope equal in all of them, at the
- * same session and position, is the same authenticated input (the position
- * and session are in the associated data), so its plaintext is this one.
+ * A decrypted item as this process sealed or opened it, with the envelope's
+ * exact stored text: a stored envelope equal to it, at the same session and
+ * position, is the same authenticated input (the text holds the key id,
+ * position, salt, nonce and ciphertext; the session and position are in the
+ * associated data), so its plaintext is this one.
  */
 interface Opened {
-  readonly k: string;
-  readonly s: unknown;
-  readonly n: string;
-  readonly c: string;
-  /**
-   * The envelope's stored text as the store returns it (its codec encoding), when known: a stored
-   * string equal to it is this very envelope, recognised without parsing it.
-   */
-  stored: string | undefined;
+  /** The envelope as the store returns it (its codec encoding, which is its JSON.stringify). */
+  readonly stored: string;
   /** The codec's encoding of the item, until the first read decodes it. */
   text: EncodedItem | undefined;
   /** The decoded item, kept from the first read on; handed out as copies only. */
   item: unknown;
   /** Bytes counted for this entry. */
-  size: number;
+  readonly size: number;
 }
 
 /** One session's remembered plaintexts, indexed by position. */
@@ -96,18 +90,8 @@ export class EncryptionMemory {
   static item(plaintexts: SessionPlaintexts | undefined, value: Record<string, unknown>, position: unknown): unknown {
     if (plaintexts === undefined || typeof position !== 'number') return undefined;
     const hit = plaintexts.at[position];
-    if (
-      hit === undefined ||
-      hit.c !== value.c ||
-      hit.n !== value.n ||
-      hit.k !== value.k ||
-      hit.s !== value.s ||
-      value[ENVELOPE_TAG] !== ENVELOPE_VERSION ||
-      Object.keys(value).length !== (hit.s === undefined ? 5 : 6)
-    ) {
-      return undefined;
-    }
-    return itemOf(hit);
+    // The codec's encoding of the value read: equal to the remembered text only for the very same envelope.
+    return hit !== undefined && JSON.stringify(value) === hit.stored ? itemOf(hit) : undefined;
   }
 
   /**
@@ -117,26 +101,21 @@ export class EncryptionMemory {
    */
   static itemByText(plaintexts: SessionPlaintexts | undefined, position: number, stored: unknown): unknown {
     const hit = plaintexts?.at[position];
-    return hit !== undefined && hit.stored !== undefined && hit.stored === stored ? itemOf(hit) : undefined;
+    return hit !== undefined && hit.stored === stored ? itemOf(hit) : undefined;
   }
 
-  /** A remembered envelope's fields as the envelope they came from (for a passphrase key's salt, or comparing tails). */
+  /** A remembered envelope, parsed from its stored text (for a passphrase key's salt, or comparing tails). */
   static envelopeAt(plaintexts: SessionPlaintexts | undefined, position: number): EncryptedEnvelope | undefined {
     const hit = plaintexts?.at[position];
-    if (hit === undefined) return undefined;
-    const envelope: Record<string, unknown> = { [ENVELOPE_TAG]: ENVELOPE_VERSION, k: hit.k, p: position };
-    if (hit.s !== undefined) envelope.s = hit.s;
-    envelope.n = hit.n;
-    envelope.c = hit.c;
-    return envelope as unknown as EncryptedEnvelope;
+    return hit === undefined ? undefined : (JSON.parse(hit.stored) as EncryptedEnvelope);
   }
 
-  /** Remembers an authenticated envelope's plaintext (decoded on its first read from memory) and, when known, its stored text. */
-  opened(sessionId: string, envelope: EncryptedEnvelope, text: EncodedItem, stored: string | undefined): void {
+  /** Remembers an authenticated envelope's plaintext (decoded on its first read from memory) under its stored text. */
+  opened(sessionId: string, envelope: EncryptedEnvelope, text: EncodedItem, stored: string): void {
     if (this.#budget === 0) return;
-    // A decoded item takes about three times its text's length on the heap (item-copy.ts's itemSize is
-    // the exact estimate, too slow to run per entry): budget for the decoded form from the start.
-    const size = envelope.c.length + envelope.n.length + (stored?.length ?? 0) + 3 * text.length + ENTRY_OVERHEAD;
+    // A decoded item takes about twice its text's length on the heap (item-copy.ts's itemSize is a
+    // closer estimate, too slow to run per entry): budget for the decoded form from the start.
+    const size = stored.length + 2 * text.length + ENTRY_OVERHEAD;
     // One item larger than the whole budget is not kept (it would evict everything else).
     if (size > this.#budget) return;
     let plaintexts = this.#sessions.get(sessionId);
@@ -153,7 +132,7 @@ export class EncryptionMemory {
       // Positions are dense from 0 in practice; a far one (another process appended meanwhile) fills holes.
       for (let i = plaintexts.at.length; i < position; i++) plaintexts.at[i] = undefined;
     }
-    plaintexts.at[position] = { k: envelope.k, s: envelope.s, n: envelope.n, c: envelope.c, stored, text, item: undefined, size };
+    plaintexts.at[position] = { stored, text, item: undefined, size };
     plaintexts.bytes += size;
     this.#bytes += size;
     this.#evict(sessionId);
@@ -200,5 +179,15 @@ export class EncryptionMemory {
 
   forget(sessionId: string): void {
     this.#known.delete(sessionId);
+  }
+
+  /** Everything remembered of a session: after a clear or a replacement its positions hold other envelopes. */
+  drop(sessionId: string): void {
+    this.#known.delete(sessionId);
+    const plaintexts = this.#sessions.get(sessionId);
+    if (plaintexts !== undefined) {
+      this.#sessions.delete(sessionId);
+      this.#bytes -= plaintexts.bytes;
+    }
   }
 }

@@ -8,19 +8,8 @@ import { assertAppendOptions, conflicts } from '../validation.js';
 import { ForwardingStore } from '../forwarding-store.js';
 import { retryOnConflict } from '../retry.js';
 import { SessionQueue } from '../session-queue.js';
-import { LRUCache } from 'lru-cache';
-import {
-  acceptableLimits,
-  derivePassphraseRingKey,
-  deriveRing,
-  sodium,
-  newSaltHeader,
-  parseSaltHeader,
-  validateKeyRing,
-  type DerivedKey,
-  type KeyRingEntry,
-  type PassphraseEntry,
-} from '../key-ring.js';
+import { sodium, validateKeyRing, type DerivedKey, type KeyRingEntry } from '../key-ring.js';
+import { EncryptionKeys } from '../encryption-keys.js';
 import { EncryptionMemory } from '../encryption-memory.js';
 import {
   decryptionFailed as failed,
@@ -65,8 +54,6 @@ export interface EncryptionOptions {
 
 const OPTION_NAMES: ReadonlySet<string> = new Set(['keys', 'primary', 'allowPlaintext', 'plaintextCacheBytes']);
 const DEFAULT_PLAINTEXT_CACHE_BYTES = 64 * 1024 * 1024;
-/** Keys derived from passphrase entries kept per store, one per (key id, salt): each costs an Argon2id run. */
-const PASSPHRASE_CACHE = 64;
 const utf8 = new TextEncoder();
 
 const toBase64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
@@ -132,16 +119,9 @@ interface Step<R> {
  * with DECRYPTION_FAILED and is never skipped or deleted.
  */
 export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem, unknown> {
-  readonly #keyIds: ReadonlySet<string>;
-  readonly #primary: string;
+  /** The key ring: raw keys, passphrase entries and what is derived from them. */
+  readonly #keys: EncryptionKeys;
   readonly #allowPlaintext: boolean;
-  #ring: Promise<Map<string, DerivedKey>> | undefined;
-  readonly #raw: Map<string, Uint8Array> | undefined;
-  readonly #passphrases: Map<string, PassphraseEntry>;
-  /** `keyId NUL salt header` → derived key, for passphrase entries. */
-  readonly #passKeys = new LRUCache<string, Promise<DerivedKey>>({ max: PASSPHRASE_CACHE });
-  /** The salt header this store uses for a passphrase primary in sessions that have none to reuse. */
-  #ownHeader: Promise<string> | undefined;
   /** This process's writes to one session run one at a time: they never race each other, only other processes. */
   readonly #writes = new SessionQueue();
   /** What this process sealed, opened and last saw of each session; in memory only. */
@@ -171,76 +151,20 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       );
     }
     super(inner);
-    this.#keyIds = new Set([...raw.keys(), ...passphrases.keys()]);
-    this.#passphrases = passphrases;
-    this.#primary = options.primary;
+    this.#keys = new EncryptionKeys(raw, passphrases, options.primary);
     this.#allowPlaintext = options.allowPlaintext === true;
-    this.#raw = raw;
     this.#memory = new EncryptionMemory(cacheBytes);
     this.#conditionalAppend = inner.capabilities.conditionalAppend === true;
   }
 
   /** Key ids in the ring (never the keys). */
   get keyIds(): readonly string[] {
-    return [...this.#keyIds];
+    return [...this.#keys.ids];
   }
 
   /** The id new writes use. */
   get primaryKeyId(): string {
-    return this.#primary;
-  }
-
-  #keys(): Promise<Map<string, DerivedKey>> {
-    if (!this.#ring) {
-      const raw = this.#raw!;
-      this.#ring = deriveRing(raw).then((derived) => {
-        // The raw keys are only needed to derive; wipe our copies.
-        for (const key of raw.values()) key.fill(0);
-        raw.clear();
-        return derived;
-      });
-    }
-    return this.#ring;
-  }
-
-  /**
-   * The key new writes use, and for a passphrase primary the salt header to
-   * store with them: the one of `newest` (the session's newest stored item)
-   * when it is under the primary with the configured limits, so a session
-   * keeps one salt across processes; else this store's own random one.
-   */
-  async #sealing(newest?: unknown): Promise<SealingKey> {
-    const id = this.#primary;
-    const entry = this.#passphrases.get(id);
-    if (!entry) return { id, key: (await this.#keys()).get(id)! };
-    let header: string | undefined;
-    if (isEnvelopeShaped(newest) && newest.k === id) {
-      const parsed = parseSaltHeader(newest.s);
-      if (parsed && parsed.opsLimit === entry.opsLimit && parsed.memLimit === entry.memLimit) header = newest.s as string;
-    }
-    header ??= await (this.#ownHeader ??= newSaltHeader(entry));
-    const key = await this.#passphraseKey(id, header);
-    return { id, key: key!, header };
-  }
-
-  /** The derived key of a passphrase entry for one stored salt header; undefined when the header is malformed or asks too much. */
-  #passphraseKey(keyId: string, header: unknown): Promise<DerivedKey> | undefined {
-    const entry = this.#passphrases.get(keyId);
-    const parsed = parseSaltHeader(header);
-    if (!entry || !parsed || !acceptableLimits(entry, parsed.opsLimit, parsed.memLimit)) return undefined;
-    const cacheKey = `${keyId}\0${header as string}`;
-    let key = this.#passKeys.get(cacheKey);
-    if (!key) {
-      key = derivePassphraseRingKey(entry, parsed.salt, parsed.opsLimit, parsed.memLimit);
-      this.#passKeys.set(cacheKey, key);
-      key.catch(() => this.#passKeys.delete(cacheKey));
-    }
-    return key;
-  }
-
-  /** Whether a stored item is already what a write would store now: an envelope under the primary key. */
-  #current(stored: unknown): boolean {
-    return isEnvelopeShaped(stored) && stored.k === this.#primary;
+    return this.#keys.primary;
   }
 
   /**
@@ -262,6 +186,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     from?: { readonly texts: readonly unknown[]; readonly items: readonly unknown[]; readonly base: number },
   ): Promise<Opened<TItem>> {
     const memory = this.#memory;
+    const keys = this.#keys;
     const remembered = memory.session(sessionId);
     const items = new Array<TItem>(stored.length);
     const texts = new Array<string | undefined>(stored.length);
@@ -290,17 +215,10 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
         continue;
       }
       const envelope = parseEnvelope(value);
-      if (!this.#keyIds.has(envelope.keyId)) throw failed('encrypted item names a key id that is not in the key ring');
-      ring ??= await this.#keys();
-      derived ??= await this.#derivedFor(stored);
-      // A salt header belongs to passphrase keys only, and a passphrase key needs one.
-      const key = this.#passphrases.has(envelope.keyId)
-        ? typeof envelope.header === 'string'
-          ? derived.get(`${envelope.keyId}\0${envelope.header}`)
-          : undefined
-        : envelope.hasHeader
-          ? undefined
-          : ring.get(envelope.keyId);
+      if (!keys.ids.has(envelope.keyId)) throw failed('encrypted item names a key id that is not in the key ring');
+      ring ??= await keys.ring();
+      derived ??= await keys.derivedFor(stored);
+      const key = keys.keyFor(envelope, ring, derived);
       if (!key) throw failed('encrypted item is malformed: its salt header does not fit its key');
       positions[i] = envelope.position;
       requests.push({ envelope, key });
@@ -312,7 +230,8 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       if (text instanceof SessionError) throw text;
       const i = at[j]!;
       texts[i] = text;
-      memory.opened(sessionId, stored[i] as EncryptedEnvelope, text, from?.texts[i] as string | undefined);
+      // Remembered under the text the store returned, else under the codec's text of what it returned.
+      memory.opened(sessionId, stored[i] as EncryptedEnvelope, text, (from?.texts[i] as string | undefined) ?? JSON.stringify(stored[i]));
     }
     let base: number | undefined;
     for (let i = 0; i < positions.length; i++) {
@@ -356,20 +275,6 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     }
     if (misses > 0) return this.#openAll(sessionId, stored, wholeHistory, { texts, items: known, base });
     return { items: known as TItem[], newestPosition: n === 0 ? undefined : base + n - 1, newest: EncryptionMemory.envelopeAt(remembered, base + n - 1) };
-  }
-
-  /** Derives (once per salt, cached) the passphrase keys the stored items name. A wrong passphrase then fails authentication. */
-  async #derivedFor(stored: readonly unknown[]): Promise<Map<string, DerivedKey>> {
-    const derived = new Map<string, DerivedKey>();
-    if (this.#passphrases.size === 0) return derived;
-    for (const item of stored) {
-      if (!isEnvelopeShaped(item) || typeof item.k !== 'string' || typeof item.s !== 'string') continue;
-      const cacheKey = `${item.k}\0${item.s}`;
-      if (derived.has(cacheKey)) continue;
-      const key = this.#passphraseKey(item.k, item.s);
-      if (key) derived.set(cacheKey, await key);
-    }
-    return derived;
   }
 
   /** Seals encoded items for positions `start`, `start + 1`, …. */
@@ -472,9 +377,9 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
   override async replaceHistory(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
     this.validateCall('replaceHistory', sessionId);
     const encoded = this.validateItems(items);
-    const sealed = encoded.length === 0 ? [] : this.#seal(sessionId, encoded, 0, await this.#sealing());
+    const sealed = encoded.length === 0 ? [] : this.#seal(sessionId, encoded, 0, await this.#keys.sealing());
     await this.#writes.run(sessionId, async () => {
-      this.#memory.forget(sessionId);
+      this.#memory.drop(sessionId);
       await this.inner.replaceHistory!(sessionId, sealed, options);
       this.#memory.wrote(sessionId, sealed, encoded, sealed.length);
     });
@@ -492,7 +397,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       sessionId,
       0,
       async (tail) => {
-        const sealed = this.#seal(sessionId, encoded, tail.length, await this.#sealing(tail.newest));
+        const sealed = this.#seal(sessionId, encoded, tail.length, await this.#keys.sealing(tail.newest));
         const done = () => this.#memory.wrote(sessionId, sealed, encoded, tail.length + sealed.length);
         // Only the length this decorator chose can be stale; a caller's expectedLength conflicts for real.
         const retry = options?.expectedLength === undefined;
@@ -546,7 +451,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
   override async clearSession(sessionId: string, options?: CallOptions): Promise<void> {
     this.validateCall('clearSession', sessionId);
     await this.#writes.run(sessionId, async () => {
-      this.#memory.forget(sessionId);
+      this.#memory.drop(sessionId);
       await this.inner.clearSession(sessionId, options);
     });
   }
@@ -595,7 +500,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       async (tail) => {
         const start = Math.max(0, tail.length - k);
         const matches = tail.items.length === k && tail.items.every((item, i) => canonicalize(encodeItem(item)) === expected[i]);
-        const sealing = await this.#sealing(tail.newest);
+        const sealing = await this.#keys.sealing(tail.newest);
         const identity = this.#identity(sealing.key, sessionId, args, expected, replacementCanonical);
         const replacement = this.#seal(sessionId, replacementEncoded, start, sealing);
         // No match by value: send the expected items anyway (they cannot match), so the store still
@@ -635,9 +540,9 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
           const stored = await inner.getItems(sessionId);
           const { items } = await this.#openAll(sessionId, stored, true);
           // Items already current keep their stored form (sealing afresh would change every one of them).
-          const sealing = await this.#sealing(stored.findLast((item) => this.#current(item)));
-          const replacement = stored.map((item, i) => (this.#current(item) ? item : this.#seal(sessionId, [encodeItem(items[i])], i, sealing)[0]));
-          const changed = stored.filter((item) => !this.#current(item)).length;
+          const sealing = await this.#keys.sealing(stored.findLast((item) => this.#keys.current(item)));
+          const replacement = stored.map((item, i) => (this.#keys.current(item) ? item : this.#seal(sessionId, [encodeItem(items[i])], i, sealing)[0]));
+          const changed = stored.filter((item) => !this.#keys.current(item)).length;
           if (changed === 0) return 0;
           this.#memory.forget(sessionId);
           await inner.applyHistoryTransaction(sessionId, {
