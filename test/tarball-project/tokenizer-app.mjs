@@ -1,6 +1,5 @@
 // An app that imports @sessionkit/core/analytics (tokenizers, item kinds) without installing js-tiktoken.
-// Bundled with js-tiktoken marked external (docs/bundling.md): the heuristic tokenizer works, and
-// tiktokenTokenizer says what to install.
+// Bundled, the heuristic tokenizer works and tiktokenTokenizer says what to install.
 import { heuristicTokenizer, tiktokenTokenizer } from '@sessionkit/core/analytics';
 
 const tokens = heuristicTokenizer('hello from a bundle');
