@@ -30,6 +30,16 @@ export function isPreparedStatementMismatch(error: unknown): boolean {
   return code === '26000' || code === '42P05';
 }
 
+/**
+ * PostgreSQL refused to parse a stored item as JSON in the one-statement pop:
+ * invalid syntax (22P02, or any other data exception, class 22) or nesting
+ * deeper than its stack allows (54001). The statement changed nothing.
+ */
+export function isItemRefused(error: unknown): boolean {
+  const code = codeOf(error);
+  return code.startsWith('22') || code === '54001';
+}
+
 /** True when the error means the server could not be reached or the connection died. */
 export function isConnectionError(error: unknown): boolean {
   const code = codeOf(error);

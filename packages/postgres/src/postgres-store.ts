@@ -18,7 +18,7 @@ import {
   type EncodedItem,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
-import { isPreparedStatementMismatch, isRetryableConflict, mapPostgresError } from './map-error.js';
+import { isItemRefused, isPreparedStatementMismatch, isRetryableConflict, mapPostgresError } from './map-error.js';
 import {
   DEFAULT_SCHEMA,
   DEFAULT_TABLE_PREFIX,
@@ -46,6 +46,9 @@ const isRace = (error: unknown): boolean => error instanceof LostRace || isRetry
 const MAX_SEQ = '9223372036854775807';
 
 const idBytes = (sessionId: string): Buffer => Buffer.from(sessionId, 'utf8');
+
+/** Runs one statement and returns its rows: on the pool, or on a transaction's client. */
+type Run = <T extends pg.QueryResultRow>(statement: Statement, values: unknown[]) => Promise<T[]>;
 
 interface TxRow {
   sid: string;
@@ -279,28 +282,46 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
     const id = idBytes(sessionId);
-    // Optimistic first (two statements, no transaction). A pop that lost a
-    // race waits its turn on the session's row lock instead: concurrent
-    // poppers on one session would otherwise starve each other's retries.
-    const attempt = async (run: <T extends pg.QueryResultRow>(statement: Statement, values: unknown[]) => Promise<T[]>) => {
-      const [row] = await run<{ sid: string; last_seq: string; seq: string; item: string }>(this.#sql.popRead, [id, this.#liveAfter(Date.now())]);
-      if (!row) return { value: undefined };
+    type Newest = { sid: string; last_seq: string; seq: string; item: string };
+    // Decode, then delete exactly that item if the session's version is still the one read.
+    const decodeThenDelete = async (row: Newest, run: Run) => {
       // Throws on corrupt data before anything is deleted: the item stays.
       const value = decode(row.item);
       const [done] = await run<{ n: number }>(this.#sql.popWrite, [row.sid, row.last_seq, row.seq, Date.now()]);
       if (done?.n !== 1) throw new LostRace();
       return { value };
     };
+    const twoSteps = async (run: Run) => {
+      const [row] = await run<Newest>(this.#sql.popRead, [id, this.#liveAfter(Date.now())]);
+      return row ? decodeThenDelete(row, run) : { value: undefined };
+    };
+    const query: Run = (statement, values) => this.#query(statement, values);
     try {
-      return (await attempt((statement, values) => this.#query(statement, values))).value;
+      // One round trip: popOne deletes the newest item only if PostgreSQL's JSON parser accepts it and it
+      // holds no tag, i.e. when decoding it is JSON.parse alone, which accepts everything PostgreSQL's
+      // parser does (test/pop.test.ts). So the decode below cannot fail on an item already deleted.
+      let row: (Newest & { plain: boolean; n: number }) | undefined;
+      try {
+        [row] = await query<Newest & { plain: boolean; n: number }>(this.#sql.popOne, [id, this.#liveAfter(Date.now()), Date.now()]);
+      } catch (error) {
+        // PostgreSQL refused the item as JSON; the statement changed nothing. JS judges it instead.
+        if (!isItemRefused(error)) throw error;
+        return (await twoSteps(query)).value;
+      }
+      if (!row) return undefined;
+      if (row.n === 1) return decode(row.item);
+      // Not deleted: a tagged item (decoded in JS first), or another writer moved the version (a race).
+      if (!row.plain) return (await decodeThenDelete(row, query)).value;
+      throw new LostRace();
     } catch (error) {
       if (!isRace(error)) throw error;
     }
+    // A pop that lost a race waits its turn on the session's row lock instead: concurrent
+    // poppers on one session would otherwise starve each other's retries.
     return this.#locked(async (client) => {
-      const run = async <T extends pg.QueryResultRow>(statement: Statement, values: unknown[]) =>
-        (await client.query<T>(this.#config(statement, values))).rows;
+      const run: Run = async (statement, values) => (await client.query(this.#config(statement, values))).rows;
       await run(this.#sql.lockSession, [id]);
-      return (await attempt(run)).value;
+      return (await twoSteps(run)).value;
     });
   }
 

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { TableNames } from './schema.js';
 
+/**
+ * What core's codec puts in an encoded item that holds a tagged value (bytes, or an object using a tag
+ * key); `decodeItem` walks such an item again after `JSON.parse` (a recursive walk: deep enough, it
+ * throws where PostgreSQL's parser did not). `popOne` deletes only items without it, whose decoding is
+ * `JSON.parse` alone. test/pop.test.ts checks core still writes it.
+ */
+export const TAG_MARKER = '$sk:';
+
 /** The session row as reads return it (bigint columns arrive as strings from pg). */
 export interface SessionRow {
   sid: string;
@@ -72,7 +80,28 @@ export function statementSql(t: TableNames, ttl: boolean) {
       WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = $1 AND updated_at > $2::bigint)
         AND seq > $3::bigint AND seq <= $4::bigint
       ORDER BY seq`,
-    // pop, first step: the live session's version and its newest item.
+    // pop in one statement: $1 id, $2 liveAfter, $3 now. `t` is the live session's version and its newest
+    // item; the session row is updated only if its version is still the one read (so of two racing pops
+    // exactly one changes anything) and only if the item is one PostgreSQL can vouch for: `item::json`
+    // parses it (an item PostgreSQL refuses fails the whole statement, nothing changed), and an item
+    // holding core's tag marker is left for the two-step pop (see popItem). The item goes with the row.
+    // n = 1: popped. n = 0 with plain: lost a race. n = 0 without plain: decode in JS, then popWrite.
+    popOne: `WITH t AS (
+        SELECT s.sid, s.last_seq, i.seq, i.item, strpos(i.item, '${TAG_MARKER}') = 0 AS plain
+        FROM ${t.sessions} s JOIN LATERAL (
+          SELECT seq, item FROM ${t.items} WHERE sid = s.sid ORDER BY seq DESC LIMIT 1
+        ) i ON true
+        WHERE s.session_id = $1 AND s.updated_at > $2::bigint
+      ), s AS (
+        UPDATE ${t.sessions} SET item_count = item_count - 1, last_seq = last_seq + 1, updated_at = $3::bigint
+        WHERE sid = (SELECT sid FROM t) AND last_seq = (SELECT last_seq FROM t)
+          AND (SELECT plain AND json_typeof(item::json) IS NOT NULL FROM t)
+        RETURNING sid
+      ), d AS (
+        DELETE FROM ${t.items} WHERE sid = (SELECT sid FROM s) AND seq = (SELECT seq FROM t)
+      )
+      SELECT t.sid, t.last_seq, t.seq, t.item, t.plain, (SELECT count(*) FROM s)::int AS n FROM t`,
+    // pop, two steps (a tagged item, or an item PostgreSQL refused): the live session's version and its newest item.
     popRead: `SELECT s.sid, s.last_seq, i.seq, i.item
       FROM ${t.sessions} s JOIN LATERAL (
         SELECT seq, item FROM ${t.items} WHERE sid = s.sid ORDER BY seq DESC LIMIT 1

@@ -47,7 +47,7 @@ if ('skip' in target) {
       const names = await prepared(pool);
       const appends = names.filter((n) => n.startsWith('sk_append_'));
       expect(appends).toHaveLength(2);
-      expect(names.filter((n) => n.startsWith('sk_popRead_'))).toHaveLength(2);
+      expect(names.filter((n) => n.startsWith('sk_popOne_'))).toHaveLength(2);
       // Reused, not re-prepared: more calls add no statements.
       await exercise(a, 't');
       expect(await prepared(pool)).toEqual(names);
@@ -72,7 +72,7 @@ if ('skip' in target) {
       ).rows;
       const plans = Object.fromEntries(rows.map((r) => [r.name.split('_')[1], Number(r.generic_plans)]));
       // The first five executions are custom plans by PostgreSQL's rule; the rest must be generic.
-      for (const statement of ['all', 'append', 'tail', 'popRead', 'popWrite']) expect(plans[statement], statement).toBeGreaterThanOrEqual(6);
+      for (const statement of ['all', 'append', 'tail', 'popOne']) expect(plans[statement], statement).toBeGreaterThanOrEqual(6);
       await store.close();
     });
 
