@@ -192,10 +192,13 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
    * statements of one client to different server connections, so a named
    * statement is missing (26000) or already there (42P05). Both fail before
    * the statement runs, so nothing happened: switch to unnamed statements for
-   * the rest of this store's life and let the caller run it again.
+   * the rest of this store's life and let the caller run it again. Only named
+   * statements can fail so (the store never sends SQL-level PREPARE), and
+   * statements sent named before the first refusal came back fail so too,
+   * after the switch: every one of them is run again, unnamed.
    */
   #preparedRefused(error: unknown): boolean {
-    if (!this.#prepare || !isPreparedStatementMismatch(error)) return false;
+    if (!isPreparedStatementMismatch(error)) return false;
     this.#prepare = false;
     return true;
   }

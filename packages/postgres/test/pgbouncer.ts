@@ -1,0 +1,106 @@
+/**
+ * A real PgBouncer in front of the test PostgreSQL, in transaction pooling
+ * mode with fewer server connections than the store's pool has clients, so
+ * consecutive statements of one client land on different server connections.
+ * Used to prove the store's defaults work behind it. Missing binary: the
+ * caller skips with one loud line (apt-get install -y pgbouncer).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '@sessionkit/test-servers';
+import pg from 'pg';
+
+const BIN = process.env.PGBOUNCER_BIN ?? '/usr/sbin/pgbouncer';
+
+export interface Bouncer {
+  readonly url: string;
+  /** `major.minor` of the running PgBouncer, e.g. 1.18. */
+  readonly version: number;
+  stop(): Promise<void>;
+}
+
+/** Why no PgBouncer can be started here, or undefined. */
+export function pgbouncerUnavailableReason(): string | undefined {
+  if (!existsSync(BIN)) return `no PgBouncer binary at ${BIN} (apt-get install -y pgbouncer, or set PGBOUNCER_BIN)`;
+  if (process.getuid?.() === 0 && spawnSync('id', ['-u', 'postgres'], { stdio: 'ignore' }).status !== 0) {
+    return 'running as root and there is no `postgres` user to run PgBouncer as';
+  }
+  return undefined;
+}
+
+/**
+ * Starts PgBouncer for the server at `serverUrl` (trust auth, user postgres).
+ * `settings` go into the [pgbouncer] section (e.g. max_prepared_statements on 1.21+).
+ */
+export async function startPgbouncer(serverUrl: string, settings: Record<string, string> = {}): Promise<Bouncer> {
+  const server = new URL(serverUrl);
+  const versionText = spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout;
+  const [, major, minor] = /PgBouncer (\d+)\.(\d+)/.exec(versionText) ?? [];
+  const version = Number(`${major}.${minor}`);
+  const dir = mkdtempSync(join(tmpdir(), 'sessionkit-pgbouncer-'));
+  const port = await freePort();
+  const asRoot = process.getuid?.() === 0;
+  writeFileSync(join(dir, 'userlist.txt'), '"postgres" ""\n');
+  const config = {
+    listen_addr: '127.0.0.1',
+    listen_port: String(port),
+    unix_socket_dir: '',
+    auth_type: 'trust',
+    auth_file: join(dir, 'userlist.txt'),
+    pool_mode: 'transaction',
+    // Two server connections for up to eight clients: a client's next statement usually runs on the other one.
+    default_pool_size: '2',
+    max_client_conn: '200',
+    logfile: join(dir, 'pgbouncer.log'),
+    pidfile: join(dir, 'pgbouncer.pid'),
+    ...settings,
+  };
+  writeFileSync(
+    join(dir, 'pgbouncer.ini'),
+    [
+      '[databases]',
+      `postgres = host=${server.hostname} port=${server.port} dbname=postgres user=postgres`,
+      '[pgbouncer]',
+      ...Object.entries(config).map(([k, v]) => `${k} = ${v}`),
+      '',
+    ].join('\n'),
+  );
+  if (asRoot) {
+    const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    for (const path of [dir, join(dir, 'userlist.txt'), join(dir, 'pgbouncer.ini')]) chownSync(path, uid, gid);
+  }
+  const [cmd, args] = asRoot
+    ? ['runuser', ['-u', 'postgres', '--', BIN, join(dir, 'pgbouncer.ini')]]
+    : [BIN, [join(dir, 'pgbouncer.ini')]];
+  const child: ChildProcess = spawn(cmd, args, { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // Ready when a query goes through it.
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      await client.end();
+      return { url, version, stop };
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (Date.now() > deadline || child.exitCode !== null) {
+        await stop();
+        throw new Error(`PgBouncer did not start: ${(error as Error).message}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
