@@ -11,7 +11,7 @@ import { PostgresStore } from '@sessionkit/postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresHarness } from './harness.js';
-import { pgbouncerUnavailableReason, startPgbouncer, type Bouncer } from './pgbouncer.js';
+import { pgbouncerUnavailableReason, pgbouncerVersion, startPgbouncer, type Bouncer } from './pgbouncer.js';
 import { postgresTarget, skipLine, uniqueSchema } from './server.js';
 
 const target = await postgresTarget();
@@ -20,7 +20,8 @@ let bouncer: Bouncer | undefined;
 let startError: string | undefined;
 if (!bouncerReason && !('skip' in target)) {
   try {
-    bouncer = await startPgbouncer(target.url);
+    // 1.21+ tracks named statements when asked to; older ones cannot (the store must fall back).
+    bouncer = await startPgbouncer(target.url, pgbouncerVersion() >= 1.21 ? { max_prepared_statements: '100' } : {});
   } catch (error) {
     startError = (error as Error).message;
   }
@@ -32,7 +33,7 @@ if (!bouncer) {
   if (!('skip' in target)) afterAll(() => target.stop(), 60_000);
 } else {
   const url = bouncer.url;
-  const tracks = bouncer.version >= 1.21;
+  const tracks = bouncer.version >= 1.21; // started with max_prepared_statements = 100
   afterAll(async () => {
     await bouncer!.stop();
     if (!('skip' in target)) await target.stop();

@@ -30,15 +30,19 @@ export function pgbouncerUnavailableReason(): string | undefined {
   return undefined;
 }
 
+/** `major.minor` of the installed PgBouncer, e.g. 1.18 (NaN when it cannot tell). */
+export function pgbouncerVersion(): number {
+  const [, major, minor] = /PgBouncer (\d+)\.(\d+)/.exec(spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout ?? '') ?? [];
+  return Number(`${major}.${minor}`);
+}
+
 /**
  * Starts PgBouncer for the server at `serverUrl` (trust auth, user postgres).
  * `settings` go into the [pgbouncer] section (e.g. max_prepared_statements on 1.21+).
  */
 export async function startPgbouncer(serverUrl: string, settings: Record<string, string> = {}): Promise<Bouncer> {
   const server = new URL(serverUrl);
-  const versionText = spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout;
-  const [, major, minor] = /PgBouncer (\d+)\.(\d+)/.exec(versionText) ?? [];
-  const version = Number(`${major}.${minor}`);
+  const version = pgbouncerVersion();
   const dir = mkdtempSync(join(tmpdir(), 'sessionkit-pgbouncer-'));
   const port = await freePort();
   const asRoot = process.getuid?.() === 0;
