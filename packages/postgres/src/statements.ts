@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import type { TableNames } from './schema.js';
 
 /**
- * What core's codec puts in an encoded item that holds a tagged value (bytes, or an object using a tag
- * key); `decodeItem` walks such an item again after `JSON.parse` (a recursive walk: deep enough, it
- * throws where PostgreSQL's parser did not). `popOne` deletes only items without it, whose decoding is
- * `JSON.parse` alone. test/pop.test.ts checks core still writes it.
+ * The tag keys core's codec writes for a tagged value (bytes, or an object using a tag key), as they
+ * appear in the text: `decodeItem` walks an item holding one again after `JSON.parse` (a recursive walk:
+ * deep enough, it throws where PostgreSQL's parser did not). `popOne` deletes only items holding neither,
+ * whose decoding is `JSON.parse` alone. Other `$sk:` names (withEncryption's `"$sk:enc"` envelopes) do
+ * not make core walk, so they do not keep an item from `popOne`. test/pop.test.ts checks both against core.
  */
-export const TAG_MARKER = '$sk:';
+export const TAG_KEYS = ['$sk:bytes"', '$sk:obj"'] as const;
 
 /** The session row as reads return it (bigint columns arrive as strings from pg). */
 export interface SessionRow {
@@ -84,10 +85,10 @@ export function statementSql(t: TableNames, ttl: boolean) {
     // item; the session row is updated only if its version is still the one read (so of two racing pops
     // exactly one changes anything) and only if the item is one PostgreSQL can vouch for: `item::json`
     // parses it (an item PostgreSQL refuses fails the whole statement, nothing changed), and an item
-    // holding core's tag marker is left for the two-step pop (see popItem). The item goes with the row.
+    // holding one of core's tag keys is left for the two-step pop (see popItem). The item goes with the row.
     // n = 1: popped. n = 0 with plain: lost a race. n = 0 without plain: decode in JS, then popWrite.
     popOne: `WITH t AS (
-        SELECT s.sid, s.last_seq, i.seq, i.item, strpos(i.item, '${TAG_MARKER}') = 0 AS plain
+        SELECT s.sid, s.last_seq, i.seq, i.item, ${TAG_KEYS.map((key) => `strpos(i.item, '${key}') = 0`).join(' AND ')} AS plain
         FROM ${t.sessions} s JOIN LATERAL (
           SELECT seq, item FROM ${t.items} WHERE sid = s.sid ORDER BY seq DESC LIMIT 1
         ) i ON true

@@ -1,9 +1,9 @@
 /**
  * popItem in one statement (`popOne`) deletes the newest item only when
- * PostgreSQL's JSON parser accepts it and it holds no tag marker. That keeps
+ * PostgreSQL's JSON parser accepts it and it holds none of core's tag keys. That keeps
  * the contract's rule (a pop never deletes an item the codec cannot decode)
  * only if PostgreSQL accepts nothing `JSON.parse` refuses, and if core still
- * marks every item whose decoding does more than `JSON.parse`. Both are checked
+ * writes a tag key into every item whose decoding does more than `JSON.parse`. Both are checked
  * here, with the items that take the two-step path and racing pops.
  */
 import { SessionErrorCode } from '@sessionkit/core';
@@ -11,7 +11,7 @@ import { decodeItem, encodeItem } from '@sessionkit/core/adapter';
 import { PostgresStore } from '@sessionkit/postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TAG_MARKER } from '../src/statements.js';
+import { TAG_KEYS } from '../src/statements.js';
 import { injectCorruptRow } from './harness.js';
 import { postgresTarget, skipLine, uniqueSchema } from './server.js';
 
@@ -105,16 +105,19 @@ if ('skip' in target) {
       }
     }, 60_000);
 
-    it('core marks with the tag marker every item whose decoding does more than JSON.parse', () => {
+    it("core writes one of popOne's tag keys into every item whose decoding does more than JSON.parse", () => {
+      const holdsTagKey = (text: string) => TAG_KEYS.some((key) => text.includes(key));
       const bytes = encodeItem({ image: new Uint8Array([1, 2, 3]) });
-      const tagKey = encodeItem({ [`${TAG_MARKER}bytes`]: 'not bytes' });
+      const tagKey = encodeItem({ '$sk:bytes': 'not bytes', '$sk:obj': 1 });
       for (const encoded of [bytes, tagKey]) {
-        expect(encoded.includes(TAG_MARKER)).toBe(true);
+        expect(holdsTagKey(encoded)).toBe(true);
         expect(decodeItem(encoded)).not.toEqual(JSON.parse(encoded));
       }
-      const plain = encodeItem({ text: 'no tags', n: [1, 2] });
-      expect(plain.includes(TAG_MARKER)).toBe(false);
-      expect(decodeItem(plain)).toEqual(JSON.parse(plain));
+      // No tag key: decoding is JSON.parse alone, also for other `$sk:` names (encryption's envelopes).
+      for (const encoded of [encodeItem({ text: 'no tags', n: [1, 2] }), '{"$sk:enc":"AAAA","v":1}', '["$sk:", "$sk:byte"]']) {
+        expect(holdsTagKey(encoded)).toBe(false);
+        expect(decodeItem(encoded)).toEqual(JSON.parse(encoded));
+      }
     });
 
     it('a tagged item that cannot be decoded stays in place; tagged items pop in order by the two-step path', async () => {
@@ -123,7 +126,7 @@ if ('skip' in target) {
       await store.addItems('s', [{ n: 1 }, { bytes: new Uint8Array([7, 8]) }, { n: 3 }]);
       // Valid JSON for PostgreSQL and for JSON.parse, but decodeItem's walk over a tagged value this deep
       // throws: popOne must not be the one to delete it.
-      const deep = `${'['.repeat(5_000)}"${TAG_MARKER}"${']'.repeat(5_000)}`;
+      const deep = `${'['.repeat(5_000)}"$sk:bytes"${']'.repeat(5_000)}`;
       expect(() => decodeItem(deep)).toThrow();
       await injectCorruptRow(url, schema, 's', deep);
       await expect(store.popItem('s')).rejects.toThrow();
