@@ -3,8 +3,8 @@
 #   ./scripts/test.sh
 # Needs some Node with npm. Installs what is missing: where `node` is older than
 # 22, Node 24 from the npm registry into .tools/node24 (put first on PATH, and
-# native modules build against its headers); pnpm; and redis-server and
-# postgresql through apt when run as root. Then it installs dependencies from the lockfile,
+# native modules build against its headers); pnpm; and redis-server,
+# postgresql and pgbouncer through apt when run as root. Then it installs dependencies from the lockfile,
 # builds every package, type-checks, runs the whole vitest suite, and ends
 # with the line "N passed, N failed" (skips are counted on the line before).
 # Every way out prints that closing line, so CI never loses it: a setup step
@@ -66,6 +66,7 @@ apt_install() {
 }
 apt_install redis-server redis-server Redis
 apt_install postgres postgresql PostgreSQL
+apt_install pgbouncer pgbouncer PgBouncer
 
 if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
   say "installing pnpm $PNPM_VERSION"
