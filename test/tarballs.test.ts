@@ -3,7 +3,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync,
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // What a user gets from npm, proven from the packed tarballs on Node 22 and on Node 24: every published
 // package is packed with `pnpm pack` (workspace: ranges become real ones), installed with npm into a
@@ -170,9 +171,48 @@ async function installProject(node: NodeRuntime): Promise<string> {
   return dir;
 }
 
+// One run at a time per cache: a second run (another checkout, another CI job on the machine) waits for the
+// first to finish rather than repacking the tarballs and reinstalling under it. A lock whose process is gone
+// is taken over.
+const lock = join(cacheRoot, 'lock');
+const lockOwner = (): number => {
+  try {
+    return Number(readFileSync(join(lock, 'pid'), 'utf8')) || 0;
+  } catch {
+    return 0;
+  }
+};
+async function acquireLock(): Promise<void> {
+  mkdirSync(cacheRoot, { recursive: true });
+  for (let waited = 0; ; waited += 1) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      return;
+    } catch {
+      const owner = lockOwner();
+      let alive = false;
+      try {
+        alive = owner > 0 && process.kill(owner, 0);
+      } catch {
+        alive = false;
+      }
+      // No pid yet may be a run that just took the lock: only a lock without a pid for 10 s is stale.
+      if ((owner > 0 && !alive) || (owner === 0 && waited >= 10)) rmSync(lock, { recursive: true, force: true });
+      else if (waited === 0) console.warn(`tarball test: waiting for the run holding ${lock} (pid ${owner || '?'})`);
+      await sleep(1000);
+    }
+  }
+}
+
 const setups = new Map<number, Promise<{ node: NodeRuntime; dir: string }>>();
 
+afterAll(() => {
+  if (lockOwner() === process.pid) rmSync(lock, { recursive: true, force: true });
+});
+
 beforeAll(async () => {
+  await acquireLock();
   packAll();
   // Both Nodes install at once: each build of better-sqlite3 keeps one core busy.
   for (const major of [22, 24]) {
