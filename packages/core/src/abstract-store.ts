@@ -35,9 +35,17 @@ import {
  */
 export const readEncoded: unique symbol = Symbol('sessionkit.readEncoded');
 
-/** A store with {@link readEncoded}: every store built on AbstractSessionStore. */
+/**
+ * Appends items already encoded by the codec (each `encodeItem`'s output),
+ * without encoding them again: what withEncryption uses for the envelopes it
+ * has already serialised. Not part of the contract.
+ */
+export const appendEncoded: unique symbol = Symbol('sessionkit.appendEncoded');
+
+/** A store with {@link readEncoded} and {@link appendEncoded}: every store built on AbstractSessionStore. */
 export interface EncodedReader {
   [readEncoded](sessionId: string, options?: GetItemsOptions): Promise<EncodedItem[]>;
+  [appendEncoded](sessionId: string, encoded: EncodedItem[], options?: AddItemsOptions): Promise<void>;
 }
 
 /** Default page size for `listSessions` in built-in stores. */
@@ -134,6 +142,15 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
     assertSessionId(sessionId);
     assertAppendOptions(options, this.capabilities);
     const encoded = encodeItems(items);
+    if (encoded.length === 0) return;
+    await this.#run(() => this._addItems(sessionId, encoded, options));
+  }
+
+  /** `addItems` of items the codec already encoded: the same checks and errors, no second encoding. */
+  async [appendEncoded](sessionId: string, encoded: EncodedItem[], options?: AddItemsOptions): Promise<void> {
+    this.assertOpen();
+    assertSessionId(sessionId);
+    assertAppendOptions(options, this.capabilities);
     if (encoded.length === 0) return;
     await this.#run(() => this._addItems(sessionId, encoded, options));
   }

@@ -158,9 +158,9 @@ export class EncryptionMemory {
   }
 
   /** After the store accepted them: the plaintexts of what this process stored, and the session's new length. */
-  wrote(sessionId: string, sealed: readonly EncryptedEnvelope[], encoded: readonly EncodedItem[], length: number): void {
-    // The codec stores an envelope (strings and a number, no tags) as exactly its JSON.stringify.
-    sealed.forEach((envelope, i) => this.opened(sessionId, envelope, encoded[i]!, JSON.stringify(envelope)));
+  wrote(sessionId: string, sealed: readonly EncryptedEnvelope[], encoded: readonly EncodedItem[], stored: readonly string[], length: number): void {
+    // `stored`: each envelope's codec encoding (strings and a number, no tags: exactly its JSON.stringify).
+    sealed.forEach((envelope, i) => this.opened(sessionId, envelope, encoded[i]!, stored[i]!));
     this.#known.set(sessionId, { length, newest: sealed.length > 0 ? sealed[sealed.length - 1] : undefined });
   }
 

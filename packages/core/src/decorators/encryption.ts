@@ -3,7 +3,7 @@ import { hasTransactionPreconditions, hasTransactions } from '../capabilities.js
 import { canonicalize, decodeItem, encodeItem, type EncodedItem } from '../codec.js';
 import { SessionError, SessionErrorCode } from '../errors.js';
 import type { AddItemsOptions, CallOptions, GetItemsOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
-import { assertPreconditionsSupported, readEncoded, type EncodedReader } from '../abstract-store.js';
+import { appendEncoded, assertPreconditionsSupported, readEncoded, type EncodedReader } from '../abstract-store.js';
 import { assertAppendOptions, conflicts } from '../validation.js';
 import { ForwardingStore } from '../forwarding-store.js';
 import { retryOnConflict } from '../retry.js';
@@ -100,7 +100,7 @@ function markOf(tail: Tail): string {
 interface Step<R> {
   readonly args?: HistoryTransactionArgs<unknown>;
   /** Instead of `args`: a conditional append (the inner store declares `conditionalAppend`), no operation log. */
-  readonly append?: { readonly items: readonly unknown[]; readonly expectedLength: number };
+  readonly append?: { readonly items: readonly unknown[]; readonly encoded: string[]; readonly expectedLength: number };
   readonly result: R;
   readonly retry: boolean;
   /** After the store applied it: remember what was written (else what this process knew of the session is dropped). */
@@ -335,7 +335,13 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
           const step = await build(tail);
           if (!step.args && !step.append) return step.result;
           try {
-            if (step.append) await this.inner.addItems(sessionId, step.append.items, { ...options, expectedLength: step.append.expectedLength });
+            if (step.append) {
+              const { items, encoded, expectedLength } = step.append;
+              const inner = this.inner as Partial<EncodedReader>;
+              // The envelopes' codec encoding is already made (the memory keeps it): the store need not redo it.
+              if (inner[appendEncoded] !== undefined) await inner[appendEncoded](sessionId, encoded, { ...options, expectedLength });
+              else await this.inner.addItems(sessionId, items, { ...options, expectedLength });
+            }
             else await this.inner.applyHistoryTransaction!(sessionId, step.args!, options);
             if (step.done) step.done();
             else this.#memory.forget(sessionId);
@@ -381,7 +387,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     await this.#writes.run(sessionId, async () => {
       this.#memory.drop(sessionId);
       await this.inner.replaceHistory!(sessionId, sealed, options);
-      this.#memory.wrote(sessionId, sealed, encoded, sealed.length);
+      this.#memory.wrote(sessionId, sealed, encoded, sealed.map((envelope) => JSON.stringify(envelope)), sealed.length);
     });
   }
 
@@ -398,10 +404,12 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       0,
       async (tail) => {
         const sealed = this.#seal(sessionId, encoded, tail.length, await this.#keys.sealing(tail.newest));
-        const done = () => this.#memory.wrote(sessionId, sealed, encoded, tail.length + sealed.length);
+        // The codec stores an envelope (strings and a number, no tags) as exactly its JSON.stringify.
+        const stored = sealed.map((envelope) => JSON.stringify(envelope));
+        const done = () => this.#memory.wrote(sessionId, sealed, encoded, stored, tail.length + sealed.length);
         // Only the length this decorator chose can be stale; a caller's expectedLength conflicts for real.
         const retry = options?.expectedLength === undefined;
-        if (this.#conditionalAppend) return { append: { items: sealed, expectedLength: tail.length }, result: undefined, retry, done };
+        if (this.#conditionalAppend) return { append: { items: sealed, encoded: stored, expectedLength: tail.length }, result: undefined, retry, done };
         const operationId = `sessionkit-encryption-append:${randomUUID()}`;
         return {
           args: {
