@@ -196,7 +196,7 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
         const now = Date.now();
         const row = this.#live(sessionId, now);
         if (!row || row.item_count === 0) return undefined;
-        const newest = this.#sql.newest.get(row.sid, 1);
+        const newest = this.#sql.newestOne.get(row.sid);
         if (!newest) return undefined;
         // Throws on corrupt data, which rolls the transaction back: the item stays.
         const value = decode(newest.item);

