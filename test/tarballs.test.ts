@@ -44,9 +44,6 @@ const thirdParty = {
     '@rollup/plugin-node-resolve': '16.0.3',
     '@rollup/plugin-commonjs': '29.0.3',
     tsx: '4.23.15',
-    // ioredis 6's declarations import redis-errors, which has no types of its own: with skipLibCheck: false and
-    // noImplicitAny a @sessionkit/redis user needs these (docs/bundling.md, "Type-checking with skipLibCheck: false").
-    '@types/redis-errors': '1.2.3',
   },
 };
 // The @types/node of the Node major the app runs on (docs/bundling.md, "Which @types/node").
