@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   SessionError,
   SessionErrorCode,
+  type AddItemsOptions,
   type CallOptions,
   type SessionInfo,
   type SessionItem,
@@ -10,6 +11,7 @@ import {
 import {
   AbstractSessionStore,
   assertPositiveInteger,
+  checkExpectedLength,
   conflicts,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
@@ -153,6 +155,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     persistent: true,
     atomicReadModifyWrite: true,
     transactionPreconditions: true,
+    conditionalAppend: true,
     replaceHistory: true,
     historyMutations: true,
   });
@@ -286,9 +289,13 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     return this.#call(() => this.#client.lrange(keys.items, start, -1));
   }
 
-  protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
+  protected async _addItems(sessionId: string, items: EncodedItem[], options?: AddItemsOptions): Promise<void> {
     const keys = this.#keys(sessionId);
-    await this.#call(() => scripts.append.run(this.#client, keys, [this.#now(), this.#ttlArg(), ...items]));
+    const expected = options?.expectedLength ?? -1;
+    const length = (await this.#call(() =>
+      scripts.append.run(this.#client, keys, [this.#now(), this.#ttlArg(), expected, ...items]),
+    )) as number;
+    if (length < 0) checkExpectedLength({ expectedLength: expected }, -length - 1);
   }
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {

@@ -103,12 +103,18 @@ local function parses(s)
 end
 `;
 
-/** ARGV: now, ttl, item... → new length. */
+/**
+ * ARGV: now, ttl, expected, item... → new length; `expected` -1 for none.
+ * A conditional append whose `expected` is not the current length writes
+ * nothing and returns -(length + 1), so the client can name the mismatch.
+ */
 export const APPEND = `${TOUCH}${PUSH}
-local was_empty = redis.call('LLEN', KEYS[1]) == 0
-push(3, #ARGV)
-touch(was_empty, ARGV[1], tonumber(ARGV[2]))
-return redis.call('LLEN', KEYS[1])
+local length = redis.call('LLEN', KEYS[1])
+local expected = tonumber(ARGV[3])
+if expected >= 0 and length ~= expected then return -(length + 1) end
+push(4, #ARGV)
+touch(length == 0, ARGV[1], tonumber(ARGV[2]))
+return length + #ARGV - 3
 `;
 
 /**
