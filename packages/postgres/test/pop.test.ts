@@ -12,6 +12,7 @@ import { PostgresStore } from '@sessionkit/postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TAG_KEYS } from '../src/statements.js';
+import { jsonMutations, jsonParseAccepts } from '@sessionkit/test-servers';
 import { injectCorruptRow } from './harness.js';
 import { postgresTarget, skipLine, uniqueSchema } from './server.js';
 
@@ -32,22 +33,7 @@ if ('skip' in target) {
     await target.stop();
   }, 60_000);
 
-  const jsAccepts = (text: string) => {
-    try {
-      JSON.parse(text);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
-  /** A deterministic generator (xorshift32), so a failure names a reproducible input. */
-  const random = (seed: number) => () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
+  const jsAccepts = jsonParseAccepts;
 
   /** Texts at the edges of JSON syntax, and single-character mutations of real encoded items. */
   function candidates(): string[] {
@@ -65,22 +51,7 @@ if ('skip' in target) {
     ];
     const alphabet = ['{', '}', '[', ']', '"', ',', ':', '\\', ' ', '0', '1', '9', 'e', 'E', '+', '-', '.', 't', 'n',
       'u', 'f', 'a', 'l', 'r', 's', '/', '\t', '\n', '\r', '\u000b', '\f', '\u00a0', '\ufeff', '\u2028', '\u0001', 'x', 'é', '🎉', 'd8', 'DC00'];
-    const next = random(0x5e55);
-    const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
-    const out = [...edges, ...seeds];
-    for (let i = 0; i < 6000; i++) {
-      let text = pick(seeds);
-      // One to three edits: replace, insert or delete a character.
-      for (let e = 1 + Math.floor(next() * 3); e > 0; e--) {
-        const at = Math.floor(next() * (text.length + 1));
-        const kind = next();
-        if (kind < 0.4) text = text.slice(0, at) + pick(alphabet) + text.slice(at + 1);
-        else if (kind < 0.8) text = text.slice(0, at) + pick(alphabet) + text.slice(at);
-        else text = text.slice(0, at) + text.slice(at + 1);
-      }
-      out.push(text);
-    }
-    return out;
+    return [...edges, ...seeds, ...jsonMutations({ bases: seeds, alphabet, count: 6000, seed: 0x5e55 })];
   }
 
   describe('PostgresStore popItem', () => {

@@ -9,6 +9,7 @@ import { encodeItem } from '@sessionkit/core/adapter';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JSON_CHECK } from '../src/scripts.js';
+import { jsonMutations, jsonParseAccepts } from '@sessionkit/test-servers';
 import { skipLine, standaloneAvailable, standaloneTarget, type StandaloneTarget } from './setup.js';
 
 if (!standaloneAvailable) console.warn(skipLine('redis pop-check tests'));
@@ -18,24 +19,7 @@ local out = {}
 for k = 1, #ARGV do out[k] = parses(ARGV[k]) and 1 or 0 end
 return out`;
 
-const parses = (text: string) => {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-// A fixed-seed generator, so a failure names a reproducible case.
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const parses = jsonParseAccepts;
 
 // Values the codec writes: escapes, non-ASCII, numbers in every form JSON.stringify prints, tags.
 const encoded = [
@@ -86,25 +70,12 @@ describe.skipIf(!standaloneAvailable)('the pop script’s JSON check', () => {
   });
 
   it('never vouches for a corrupted text: 30,000 random edits of valid ones', async () => {
-    const next = random(14);
-    const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
-    const edits = [
+    const alphabet = [
       '\\', '"', '0', '1', '9', '-', '+', '.', 'e', 'E', 'x', ' ', '\t', '\n', '\r', '{', '}', '[', ']', ',', ':',
       'u', 'a', 'f', 'n', 't', 'r', 'l', 's', 'I', 'N', '/', 'b', '\u0000', '\u0001', '\u001f', '\u007f', 'é', '$',
     ];
     const bases = [...encoded, '{"a":[1,-2.5e+3,true,null,"x\\"y"],"b":{}}', '[0,-0.5,"\\u00e9\\n"]'];
-    const texts: string[] = [];
-    for (let k = 0; k < 30_000; k++) {
-      let text = pick(bases);
-      for (let m = 1 + Math.floor(next() * 3); m > 0; m--) {
-        const at = Math.floor(next() * (text.length + 1));
-        const op = next();
-        if (op < 0.34) text = text.slice(0, at) + pick(edits) + text.slice(at);
-        else if (op < 0.67) text = text.slice(0, at) + text.slice(at + 1);
-        else text = text.slice(0, at) + pick(edits) + text.slice(at + 1);
-      }
-      texts.push(text);
-    }
+    const texts = jsonMutations({ bases, alphabet, count: 30_000, seed: 14 });
     const unsound: string[] = [];
     let vouched = 0;
     for (let k = 0; k < texts.length; k += 1000) {
