@@ -70,7 +70,17 @@ export function isEnvelopeShaped(value: unknown): value is Record<string, unknow
  * decrypts only under the session, key id and position it was sealed for.
  */
 export function associatedData(keyId: string, sessionId: string, position: number): Uint8Array {
-  return utf8.encode(`${AD_PREFIX}\0${keyId}\0${sessionId}\0${position}`);
+  return utf8.encode(associatedText(keyId, sessionId, position));
+}
+
+/** The associated data as text, written straight into libsodium's memory by sealItems and openItems. */
+function associatedText(keyId: string, sessionId: string, position: number): string {
+  return `${associatedPrefix(keyId, sessionId)}${position}`;
+}
+
+/** Everything of the associated data before the position: the same for a whole batch. */
+function associatedPrefix(keyId: string, sessionId: string): string {
+  return `${AD_PREFIX}\0${keyId}\0${sessionId}\0`;
 }
 
 // Lenient base64 (Buffer.from skips stray characters): whatever bytes come out must still pass
@@ -159,10 +169,21 @@ export function randomNonces(count: number): Uint8Array {
   return out;
 }
 
+/** What {@link sealItems} returns: the envelopes, and each one's stored text (exactly its `JSON.stringify`). */
+export interface SealedBatch {
+  readonly envelopes: EncryptedEnvelope[];
+  readonly texts: string[];
+}
+
+/** Room for a position's decimal digits (a safe integer has at most 16). */
+const POSITION_DIGITS = 16;
+
 /**
  * Seals encoded items for positions `start`, `start + 1`, … under `sealing`,
  * each under its own 24-byte nonce from `nonces` (random unless given: only
- * the test vectors fix them), in one pass through libsodium's memory.
+ * the test vectors fix them), in one pass through libsodium's memory. The
+ * associated data and plaintexts are written straight into that memory (no
+ * intermediate byte arrays), and each envelope's text is built beside it.
  */
 export function sealItems(
   sessionId: string,
@@ -170,35 +191,48 @@ export function sealItems(
   start: number,
   sealing: SealingKey,
   nonces: Uint8Array = randomNonces(encoded.length),
-): EncryptedEnvelope[] {
-  if (encoded.length === 0) return [];
-  const ads = encoded.map((_, i) => associatedData(sealing.id, sessionId, start + i));
-  const lengths = encoded.map((text) => Buffer.byteLength(text, 'utf8'));
-  let size = KEY_BYTES + NONCE_BYTES;
-  for (let i = 0; i < encoded.length; i++) size = Math.max(size, KEY_BYTES + NONCE_BYTES + ads[i]!.byteLength + 2 * lengths[i]! + TAG_BYTES);
+): SealedBatch {
+  const count = encoded.length;
+  if (count === 0) return { envelopes: [], texts: [] };
+  const prefix = associatedPrefix(sealing.id, sessionId);
+  let longest = 0;
+  for (let i = 0; i < count; i++) longest = Math.max(longest, encoded[i]!.length);
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit: room for any text without measuring it first.
+  const prefixRoom = 3 * prefix.length;
+  const textRoom = 3 * longest;
+  const size = KEY_BYTES + NONCE_BYTES + prefixRoom + POSITION_DIGITS + textRoom + textRoom + TAG_BYTES;
+  // Fields before the nonce and ciphertext, as JSON.stringify writes them (key order: tag, k, p, s, n, c).
+  const head = `{"${ENVELOPE_TAG}":${ENVELOPE_VERSION},"k":${JSON.stringify(sealing.id)},"p":`;
+  const salt = sealing.header === undefined ? '' : `,"s":${JSON.stringify(sealing.header)}`;
   return withScratch(size, (lib, base, heap) => {
     const k = base;
     const npub = k + KEY_BYTES;
     const ad = npub + NONCE_BYTES;
     heap.set(sealing.key.encryption, k);
-    return encoded.map((text, i) => {
-      const adBytes = ads[i]!;
-      const m = ad + adBytes.byteLength;
-      const mlen = lengths[i]!;
+    const prefixLength = heap.write(prefix, ad, prefixRoom, 'utf8');
+    const m = ad + prefixLength + POSITION_DIGITS;
+    const envelopes = new Array<EncryptedEnvelope>(count);
+    const texts = new Array<string>(count);
+    for (let i = 0; i < count; i++) {
+      const position = start + i;
+      const adLength = prefixLength + heap.write(String(position), ad + prefixLength, POSITION_DIGITS, 'latin1');
+      const mlen = heap.write(encoded[i]!, m, textRoom, 'utf8');
       const c = m + mlen;
-      const nonce = nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES);
-      heap.set(nonce, npub);
-      heap.set(adBytes, ad);
-      heap.write(text, m, mlen, 'utf8');
-      if (lib._crypto_aead_xchacha20poly1305_ietf_encrypt(c, 0, m, mlen, 0, ad, adBytes.byteLength, 0, 0, npub, k) !== 0) {
+      heap.set(nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES), npub);
+      if (lib._crypto_aead_xchacha20poly1305_ietf_encrypt(c, 0, m, mlen, 0, ad, adLength, 0, 0, npub, k) !== 0) {
         throw new SessionError(SessionErrorCode.BackendError, 'libsodium failed to encrypt');
       }
-      const envelope: Record<string, unknown> = { [ENVELOPE_TAG]: ENVELOPE_VERSION, k: sealing.id, p: start + i };
+      const n = heap.toString('base64', npub, npub + NONCE_BYTES);
+      const ciphertext = heap.toString('base64', c, c + mlen + TAG_BYTES);
+      const envelope: Record<string, unknown> = { [ENVELOPE_TAG]: ENVELOPE_VERSION, k: sealing.id, p: position };
       if (sealing.header !== undefined) envelope.s = sealing.header;
-      envelope.n = Buffer.from(nonce.buffer, nonce.byteOffset, NONCE_BYTES).toString('base64');
-      envelope.c = heap.toString('base64', c, c + mlen + TAG_BYTES);
-      return envelope as unknown as EncryptedEnvelope;
-    });
+      envelope.n = n;
+      envelope.c = ciphertext;
+      envelopes[i] = envelope as unknown as EncryptedEnvelope;
+      // Base64 needs no escaping: this is JSON.stringify(envelope), byte for byte.
+      texts[i] = `${head}${position}${salt},"n":"${n}","c":"${ciphertext}"}`;
+    }
+    return { envelopes, texts };
   });
 }
 
@@ -210,10 +244,11 @@ export function sealItems(
  */
 export function openItems(sessionId: string, requests: readonly OpenRequest[]): (string | SessionError)[] {
   if (requests.length === 0) return [];
-  const ads = requests.map(({ envelope }) => associatedData(envelope.keyId, sessionId, envelope.position));
+  const ads = requests.map(({ envelope }) => associatedText(envelope.keyId, sessionId, envelope.position));
   let size = KEY_BYTES + NONCE_BYTES;
   for (let i = 0; i < requests.length; i++) {
-    size = Math.max(size, KEY_BYTES + NONCE_BYTES + ads[i]!.byteLength + 2 * requests[i]!.envelope.ciphertext.byteLength);
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    size = Math.max(size, KEY_BYTES + NONCE_BYTES + 3 * ads[i]!.length + 2 * requests[i]!.envelope.ciphertext.byteLength);
   }
   return withScratch(size, (lib, base, heap) => {
     const k = base;
@@ -223,14 +258,14 @@ export function openItems(sessionId: string, requests: readonly OpenRequest[]): 
     return requests.map(({ envelope, key }, i) => {
       if (key !== current) heap.set(key.encryption, k);
       current = key;
-      const adBytes = ads[i]!;
-      const c = ad + adBytes.byteLength;
+      const adText = ads[i]!;
+      const adLength = heap.write(adText, ad, 3 * adText.length, 'utf8');
+      const c = ad + adLength;
       const clen = envelope.ciphertext.byteLength;
       const m = c + clen;
       heap.set(envelope.nonce, npub);
-      heap.set(adBytes, ad);
       heap.set(envelope.ciphertext, c);
-      if (lib._crypto_aead_xchacha20poly1305_ietf_decrypt(m, 0, 0, c, clen, 0, ad, adBytes.byteLength, 0, npub, k) !== 0) {
+      if (lib._crypto_aead_xchacha20poly1305_ietf_decrypt(m, 0, 0, c, clen, 0, ad, adLength, 0, npub, k) !== 0) {
         return decryptionFailed('encrypted item failed authentication: wrong key, tampered, truncated, or moved from another session');
       }
       try {

@@ -17,6 +17,7 @@ import {
   openItems,
   parseEnvelope,
   sealItems,
+  type SealedBatch,
   type EncryptedEnvelope,
   type OpenRequest,
   type SealingKey,
@@ -278,7 +279,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
   }
 
   /** Seals encoded items for positions `start`, `start + 1`, …. */
-  #seal(sessionId: string, encoded: readonly EncodedItem[], start: number, sealing: SealingKey): EncryptedEnvelope[] {
+  #seal(sessionId: string, encoded: readonly EncodedItem[], start: number, sealing: SealingKey): SealedBatch {
     return sealItems(sessionId, encoded, start, sealing);
   }
 
@@ -383,11 +384,11 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
   override async replaceHistory(sessionId: string, items: readonly TItem[], options?: CallOptions): Promise<void> {
     this.validateCall('replaceHistory', sessionId);
     const encoded = this.validateItems(items);
-    const sealed = encoded.length === 0 ? [] : this.#seal(sessionId, encoded, 0, await this.#keys.sealing());
+    const { envelopes: sealed, texts } = encoded.length === 0 ? { envelopes: [], texts: [] } : this.#seal(sessionId, encoded, 0, await this.#keys.sealing());
     await this.#writes.run(sessionId, async () => {
       this.#memory.drop(sessionId);
       await this.inner.replaceHistory!(sessionId, sealed, options);
-      this.#memory.wrote(sessionId, sealed, encoded, sealed.map((envelope) => JSON.stringify(envelope)), sealed.length);
+      this.#memory.wrote(sessionId, sealed, encoded, texts, sealed.length);
     });
   }
 
@@ -403,9 +404,8 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       sessionId,
       0,
       async (tail) => {
-        const sealed = this.#seal(sessionId, encoded, tail.length, await this.#keys.sealing(tail.newest));
-        // The codec stores an envelope (strings and a number, no tags) as exactly its JSON.stringify.
-        const stored = sealed.map((envelope) => JSON.stringify(envelope));
+        // `stored`: the codec stores an envelope (strings and a number, no tags) as exactly its JSON.stringify.
+        const { envelopes: sealed, texts: stored } = this.#seal(sessionId, encoded, tail.length, await this.#keys.sealing(tail.newest));
         const done = () => this.#memory.wrote(sessionId, sealed, encoded, stored, tail.length + sealed.length);
         // Only the length this decorator chose can be stale; a caller's expectedLength conflicts for real.
         const retry = options?.expectedLength === undefined;
@@ -510,10 +510,10 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
         const matches = tail.items.length === k && tail.items.every((item, i) => canonicalize(encodeItem(item)) === expected[i]);
         const sealing = await this.#keys.sealing(tail.newest);
         const identity = this.#identity(sealing.key, sessionId, args, expected, replacementCanonical);
-        const replacement = this.#seal(sessionId, replacementEncoded, start, sealing);
+        const replacement = this.#seal(sessionId, replacementEncoded, start, sealing).envelopes;
         // No match by value: send the expected items anyway (they cannot match), so the store still
         // recognises a repeat of an applied operation by its identity, and otherwise answers CONFLICT.
-        const expectedSuffix = matches ? tail.stored : this.#seal(sessionId, expectedEncoded, start, sealing);
+        const expectedSuffix = matches ? tail.stored : this.#seal(sessionId, expectedEncoded, start, sealing).envelopes;
         const transaction =
           prepared.type === 'append_items'
             ? ({ type: 'append_items', items: replacement } as const)
@@ -549,7 +549,7 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
           const { items } = await this.#openAll(sessionId, stored, true);
           // Items already current keep their stored form (sealing afresh would change every one of them).
           const sealing = await this.#keys.sealing(stored.findLast((item) => this.#keys.current(item)));
-          const replacement = stored.map((item, i) => (this.#keys.current(item) ? item : this.#seal(sessionId, [encodeItem(items[i])], i, sealing)[0]));
+          const replacement = stored.map((item, i) => (this.#keys.current(item) ? item : this.#seal(sessionId, [encodeItem(items[i])], i, sealing).envelopes[0]));
           const changed = stored.filter((item) => !this.#keys.current(item)).length;
           if (changed === 0) return 0;
           this.#memory.forget(sessionId);
