@@ -15,6 +15,7 @@ import type {
   SessionInfo,
   SessionItem,
   SessionSettings,
+  SessionStore,
   StoreCapabilities,
 } from './types.js';
 import {
@@ -36,16 +37,31 @@ import {
 export const readEncoded: unique symbol = Symbol('sessionkit.readEncoded');
 
 /**
- * Appends items already encoded by the codec (each `encodeItem`'s output),
- * without encoding them again: what withEncryption uses for the envelopes it
- * has already serialised. Not part of the contract.
+ * Appends items already validated and encoded by the codec (each
+ * `encodeItem`'s output), without encoding them again. Core's own layers
+ * pass a batch down this way: withCache encodes once and hands the text to
+ * withMonitoring, withEncryption seals that text and hands its envelopes'
+ * text to the store. Not part of the contract: a layer without it gets the
+ * decoded items through `addItems` (see {@link appendEncodedTo}).
  */
 export const appendEncoded: unique symbol = Symbol('sessionkit.appendEncoded');
 
-/** A store with {@link readEncoded} and {@link appendEncoded}: every store built on AbstractSessionStore. */
+/** A layer that takes encoded batches ({@link appendEncoded}). */
+export interface EncodedAppender {
+  [appendEncoded](sessionId: string, encoded: EncodedItem[], options?: AddItemsOptions): Promise<void>;
+}
+
+/** Appends an encoded batch to `store`: as it is when the store takes encoded batches, else decoded through `addItems`. */
+export function appendEncodedTo(store: SessionStore<any>, sessionId: string, encoded: EncodedItem[], options?: AddItemsOptions): Promise<void> {
+  const appender = store as Partial<EncodedAppender>;
+  return appender[appendEncoded] !== undefined
+    ? appender[appendEncoded](sessionId, encoded, options)
+    : store.addItems(sessionId, decodeItems(encoded), options);
+}
+
+/** A store with {@link readEncoded}: every store built on AbstractSessionStore. */
 export interface EncodedReader {
   [readEncoded](sessionId: string, options?: GetItemsOptions): Promise<EncodedItem[]>;
-  [appendEncoded](sessionId: string, encoded: EncodedItem[], options?: AddItemsOptions): Promise<void>;
 }
 
 /** Default page size for `listSessions` in built-in stores. */

@@ -47,6 +47,9 @@ function isPlainObject(value: object): boolean {
 // no `toJSON` (enumerable or not) is ever consulted: the copy has none.
 // `ancestors[0..depth)` are the objects above this one: a cycle is a value
 // among them. Scanning them beats a Set, which hashes every object visited.
+/** Set by {@link copy} when the copy holds a tag: then it is not what decoding its text gives. */
+const copied = { tagged: false };
+
 function copy(value: unknown, depth: number, ancestors: object[]): unknown {
   switch (typeof value) {
     case 'string':
@@ -68,6 +71,7 @@ function copy(value: unknown, depth: number, ancestors: object[]): unknown {
     if (proto !== Uint8Array.prototype && proto !== Buffer.prototype) {
       throw invalid('unsupported Uint8Array subclass', depth);
     }
+    copied.tagged = true;
     return { [BYTES_TAG]: toBase64(value) };
   }
   for (let i = 0; i < depth; i++) if (ancestors[i] === value) throw invalid('circular reference', depth);
@@ -98,6 +102,7 @@ function copy(value: unknown, depth: number, ancestors: object[]): unknown {
       setOwn(record, key, copy(child, depth + 1, ancestors));
     }
     // A user object using a tag key is wrapped, so decoding is unambiguous.
+    if (tagged) copied.tagged = true;
     out = tagged ? { [OBJ_TAG]: record } : record;
   }
   return out;
@@ -122,9 +127,15 @@ function toBase64(bytes: Uint8Array): string {
  * Proxy): that error is the `cause`.
  */
 export function encodeItem(item: unknown): EncodedItem {
+  return JSON.stringify(validatedCopy(item));
+}
+
+/** The plain copy that encodeItem serialises (see {@link copy}); `copied.tagged` tells whether it holds a tag. */
+function validatedCopy(item: unknown): unknown {
   if (item === undefined) throw invalid('undefined', 0);
+  copied.tagged = false;
   try {
-    return JSON.stringify(copy(item, 0, []));
+    return copy(item, 0, []);
   } catch (error) {
     if (SessionError.is(error)) throw error;
     throw new SessionError(SessionErrorCode.InvalidItem, 'item is not storable: reading it threw', { cause: error });
@@ -133,16 +144,22 @@ export function encodeItem(item: unknown): EncodedItem {
 
 /**
  * Validates and encodes a whole batch before any of it is written. The error
- * names the failing item's index.
+ * names the failing item's index. With `decoded`, also fills it with each
+ * item as decoding its text gives it, without parsing: the validated copy
+ * itself when it holds no tag (a fresh plain value nothing else references),
+ * else the text decoded.
  */
-export function encodeItems(items: readonly unknown[]): EncodedItem[] {
+export function encodeItems(items: readonly unknown[], decoded?: unknown[]): EncodedItem[] {
   if (!Array.isArray(items)) {
     throw new SessionError(SessionErrorCode.InvalidArgument, 'items must be an array');
   }
   const out = new Array<EncodedItem>(items.length);
   for (let i = 0; i < items.length; i++) {
     try {
-      out[i] = encodeItem(items[i]);
+      const value = validatedCopy(items[i]);
+      const text = JSON.stringify(value);
+      out[i] = text;
+      if (decoded !== undefined) decoded[i] = copied.tagged ? decodeItem(text) : value;
     } catch (error) {
       if (SessionError.is(error)) {
         throw new SessionError(error.code, `items[${i}]: ${error.message}`, { cause: error.cause });

@@ -31,6 +31,8 @@ export class EncryptionKeys {
   readonly #passKeys = new LRUCache<string, Promise<DerivedKey>>({ max: PASSPHRASE_CACHE });
   /** The salt header this store uses for a passphrase primary in sessions that have none to reuse. */
   #ownHeader: Promise<string> | undefined;
+  /** A raw primary's sealing key, once derived: an append then seals without waiting a turn. */
+  #rawSealing: SealingKey | undefined;
 
   constructor(raw: Map<string, Uint8Array>, passphrases: Map<string, PassphraseEntry>, primary: string) {
     this.ids = new Set([...raw.keys(), ...passphrases.keys()]);
@@ -47,6 +49,8 @@ export class EncryptionKeys {
         // The raw keys are only needed to derive; wipe our copies.
         for (const key of raw.values()) key.fill(0);
         raw.clear();
+        const primary = derived.get(this.primary);
+        if (primary !== undefined) this.#rawSealing = { id: this.primary, key: primary };
         return derived;
       });
     }
@@ -59,6 +63,11 @@ export class EncryptionKeys {
    * when it is under the primary with the configured limits, so a session
    * keeps one salt across processes; else this store's own random one.
    */
+  /** {@link sealing} when it needs no waiting: a raw primary whose keys are derived; else undefined. */
+  sealingNow(): SealingKey | undefined {
+    return this.#rawSealing;
+  }
+
   async sealing(newest?: unknown): Promise<SealingKey> {
     const id = this.primary;
     const entry = this.#passphrases.get(id);

@@ -8,8 +8,8 @@ import {
 import { SessionError, SessionErrorCode } from './errors.js';
 import { mutateThroughTransactions } from './history-mutations.js';
 import { bindSession } from './session.js';
-import { unsupported } from './abstract-store.js';
-import { encodeItems, type EncodedItem } from './codec.js';
+import { appendEncoded, appendEncodedTo, unsupported } from './abstract-store.js';
+import { decodeItems, encodeItems, type EncodedItem } from './codec.js';
 import type { StoreOperation } from './operations.js';
 import { assertAppendOptions, assertSessionId, prepareTransaction, type PreparedTransaction } from './validation.js';
 import type {
@@ -139,6 +139,19 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
     this.assertOpen();
     assertAppendOptions(options, this.capabilities);
     return this.around('addItems', sessionId, () => this.inner.addItems(sessionId, items as unknown as TInner[], options), lengthOf(items));
+  }
+
+  /**
+   * `addItems` of a batch core already validated and encoded (see
+   * {@link appendEncoded}): forwarded as text through {@link around} when
+   * this layer appends as it is, decoded and handed to its own `addItems`
+   * when a subclass changes appends (it then sees items, as always).
+   */
+  async [appendEncoded](sessionId: string, encoded: EncodedItem[], options?: AddItemsOptions): Promise<void> {
+    if (this.addItems !== ForwardingStore.prototype.addItems) return this.addItems(sessionId, decodeItems<TItem>(encoded), options);
+    this.assertOpen();
+    assertAppendOptions(options, this.capabilities);
+    return this.around('addItems', sessionId, () => appendEncodedTo(this.inner, sessionId, encoded, options), encoded.length);
   }
 
   async popItem(sessionId: string, options?: CallOptions): Promise<TItem | undefined> {

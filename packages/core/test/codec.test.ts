@@ -186,3 +186,39 @@ describe('codec: stores what it validated, one read of each property', () => {
     expect(reads).toBe(1);
   });
 });
+
+describe('codec: encodeItems hands back the batch as decoding gives it', () => {
+  const values: [string, unknown][] = [
+    ['plain', { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }],
+    ['number edges', [Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, 0.1, 1e21, -1e-7, 0]],
+    ['lone surrogates', { s: '\ud800 \udfff \u0000' }],
+    ['integer-like keys out of order', { b: 1, 2: 'two', a: 2, 1: 'one' }],
+    ['__proto__ as a key', JSON.parse('{"__proto__": {"polluted": true}, "x": 1}')],
+    ['tag-shaped keys', { '$sk:bytes': 'AAEC', nested: { '$sk:obj': { '$sk:bytes': 1 } } }],
+    ['Uint8Array', { data: new Uint8Array([0, 1, 2, 254, 255]) }],
+    ['undefined properties', { a: 1, b: undefined }],
+  ];
+
+  it.each(values)('%s: equal to decoding the text, key order and prototypes included', (_name, value) => {
+    const decoded: unknown[] = [];
+    const encoded = encodeItems([value, { after: true }], decoded);
+    const parsed = encoded.map(decodeItem);
+    expect(decoded).toEqual(parsed);
+    expect(decoded.map((item) => JSON.stringify(item))).toEqual(parsed.map((item) => JSON.stringify(item)));
+    expect(decoded.map((item) => (item && typeof item === 'object' ? Object.getPrototypeOf(item) : null))).toEqual(
+      parsed.map((item) => (item && typeof item === 'object' ? Object.getPrototypeOf(item) : null)),
+    );
+    expect(Object.hasOwn(decoded[0] as object, '__proto__')).toBe(Object.hasOwn(parsed[0] as object, '__proto__'));
+  });
+
+  it('hands back fresh values: changing them changes neither the caller’s items nor the texts', () => {
+    const item = { content: [{ text: 'original' }] };
+    const decoded: { content: { text: string }[] }[] = [];
+    const encoded = encodeItems([item], decoded);
+    expect(decoded[0]).not.toBe(item);
+    expect(decoded[0]!.content).not.toBe(item.content);
+    decoded[0]!.content[0]!.text = 'changed';
+    expect(item.content[0]!.text).toBe('original');
+    expect(decodeItem(encoded[0]!)).toEqual({ content: [{ text: 'original' }] });
+  });
+});

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { hasSessionInfo } from '../capabilities.js';
-import { decodeItems, encodeItems } from '../codec.js';
+import { decodeItems, encodeItems, type EncodedItem } from '../codec.js';
+import { appendEncoded, appendEncodedTo } from '../abstract-store.js';
 import { copyItem, itemSize } from '../item-copy.js';
 import { SessionError, SessionErrorCode } from '../errors.js';
 import type {
@@ -392,13 +393,27 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     this.assertOpen();
     assertAppendOptions(options, this.capabilities);
     assertSessionId(sessionId);
-    // Validated and copied once, before the write: the store gets, and the cache keeps, exactly what was checked.
-    const encoded = encodeItems(items);
+    // Validated and encoded once, before the write: the store gets, and the cache keeps, exactly what was checked.
+    // The layers below take the encoded batch as it is (appendEncoded), so nothing encodes it again.
+    const decoded: unknown[] = [];
+    const encoded = encodeItems(items, decoded);
+    return this.#append(sessionId, encoded, options, decoded);
+  }
+
+  override async [appendEncoded](sessionId: string, encoded: EncodedItem[], options?: AddItemsOptions): Promise<void> {
+    this.assertOpen();
+    assertAppendOptions(options, this.capabilities);
+    assertSessionId(sessionId);
+    return this.#append(sessionId, encoded, options);
+  }
+
+  /** `decoded`: the batch as decoding `encoded` gives it, when already at hand (fresh values the cache may keep). */
+  async #append(sessionId: string, encoded: EncodedItem[], options: AddItemsOptions | undefined, decoded?: unknown[]): Promise<void> {
     await this.#write(
       sessionId,
-      () => this.inner.addItems(sessionId, decodeItems<TItem>(encoded), options),
+      () => appendEncodedTo(this.inner, sessionId, encoded, options),
       (_, startedAt) => {
-        if (items.length === 0) return;
+        if (encoded.length === 0) return;
         const entry = this.#entry(sessionId);
         if (!entry) return;
         const sessionExpiry = this.#expiryAfterWrite(startedAt);
@@ -406,7 +421,7 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
           this.#cache.delete(sessionId);
           return;
         }
-        const added = decodeItems(encoded);
+        const added = decoded ?? decodeItems(encoded);
         let bytes = entry.bytes;
         for (const item of added) bytes += sizeOf(item);
         // Append in place (O(batch)); a new entry object makes the LRU recount its size.

@@ -3,7 +3,7 @@ import { hasTransactionPreconditions, hasTransactions } from '../capabilities.js
 import { canonicalize, decodeItem, encodeItem, type EncodedItem } from '../codec.js';
 import { SessionError, SessionErrorCode } from '../errors.js';
 import type { AddItemsOptions, CallOptions, GetItemsOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
-import { appendEncoded, assertPreconditionsSupported, readEncoded, type EncodedReader } from '../abstract-store.js';
+import { appendEncoded, appendEncodedTo, assertPreconditionsSupported, readEncoded, type EncodedReader } from '../abstract-store.js';
 import { assertAppendOptions, conflicts } from '../validation.js';
 import { ForwardingStore } from '../forwarding-store.js';
 import { retryOnConflict } from '../retry.js';
@@ -101,7 +101,7 @@ function markOf(tail: Tail): string {
 interface Step<R> {
   readonly args?: HistoryTransactionArgs<unknown>;
   /** Instead of `args`: a conditional append (the inner store declares `conditionalAppend`), no operation log. */
-  readonly append?: { readonly items: readonly unknown[]; readonly encoded: string[]; readonly expectedLength: number };
+  readonly append?: { readonly encoded: string[]; readonly expectedLength: number };
   readonly result: R;
   readonly retry: boolean;
   /** After the store applied it: remember what was written (else what this process knew of the session is dropped). */
@@ -317,7 +317,8 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     options: CallOptions | undefined,
     expectedLength?: number,
   ): Promise<R> {
-    const final = new WeakSet<object>();
+    // Conflicts that retrying cannot fix (made only when one happens).
+    let final: WeakSet<object> | undefined;
     return this.#writes.run(sessionId, () =>
       retryOnConflict(
         async (attempt) => {
@@ -330,18 +331,16 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
           if (expectedLength !== undefined && tail.length !== expectedLength) {
             // The caller's own precondition (a conditional append) does not hold: final, nothing written.
             const error = conflicts.lengthMismatch();
-            final.add(error);
+            (final ??= new WeakSet()).add(error);
             throw error;
           }
           const step = await build(tail);
           if (!step.args && !step.append) return step.result;
           try {
             if (step.append) {
-              const { items, encoded, expectedLength } = step.append;
-              const inner = this.inner as Partial<EncodedReader>;
+              const { encoded, expectedLength } = step.append;
               // The envelopes' codec encoding is already made (the memory keeps it): the store need not redo it.
-              if (inner[appendEncoded] !== undefined) await inner[appendEncoded](sessionId, encoded, { ...options, expectedLength });
-              else await this.inner.addItems(sessionId, items, { ...options, expectedLength });
+              await appendEncodedTo(this.inner, sessionId, encoded, { ...options, expectedLength });
             }
             else await this.inner.applyHistoryTransaction!(sessionId, step.args!, options);
             if (step.done) step.done();
@@ -351,11 +350,11 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
             this.#memory.forget(sessionId);
             if (!SessionError.is(error, SessionErrorCode.Conflict)) throw error;
             const next = step.retry ? await this.#readTail(sessionId, k) : tail;
-            if (next.length === tail.length && markOf(next) === markOf(tail)) final.add(error);
+            if (next.length === tail.length && markOf(next) === markOf(tail)) (final ??= new WeakSet()).add(error);
             throw error;
           }
         },
-        { operation, isConflict: (error) => SessionError.is(error, SessionErrorCode.Conflict) && !final.has(error) },
+        { operation, isConflict: (error) => SessionError.is(error, SessionErrorCode.Conflict) && !final?.has(error) },
       ),
     );
   }
@@ -396,7 +395,17 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     this.validateCall('addItems', sessionId);
     assertAppendOptions(options, this.capabilities);
     // Validate and encode the whole batch first: a bad item fails before anything is written.
-    const encoded = this.validateItems(items);
+    return this.#append(sessionId, this.validateItems(items), options);
+  }
+
+  /** A batch a layer of core above already validated and encoded (withCache): sealed as it is. */
+  override async [appendEncoded](sessionId: string, encoded: EncodedItem[], options?: AddItemsOptions): Promise<void> {
+    this.validateCall('addItems', sessionId);
+    assertAppendOptions(options, this.capabilities);
+    return this.#append(sessionId, encoded, options);
+  }
+
+  async #append(sessionId: string, encoded: EncodedItem[], options: AddItemsOptions | undefined): Promise<void> {
     if (encoded.length === 0) return;
     // Sealed for the positions it takes, and appended only if the session still has that length.
     await this.#compareAndSwap(
@@ -405,11 +414,12 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
       0,
       async (tail) => {
         // `stored`: the codec stores an envelope (strings and a number, no tags) as exactly its JSON.stringify.
-        const { envelopes: sealed, texts: stored } = this.#seal(sessionId, encoded, tail.length, await this.#keys.sealing(tail.newest));
+        const sealing = this.#keys.sealingNow() ?? (await this.#keys.sealing(tail.newest));
+        const { envelopes: sealed, texts: stored } = this.#seal(sessionId, encoded, tail.length, sealing);
         const done = () => this.#memory.wrote(sessionId, sealed, encoded, stored, tail.length + sealed.length);
         // Only the length this decorator chose can be stale; a caller's expectedLength conflicts for real.
         const retry = options?.expectedLength === undefined;
-        if (this.#conditionalAppend) return { append: { items: sealed, encoded: stored, expectedLength: tail.length }, result: undefined, retry, done };
+        if (this.#conditionalAppend) return { append: { encoded: stored, expectedLength: tail.length }, result: undefined, retry, done };
         const operationId = `sessionkit-encryption-append:${randomUUID()}`;
         return {
           args: {
