@@ -34,3 +34,33 @@ export function sessionLabel(sessionId: string, mode: SessionIdMode = 'hash', sa
   if (mode === 'raw') return sessionId;
   return createHash('sha256').update(salt).update('\0').update(sessionId).digest('hex').slice(0, 16);
 }
+
+/** Labels remembered per decorator: enough for the sessions active at once in a busy process. */
+const RECENT_LABELS = 1024;
+
+/**
+ * One reporting decorator's labels: its mode and salt, and the labels of
+ * recently seen sessions (a hash costs about 2 µs, and one turn labels the
+ * same session on every operation). Held in memory only, bounded.
+ */
+export class SessionLabeler {
+  readonly #mode: SessionIdMode;
+  readonly #salt: string;
+  readonly #recent = new Map<string, string>();
+
+  constructor(mode: SessionIdMode | undefined, salt: string) {
+    this.#mode = mode ?? 'hash';
+    this.#salt = salt;
+  }
+
+  label(sessionId: string): string | undefined {
+    if (this.#mode !== 'hash') return sessionLabel(sessionId, this.#mode, this.#salt);
+    let label = this.#recent.get(sessionId);
+    if (label === undefined) {
+      label = sessionLabel(sessionId, 'hash', this.#salt)!;
+      if (this.#recent.size >= RECENT_LABELS) this.#recent.clear();
+      this.#recent.set(sessionId, label);
+    }
+    return label;
+  }
+}

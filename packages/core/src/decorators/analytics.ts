@@ -4,7 +4,7 @@ import { SessionError, SessionErrorCode } from '../errors.js';
 import type { AddItemsOptions, CallOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
 import { assertAppendOptions, assertPositiveInteger, assertSessionId, OPERATION_LOG_RETENTION } from '../validation.js';
 import { ForwardingStore } from '../forwarding-store.js';
-import { assertSessionIdMode, resolveHashSalt, sessionLabel, type SessionIdMode } from '../session-label.js';
+import { assertSessionIdMode, resolveHashSalt, SessionLabeler, type SessionIdMode } from '../session-label.js';
 import { isToolCall, isToolOutput, itemRole, itemType } from '../item-kinds.js';
 import { estimateItemTokens, heuristicTokenizer, type Tokenizer } from '../token-estimate.js';
 
@@ -180,7 +180,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
   readonly #tokenizer: Tokenizer;
   readonly #agentOf: (item: TItem) => string | undefined;
   readonly #options: AnalyticsOptions<TItem>;
-  readonly #hashSalt: string;
+  readonly #labels: SessionLabeler;
   readonly #tallies: LRUCache<string, Tally>;
   // Writes in flight per session: figures read from the store while one is in flight are not cached.
   readonly #inflight = new Map<string, number>();
@@ -195,7 +195,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     const maxSessions = options.maxSessions ?? 10_000;
     assertPositiveInteger(maxSessions, 'maxSessions');
     assertSessionIdMode(options.sessionIds);
-    this.#hashSalt = resolveHashSalt(options.hashSalt);
+    this.#labels = new SessionLabeler(options.sessionIds, resolveHashSalt(options.hashSalt));
     this.#options = options;
     this.#tokenizer = options.tokenizer ?? heuristicTokenizer;
     this.#agentOf = options.agentOf ?? defaultAgentOf;
@@ -307,7 +307,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
   }
 
   #sessionLabel(sessionId: string): string | undefined {
-    return sessionLabel(sessionId, this.#options.sessionIds, this.#hashSalt);
+    return this.#labels.label(sessionId);
   }
 
   #emit(sessionId: string, at: number, fields: Omit<AnalyticsEvent<TItem>, 'session' | 'at'>, content: readonly TItem[]): void {

@@ -2,7 +2,7 @@ import { SessionError, SessionErrorCode, isSessionError } from '../errors.js';
 import type { SessionItem, SessionStore } from '../types.js';
 import { STORE_OPERATIONS, type StoreOperation } from '../operations.js';
 import { ForwardingStore } from '../forwarding-store.js';
-import { assertSessionIdMode, resolveHashSalt, sessionLabel, type SessionIdMode } from '../session-label.js';
+import { assertSessionIdMode, resolveHashSalt, SessionLabeler, type SessionIdMode } from '../session-label.js';
 
 /** The store operations that are measured. */
 export type MonitoredOperation = StoreOperation;
@@ -228,7 +228,7 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
   readonly #options: MonitoringOptions;
   readonly #store: string;
   readonly #slowMs: number;
-  readonly #hashSalt: string;
+  readonly #labels: SessionLabeler;
   readonly #figures = new Map<MonitoredOperation, Figures>();
   #telemetry: Telemetry | undefined;
   #telemetryLoading: Promise<Telemetry> | undefined;
@@ -238,7 +238,7 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
     const slow = options.slowThresholdMs ?? 1000;
     if (typeof slow !== 'number' || !(slow >= 0)) throw invalid('slowThresholdMs must be a non-negative number');
     assertSessionIdMode(options.sessionIds);
-    this.#hashSalt = resolveHashSalt(options.hashSalt);
+    this.#labels = new SessionLabeler(options.sessionIds, resolveHashSalt(options.hashSalt));
     const bounds = options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS;
     if (!Array.isArray(bounds) || bounds.length === 0 || bounds.some((b, i) => !(b > 0) || (i > 0 && b <= bounds[i - 1]!))) {
       throw invalid('latencyBuckets must be positive numbers in ascending order');
@@ -313,7 +313,7 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
 
   #sessionLabel(sessionId: string | undefined): string | undefined {
     if (sessionId === undefined || typeof sessionId !== 'string') return undefined;
-    return sessionLabel(sessionId, this.#options.sessionIds, this.#hashSalt);
+    return this.#labels.label(sessionId);
   }
 
   #hook(hook: ((event: OperationEvent) => void) | undefined, event: OperationEvent): void {
@@ -353,14 +353,16 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
       const durationMs = performance.now() - started;
       const errorCode = failed ? errorCodeOf(error) : undefined;
       this.#figures.get(operation)!.record(durationMs, errorCode);
-      const attributes: Record<string, string> = {
-        'sessionkit.store': this.#store,
-        'sessionkit.operation': operation,
-        'sessionkit.outcome': failed ? 'error' : 'ok',
-        ...(errorCode !== undefined ? { 'error.type': errorCode } : {}),
-      };
-      telemetry.duration?.record(durationMs, attributes);
-      if (errorCode !== undefined) telemetry.errors?.add(1, attributes);
+      if (telemetry.duration !== undefined || (errorCode !== undefined && telemetry.errors !== undefined)) {
+        const attributes: Record<string, string> = {
+          'sessionkit.store': this.#store,
+          'sessionkit.operation': operation,
+          'sessionkit.outcome': failed ? 'error' : 'ok',
+          ...(errorCode !== undefined ? { 'error.type': errorCode } : {}),
+        };
+        telemetry.duration?.record(durationMs, attributes);
+        if (errorCode !== undefined) telemetry.errors?.add(1, attributes);
+      }
       if (span) {
         if (count !== undefined) span.setAttribute('sessionkit.count', count);
         if (errorCode !== undefined) {
@@ -393,7 +395,8 @@ export class MonitoringStore<TItem = SessionItem> extends ForwardingStore<TItem>
     run: () => Promise<R>,
     count: (result: R) => number | undefined,
   ): Promise<R> {
-    const telemetry = await this.#telemetryReady();
+    // Telemetry loads once (openTelemetry: true); after that no operation waits a turn for it.
+    const telemetry = this.#telemetry ?? (await this.#telemetryReady());
     const tracer = telemetry.tracer;
     if (typeof tracer?.startActiveSpan === 'function') {
       const options = this.#spanOptions(operation, this.#sessionLabel(sessionId));
