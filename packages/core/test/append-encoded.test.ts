@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compose, MemoryStore, withCache, withEncryption, withMonitoring, type OperationEvent, type SessionItem } from '@sessionkit/core';
+import { compose, MemoryStore, withCache, withEncryption, withMonitoring, type SessionItem } from '@sessionkit/core';
+import type { OperationEvent } from '@sessionkit/core/monitoring';
 import { ForwardingStore } from '@sessionkit/core/adapter';
 
 // Core's layers hand a batch down already encoded (cache → monitoring → encryption → store). A layer that
