@@ -47,10 +47,12 @@ function isPlainObject(value: object): boolean {
 // no `toJSON` (enumerable or not) is ever consulted: the copy has none.
 // `ancestors[0..depth)` are the objects above this one: a cycle is a value
 // among them. Scanning them beats a Set, which hashes every object visited.
-/** Set by {@link copy} when the copy holds a tag: then it is not what decoding its text gives. */
-const copied = { tagged: false };
+/** One copy's state: `tagged` is set when the copy holds a tag (then it is not what decoding its text gives). */
+interface CopyState {
+  tagged: boolean;
+}
 
-function copy(value: unknown, depth: number, ancestors: object[]): unknown {
+function copy(value: unknown, depth: number, ancestors: object[], state: CopyState): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -71,7 +73,7 @@ function copy(value: unknown, depth: number, ancestors: object[]): unknown {
     if (proto !== Uint8Array.prototype && proto !== Buffer.prototype) {
       throw invalid('unsupported Uint8Array subclass', depth);
     }
-    copied.tagged = true;
+    state.tagged = true;
     return { [BYTES_TAG]: toBase64(value) };
   }
   for (let i = 0; i < depth; i++) if (ancestors[i] === value) throw invalid('circular reference', depth);
@@ -85,7 +87,7 @@ function copy(value: unknown, depth: number, ancestors: object[]): unknown {
       if (!(i in value)) throw invalid('sparse array', depth);
       const element: unknown = value[i];
       if (element === undefined) throw invalid('undefined in array', depth);
-      array[i] = copy(element, depth + 1, ancestors);
+      array[i] = copy(element, depth + 1, ancestors, state);
     }
     out = array;
   } else {
@@ -99,10 +101,10 @@ function copy(value: unknown, depth: number, ancestors: object[]): unknown {
       const child = (value as Record<string, unknown>)[key];
       if (child === undefined) continue;
       if (key === BYTES_TAG || key === OBJ_TAG) tagged = true;
-      setOwn(record, key, copy(child, depth + 1, ancestors));
+      setOwn(record, key, copy(child, depth + 1, ancestors, state));
     }
     // A user object using a tag key is wrapped, so decoding is unambiguous.
-    if (tagged) copied.tagged = true;
+    if (tagged) state.tagged = true;
     out = tagged ? { [OBJ_TAG]: record } : record;
   }
   return out;
@@ -130,12 +132,11 @@ export function encodeItem(item: unknown): EncodedItem {
   return JSON.stringify(validatedCopy(item));
 }
 
-/** The plain copy that encodeItem serialises (see {@link copy}); `copied.tagged` tells whether it holds a tag. */
-function validatedCopy(item: unknown): unknown {
+/** The plain copy that encodeItem serialises (see {@link copy}); `state.tagged` tells whether it holds a tag. */
+function validatedCopy(item: unknown, state: CopyState = { tagged: false }): unknown {
   if (item === undefined) throw invalid('undefined', 0);
-  copied.tagged = false;
   try {
-    return copy(item, 0, []);
+    return copy(item, 0, [], state);
   } catch (error) {
     if (SessionError.is(error)) throw error;
     throw new SessionError(SessionErrorCode.InvalidItem, 'item is not storable: reading it threw', { cause: error });
@@ -156,10 +157,11 @@ export function encodeItems(items: readonly unknown[], decoded?: unknown[]): Enc
   const out = new Array<EncodedItem>(items.length);
   for (let i = 0; i < items.length; i++) {
     try {
-      const value = validatedCopy(items[i]);
+      const state: CopyState = { tagged: false };
+      const value = validatedCopy(items[i], state);
       const text = JSON.stringify(value);
       out[i] = text;
-      if (decoded !== undefined) decoded[i] = copied.tagged ? decodeItem(text) : value;
+      if (decoded !== undefined) decoded[i] = state.tagged ? decodeItem(text) : value;
     } catch (error) {
       if (SessionError.is(error)) {
         throw new SessionError(error.code, `items[${i}]: ${error.message}`, { cause: error.cause });

@@ -211,6 +211,20 @@ describe('codec: encodeItems hands back the batch as decoding gives it', () => {
     expect(Object.hasOwn(decoded[0] as object, '__proto__')).toBe(Object.hasOwn(parsed[0] as object, '__proto__'));
   });
 
+  it('a getter that encodes another item meanwhile does not change what this one hands back', () => {
+    const item = {
+      data: new Uint8Array([1, 2]),
+      get later() {
+        encodeItem({ plain: true });
+        return 'x';
+      },
+    };
+    const decoded: { data: unknown }[] = [];
+    const encoded = encodeItems([item], decoded);
+    expect(decoded[0]!.data).toBeInstanceOf(Uint8Array);
+    expect(decoded).toEqual(encoded.map(decodeItem));
+  });
+
   it('hands back fresh values: changing them changes neither the caller’s items nor the texts', () => {
     const item = { content: [{ text: 'original' }] };
     const decoded: { content: { text: string }[] }[] = [];
