@@ -17,11 +17,11 @@ import {
   OPERATION_LOG_RETENTION,
   retryOnConflict,
   suffixMatches,
-  withDeadline,
   type EncodedItem,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
 import { Cluster, Redis } from 'ioredis';
+import { Deadlines } from './deadline.js';
 import { metaKeyPattern, sessionIdFromMetaKey, sessionKeys, type SessionKeys } from './keys.js';
 import { mapRedisError } from './map-error.js';
 import type { RedisStoreOptions } from './options.js';
@@ -48,13 +48,17 @@ class Script {
   }
 
   // Not ioredis's defineCommand: that would add methods to a caller-owned client.
-  async run(client: Client, keys: SessionKeys, args: readonly (string | number)[]): Promise<unknown> {
-    const keyList = [keys.items, keys.meta, keys.ops, keys.opQueue];
+  run(client: Client, keys: SessionKeys, args: readonly (string | number)[]): Promise<unknown> {
+    return this.runOn(client, [keys.items, keys.meta, keys.ops, keys.opQueue], args);
+  }
+
+  /** With only the keys this call touches (the script must not reach any other: cluster routing). */
+  async runOn(client: Client, keyList: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
-      return await client.evalsha(this.sha, 4, ...keyList, ...args);
+      return await client.evalsha(this.sha, keyList.length, ...keyList, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return client.eval(this.source, 4, ...keyList, ...args);
+      return client.eval(this.source, keyList.length, ...keyList, ...args);
     }
   }
 }
@@ -108,12 +112,14 @@ function timeoutError(ms: number): SessionError {
 // disconnected (it would run later, after its caller was told it failed) and
 // never replayed after a dropped connection (the server may already have run
 // it), so a write is either reported or known-unknown, never duplicated.
+// No ioredis commandTimeout: the store's own deadline (#call) already bounds
+// every call, and a second timer per command cost a pop several percent.
 function ownedRedisDefaults(commandTimeout: number) {
   return {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
-    ...(commandTimeout > 0 ? { commandTimeout, connectTimeout: commandTimeout } : {}),
+    ...(commandTimeout > 0 ? { connectTimeout: commandTimeout } : {}),
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
   };
 }
@@ -168,7 +174,12 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   readonly #sliding: boolean;
   readonly #logSize: number;
   readonly #timeout: number;
+  readonly #deadlines: Deadlines | undefined;
   #mastersSettled = false;
+  // The keys of the session used last: a loop on one session builds them once.
+  #lastSessionId: string | undefined;
+  #lastKeys: SessionKeys | undefined;
+  #lastPopKeys: readonly string[] = [];
 
   constructor(options: RedisStoreOptions) {
     super();
@@ -182,6 +193,8 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     if (!Number.isSafeInteger(this.#timeout) || this.#timeout < 0) {
       throw invalidOptions('commandTimeout must be a non-negative integer number of milliseconds');
     }
+    const ms = this.#timeout;
+    this.#deadlines = ms > 0 ? new Deadlines(ms, () => timeoutError(ms)) : undefined;
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     if (typeof this.keyPrefix !== 'string') throw invalidOptions('keyPrefix must be a string');
     assertNoBraces(this.keyPrefix, 'keyPrefix');
@@ -211,24 +224,30 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   }
 
   #keys(sessionId: string): SessionKeys {
-    return sessionKeys(this.keyPrefix, sessionId);
+    if (sessionId !== this.#lastSessionId || this.#lastKeys === undefined) {
+      const keys = sessionKeys(this.keyPrefix, sessionId);
+      this.#lastKeys = keys;
+      this.#lastSessionId = sessionId;
+      // A pop touches the meta hash and, only to refresh their expiry, the other keys.
+      this.#lastPopKeys = this.#ttl === undefined ? [keys.items, keys.meta] : [keys.items, keys.meta, keys.ops, keys.opQueue];
+    }
+    return this.#lastKeys;
+  }
+
+  /** The keys a pop script is given for `sessionId` (see #keys). */
+  #popKeys(sessionId: string): readonly string[] {
+    this.#keys(sessionId);
+    return this.#lastPopKeys;
   }
 
   /**
    * Runs one backend call under the store's deadline. A store-owned client
    * (no offline queue) is first given until the deadline to (re)connect.
+   * ioredis takes no AbortSignal: a timed-out command is abandoned, not cancelled.
    */
   #call<R>(operation: () => Promise<R>): Promise<R> {
-    const ms = this.#timeout;
-    return withDeadline(
-      ms,
-      async () => {
-        if (this.#owned && !this.#connected()) await this.#whenConnected();
-        return operation();
-      },
-      // ioredis takes no AbortSignal: a timed-out command is abandoned, not cancelled.
-      { onTimeout: () => timeoutError(ms), signal: false },
-    );
+    const run = this.#owned && !this.#connected() ? () => this.#whenConnected().then(operation) : operation;
+    return this.#deadlines === undefined ? run() : this.#deadlines.run(run);
   }
 
   // One wait shared by every call that arrives while (re)connecting: a burst of
@@ -299,21 +318,33 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   }
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
-    const keys = this.#keys(sessionId);
-    return retryOnConflict(async () => {
-      const reply = (await this.#call(() => scripts.pop.run(this.#client, keys, [this.#now(), this.#ttlArg()]))) as
-        | string
-        | [string]
-        | null;
+    const keyList = this.#popKeys(sessionId);
+    const reply = await this.#pop(keyList);
+    if (reply === null) return undefined;
+    // Popped only after the script proved the text is JSON that JSON.parse accepts.
+    if (typeof reply === 'string') return decode(reply);
+    return this.#popUnvouched(keyList, reply, decode);
+  }
+
+  #pop(keyList: readonly string[]): Promise<PopReply> {
+    return this.#call(() => scripts.pop.runOn(this.#client, keyList, [this.#now(), this.#ttlArg()])) as Promise<PopReply>;
+  }
+
+  /**
+   * The rare path: the script could not vouch for the newest item and left it.
+   * Decode it here: a corrupt item throws and stays; one the codec accepts is
+   * removed only if it is still the newest, else the pop starts over.
+   */
+  #popUnvouched<R>(keyList: readonly string[], first: [string], decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
+    let reply: PopReply = first;
+    return retryOnConflict(async (attempt) => {
+      if (attempt > 0) reply = await this.#pop(keyList);
       if (reply === null) return undefined;
-      // Popped only after the script proved the text is JSON that JSON.parse accepts.
       if (typeof reply === 'string') return decode(reply);
-      // The script could not vouch for it: decode here. A corrupt item throws
-      // and stays; one the codec accepts is removed only if still the newest.
       const item = reply[0];
       const value = decode(item);
       const removed = await this.#call(() =>
-        scripts.popIfTail.run(this.#client, keys, [this.#now(), this.#ttlArg(), item]),
+        scripts.popIfTail.runOn(this.#client, keyList, [this.#now(), this.#ttlArg(), item]),
       );
       if (removed === 1) return value;
       throw lostRace;
@@ -499,6 +530,9 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
 }
 
 const DEFAULT_PRUNE_BATCH = 100;
+
+/** The pop script's reply: nothing, the popped item, or [item] left in place (see scripts.ts POP). */
+type PopReply = string | [string] | null;
 
 /**
  * Resolves once a cluster node's connection attempt is over, whichever way:

@@ -2,7 +2,9 @@
  * The Lua scripts behind every write (and the sliding-TTL read). Each one runs
  * atomically on the node owning the session's hash slot, so an operation is
  * one round trip and never half-applied. Every script takes the session's four
- * keys in the same order: items, meta, ops, opQueue (see keys.ts).
+ * keys in the same order: items, meta, ops, opQueue (see keys.ts); the pop
+ * scripts of a store without a ttl take only items and meta (all they touch,
+ * and the fewer arguments are part of a pop's cost).
  *
  * Shared ARGV conventions: `now` is the client's clock in epoch ms (the same
  * clock `prune({ olderThan })` is given in); `ttl` is the store's ttl in ms,
@@ -10,13 +12,13 @@
  */
 
 // Sets updated-at (and created-at when the session had no items), then
-// refreshes the expiry of all four keys together so they expire as one.
+// refreshes the expiry of every key given (all four whenever ttl > 0) so they expire as one.
 const TOUCH = `
 local function touch(was_empty, now, ttl)
   if was_empty then redis.call('HSET', KEYS[2], 'c', now) end
   redis.call('HSET', KEYS[2], 'u', now)
   if ttl > 0 then
-    for k = 1, 4 do redis.call('PEXPIRE', KEYS[k], ttl) end
+    for k = 1, #KEYS do redis.call('PEXPIRE', KEYS[k], ttl) end
   end
 end
 `;

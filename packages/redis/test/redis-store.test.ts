@@ -159,6 +159,73 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
     });
   });
 
+  describe('popItem sends only what it needs', () => {
+    /** The key arguments of every script call the server sees from `store` while `run` runs. */
+    async function scriptKeys(run: () => Promise<unknown>): Promise<string[][]> {
+      const monitor = await admin.monitor();
+      const calls: string[][] = [];
+      const token = `done-${Math.random()}`;
+      let resolveDone!: () => void;
+      const done = new Promise<void>((resolve) => (resolveDone = resolve));
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        const name = String(args[0]).toLowerCase();
+        if (name === 'echo' && args[1] === token) resolveDone();
+        if (source !== 'lua' && (name === 'evalsha' || name === 'eval')) calls.push(args.slice(3, 3 + Number(args[2])));
+      });
+      await run();
+      await admin.echo(token);
+      await done;
+      monitor.disconnect();
+      return calls;
+    }
+
+    it('without a ttl, a pop gives its script only the items and meta keys', async () => {
+      const store = open();
+      const keys = sessionKeys(store.keyPrefix, 'few');
+      await store.addItems('few', [{ a: 1 }, { b: 2 }, { c: 3 }]);
+      await store.popItem('few'); // loads the script
+      const calls = await scriptKeys(() => store.popItem('few'));
+      expect(calls).toEqual([[keys.items, keys.meta]]);
+      expect(await store.getItems('few')).toEqual([{ a: 1 }]);
+      expect(Number(await admin.hget(keys.meta, 'u'))).toBeGreaterThan(Date.now() - 60_000);
+    });
+
+    it('with a ttl, a pop gives its script all four keys (it refreshes their expiry)', async () => {
+      const store = open({ ttl: 60_000 });
+      const keys = sessionKeys(store.keyPrefix, 'all');
+      await store.addItems('all', [{ a: 1 }, { b: 2 }]);
+      await store.popItem('all');
+      const calls = await scriptKeys(() => store.popItem('all'));
+      expect(calls).toEqual([[keys.items, keys.meta, keys.ops, keys.opQueue]]);
+    });
+
+    it('pops from the right session when calls alternate between sessions (keys are reused per session)', async () => {
+      const store = open();
+      await store.addItems('left', [1, 2, 3]);
+      await store.addItems('right', [10, 20, 30]);
+      const popped: unknown[] = [];
+      for (const id of ['left', 'right', 'right', 'left', 'left', 'right']) popped.push(await store.popItem(id));
+      expect(popped).toEqual([3, 30, 20, 2, 1, 10]);
+      expect(await store.popItem('left')).toBeUndefined();
+    });
+
+    it('a store-owned client has no ioredis commandTimeout, yet a held pop fails at the store deadline', async () => {
+      const store = open({ commandTimeout: 300 });
+      expect((store.client.options as { commandTimeout?: number }).commandTimeout).toBeUndefined();
+      await store.addItems('held', [{ a: 1 }, { b: 2 }]);
+      await admin.call('CLIENT', 'PAUSE', '1000', 'WRITE');
+      const started = performance.now();
+      await expectCode(store.popItem('held'), SessionErrorCode.BackendUnavailable);
+      const waited = performance.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(250);
+      expect(waited).toBeLessThan(900);
+      await admin.call('CLIENT', 'UNPAUSE');
+      // The abandoned pop may still land after the pause; the store answers again either way.
+      await sleep(50);
+      expect((await store.getItems('held')).length).toBeGreaterThanOrEqual(1);
+    });
+  });
+
   describe('TTL', () => {
     it('gives every key of the session the ttl in the same script as the write', async () => {
       const ttl = 60_000;
