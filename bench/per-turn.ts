@@ -6,7 +6,8 @@
  * - SqliteStore vs raw better-sqlite3 (the store's own schema, hand-written
  *   prepared statements, JSON.stringify / JSON.parse);
  * - RedisStore vs raw ioredis (RPUSH + LRANGE) on a redis-server this script starts;
- *   pops also against raw ioredis keeping the store's guarantee (a checking script);
+ *   pops also against raw ioredis keeping the store's guarantee (a checking script),
+ *   with and without the store's session-metadata write;
  *   the raw baselines live in raw-drivers.ts;
  * - withEncryption, withCache and the README's stack (encryption + monitoring +
  *   cache) over SqliteStore vs the bare SqliteStore;
@@ -49,6 +50,8 @@ const TAILS = QUICK ? 500 : 2000;
 const keys = { k1: new Uint8Array(32).fill(9) };
 /** Raw ioredis popping through a script with RedisStore's JSON check: the same guarantee, without the store. */
 const CHECKED_POP = 'raw ioredis, checked pop';
+/** The same script also writing the session's updated-at (HSET), as RedisStore's pop does: the same work, without the store. */
+const CHECKED_META_POP = 'raw ioredis, checked pop + updated-at';
 
 
 const storeSide = (store: SessionStore): Side => ({
@@ -106,6 +109,8 @@ function openStack(name: string, path: string, url: string): Side {
       return rawRedis(url);
     case 'raw ioredis, checked pop':
       return rawRedis(url, { checkedPop: true });
+    case 'raw ioredis, checked pop + updated-at':
+      return rawRedis(url, { checkedPop: true, sessionMeta: true });
     case 'RedisStore':
       return storeSide(new RedisStore({ url, keyPrefix: 'bench:store:' }));
     default:
@@ -192,13 +197,14 @@ try {
   }
 
   // Tail read of 20 and popItem at 10,000 items, store vs raw, alternating operation by operation. Redis pops
-  // also run against raw ioredis keeping the same guarantee (a script that checks the item before removing it):
-  // the distance to a bare RPOP is the price of "a pop never deletes what does not decode".
+  // also run against raw ioredis keeping the same guarantee (a script that checks the item before removing it),
+  // with and without the store's updated-at write: the distance to a bare RPOP is the price of "a pop never
+  // deletes what does not decode" (and of the metadata getSessionInfo and prune read); the last row is the same work.
   const ops: { title: string; baseline: string; stack: string; rates: { store: number[]; raw: number[] } }[] = [];
-  if (haveRedis) sides.set(CHECKED_POP, openStack(CHECKED_POP, '', server!.url));
+  if (haveRedis) for (const name of [CHECKED_POP, CHECKED_META_POP]) sides.set(name, openStack(name, '', server!.url));
   const comparisons = [
     { stack: 'SqliteStore', tail: ['raw better-sqlite3'], pop: ['raw better-sqlite3'] },
-    ...(haveRedis ? [{ stack: 'RedisStore', tail: ['raw ioredis'], pop: ['raw ioredis', CHECKED_POP] }] : []),
+    ...(haveRedis ? [{ stack: 'RedisStore', tail: ['raw ioredis'], pop: ['raw ioredis', CHECKED_POP, CHECKED_META_POP] }] : []),
   ];
   for (const comparison of comparisons) {
     for (const op of ['tail read of 20, history 10,000', 'popItem, history 10,000'] as const) {
@@ -329,7 +335,10 @@ ratios in brackets: a wide range means noise from other load, not a difference.
 - raw ioredis: one list per session, RPUSH / LRANGE 0 -1 / RPOP and JSON.
 - raw ioredis, checked pop: the same lists, popped by one script that reads the newest item, runs RedisStore's
   JSON check and only then removes it (what keeps "a pop never deletes an item that does not decode"; no
-  session metadata, no expiry). Both raw baselines live in \`bench/raw-drivers.ts\`.
+  session metadata, no expiry).
+- raw ioredis, checked pop + updated-at: that script also sets the session's updated-at in a hash beside the
+  list (one HSET, as RedisStore's pop does for \`getSessionInfo\` and \`prune\`): the store's pop, work for
+  work. The raw baselines live in \`bench/raw-drivers.ts\`.
 - README stack: \`compose(SqliteStore, withEncryption, withMonitoring, withCache({ maxSessions: 10_000 }))\`.
 
 ${ratioTable}

@@ -84,31 +84,38 @@ export function rawSqlite(path: string, synchronous: 'FULL' | 'NORMAL' = 'NORMAL
  * `checkedPop`, a pop is instead what an app must send to keep the contract's
  * rule that a pop never deletes an item that does not decode: one script that
  * reads the newest item, runs the same JSON check as RedisStore's pop and only
- * then removes it (no session metadata, no expiry).
+ * then removes it (no session metadata, no expiry). With `sessionMeta` as
+ * well, that script also records the session's updated-at in a hash beside
+ * the list (HSET, as RedisStore's pop does for getSessionInfo and prune):
+ * the store's pop, work for work, minus the store.
  */
-export function rawRedis(url: string, options: { checkedPop?: boolean } = {}): Side {
+export function rawRedis(url: string, options: { checkedPop?: boolean; sessionMeta?: boolean } = {}): Side {
   const redis = new Redis(url);
-  const prefix = options.checkedPop ? 'bench:raw-checked:' : 'bench:raw:';
+  const meta = options.checkedPop === true && options.sessionMeta === true;
+  const prefix = meta ? 'bench:raw-checked-meta:' : options.checkedPop ? 'bench:raw-checked:' : 'bench:raw:';
   const key = (id: string) => `${prefix}{${id}}:items`;
+  const metaKey = (id: string) => `${prefix}{${id}}:meta`;
   const popChecked = `${JSON_CHECK}
 local item = redis.call('LINDEX', KEYS[1], -1)
 if not item then return nil end
 if not parses(item) then return redis.error_reply('the newest item is not JSON') end
-redis.call('RPOP', KEYS[1])
+redis.call('RPOP', KEYS[1])${meta ? "\nredis.call('HSET', KEYS[2], 'u', ARGV[1])" : ''}
 return item`;
   let sha: string | undefined;
-  const loaded = (redis.script('LOAD', popChecked) as Promise<string>).then((value) => (sha = value));
+  const loaded = options.checkedPop ? (redis.script('LOAD', popChecked) as Promise<string>).then((value) => (sha = value)) : undefined;
   return {
     getAll: async (id) => (await redis.lrange(key(id), 0, -1)).map((x) => JSON.parse(x)),
     append: (id, items) => redis.rpush(key(id), ...items.map((x) => JSON.stringify(x))),
     tail: async (id, limit) => (await redis.lrange(key(id), -limit, -1)).map((x) => JSON.parse(x)),
     pop: async (id) => {
-      const x = options.checkedPop
-        ? ((await redis.evalsha(sha ?? (await loaded), 1, key(id))) as string | null)
-        : await redis.rpop(key(id));
+      const x = !options.checkedPop
+        ? await redis.rpop(key(id))
+        : meta
+          ? ((await redis.evalsha(sha ?? (await loaded!), 2, key(id), metaKey(id), String(Date.now()))) as string | null)
+          : ((await redis.evalsha(sha ?? (await loaded!), 1, key(id))) as string | null);
       return x === null ? undefined : JSON.parse(x);
     },
-    clear: (id) => redis.del(key(id)),
+    clear: (id) => (meta ? redis.del(key(id), metaKey(id)) : redis.del(key(id))),
     close: async () => void (await redis.quit()),
   };
 }
