@@ -2,6 +2,7 @@ import pg from 'pg';
 import {
   SessionError,
   SessionErrorCode,
+  type AddItemsOptions,
   type SessionInfo,
   type SessionItem,
   type StoreCapabilities,
@@ -158,6 +159,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
       transactionPreconditions: true,
       replaceHistory: true,
       historyMutations: true,
+      conditionalAppend: true,
     });
   }
 
@@ -208,15 +210,20 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
   }
 
   async #query<R extends pg.QueryResultRow>(statement: Statement, values: unknown[], rowMode?: 'array'): Promise<R[]> {
+    return (await this.#result<R>(statement, values, rowMode)).rows;
+  }
+
+  /** Runs one statement on the pool (named while prepared statements are on) and returns pg's result. */
+  async #result<R extends pg.QueryResultRow>(statement: Statement, values: unknown[], rowMode?: 'array'): Promise<pg.QueryResult<R>> {
     // Counted before the first await, so a close() called right after sees it.
     this.#inFlight++;
     try {
       if (!this.#isReady) await this.ready();
       try {
-        return (await this.#pool.query<R>(this.#config(statement, values, rowMode))).rows;
+        return await this.#pool.query<R>(this.#config(statement, values, rowMode));
       } catch (error) {
         if (!this.#preparedRefused(error)) throw error;
-        return (await this.#pool.query<R>(this.#config(statement, values, rowMode))).rows;
+        return await this.#pool.query<R>(this.#config(statement, values, rowMode));
       }
     } finally {
       this.#settled();
@@ -284,11 +291,18 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     return items;
   }
 
-  protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
+  protected async _addItems(sessionId: string, items: EncodedItem[], options?: AddItemsOptions): Promise<void> {
     const now = Date.now();
+    const expected = options?.expectedLength ?? null;
     // A deadlock cannot arise from one upsert, but a serialization failure can
     // under a stricter default isolation level set on the server: run it again.
-    await this.#retry(() => this.#query(this.#sql.append, [idBytes(sessionId), now, this.#liveAfter(now), items.length, items]));
+    const inserted = await this.#retry(
+      async () =>
+        (await this.#result(this.#sql.append, [idBytes(sessionId), now, this.#liveAfter(now), items.length, items, expected]))
+          .rowCount,
+    );
+    // No item row: the session row was not written either, which only expectedLength can cause (see statements.ts).
+    if (inserted === 0) throw conflicts.lengthMismatch();
   }
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
