@@ -210,20 +210,15 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
   }
 
   async #query<R extends pg.QueryResultRow>(statement: Statement, values: unknown[], rowMode?: 'array'): Promise<R[]> {
-    return (await this.#result<R>(statement, values, rowMode)).rows;
-  }
-
-  /** Runs one statement on the pool (named while prepared statements are on) and returns pg's result. */
-  async #result<R extends pg.QueryResultRow>(statement: Statement, values: unknown[], rowMode?: 'array'): Promise<pg.QueryResult<R>> {
     // Counted before the first await, so a close() called right after sees it.
     this.#inFlight++;
     try {
       if (!this.#isReady) await this.ready();
       try {
-        return await this.#pool.query<R>(this.#config(statement, values, rowMode));
+        return (await this.#pool.query<R>(this.#config(statement, values, rowMode))).rows;
       } catch (error) {
         if (!this.#preparedRefused(error)) throw error;
-        return await this.#pool.query<R>(this.#config(statement, values, rowMode));
+        return (await this.#pool.query<R>(this.#config(statement, values, rowMode))).rows;
       }
     } finally {
       this.#settled();
@@ -293,16 +288,17 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
 
   protected async _addItems(sessionId: string, items: EncodedItem[], options?: AddItemsOptions): Promise<void> {
     const now = Date.now();
-    const expected = options?.expectedLength ?? null;
+    const values = [idBytes(sessionId), now, this.#liveAfter(now), items.length, items];
+    const expected = options?.expectedLength;
     // A deadlock cannot arise from one upsert, but a serialization failure can
     // under a stricter default isolation level set on the server: run it again.
-    const inserted = await this.#retry(
-      async () =>
-        (await this.#result(this.#sql.append, [idBytes(sessionId), now, this.#liveAfter(now), items.length, items, expected]))
-          .rowCount,
-    );
-    // No item row: the session row was not written either, which only expectedLength can cause (see statements.ts).
-    if (inserted === 0) throw conflicts.lengthMismatch();
+    if (expected === undefined) {
+      await this.#retry(() => this.#query(this.#sql.append, values));
+      return;
+    }
+    const [done] = await this.#retry(() => this.#query<{ n: number }>(this.#sql.appendIf, [...values, expected]));
+    // Nothing written: the session did not hold exactly `expected` live items (see statements.ts).
+    if (done?.n !== 1) throw conflicts.lengthMismatch();
   }
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {

@@ -46,17 +46,35 @@ export function statementSql(t: TableNames, ttl: boolean) {
        , dead_ops AS (DELETE FROM ${t.operations} WHERE sid = (SELECT sid FROM s) AND op_seq <= (SELECT base_op FROM s))`
     : '';
   return {
-    // $1 id, $2 now, $3 liveAfter, $4 batch length, $5 items, $6 expectedLength (NULL: none). One
-    // statement: the session row is written by `upd` or by `ups` (their conditions on $6 exclude each other,
-    // and PostgreSQL gates each on them before touching the table), and the items go in after it.
-    // Writing the row takes its lock, so concurrent appends to one session serialise on it and each gets
-    // a contiguous seq range; a conditional append's count check is made on the row version it locked
-    // (UPDATE's recheck, ON CONFLICT's WHERE), so of racers expecting one count exactly one writes.
-    // `upd`, expectedLength > 0: only a live session holding exactly that many items (no row, an expired
-    // one, another count: nothing written). `ups`, no expectedLength or 0: the upsert; with 0, an existing
-    // row is written only if it holds nothing live. A mismatch writes no row and so no item: the store
-    // reads the statement's row count 0 (a batch is never empty) as CONFLICT.
-    append: `WITH upd AS (
+    // $1 id, $2 now, $3 liveAfter, $4 batch length, $5 items. One statement:
+    // the upsert takes the session row lock, so concurrent appends to one
+    // session serialise on it and each gets a contiguous seq range.
+    append: `WITH s AS (
+        INSERT INTO ${t.sessions} AS s (session_id, created_at, updated_at, item_count, last_seq)
+        VALUES ($1, $2::bigint, $2::bigint, $4::integer, $4::bigint)
+        ON CONFLICT (session_id) DO UPDATE SET
+          created_at = CASE WHEN s.item_count = 0 OR s.updated_at <= $3::bigint THEN $2::bigint ELSE s.created_at END,
+          item_count = CASE WHEN s.updated_at <= $3::bigint THEN 0 ELSE s.item_count END + $4::integer,
+          base_seq = CASE WHEN s.updated_at <= $3::bigint THEN s.last_seq ELSE s.base_seq END,
+          base_op = CASE WHEN s.updated_at <= $3::bigint THEN s.last_op ELSE s.base_op END,
+          last_seq = s.last_seq + $4::bigint,
+          updated_at = $2::bigint
+        RETURNING sid, last_seq, base_seq, base_op
+      )${deadRows}
+      INSERT INTO ${t.items} (sid, seq, item)
+      SELECT s.sid, s.last_seq - $4::bigint + i.ord, i.item
+      FROM s CROSS JOIN unnest($5::text[]) WITH ORDINALITY AS i(item, ord)`,
+    // A conditional append (addItems with expectedLength), still one statement: $1–$5 as for append,
+    // $6 expectedLength. The session row is written by `upd` or by `ups`, whose conditions on $6 exclude
+    // each other (PostgreSQL gates each on its one-time filter before touching the table); the items go in
+    // after it. `upd`, $6 > 0: only a live session holding exactly that many items (no row, an expired one,
+    // another count: nothing written). `ups`, $6 = 0: append's upsert, whose existing row is written only
+    // if it holds nothing live. Either count check is made on the row version the statement locked
+    // (UPDATE's re-check, ON CONFLICT's WHERE), not on its snapshot, so of racers expecting one count
+    // exactly one writes. n = 0: nothing written (not the row, so not its updated_at or version, and no
+    // item): CONFLICT. A separate statement so the plain append's plan and cost stay as they were
+    // (folding this into append with a NULL $6 measured ~2.5% slower plain appends).
+    appendIf: `WITH upd AS (
         UPDATE ${t.sessions} SET
           item_count = item_count + $4::integer,
           last_seq = last_seq + $4::bigint,
@@ -65,22 +83,24 @@ export function statementSql(t: TableNames, ttl: boolean) {
         RETURNING sid, last_seq, base_seq, base_op
       ), ups AS (
         INSERT INTO ${t.sessions} AS s (session_id, created_at, updated_at, item_count, last_seq)
-        SELECT $1, $2::bigint, $2::bigint, $4::integer, $4::bigint WHERE coalesce($6::integer, 0) = 0
+        SELECT $1, $2::bigint, $2::bigint, $4::integer, $4::bigint WHERE $6::integer = 0
         ON CONFLICT (session_id) DO UPDATE SET
-          created_at = CASE WHEN s.item_count = 0 OR s.updated_at <= $3::bigint THEN $2::bigint ELSE s.created_at END,
-          item_count = CASE WHEN s.updated_at <= $3::bigint THEN 0 ELSE s.item_count END + $4::integer,
+          created_at = $2::bigint,
+          item_count = $4::integer,
           base_seq = CASE WHEN s.updated_at <= $3::bigint THEN s.last_seq ELSE s.base_seq END,
           base_op = CASE WHEN s.updated_at <= $3::bigint THEN s.last_op ELSE s.base_op END,
           last_seq = s.last_seq + $4::bigint,
           updated_at = $2::bigint
-        WHERE $6::integer IS NULL OR s.item_count = 0 OR s.updated_at <= $3::bigint
+        WHERE s.item_count = 0 OR s.updated_at <= $3::bigint
         RETURNING sid, last_seq, base_seq, base_op
       ), s AS (
         SELECT * FROM upd UNION ALL SELECT * FROM ups
-      )${deadRows}
-      INSERT INTO ${t.items} (sid, seq, item)
-      SELECT s.sid, s.last_seq - $4::bigint + i.ord, i.item
-      FROM s CROSS JOIN unnest($5::text[]) WITH ORDINALITY AS i(item, ord)`,
+      )${deadRows}, ins AS (
+        INSERT INTO ${t.items} (sid, seq, item)
+        SELECT s.sid, s.last_seq - $4::bigint + i.ord, i.item
+        FROM s CROSS JOIN unnest($5::text[]) WITH ORDINALITY AS i(item, ord)
+      )
+      SELECT count(*)::int AS n FROM s`,
     // The tail read: walks the (sid, seq) primary key backwards and stops after $3 rows.
     // $4/$5 are always the whole range (0, 2^63-1), so they filter nothing. They are
     // there for the plan cache: with only a LIMIT parameter, PostgreSQL's generic plan

@@ -185,7 +185,7 @@ if ('skip' in target) {
     });
 
     for (const ttl of [false, true]) {
-      it(`the plain append's generic plan never runs the conditional branch${ttl ? ' (ttl)' : ''}: no scan of sessions for it`, async () => {
+      it(`appendIf's generic plan runs only the branch $6 picks, through the session_id index${ttl ? ' (ttl)' : ''}`, async () => {
         const schema = uniqueSchema('plan');
         const store = open(schema, ttl ? 60_000 : undefined);
         await store.addItems('s', [{ n: 1 }]);
@@ -195,8 +195,9 @@ if ('skip' in target) {
         await client.query('BEGIN');
         try {
           await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
-          await client.query(`PREPARE plan_append AS ${sql.append}`);
+          await client.query(`PREPARE plan_append_if AS ${sql.appendIf}`);
           const now = Date.now();
+          // EXPLAIN EXECUTE takes no bind parameters: literals.
           const literals = [
             `'\\x${id('s').toString('hex')}'::bytea`,
             now,
@@ -204,24 +205,46 @@ if ('skip' in target) {
             1,
             `ARRAY[${client.escapeLiteral('{"n":2}')}]`,
           ].join(', ');
-          const explain = async (expected: number | null) =>
+          const explain = async (expected: number) =>
             (
               await client.query(
-                `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE plan_append(${literals}, ${expected === null ? 'NULL' : expected})`,
+                `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE plan_append_if(${literals}, ${expected})`,
               )
             ).rows
               .map((r: Record<string, string>) => r['QUERY PLAN'])
               .join('\n');
-          const plain = await explain(null);
-          expect(plain).not.toMatch(/Seq Scan/);
-          // The conditional UPDATE's index scan sits under a one-time filter that is false for a plain append.
-          expect(plain).toMatch(/One-Time Filter: \(\$6 > 0\)[\s\S]*?Index Scan using \S+ on \S+ \(never executed\)/);
-          const conditional = await explain(2);
-          expect(conditional).not.toMatch(/Seq Scan/);
+          // 0 on a session holding 1: the upsert's arbiter finds the row, its WHERE refuses; the UPDATE never scans.
+          const zero = await explain(0);
+          expect(zero).not.toMatch(/Seq Scan/);
+          expect(zero).toMatch(/One-Time Filter: \(\$6 > 0\)\s*->\s*Index Scan using \S+ on \S+ \(never executed\)/);
+          expect(zero).toMatch(/Conflicting Tuples: 1/);
+          // 1: the UPDATE through the session_id index; the upsert produces no row to insert.
+          const one = await explain(1);
+          expect(one).not.toMatch(/Seq Scan/);
+          expect(one).toMatch(/Index Scan using \S*session_id_key on \S+ \(actual rows=1/);
+          expect(one).toMatch(/Result \(actual rows=0 loops=1\)\s*One-Time Filter: \(\$6 = 0\)/);
         } finally {
           await client.query('ROLLBACK');
         }
       });
     }
+
+    it('conditional appends settle on a reused (generic) plan; a plain append keeps its own statement', async () => {
+      const pool = new pg.Pool({ connectionString: url, max: 1 });
+      try {
+        const store = new PostgresStore({ pool, schema: uniqueSchema('generic') });
+        for (let i = 0; i < 12; i++) {
+          await store.addItems(`s${i % 3}`, [{ i }], { expectedLength: Math.floor(i / 3) });
+          await store.addItems('plain', [{ i }]);
+        }
+        const { rows } = await pool.query<{ name: string; generic_plans: string }>('SELECT name, generic_plans FROM pg_prepared_statements');
+        const plans = Object.fromEntries(rows.map((r) => [r.name.split('_')[1], Number(r.generic_plans)]));
+        expect(plans['appendIf']).toBeGreaterThanOrEqual(6);
+        expect(plans['append']).toBeGreaterThanOrEqual(6);
+        await store.close();
+      } finally {
+        await pool.end();
+      }
+    });
   });
 }
