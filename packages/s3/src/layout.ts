@@ -21,7 +21,8 @@ export interface LayoutConfig {
  */
 export interface Layout {
   getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]>;
-  addItems(sessionId: string, items: EncodedItem[]): Promise<void>;
+  /** `expectedLength` only reaches the manifest layout (the store declares conditionalAppend only with it). */
+  addItems(sessionId: string, items: EncodedItem[], expectedLength?: number): Promise<void>;
   popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined>;
   clear(sessionId: string): Promise<void>;
   transaction?(sessionId: string, tx: PreparedTransaction): Promise<void>;

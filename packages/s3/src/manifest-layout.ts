@@ -391,8 +391,15 @@ export class ManifestLayout implements Layout {
     return { segments, tail };
   }
 
-  async addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
+  /**
+   * With `expectedLength` (conditionalAppend), the count is checked against the manifest this attempt read,
+   * before any segment is written: the compare-and-swap then commits only onto that manifest, and an attempt
+   * that lost the swap reads the new manifest and checks again, so of racers expecting one count exactly one
+   * appends. A mismatch writes nothing (CONFLICT).
+   */
+  async addItems(sessionId: string, items: EncodedItem[], expectedLength?: number): Promise<void> {
     await this.#mutate(sessionId, async (state, io) => {
+      checkExpectedLength({ expectedLength }, countOf(state));
       const next = await this.#settle(state.segments, [...state.tail, ...items], io);
       return { state: { ...state, ...next }, result: undefined };
     });

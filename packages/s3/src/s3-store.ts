@@ -2,6 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import {
   SessionError,
   SessionErrorCode,
+  type AddItemsOptions,
   type CallOptions,
   type SessionInfo,
   type SessionItem,
@@ -112,6 +113,8 @@ export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
       // Log mode has no compare-and-swap: a swap would be several writes a reader could see half-done.
       replaceHistory: conditional,
       historyMutations: conditional,
+      // The manifest's item count is checked inside its compare-and-swap; log mode has no swap to check it in.
+      conditionalAppend: conditional,
     });
   }
 
@@ -128,8 +131,13 @@ export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
     return this.#layout.getItems(sessionId, limit);
   }
 
-  protected async _addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
-    await this.#layout.addItems(sessionId, items);
+  protected async _addItems(sessionId: string, items: EncodedItem[], options?: AddItemsOptions): Promise<void> {
+    const expectedLength = options?.expectedLength;
+    // Core refuses expectedLength (UNSUPPORTED) unless conditionalAppend is declared, i.e. in log mode; never ignored here.
+    if (expectedLength !== undefined && !this.conditionalWrites) {
+      throw new SessionError(SessionErrorCode.Unsupported, 'addItems with expectedLength needs conditionalWrites');
+    }
+    await this.#layout.addItems(sessionId, items, expectedLength);
   }
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {

@@ -134,6 +134,67 @@ describe('races with conditional writes', () => {
     expect(lost.fired()).toBe(true);
     expect(await store.getItems('s')).toEqual([item(1), item(2), item(3)]);
   });
+
+  it('a conditional append that loses the manifest compare-and-swap reads the winner and conflicts; its segment is swept', async () => {
+    const prefix = uniquePrefix('cond-race');
+    const c = client();
+    const store = new S3Store({ client: c, bucket: target.bucket, prefix, inlineBytes: 256 });
+    const other = new S3Store({ client: client(), bucket: target.bucket, prefix, inlineBytes: 256 });
+    await store.addItems('s', [item(1)]);
+    const { head, segments } = sessionKeys(prefix, 's');
+    const ours: string[] = [];
+    c.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as Input).Key;
+        if (context.commandName === 'PutObjectCommand' && key?.startsWith(segments)) ours.push(key);
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordSegmentKeys' },
+    );
+    // Both expect 1 item; the other writer commits between our segment write and our manifest swap.
+    const hook = before(
+      c,
+      (command, input) => command === 'PutObjectCommand' && input.Key === head,
+      () => other.addItems('s', [item(20)], { expectedLength: 1 }),
+    );
+    const batch = Array.from({ length: 4 }, (_, n) => item(10 + n)); // over inlineBytes: a segment first
+    await expect(store.addItems('s', batch, { expectedLength: 1 })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(hook.fired()).toBe(true);
+    expect(ours.length).toBeGreaterThan(0);
+    expect(await store.getItems('s')).toEqual([item(1), item(20)]);
+    expect((await store.getSessionInfo('s'))?.itemCount).toBe(2);
+    const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+    const listed = await c.send(new ListObjectsV2Command({ Bucket: target.bucket, Prefix: segments }));
+    const left = (listed.Contents ?? []).map((o) => o.Key!);
+    expect(left.filter((k) => ours.includes(k))).toEqual([]);
+    // Expecting the count it now has, it appends.
+    await store.addItems('s', batch, { expectedLength: 2 });
+    expect(await store.getItems('s')).toEqual([item(1), item(20), ...batch]);
+  });
+
+  it('a mismatched conditional append reads the manifest and writes nothing', async () => {
+    const prefix = uniquePrefix('cond-none');
+    const c = client();
+    const store = new S3Store({ client: c, bucket: target.bucket, prefix, inlineBytes: 256 });
+    await store.addItems('s', [item(1), item(2)]);
+    const before = await store.getSessionInfo('s');
+    const commands: string[] = [];
+    c.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const expectedLength of [0, 1, 3]) {
+      await expect(store.addItems('s', [item(3)], { expectedLength })).rejects.toMatchObject({ code: 'CONFLICT' });
+    }
+    await expect(store.addItems('new', [item(3)], { expectedLength: 1 })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(commands.filter((name) => name !== 'GetObjectCommand')).toEqual([]);
+    expect(await store.getSessionInfo('s')).toEqual(before);
+    expect(await store.getSessionInfo('new')).toBeUndefined();
+  });
 });
 
 describe('races with conditionalWrites: false', () => {
