@@ -37,7 +37,7 @@ export {
 export { normalizeTtl } from './ttl.js';
 export { CONFLICT_RETRY_ATTEMPTS, retryOnConflict, type RetryOnConflictOptions } from './retry.js';
 export { SessionQueue } from './session-queue.js';
-export { withDeadline, type DeadlineOptions } from './deadline.js';
+export { Deadlines, withDeadline, type DeadlineOptions } from './deadline.js';
 export { applyMutations, mutateThroughTransactions, validateMutations } from './history-mutations.js';
 export {
   hasHistoryMutations,

@@ -12,6 +12,7 @@ import {
   AbstractSessionStore,
   assertPositiveInteger,
   checkExpectedLength,
+  Deadlines,
   conflicts,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
@@ -21,7 +22,6 @@ import {
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
 import { Cluster, Redis } from 'ioredis';
-import { Deadlines } from './deadline.js';
 import { metaKeyPattern, sessionIdFromMetaKey, sessionKeys, type SessionKeys } from './keys.js';
 import { mapRedisError } from './map-error.js';
 import type { RedisStoreOptions } from './options.js';
@@ -194,7 +194,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
       throw invalidOptions('commandTimeout must be a non-negative integer number of milliseconds');
     }
     const ms = this.#timeout;
-    this.#deadlines = ms > 0 ? new Deadlines(ms, () => timeoutError(ms)) : undefined;
+    this.#deadlines = ms > 0 ? new Deadlines(ms, { onTimeout: () => timeoutError(ms), signal: false }) : undefined;
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     if (typeof this.keyPrefix !== 'string') throw invalidOptions('keyPrefix must be a string');
     assertNoBraces(this.keyPrefix, 'keyPrefix');

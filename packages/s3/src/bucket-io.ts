@@ -7,7 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { isNotFound } from './map-error.js';
-import { withDeadline } from '@sessionkit/core/adapter';
+import { Deadlines } from '@sessionkit/core/adapter';
 
 /** One listed object. */
 export interface ListedObject {
@@ -37,7 +37,11 @@ export class BucketIO {
     readonly client: S3Client,
     readonly bucket: string,
     readonly requestTimeoutMs = 0,
-  ) {}
+  ) {
+    this.#deadlines = requestTimeoutMs > 0 ? new Deadlines(requestTimeoutMs, { onTimeout: () => timeoutError(requestTimeoutMs) }) : undefined;
+  }
+
+  readonly #deadlines: Deadlines | undefined;
 
   /**
    * Runs one S3 call under the request deadline. An endpoint that accepts
@@ -45,8 +49,7 @@ export class BucketIO {
    * ever (the SDK's default handler has no request timeout).
    */
   #call<T>(fn: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
-    const ms = this.requestTimeoutMs;
-    return withDeadline(ms, fn, { onTimeout: () => timeoutError(ms) });
+    return this.#deadlines === undefined ? fn(undefined) : this.#deadlines.run(fn);
   }
 
   /** The object's text and ETag, or undefined when it does not exist. */
