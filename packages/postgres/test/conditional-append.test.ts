@@ -6,9 +6,10 @@
 import { PostgresStore } from '@sessionkit/postgres';
 import { SessionErrorCode } from '@sessionkit/core';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tableNames } from '../src/schema.js';
 import { statementSql } from '../src/statements.js';
+import { testResources } from './resources.js';
 import { postgresTarget, skipLine, uniqueSchema } from './server.js';
 
 const target = await postgresTarget();
@@ -16,26 +17,10 @@ if ('skip' in target) {
   console.warn(skipLine('postgres conditional append tests', target.skip));
   describe.skip('PostgresStore conditional append', () => it('needs PostgreSQL', () => {}));
 } else {
-  const url = target.url;
-  const stores: PostgresStore[] = [];
-  const clients: pg.Client[] = [];
-  const open = (schema: string, ttl?: number) => {
-    // One connection per store: racers on separate stores are separate backends.
-    const store = new PostgresStore({ connectionString: url, schema, poolConfig: { max: 1 }, ...(ttl ? { ttl } : {}) });
-    stores.push(store);
-    return store;
-  };
-  const connect = async () => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    clients.push(client);
-    return client;
-  };
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.end()));
-    await Promise.all(stores.map((s) => s.close()));
-    await target.stop();
-  }, 60_000);
+  const opened = testResources(target);
+  // One connection per store: racers on separate stores are separate backends.
+  const open = (schema: string, ttl?: number) => opened.store(schema, { max: 1, ...(ttl ? { ttl } : {}) });
+  const connect = () => opened.client();
 
   const id = (s: string) => Buffer.from(s, 'utf8');
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -230,21 +215,17 @@ if ('skip' in target) {
     }
 
     it('conditional appends settle on a reused (generic) plan; a plain append keeps its own statement', async () => {
-      const pool = new pg.Pool({ connectionString: url, max: 1 });
-      try {
-        const store = new PostgresStore({ pool, schema: uniqueSchema('generic') });
-        for (let i = 0; i < 12; i++) {
-          await store.addItems(`s${i % 3}`, [{ i }], { expectedLength: Math.floor(i / 3) });
-          await store.addItems('plain', [{ i }]);
-        }
-        const { rows } = await pool.query<{ name: string; generic_plans: string }>('SELECT name, generic_plans FROM pg_prepared_statements');
-        const plans = Object.fromEntries(rows.map((r) => [r.name.split('_')[1], Number(r.generic_plans)]));
-        expect(plans['appendIf']).toBeGreaterThanOrEqual(6);
-        expect(plans['append']).toBeGreaterThanOrEqual(6);
-        await store.close();
-      } finally {
-        await pool.end();
+      const pool = opened.pool();
+      const store = new PostgresStore({ pool, schema: uniqueSchema('generic') });
+      for (let i = 0; i < 12; i++) {
+        await store.addItems(`s${i % 3}`, [{ i }], { expectedLength: Math.floor(i / 3) });
+        await store.addItems('plain', [{ i }]);
       }
+      const { rows } = await pool.query<{ name: string; generic_plans: string }>('SELECT name, generic_plans FROM pg_prepared_statements');
+      const plans = Object.fromEntries(rows.map((r) => [r.name.split('_')[1], Number(r.generic_plans)]));
+      expect(plans['appendIf']).toBeGreaterThanOrEqual(6);
+      expect(plans['append']).toBeGreaterThanOrEqual(6);
+      await store.close();
     });
   });
 }

@@ -8,12 +8,11 @@
  */
 import { SessionErrorCode } from '@sessionkit/core';
 import { decodeItem, encodeItem } from '@sessionkit/core/adapter';
-import { PostgresStore } from '@sessionkit/postgres';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TAG_KEYS } from '../src/statements.js';
 import { jsonMutations, jsonParseAccepts } from '@sessionkit/test-servers';
 import { injectCorruptRow } from './harness.js';
+import { testResources } from './resources.js';
 import { postgresTarget, skipLine, uniqueSchema } from './server.js';
 
 const target = await postgresTarget();
@@ -22,16 +21,8 @@ if ('skip' in target) {
   describe.skip('PostgresStore popItem', () => it('needs PostgreSQL', () => {}));
 } else {
   const url = target.url;
-  const stores: PostgresStore[] = [];
-  const open = (schema: string, max = 4) => {
-    const store = new PostgresStore({ connectionString: url, schema, poolConfig: { max } });
-    stores.push(store);
-    return store;
-  };
-  afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    await target.stop();
-  }, 60_000);
+  const opened = testResources(target);
+  const open = (schema: string, max = 4) => opened.store(schema, { max });
 
   const jsAccepts = jsonParseAccepts;
 
@@ -56,24 +47,19 @@ if ('skip' in target) {
 
   describe('PostgresStore popItem', () => {
     it('PostgreSQL accepts as json nothing JSON.parse refuses (so popOne never deletes what the codec cannot decode)', async () => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        // The same cast popOne uses, one text at a time: a refused text fails only its own call.
-        await client.query(`CREATE FUNCTION pg_temp.accepts(t text) RETURNS boolean LANGUAGE plpgsql AS $$
-          BEGIN PERFORM json_typeof(t::json); RETURN true; EXCEPTION WHEN others THEN RETURN false; END $$`);
-        const texts = candidates();
-        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_temp.accepts(t) AS ok FROM unnest($1::text[]) WITH ORDINALITY AS u(t, i) ORDER BY i', [texts]);
-        expect(rows).toHaveLength(texts.length);
-        const accepted = texts.filter((_, i) => rows[i]!.ok);
-        const wrongly = accepted.filter((text) => !jsAccepts(text));
-        expect(wrongly, 'PostgreSQL accepted texts JSON.parse refuses').toEqual([]);
-        // The corpus exercises both sides, so the check above could fail.
-        expect(accepted.length).toBeGreaterThan(500);
-        expect(texts.length - accepted.length).toBeGreaterThan(500);
-      } finally {
-        await client.end();
-      }
+      const client = await opened.client();
+      // The same cast popOne uses, one text at a time: a refused text fails only its own call.
+      await client.query(`CREATE FUNCTION pg_temp.accepts(t text) RETURNS boolean LANGUAGE plpgsql AS $$
+        BEGIN PERFORM json_typeof(t::json); RETURN true; EXCEPTION WHEN others THEN RETURN false; END $$`);
+      const texts = candidates();
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_temp.accepts(t) AS ok FROM unnest($1::text[]) WITH ORDINALITY AS u(t, i) ORDER BY i', [texts]);
+      expect(rows).toHaveLength(texts.length);
+      const accepted = texts.filter((_, i) => rows[i]!.ok);
+      const wrongly = accepted.filter((text) => !jsAccepts(text));
+      expect(wrongly, 'PostgreSQL accepted texts JSON.parse refuses').toEqual([]);
+      // The corpus exercises both sides, so the check above could fail.
+      expect(accepted.length).toBeGreaterThan(500);
+      expect(texts.length - accepted.length).toBeGreaterThan(500);
     }, 60_000);
 
     it("core writes one of popOne's tag keys into every item whose decoding does more than JSON.parse", () => {

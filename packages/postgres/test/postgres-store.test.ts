@@ -2,11 +2,10 @@
  * The adapter's own checks on a real PostgreSQL: concurrent migration of an
  * empty database, 16 concurrent writers, hostile ids, and the tail read's plan.
  */
-import { PostgresStore } from '@sessionkit/postgres';
 import { tableNames } from '../src/schema.js';
 import { statementSql } from '../src/statements.js';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testResources } from './resources.js';
 import { postgresTarget, skipLine, uniqueSchema } from './server.js';
 
 const target = await postgresTarget();
@@ -14,17 +13,8 @@ if ('skip' in target) {
   console.warn(skipLine('postgres store tests', target.skip));
   describe.skip('PostgresStore on a real server', () => it('needs PostgreSQL', () => {}));
 } else {
-  const url = target.url;
-  const stores: PostgresStore[] = [];
-  const open = (schema: string) => {
-    const store = new PostgresStore({ connectionString: url, schema, poolConfig: { max: 2 } });
-    stores.push(store);
-    return store;
-  };
-  afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    await target.stop();
-  }, 60_000);
+  const opened = testResources(target);
+  const open = (schema: string) => opened.store(schema);
 
   describe('PostgresStore on a real server', () => {
     it('eight stores migrating one empty schema at once all succeed, and the version is written once', async () => {
@@ -33,10 +23,8 @@ if ('skip' in target) {
       await Promise.all(racers.map((s) => s.ready()));
       await Promise.all(racers.map((s, i) => s.addItems('s', [{ i }])));
       expect(await racers[0]!.getItems('s')).toHaveLength(8);
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
+      const client = await opened.client();
       const rows = await client.query(`SELECT version FROM ${tableNames(schema, 'sessionkit_').version}`);
-      await client.end();
       expect(rows.rows).toEqual([{ version: 1 }]);
     });
 
@@ -92,21 +80,16 @@ if ('skip' in target) {
       const store = open(schema);
       for (let b = 0; b < 20; b++) await store.addItems('big', Array.from({ length: 100 }, (_, i) => ({ n: b * 100 + i })));
       for (let s = 0; s < 200; s++) await store.addItems(`other${s}`, [{ s }]);
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        const t = tableNames(schema, 'sessionkit_');
-        await client.query(`ANALYZE ${t.items}`);
-        await client.query(`ANALYZE ${t.sessions}`);
-        const sql = statementSql(t, false);
-        const res = await client.query(`EXPLAIN ${sql.tail}`, [Buffer.from('big'), 0, 5, 0, '9223372036854775807']);
-        const plan = res.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
-        expect(plan).toMatch(/Index Scan Backward using sessionkit_items_pkey/);
-        expect(plan).not.toMatch(/Seq Scan on sessionkit_items|Sort/);
-        expect((await store.getItems('big', { limit: 3 })).map((x) => (x as { n: number }).n)).toEqual([1997, 1998, 1999]);
-      } finally {
-        await client.end();
-      }
+      const client = await opened.client();
+      const t = tableNames(schema, 'sessionkit_');
+      await client.query(`ANALYZE ${t.items}`);
+      await client.query(`ANALYZE ${t.sessions}`);
+      const sql = statementSql(t, false);
+      const res = await client.query(`EXPLAIN ${sql.tail}`, [Buffer.from('big'), 0, 5, 0, '9223372036854775807']);
+      const plan = res.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+      expect(plan).toMatch(/Index Scan Backward using sessionkit_items_pkey/);
+      expect(plan).not.toMatch(/Seq Scan on sessionkit_items|Sort/);
+      expect((await store.getItems('big', { limit: 3 })).map((x) => (x as { n: number }).n)).toEqual([1997, 1998, 1999]);
     });
   });
 }

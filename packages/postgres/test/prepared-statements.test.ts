@@ -5,7 +5,8 @@
  */
 import { PostgresStore } from '@sessionkit/postgres';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testResources } from './resources.js';
 import { postgresTarget, skipLine, uniqueSchema } from './server.js';
 
 const target = await postgresTarget();
@@ -14,19 +15,11 @@ if ('skip' in target) {
   describe.skip('PostgresStore prepared statements', () => it('needs PostgreSQL', () => {}));
 } else {
   const url = target.url;
-  const pools: pg.Pool[] = [];
+  const opened = testResources(target);
   /** One connection, so what the store prepared is visible to the next query on the pool. */
-  const onePool = () => {
-    const pool = new pg.Pool({ connectionString: url, max: 1 });
-    pools.push(pool);
-    return pool;
-  };
+  const onePool = () => opened.pool(1);
   const prepared = async (pool: pg.Pool) =>
     (await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map((r) => r.name);
-  afterAll(async () => {
-    await Promise.all(pools.map((p) => p.end()));
-    await target.stop();
-  }, 60_000);
 
   const exercise = async (store: PostgresStore, id = 's') => {
     await store.addItems(id, [{ n: 1 }, { n: 2 }, { n: 3 }]);
