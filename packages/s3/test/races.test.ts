@@ -68,6 +68,13 @@ describe('races with conditional writes', () => {
     for (const c of clients) c.destroy();
     await target?.stop();
   });
+  /** A fresh prefix, a store on a client of its own (`c`, to hook), and more writers under the same prefix on other clients. */
+  const writers = (label: string) => {
+    const prefix = uniquePrefix(label);
+    const open = (on: S3Client) => new S3Store({ client: on, bucket: target.bucket, prefix, inlineBytes: 256 });
+    const c = client();
+    return { prefix, c, store: open(c), another: () => open(client()) };
+  };
 
   it('prune skips a session that was written between its read and its delete', async () => {
     const prefix = uniquePrefix('prune-race');
@@ -107,9 +114,7 @@ describe('races with conditional writes', () => {
   });
 
   it('a segment PUT the SDK retried after it landed counts as written', async () => {
-    const prefix = uniquePrefix('seg-retry');
-    const c = client();
-    const store = new S3Store({ client: c, bucket: target.bucket, prefix, inlineBytes: 256 });
+    const { prefix, c, store } = writers('seg-retry');
     const segments = sessionKeys(prefix, 's').segments;
     const lost = loseAnswer(c, (command, input) => command === 'PutObjectCommand' && input.Key?.startsWith(segments) === true);
     const all = Array.from({ length: 6 }, (_, n) => item(n));
@@ -119,10 +124,8 @@ describe('races with conditional writes', () => {
   });
 
   it('a manifest PUT the SDK retried after it landed is not applied twice, even when another commit came in between', async () => {
-    const prefix = uniquePrefix('head-retry');
-    const c = client();
-    const store = new S3Store({ client: c, bucket: target.bucket, prefix, inlineBytes: 256 });
-    const other = new S3Store({ client: client(), bucket: target.bucket, prefix, inlineBytes: 256 });
+    const { prefix, c, store, another } = writers('head-retry');
+    const other = another();
     await store.addItems('s', [item(1)]);
     const head = sessionKeys(prefix, 's').head;
     const lost = loseAnswer(
@@ -136,10 +139,8 @@ describe('races with conditional writes', () => {
   });
 
   it('a conditional append that loses the manifest compare-and-swap reads the winner and conflicts; its segment is swept', async () => {
-    const prefix = uniquePrefix('cond-race');
-    const c = client();
-    const store = new S3Store({ client: c, bucket: target.bucket, prefix, inlineBytes: 256 });
-    const other = new S3Store({ client: client(), bucket: target.bucket, prefix, inlineBytes: 256 });
+    const { prefix, c, store, another } = writers('cond-race');
+    const other = another();
     await store.addItems('s', [item(1)]);
     const { head, segments } = sessionKeys(prefix, 's');
     const ours: string[] = [];
@@ -173,9 +174,7 @@ describe('races with conditional writes', () => {
   });
 
   it('a mismatched conditional append reads the manifest and writes nothing', async () => {
-    const prefix = uniquePrefix('cond-none');
-    const c = client();
-    const store = new S3Store({ client: c, bucket: target.bucket, prefix, inlineBytes: 256 });
+    const { c, store } = writers('cond-none');
     await store.addItems('s', [item(1), item(2)]);
     const before = await store.getSessionInfo('s');
     const commands: string[] = [];
