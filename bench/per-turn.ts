@@ -22,6 +22,7 @@
  *   pnpm bench per-turn                    # from the repository root (builds first)
  *   node_modules/.bin/tsx bench/per-turn.ts --quick   # 3 rounds, fewer turns (about a minute)
  *   BENCH_ROUNDS=7 node_modules/.bin/tsx bench/per-turn.ts
+ *   node_modules/.bin/tsx bench/per-turn.ts --quick --histories=10 --stacks=withEncryption   # some cells only; writes nothing
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,7 +45,13 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 5));
 const PLAN: Record<number, { sessions: number; turns: number }> = QUICK
   ? { 10: { sessions: 300, turns: 1 }, 100: { sessions: 60, turns: 2 }, 1000: { sessions: 10, turns: 2 }, 10000: { sessions: 2, turns: 2 } }
   : { 10: { sessions: 1000, turns: 1 }, 100: { sessions: 200, turns: 2 }, 1000: { sessions: 30, turns: 3 }, 10000: { sessions: 4, turns: 3 } };
-const HISTORIES = [10, 100, 1000, 10000] as const;
+/** `--histories=10,100` and `--stacks=withEncryption,RedisStore`: a partial look at some cells (the bare SqliteStore always runs, as the baseline); prints the per-turn tables, writes nothing. */
+const listArgument = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(',');
+const ONLY_HISTORIES = listArgument('histories')?.map(Number);
+const ONLY_STACKS = listArgument('stacks');
+const PARTIAL = ONLY_HISTORIES !== undefined || ONLY_STACKS !== undefined;
+const HISTORIES = ([10, 100, 1000, 10000] as const).filter((h) => ONLY_HISTORIES === undefined || ONLY_HISTORIES.includes(h));
+if (HISTORIES.length === 0 || ONLY_HISTORIES?.some((h) => !HISTORIES.includes(h as never))) throw new Error('--histories takes 10, 100, 1000 and 10000');
 const POPS = QUICK ? 200 : 500;
 const TAILS = QUICK ? 500 : 2000;
 const keys = { k1: new Uint8Array(32).fill(9) };
@@ -145,7 +152,12 @@ const groups: Group[] = [
   ...(haveRedis ? [{ title: 'RedisStore ÷ raw ioredis (RPUSH + LRANGE)', baseline: 'raw ioredis', stacks: ['RedisStore'] }] : []),
   { title: '÷ SqliteStore', baseline: 'SqliteStore', stacks: ['withEncryption', 'withCache', 'README stack'] },
 ];
-const stackNames = [...new Set(groups.flatMap((g) => [g.baseline, ...g.stacks]))];
+const allStacks = [...new Set(groups.flatMap((g) => [g.baseline, ...g.stacks]))];
+if (ONLY_STACKS?.some((name) => !allStacks.includes(name))) throw new Error(`--stacks takes ${allStacks.join(', ')}`);
+const stackNames = allStacks.filter((name) => ONLY_STACKS === undefined || name === 'SqliteStore' || ONLY_STACKS.includes(name));
+// A partial run reports the groups whose baseline runs; other stacks it runs still take their turns in between.
+for (const group of groups) group.stacks = group.stacks.filter((name) => stackNames.includes(name));
+groups.splice(0, groups.length, ...groups.filter((g) => stackNames.includes(g.baseline) && g.stacks.length > 0));
 /** turns/s per stack, per history, per round. */
 const turnsPerSecond = new Map<string, number[]>();
 const cellKey = (stack: string, history: number) => `${stack}@${history}`;
@@ -201,8 +213,8 @@ try {
   // with and without the store's updated-at write: the distance to a bare RPOP is the price of "a pop never
   // deletes what does not decode" (and of the metadata getSessionInfo and prune read); the last row is the same work.
   const ops: { title: string; baseline: string; stack: string; rates: { store: number[]; raw: number[] } }[] = [];
-  if (haveRedis) for (const name of [CHECKED_POP, CHECKED_META_POP]) sides.set(name, openStack(name, '', server!.url));
-  const comparisons = [
+  if (haveRedis && !PARTIAL) for (const name of [CHECKED_POP, CHECKED_META_POP]) sides.set(name, openStack(name, '', server!.url));
+  const comparisons = PARTIAL ? [] : [
     { stack: 'SqliteStore', tail: ['raw better-sqlite3'], pop: ['raw better-sqlite3'] },
     ...(haveRedis ? [{ stack: 'RedisStore', tail: ['raw ioredis'], pop: ['raw ioredis', CHECKED_POP, CHECKED_META_POP] }] : []),
   ];
@@ -250,7 +262,7 @@ try {
 
   // Memory: one child process per stack, each reading the same kind of 10,000-item session once.
   const memory: { stack: string; rss: number; heapUsed: number; rssDelta: number; heapDelta: number }[] = [];
-  for (const name of stackNames) {
+  for (const name of PARTIAL ? [] : stackNames) {
     const path = paths.get(name)!;
     const writer = openStack(name, path, server?.url ?? '');
     await seed(writer, 'mem', 10_000);
@@ -356,6 +368,10 @@ ${memoryTable}
 
 Regenerate: \`pnpm bench per-turn\` (or \`node_modules/.bin/tsx bench/per-turn.ts --quick\` for a quick look).
 `;
+  if (PARTIAL) {
+    console.log(`\n${info}\n\n${ratioTable}\n\n${absolute}\n\n(a partial run: nothing written)`);
+    return;
+  }
   console.log(`\n${ratioTable}\n\n${absolute}\n\n${opsTable}\n\n${memoryTable}\n`);
   if (!QUICK) {
     // The docs quote these figures between markers; a full run rewrites them (one command regenerates all).
