@@ -17,11 +17,15 @@ export function testResources(target: PostgresTarget): TestResources {
   const stores: PostgresStore[] = [];
   const pools: pg.Pool[] = [];
   const clients: pg.Client[] = [];
+  /** Each pooled connection's close: `pool.end()` resolves before its sockets have closed. */
+  const pooledClosed: Promise<void>[] = [];
   afterAll(async () => {
     // Clients first: one may hold a lock a store's close would wait behind.
     await Promise.all(clients.map((c) => c.end()));
     await Promise.all(stores.map((s) => s.close()));
     await Promise.all(pools.map((p) => p.end()));
+    // Stopping the server under a connection still closing makes it fail with 57P01, uncaught.
+    await Promise.all(pooledClosed);
     await target.stop();
   }, 60_000);
   return {
@@ -32,6 +36,7 @@ export function testResources(target: PostgresTarget): TestResources {
     },
     pool(max = 1) {
       const pool = new pg.Pool({ connectionString: target.url, max });
+      pool.on('connect', (client) => pooledClosed.push(new Promise((resolve) => client.once('end', () => resolve()))));
       pools.push(pool);
       return pool;
     },
