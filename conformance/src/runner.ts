@@ -67,6 +67,7 @@ const EXTENSIONS: readonly (readonly [name: string, capability: keyof StoreCapab
   ['transactions', 'transactions', 'applyHistoryTransaction'],
   ['transactionPreconditions', 'transactionPreconditions', 'applyHistoryTransaction'],
   ['conditionalAppend', 'conditionalAppend'],
+  ['readChanges', 'readChanges', 'readChanges'],
   ['replaceHistory', 'replaceHistory', 'replaceHistory'],
   ['historyMutations', 'historyMutations', 'applyHistoryMutations'],
   ['listing', 'listSessions', 'listSessions'],

@@ -165,6 +165,7 @@ describe('the report of optional capabilities', () => {
       'transactions',
       'transactionPreconditions',
       'conditionalAppend',
+      'readChanges',
       'replaceHistory',
       'historyMutations',
       'listing',
@@ -179,7 +180,7 @@ describe('the report of optional capabilities', () => {
     expect(report.base).toEqual({ passed: basic, ran: basic });
     const text = formatReport(report);
     expect(text).toContain(
-      `base: ${basic}/${basic} passed; extended: transactions, transactionPreconditions, conditionalAppend, replaceHistory, historyMutations, listing, sessionInfo, prune, ttl, persistent, atomicReadModifyWrite`,
+      `base: ${basic}/${basic} passed; extended: transactions, transactionPreconditions, conditionalAppend, readChanges, replaceHistory, historyMutations, listing, sessionInfo, prune, ttl, persistent, atomicReadModifyWrite`,
     );
   });
 

@@ -11,6 +11,8 @@ export interface Entry {
   hidden?: boolean;
   /** `pop-forgets-count`: items ever appended (pops do not lower it). */
   appended?: number;
+  /** readChanges: renewed by every write that is not an append. */
+  epoch: string;
 }
 
 /** What a harness keeps between handles: the "backend". */

@@ -6,16 +6,20 @@ import {
   type CallOptions,
   type GetItemsOptions,
   type HistoryMutationArgs,
+  type HistoryVersion,
   type SessionInfo,
   type StoreCapabilities,
 } from '@sessionkit/core';
 import {
   AbstractSessionStore,
+  appendedSince,
   checkExpectedLength,
   conflicts,
+  newEpoch,
   normalizeTtl,
   SessionQueue,
   suffixMatches,
+  type EncodedChanges,
   type EncodedItem,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
@@ -40,6 +44,7 @@ export class FlawedStore extends AbstractSessionStore {
     replaceHistory: true,
     historyMutations: true,
     conditionalAppend: true,
+    readChanges: true,
   };
   readonly #ttl: number | undefined;
   /** `per-handle-lock`: serialises this handle's read-modify-writes only. */
@@ -48,6 +53,8 @@ export class FlawedStore extends AbstractSessionStore {
   #pending: EncodedItem[] = [];
   /** `handle-cache`: whole histories this handle read, dropped only by its own writes. */
   readonly #cache = new Map<string, EncodedItem[]>();
+  /** `epoch-in-handle`: the epochs this handle has seen and made. */
+  readonly #handleEpochs = new Map<string, string>();
   /** `caches-decoded-items`: decoded items handed out as they are, by their JSON. */
   readonly #decoded = new Map<string, unknown>();
 
@@ -84,10 +91,18 @@ export class FlawedStore extends AbstractSessionStore {
   #entry(sessionId: string): Entry {
     const now = Date.now();
     let entry = this.#live(sessionId);
-    if (!entry) this.backend.sessions.set(this.#key(sessionId), (entry = { items: [], created: now, updated: now }));
+    if (!entry) this.backend.sessions.set(this.#key(sessionId), (entry = { items: [], created: now, updated: now, epoch: newEpoch() }));
     entry.updated = now;
     if (this.flaw === 'created-at-moves') entry.created = now;
     return entry;
+  }
+
+  /** A write that is not an append: a new epoch (`pop-keeps-epoch` forgets it for pops). */
+  #renew(entry: Entry, byPop = false): void {
+    if (byPop && this.flaw === 'pop-keeps-epoch') return;
+    entry.epoch = newEpoch();
+    // `epoch-in-handle`: only this handle learns its own new epochs.
+    for (const [key, session] of this.backend.sessions) if (session === entry && this.#handleEpochs.has(key)) this.#handleEpochs.set(key, entry.epoch);
   }
 
   #dropIfEmpty(sessionId: string, entry: Entry): void {
@@ -337,7 +352,7 @@ export class FlawedStore extends AbstractSessionStore {
       const last = entry.items.at(-1)!;
       await tick();
       entry.items.pop();
-      this.#entry(sessionId);
+      this.#renew(this.#entry(sessionId), true);
       this.#dropIfEmpty(sessionId, entry);
       return decode(last);
     }
@@ -349,6 +364,7 @@ export class FlawedStore extends AbstractSessionStore {
         await tick();
         const target = this.#entry(sessionId);
         target.items = before.slice(0, -1);
+        this.#renew(target, true);
         this.#dropIfEmpty(sessionId, target);
         return value;
       };
@@ -356,13 +372,14 @@ export class FlawedStore extends AbstractSessionStore {
     }
     if (this.flaw === 'pop-deletes-corrupt') {
       const last = entry.items.pop()!;
+      this.#renew(entry, true);
       this.#dropIfEmpty(sessionId, entry);
       return decode(last);
     }
     const index = this.flaw === 'pops-oldest' ? 0 : entry.items.length - 1;
     const value = decode(entry.items[index]!);
     entry.items.splice(index, 1);
-    this.#entry(sessionId);
+    this.#renew(this.#entry(sessionId), true);
     this.#dropIfEmpty(sessionId, entry);
     return value;
   }
@@ -376,7 +393,10 @@ export class FlawedStore extends AbstractSessionStore {
     if (this.flaw === 'soft-clear') {
       if (entry) entry.hidden = true;
     } else if (this.flaw === 'lists-empty-sessions') {
-      if (entry) entry.items = [];
+      if (entry) {
+        entry.items = [];
+        this.#renew(entry);
+      }
     } else this.backend.sessions.delete(key);
     if (this.flaw !== 'clear-keeps-operation-log') this.backend.ops.delete(this.#opsKey(sessionId));
   }
@@ -405,6 +425,7 @@ export class FlawedStore extends AbstractSessionStore {
     const kept = items.slice(0, Math.max(0, keep));
     if (this.flaw === 'transaction-not-atomic') await tick();
     const target = this.#entry(sessionId);
+    if (tx.expectedSuffix.length > 0 || this.flaw === 'tx-append-prepends') this.#renew(target);
     if (this.flaw === 'tx-append-prepends' && tx.type === 'append_items') target.items = [...tx.replacement, ...kept];
     else {
       target.items = kept;
@@ -426,10 +447,43 @@ export class FlawedStore extends AbstractSessionStore {
     }
     const target = this.#entry(sessionId);
     target.hidden = false;
+    this.#renew(target);
     target.items = this.flaw === 'replace-appends' ? [...(was?.items ?? [])] : [];
     this.#append(target, stored);
     target.appended = stored.length;
     this.#dropIfEmpty(sessionId, target);
+  }
+
+  override readChanges(sessionId: string, since?: HistoryVersion, options?: CallOptions) {
+    if (this.flaw === 'lenient-since' && since !== undefined) {
+      const { epoch, length } = (since ?? {}) as { epoch?: unknown; length?: unknown };
+      if (typeof epoch !== 'string' || typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || epoch.length > 128) since = undefined;
+    }
+    return super.readChanges(sessionId, since, options);
+  }
+
+  protected override async _readChanges(sessionId: string, since: HistoryVersion | undefined): Promise<EncodedChanges> {
+    let entry: Entry | undefined;
+    let items: EncodedItem[];
+    if (this.flaw === 'changes-ignore-ttl') {
+      entry = this.backend.sessions.get(this.#key(sessionId));
+      items = [...(entry?.items ?? [])];
+    } else {
+      items = await this._getItems(sessionId, undefined);
+      entry = this.#live(sessionId);
+    }
+    let epoch = entry && !entry.hidden ? entry.epoch : '';
+    if (this.flaw === 'epoch-in-handle' && epoch !== '') {
+      const key = this.#key(sessionId);
+      if (!this.#handleEpochs.has(key)) this.#handleEpochs.set(key, epoch);
+      epoch = this.#handleEpochs.get(key)!;
+    }
+    const version = { epoch, length: items.length };
+    if (appendedSince(since, epoch, items.length)) {
+      const from = this.flaw === 'changes-off-by-one' ? Math.max(0, since.length - 1) : since.length;
+      return { version, whole: false, items: items.slice(from) };
+    }
+    return { version, whole: true, items };
   }
 
   protected override async *_listSessions(pageSize: number): AsyncIterable<SessionInfo> {

@@ -129,6 +129,26 @@ export const BROKEN_STORES = {
     description: 'ignores an expectedLength that is not a non-negative integer instead of refusing it',
     caughtBy: ['tx.preconditions-validated'],
   },
+  'pop-keeps-epoch': {
+    description: 'keeps the session epoch on a pop, so readChanges reports a pop and an append back to the same length as nothing changed',
+    caughtBy: ['changes.rewrites-renew'],
+  },
+  'changes-off-by-one': {
+    description: 'readChanges hands back the last item already seen along with the appended ones',
+    caughtBy: ['changes.appended'],
+  },
+  'epoch-in-handle': {
+    description: "keeps session epochs in the handle, so another handle's pop goes unnoticed by readChanges",
+    caughtBy: ['changes.shared-handles'],
+  },
+  'lenient-since': {
+    description: 'reads the whole history for a malformed since instead of refusing it',
+    caughtBy: ['changes.since-validated'],
+  },
+  'changes-ignore-ttl': {
+    description: 'readChanges does not apply the ttl, so an expired session still shows its items',
+    caughtBy: ['changes.expiry'],
+  },
   'tx-append-prepends': { description: 'append_items inserts the items before the history', caughtBy: ['tx.append'] },
   'suffix-compared-as-text': {
     description: 'compares the expected suffix to the stored text, so equal items with another key order never match',

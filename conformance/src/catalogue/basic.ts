@@ -8,6 +8,7 @@ const CAPABILITY_METHODS: Partial<Record<keyof StoreCapabilities, string>> = {
   listSessions: 'listSessions',
   sessionInfo: 'getSessionInfo',
   prune: 'prune',
+  readChanges: 'readChanges',
 };
 
 export const basicTests: ConformanceTest[] = [

@@ -1,6 +1,7 @@
 import type { ConformanceTest } from '../conformance-test.js';
 import { appendTests } from './append.js';
 import { basicTests } from './basic.js';
+import { changesTests } from './changes.js';
 import { concurrencyTests } from './concurrency.js';
 import { corruptionTests } from './corruption.js';
 import { fidelityTests } from './fidelity.js';
@@ -28,6 +29,7 @@ export const conformanceTests: readonly ConformanceTest[] = Object.freeze([
   ...persistenceTests,
   ...transactionTests,
   ...appendTests,
+  ...changesTests,
   ...replaceTests,
   ...mutationTests,
   ...listingTests,

@@ -1,14 +1,17 @@
 import { decodeItem, decodeItems, encodeItems, type EncodedItem } from './codec.js';
 import { SessionError, SessionErrorCode } from './errors.js';
 import { mutateThroughTransactions, validateMutations } from './history-mutations.js';
+import { normalizeSince, type EncodedChanges } from './history-version.js';
 import { bindSession } from './session.js';
 import type {
   AddItemsOptions,
   BindableStore,
   CallOptions,
   GetItemsOptions,
+  HistoryChanges,
   HistoryMutationArgs,
   HistoryTransactionArgs,
+  HistoryVersion,
   ListSessionsOptions,
   PruneOptions,
   Session,
@@ -108,6 +111,13 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
   protected _replaceHistory?(sessionId: string, items: EncodedItem[], options?: CallOptions): Promise<void>;
   protected _listSessions?(pageSize: number): AsyncIterable<SessionInfo>;
   protected _getSessionInfo?(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined>;
+  /**
+   * One atomic read of the session's epoch, length and either the items
+   * appended since `since` (already checked; use `appendedSince`) or the
+   * whole history. A store declaring `readChanges` gives every created
+   * session, and every write that is not an append, a `newEpoch()`.
+   */
+  protected _readChanges?(sessionId: string, since: HistoryVersion | undefined, options?: CallOptions): Promise<EncodedChanges>;
   /** Deletes sessions last written before `olderThanMs` (epoch ms); returns how many. */
   protected _prune?(olderThanMs: number): Promise<number>;
 
@@ -257,6 +267,16 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
     if (!this.capabilities.sessionInfo || !info) throw unsupported('getSessionInfo');
     assertSessionId(sessionId);
     return this.#run(() => info.call(this, sessionId, options));
+  }
+
+  async readChanges(sessionId: string, since?: HistoryVersion, options?: CallOptions): Promise<HistoryChanges<TItem>> {
+    this.assertOpen();
+    const read = this._readChanges;
+    if (!this.capabilities.readChanges || !read) throw unsupported('readChanges');
+    assertSessionId(sessionId);
+    const from = normalizeSince(since);
+    const changes = await this.#run(() => read.call(this, sessionId, from, options));
+    return { version: changes.version, whole: changes.whole, items: decodeItems<TItem>(changes.items) };
   }
 
   async prune(options: PruneOptions): Promise<number> {

@@ -35,6 +35,7 @@ export {
   type PreparedTransaction,
 } from './validation.js';
 export { normalizeTtl } from './ttl.js';
+export { appendedSince, MAX_EPOCH_LENGTH, newEpoch, normalizeSince, type EncodedChanges } from './history-version.js';
 export { CONFLICT_RETRY_ATTEMPTS, retryOnConflict, type RetryOnConflictOptions } from './retry.js';
 export { SessionQueue } from './session-queue.js';
 export { Deadlines, withDeadline, type DeadlineOptions } from './deadline.js';
@@ -43,6 +44,7 @@ export {
   hasHistoryMutations,
   hasListSessions,
   hasPrune,
+  hasReadChanges,
   hasReplaceHistory,
   hasSessionInfo,
   hasTransactionPreconditions,

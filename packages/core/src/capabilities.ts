@@ -38,6 +38,11 @@ export function hasHistoryMutations<S extends SessionStore<any>>(store: S): stor
   return store.capabilities?.historyMutations === true && typeof store.applyHistoryMutations === 'function';
 }
 
+/** The store answers `readChanges` (see {@link HistoryVersion}). */
+export function hasReadChanges<S extends SessionStore<any>>(store: S): store is S & With<'readChanges'> {
+  return store.capabilities?.readChanges === true && typeof store.readChanges === 'function';
+}
+
 /** The manifest of a store that supports nothing optional; spread and override. */
 export const NO_CAPABILITIES: StoreCapabilities = Object.freeze({
   transactions: false,

@@ -1,6 +1,7 @@
 import {
   hasListSessions,
   hasPrune,
+  hasReadChanges,
   hasReplaceHistory,
   hasSessionInfo,
   hasTransactions,
@@ -17,8 +18,10 @@ import type {
   BindableStore,
   CallOptions,
   GetItemsOptions,
+  HistoryChanges,
   HistoryMutationArgs,
   HistoryTransactionArgs,
+  HistoryVersion,
   ListSessionsOptions,
   PruneOptions,
   Session,
@@ -63,6 +66,14 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
     capabilities.listSessions &&= hasListSessions(inner);
     capabilities.sessionInfo &&= hasSessionInfo(inner);
     capabilities.prune &&= hasPrune(inner);
+    // Changes are the inner store's items: forwarded only by a layer that reads items as they are, or that
+    // answers readChanges itself (a layer that transforms reads must not hand out the inner store's items).
+    if (capabilities.readChanges) {
+      capabilities.readChanges =
+        !drop.includes('readChanges') &&
+        hasReadChanges(inner) &&
+        (this.getItems === ForwardingStore.prototype.getItems || this.readChanges !== ForwardingStore.prototype.readChanges);
+    }
     this.capabilities = Object.freeze(capabilities as unknown as StoreCapabilities);
   }
 
@@ -195,6 +206,11 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
     return this.around('getSessionInfo', sessionId, () => this.inner.getSessionInfo!(sessionId, options));
   }
 
+  async readChanges(sessionId: string, since?: HistoryVersion, options?: CallOptions): Promise<HistoryChanges<TItem>> {
+    this.require('readChanges', 'readChanges');
+    return this.around('readChanges', sessionId, () => this.inner.readChanges!(sessionId, since, options) as Promise<unknown> as Promise<HistoryChanges<TItem>>);
+  }
+
   async prune(options: PruneOptions): Promise<number> {
     this.require('prune', 'prune');
     return this.around('prune', undefined, () => this.inner.prune!(options));
@@ -222,6 +238,7 @@ const OPTIONAL_CAPABILITY: Partial<Record<StoreOperation, keyof StoreCapabilitie
   applyHistoryMutations: 'historyMutations',
   listSessions: 'listSessions',
   getSessionInfo: 'sessionInfo',
+  readChanges: 'readChanges',
   prune: 'prune',
 };
 

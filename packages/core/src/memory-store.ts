@@ -1,6 +1,6 @@
 import { AbstractSessionStore } from './abstract-store.js';
 import type { EncodedItem } from './codec.js';
-import type { AddItemsOptions, SessionInfo, SessionItem, StoreCapabilities } from './types.js';
+import type { AddItemsOptions, HistoryVersion, SessionInfo, SessionItem, StoreCapabilities } from './types.js';
 import {
   assertPositiveInteger,
   checkExpectedLength,
@@ -10,6 +10,7 @@ import {
   type PreparedTransaction,
 } from './validation.js';
 import { normalizeTtl } from './ttl.js';
+import { appendedSince, newEpoch, type EncodedChanges } from './history-version.js';
 
 export interface MemoryStoreOptions {
   /** Milliseconds after the last write at which a session expires. Default: never. */
@@ -27,6 +28,8 @@ interface Entry {
   createdAt: number;
   updatedAt: number;
   operations: Map<string, string>;
+  /** Renewed by every write that is not an append (readChanges). */
+  epoch: string;
 }
 
 /**
@@ -58,6 +61,7 @@ export class MemoryStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       replaceHistory: true,
       historyMutations: true,
       conditionalAppend: true,
+      readChanges: true,
     });
   }
 
@@ -75,7 +79,7 @@ export class MemoryStore<TItem = SessionItem> extends AbstractSessionStore<TItem
     let entry = this.#live(sessionId);
     if (!entry || entry.items.length === 0) {
       const operations = entry?.operations ?? new Map();
-      entry = { items: [], createdAt: now, updatedAt: now, operations };
+      entry = { items: [], createdAt: now, updatedAt: now, operations, epoch: newEpoch() };
       this.#sessions.set(sessionId, entry);
     }
     entry.updatedAt = now;
@@ -99,6 +103,7 @@ export class MemoryStore<TItem = SessionItem> extends AbstractSessionStore<TItem
     const value = decode(entry.items[entry.items.length - 1]!);
     entry.items.pop();
     entry.updatedAt = Date.now();
+    entry.epoch = newEpoch();
     return value;
   }
 
@@ -118,6 +123,7 @@ export class MemoryStore<TItem = SessionItem> extends AbstractSessionStore<TItem
     const start = items.length - tx.expectedSuffix.length;
     if (start < 0 || !suffixMatches(items.slice(start), tx.expectedSuffix)) throw conflicts.suffixMismatch();
     const entry = this.#touch(sessionId);
+    if (tx.expectedSuffix.length > 0) entry.epoch = newEpoch();
     entry.items.splice(start, entry.items.length - start, ...tx.replacement);
     entry.operations.set(tx.operationId, tx.fingerprint);
     if (entry.operations.size > this.#operationLogSize) {
@@ -126,7 +132,18 @@ export class MemoryStore<TItem = SessionItem> extends AbstractSessionStore<TItem
   }
 
   protected override async _replaceHistory(sessionId: string, items: EncodedItem[]): Promise<void> {
-    this.#touch(sessionId).items = items.slice();
+    const entry = this.#touch(sessionId);
+    entry.items = items.slice();
+    entry.epoch = newEpoch();
+  }
+
+  protected override async _readChanges(sessionId: string, since: HistoryVersion | undefined): Promise<EncodedChanges> {
+    const entry = this.#live(sessionId);
+    const epoch = entry?.epoch ?? '';
+    const items = entry?.items ?? [];
+    const version = { epoch, length: items.length };
+    if (appendedSince(since, epoch, items.length)) return { version, whole: false, items: items.slice(since.length) };
+    return { version, whole: true, items: items.slice() };
   }
 
   #info(sessionId: string, entry: Entry): SessionInfo {

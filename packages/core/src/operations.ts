@@ -9,6 +9,7 @@ export type StoreOperation =
   | 'applyHistoryMutations'
   | 'listSessions'
   | 'getSessionInfo'
+  | 'readChanges'
   | 'prune';
 
 /** Every {@link StoreOperation}, in the order reports list them. */
@@ -22,5 +23,6 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = Object.freeze([
   'applyHistoryMutations',
   'listSessions',
   'getSessionInfo',
+  'readChanges',
   'prune',
 ]);

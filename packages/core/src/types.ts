@@ -52,6 +52,13 @@ export interface StoreCapabilities {
    * `expectedLength` with UNSUPPORTED.
    */
   readonly conditionalAppend?: boolean;
+  /**
+   * `readChanges` is available: what was appended since a version this
+   * store handed out, or the whole history when anything else changed it
+   * (see {@link HistoryVersion}). What lets a cache in several processes
+   * revalidate in O(new items). Optional in the manifest; absent means `false`.
+   */
+  readonly readChanges?: boolean;
 }
 
 /** Per-call context. `runContext` is the Agents SDK's RunContext when a run calls the session. */
@@ -142,6 +149,34 @@ export interface HistoryMutationArgs<TItem = SessionItem> {
   readonly mutations: readonly HistoryMutation<TItem>[];
 }
 
+/**
+ * A point in one session's history, as `readChanges` reports it. `epoch`
+ * names a run of appends: every write that is not an append (pop, clear, a
+ * `replace_suffix` transaction, replaceHistory, expiry, prune) gives the
+ * session a new epoch, never one used before, and a session that does not
+ * exist has the epoch `''`. So while the epoch is the same, the history is
+ * the one seen then plus appended items, and `length` says where they start.
+ * Opaque: hand it back to the store that made it, compare nothing else.
+ */
+export interface HistoryVersion {
+  readonly epoch: string;
+  /** Items in the session at this version. */
+  readonly length: number;
+}
+
+/** What `readChanges` returns, read in one atomic step. */
+export interface HistoryChanges<TItem = SessionItem> {
+  /** The session's version now: pass it as `since` to the next call. */
+  readonly version: HistoryVersion;
+  /**
+   * `false`: `items` are the items appended since `since` (positions
+   * `since.length` to `version.length - 1`; possibly none). `true`: `items`
+   * is the whole history — no `since`, or the session changed otherwise.
+   */
+  readonly whole: boolean;
+  readonly items: TItem[];
+}
+
 export interface SessionInfo {
   readonly sessionId: string;
   /** Number of items now stored. */
@@ -192,6 +227,13 @@ export interface SessionStore<TItem = SessionItem> {
   applyHistoryMutations?(sessionId: string, args: HistoryMutationArgs<TItem>, options?: CallOptions): Promise<void>;
   /** Every session with at least one item, each exactly once, in no promised order. */
   listSessions?(options?: ListSessionsOptions): AsyncIterable<SessionInfo>;
+  /**
+   * The items appended since `since` (a version this store returned for this
+   * session), or the whole history when there is no `since` or the session
+   * changed other than by appends since then; with the current version. One
+   * atomic read: O(new items) when only appends happened.
+   */
+  readChanges?(sessionId: string, since?: HistoryVersion, options?: CallOptions): Promise<HistoryChanges<TItem>>;
   /** `undefined` when the session has no items. */
   getSessionInfo?(sessionId: string, options?: CallOptions): Promise<SessionInfo | undefined>;
   /** Deletes sessions last written before `olderThan`; returns how many. */

@@ -439,6 +439,8 @@ function countOf(operation: StoreOperation, result: unknown, written: number | u
   switch (operation) {
     case 'getItems':
       return (result as unknown[]).length;
+    case 'readChanges':
+      return (result as { items: unknown[] }).items.length;
     case 'popItem':
     case 'getSessionInfo':
       return result === undefined ? 0 : 1;
