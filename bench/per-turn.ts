@@ -9,7 +9,8 @@
  *   pops also against raw ioredis keeping the store's guarantee (a checking script),
  *   with and without the store's session-metadata write;
  *   the raw baselines live in raw-drivers.ts;
- * - withEncryption, withCache and the README's stack (encryption + monitoring +
+ * - withEncryption, withCache (per process, and with `revalidate`: several processes,
+ *   exact, through the store's readChanges) and the README's stack (encryption + monitoring +
  *   cache) over SqliteStore vs the bare SqliteStore;
  *
  * plus popItem at 10,000 items and a tail read of 20 vs the raw driver, and the
@@ -111,6 +112,8 @@ function openStack(name: string, path: string, url: string): Side {
       return storeSide(withEncryption({ keys, primary: 'k1' })(sqlite()));
     case 'withCache':
       return storeSide(withCache({ maxSessions: 10_000 })(sqlite()));
+    case 'withCache revalidate':
+      return storeSide(withCache({ maxSessions: 10_000, revalidate: true })(sqlite()));
     case 'README stack':
       return storeSide(readmeStack(sqlite()));
     case 'raw ioredis':
@@ -151,7 +154,7 @@ interface Group {
 const allGroups: Group[] = [
   { title: 'SqliteStore ÷ raw better-sqlite3', baseline: 'raw better-sqlite3', stacks: ['SqliteStore'] },
   ...(haveRedis ? [{ title: 'RedisStore ÷ raw ioredis (RPUSH + LRANGE)', baseline: 'raw ioredis', stacks: ['RedisStore'] }] : []),
-  { title: '÷ SqliteStore', baseline: 'SqliteStore', stacks: ['withEncryption', 'withCache', 'README stack'] },
+  { title: '÷ SqliteStore', baseline: 'SqliteStore', stacks: ['withEncryption', 'withCache', 'withCache revalidate', 'README stack'] },
 ];
 const allStacks = [...new Set(allGroups.flatMap((g) => [g.baseline, ...g.stacks]))];
 if (ONLY_STACKS?.some((name) => !allStacks.includes(name))) throw new Error(`--stacks takes ${allStacks.join(', ')}`);
@@ -353,6 +356,9 @@ ratios in brackets: a wide range means noise from other load, not a difference.
 - raw ioredis, checked pop + updated-at: that script also sets the session's updated-at in a hash beside the
   list (one HSET, as RedisStore's pop does for \`getSessionInfo\` and \`prune\`): the store's pop, work for
   work. The raw baselines live in \`bench/raw-drivers.ts\`.
+- withCache revalidate: \`withCache({ maxSessions: 10_000, revalidate: true })\` over SqliteStore, the mode for several
+  processes writing the same sessions: every read asks the store for what was appended since the entry's version
+  (\`readChanges\`: here the turn's three items) and copies the history to the caller.
 - README stack: \`compose(SqliteStore, withEncryption, withMonitoring, withCache({ maxSessions: 10_000 }))\`.
 
 ${ratioTable}

@@ -12,7 +12,8 @@ const item = (n: number) => ({ role: n % 2 ? 'assistant' : 'user', content: `mes
 const items = (from: number, count: number) => Array.from({ length: count }, (_, i) => item(from + i));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Counts the history reads reaching the store (session-info reads are not counted). */
+/** Counts the history reads reaching the store (session-info reads are not counted). Overriding getItems hides
+ * readChanges, so these caches revalidate through getSessionInfo (cache.changes.test.ts covers readChanges). */
 class CountingStore extends ForwardingStore {
   reads = 0;
   override getItems(sessionId: string, options?: GetItemsOptions) {
@@ -116,8 +117,10 @@ describe('withCache revalidate (several processes, exact reads)', () => {
     expect(await here.getItems('s')).toEqual([item(7)]);
   });
 
-  it('needs a store with session info, and a valid tolerance', () => {
-    const noInfo = new ForwardingStore(new MemoryStore(), ['sessionInfo']);
+  it('needs a store with readChanges or session info, and a valid tolerance', () => {
+    const noInfo = new ForwardingStore(new MemoryStore(), ['sessionInfo', 'readChanges']);
+    expect(() => withCache({ revalidate: true })(new ForwardingStore(new MemoryStore(), ['readChanges']))).not.toThrow();
+    expect(() => withCache({ revalidate: true })(new ForwardingStore(new MemoryStore(), ['sessionInfo']))).not.toThrow();
     expect(() => withCache({ revalidate: true })(noInfo)).toThrow(expect.objectContaining({ code: SessionErrorCode.Unsupported }));
     expect(() => withCache({ revalidate: { clockToleranceMs: -1 } })(new MemoryStore())).toThrow(
       expect.objectContaining({ code: SessionErrorCode.InvalidArgument }),

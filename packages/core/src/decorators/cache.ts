@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { hasSessionInfo } from '../capabilities.js';
+import { hasReadChanges, hasSessionInfo } from '../capabilities.js';
 import { decodeItems, encodeItems, type EncodedItem } from '../codec.js';
 import { appendEncoded, appendEncodedTo } from '../abstract-store.js';
 import { copyItem, itemSize } from '../item-copy.js';
@@ -9,6 +9,7 @@ import type {
   CallOptions,
   GetItemsOptions,
   HistoryTransactionArgs,
+  HistoryVersion,
   PruneOptions,
   SessionInfo,
   SessionItem,
@@ -38,16 +39,25 @@ export interface CacheOptions {
    */
   readonly ttl?: number;
   /**
-   * For several processes writing the same sessions, with exact reads: before
-   * answering from the cache, ask the store's `getSessionInfo` whether the
-   * session changed since the entry was read (its item count, `createdAt`
-   * and `updatedAt` — one small read instead of the history). Writes through
-   * this cache then drop the entry (the store's new `updatedAt` is unknown)
-   * except `clearSession`. `clockToleranceMs`: how far the clocks stamping
+   * For several processes writing the same sessions, with exact reads: every
+   * read asks the store what changed since the entry's version.
+   *
+   * On a store with `readChanges` (MemoryStore, SQLite, Redis, PostgreSQL,
+   * and decorators over them), a read fetches only the items appended since
+   * (one small read: O(new items)), or the whole history when the session
+   * was popped, cleared, rewritten or expired; writes through this cache
+   * leave the entry as it is (the next read fetches them). Exact whatever
+   * the clocks; `clockToleranceMs` is not used.
+   *
+   * Otherwise it asks the store's `getSessionInfo` whether the session
+   * changed since the entry was read (its item count, `createdAt` and
+   * `updatedAt`) and re-reads the whole history if so. Writes through this
+   * cache then drop the entry (the store's new `updatedAt` is unknown) except
+   * `clearSession`. `clockToleranceMs`: how far the clocks stamping
    * `updatedAt` (the writers', or the server's) may lag this process's clock
    * plus how long a write may take from its timestamp to its commit; an
    * entry is only trusted if it was read more than that after the session's
-   * last write. Needs the `sessionInfo` capability. Default: off;
+   * last write. Needs `readChanges` or `sessionInfo`. Default: off;
    * `true` means `{ clockToleranceMs: 1000 }`.
    */
   readonly revalidate?: boolean | { readonly clockToleranceMs?: number };
@@ -67,7 +77,7 @@ export interface CacheStats {
   readonly bytes: number;
   /** Sessions evicted to respect `maxSessions` / `maxBytes`. */
   readonly evictions: number;
-  /** With `revalidate`: entries found changed by the store's session info, and re-read. */
+  /** With `revalidate`: entries found changed other than by appends (or, without readChanges, changed at all), and re-read whole. */
   readonly revalidationFailures: number;
 }
 
@@ -83,6 +93,8 @@ interface Entry {
   readonly sessionExpiry: number | undefined;
   /** With `revalidate`: the session's info when `items` were read, as {@link versionOf} renders it. */
   readonly version?: string;
+  /** With `revalidate` through `readChanges`: the store's version `items` end at. */
+  readonly changes?: HistoryVersion;
 }
 
 const DEFAULT_CLOCK_TOLERANCE_MS = 1000;
@@ -129,6 +141,8 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   #revalidationFailures = 0;
   // With `revalidate`: the clock tolerance in ms; undefined when off.
   readonly #tolerance: number | undefined;
+  // With `revalidate` on a store with readChanges: reads fetch what changed since the entry's version.
+  readonly #changes: boolean;
 
   constructor(inner: SessionStore<TItem>, options: CacheOptions = {}) {
     super(inner);
@@ -149,12 +163,14 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       }
       const tolerance = revalidate === true ? DEFAULT_CLOCK_TOLERANCE_MS : (revalidate.clockToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS);
       if (!Number.isSafeInteger(tolerance) || tolerance < 0) throw invalid('clockToleranceMs must be a non-negative integer');
-      if (!hasSessionInfo(inner)) {
-        throw new SessionError(SessionErrorCode.Unsupported, 'withCache revalidate needs a store with the sessionInfo capability');
+      this.#changes = hasReadChanges(inner);
+      if (!this.#changes && !hasSessionInfo(inner)) {
+        throw new SessionError(SessionErrorCode.Unsupported, 'withCache revalidate needs a store with the readChanges or sessionInfo capability');
       }
       this.#tolerance = tolerance;
     } else {
       this.#tolerance = undefined;
+      this.#changes = false;
     }
     // A store without ttl never expires sessions, so there is nothing to learn.
     this.#storeTtl = inner.capabilities.ttl ? undefined : 'none';
@@ -250,6 +266,8 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     // The update knows the session's revalidation version afterwards (clear: empty), so it may run under `revalidate`.
     keepsVersion = false,
   ): Promise<R> {
+    // Through readChanges every read asks the store what changed: a write leaves the entry to the next read.
+    if (this.#changes) return write();
     const startedAt = Date.now();
     const mine = this.#bump(sessionId, 1);
     let result: R;
@@ -281,6 +299,7 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     const entry = limit === 0 ? undefined : this.#entry(sessionId);
     const covers = entry !== undefined && (entry.complete || (limit !== undefined && limit <= entry.items.length));
     if (limit === 0) return this.inner.getItems(sessionId, options);
+    if (this.#changes) return this.#readChanges(sessionId, entry, limit, options);
     // Under revalidate, the session's info is read first, before any items: a hit needs it to match the entry,
     // and a miss keeps it as the version of what it reads next (a write in between makes it look older, never newer).
     let known: { info: SessionInfo | undefined; at: number } | undefined;
@@ -329,9 +348,61 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     return items;
   }
 
+  /**
+   * A read under `revalidate` through the store's `readChanges`: the items
+   * appended since the entry's version are added to it, or the whole history
+   * replaces it; the answer is copies of the entry's newest items. A tail
+   * read of a session not cached goes to the store (O(limit), not cached).
+   */
+  async #readChanges(sessionId: string, entry: Entry | undefined, limit: number | undefined, options: GetItemsOptions | undefined): Promise<TItem[]> {
+    // A tail entry answers only tail reads: a full read needs the whole history.
+    const base = entry?.changes !== undefined && (entry.complete || limit !== undefined) ? entry : undefined;
+    if (base === undefined && limit !== undefined) return this.#tailMiss(sessionId, options);
+    const changes = await this.inner.readChanges!(sessionId, base?.changes, options);
+    const appended = !changes.whole && base !== undefined;
+    let current: Pick<Entry, 'items' | 'complete'> = base!;
+    if (!appended || changes.items.length > 0) {
+      let items: unknown[];
+      let bytes: number;
+      if (appended) {
+        // Appended to what the entry holds: O(new items) from the store. In place while the entry is current
+        // (#put then makes a new entry object, so a read that started from this one copies instead).
+        items = this.#cache.peek(sessionId) === base ? base.items : base.items.slice();
+        bytes = base.bytes;
+        for (const item of changes.items) {
+          items.push(item);
+          bytes += sizeOf(item);
+        }
+      } else {
+        if (entry !== undefined) this.#revalidationFailures++;
+        items = changes.items;
+        bytes = 0;
+        for (const item of items) bytes += sizeOf(item);
+      }
+      // The items read are this cache's own (fresh from the store's decoding); callers get copies.
+      current = { items, complete: appended ? base.complete : true };
+      this.#put(sessionId, {
+        ...current,
+        bytes,
+        trustedUntil: this.#ttl === undefined ? undefined : Date.now() + this.#ttl,
+        sessionExpiry: undefined,
+        changes: changes.version,
+      });
+    }
+    if (!current.complete && limit! > current.items.length) return this.#tailMiss(sessionId, options);
+    if (!appended) this.#misses++;
+    return this.#hit(current, limit, appended);
+  }
+
+  /** A tail read longer than the tail entry holds: from the store, as a miss. */
+  #tailMiss(sessionId: string, options: GetItemsOptions | undefined): Promise<TItem[]> {
+    this.#misses++;
+    return this.inner.getItems(sessionId, options);
+  }
+
   // Deep copies of the cached values (no parse, no validation: they were validated when cached).
-  #hit(entry: Entry, limit: number | undefined): TItem[] {
-    this.#hits++;
+  #hit(entry: Pick<Entry, 'items'>, limit: number | undefined, count = true): TItem[] {
+    if (count) this.#hits++;
     const all = entry.items;
     const start = limit === undefined || limit >= all.length ? 0 : all.length - limit;
     const out = new Array<TItem>(all.length - start);

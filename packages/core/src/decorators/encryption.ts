@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { hasTransactionPreconditions, hasTransactions } from '../capabilities.js';
 import { canonicalize, decodeItem, encodeItem, type EncodedItem } from '../codec.js';
 import { SessionError, SessionErrorCode } from '../errors.js';
-import type { AddItemsOptions, CallOptions, GetItemsOptions, HistoryTransactionArgs, SessionItem, SessionStore } from '../types.js';
+import type {
+  AddItemsOptions,
+  CallOptions,
+  GetItemsOptions,
+  HistoryChanges,
+  HistoryTransactionArgs,
+  HistoryVersion,
+  SessionItem,
+  SessionStore,
+} from '../types.js';
 import { appendEncoded, appendEncodedTo, assertPreconditionsSupported, readEncoded, type EncodedReader } from '../abstract-store.js';
 import { assertAppendOptions, conflicts } from '../validation.js';
 import { ForwardingStore } from '../forwarding-store.js';
@@ -377,6 +386,27 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
     }
     this.#memory.saw(sessionId, count, read.newest, read.newestPosition, limit === undefined || count < limit);
     return read.items;
+  }
+
+  /**
+   * The inner store's changes, opened: appended envelopes must carry the
+   * positions `since.length` onwards, a whole history positions from 0, and
+   * either ends at the version's length (else DECRYPTION_FAILED, as for any
+   * item out of order). The version is the inner store's, passed through.
+   */
+  override async readChanges(sessionId: string, since?: HistoryVersion, options?: CallOptions): Promise<HistoryChanges<TItem>> {
+    this.validateCall('readChanges', sessionId);
+    const changes = await this.inner.readChanges!(sessionId, since, options);
+    const read = await this.#openAll(sessionId, changes.items, changes.whole);
+    const count = changes.items.length;
+    const first = changes.whole ? 0 : (since?.length ?? 0);
+    // Positions are sealed in: appended items that do not start where `since` ended, or a history that
+    // does not end at the version's length, had items removed, moved or added around them.
+    if (read.newestPosition !== undefined && (read.newestPosition !== changes.version.length - 1 || read.newestPosition - count + 1 !== first)) {
+      throw outOfOrder();
+    }
+    this.#memory.saw(sessionId, count, read.newest, read.newestPosition, changes.whole);
+    return { version: changes.version, whole: changes.whole, items: read.items };
   }
 
   /** Seals the new history for positions 0..n-1 and swaps it in through the inner store's atomic replaceHistory. */
