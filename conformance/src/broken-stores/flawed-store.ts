@@ -6,7 +6,6 @@ import {
   type CallOptions,
   type GetItemsOptions,
   type HistoryMutationArgs,
-  type HistoryVersion,
   type SessionInfo,
   type StoreCapabilities,
 } from '@sessionkit/core';
@@ -21,6 +20,7 @@ import {
   suffixMatches,
   type EncodedChanges,
   type EncodedItem,
+  type HistoryVersion,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
 import { keyFor, tick, type Backend, type Entry } from './backend.js';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { SessionErrorCode, type HistoryChanges, type HistoryVersion, type SessionStore } from '@sessionkit/core';
+import { SessionErrorCode, type SessionStore } from '@sessionkit/core';
+import type { HistoryChanges, HistoryVersion } from '@sessionkit/core/adapter';
 import type { ConformanceTest } from '../conformance-test.js';
 import { assertHistory, msg, rejectsWith, sleep } from '../checks.js';
 

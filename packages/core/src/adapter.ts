@@ -8,6 +8,7 @@
  * See docs/api.md (every name) and docs/architecture.md (where things go).
  */
 export type { SessionErrorOptions } from './errors.js';
+export type { HistoryChanges, HistoryVersion } from './types.js';
 export { AbstractSessionStore, DEFAULT_LIST_PAGE_SIZE, unsupported, assertPreconditionsSupported } from './abstract-store.js';
 export { ForwardingStore } from './forwarding-store.js';
 export {

@@ -5,11 +5,9 @@ import {
   withCache,
   withEncryption,
   type CallOptions,
-  type HistoryChanges,
-  type HistoryVersion,
   type SessionStore,
 } from '@sessionkit/core';
-import { ForwardingStore, type StoreOperation } from '@sessionkit/core/adapter';
+import { ForwardingStore, type HistoryChanges, type HistoryVersion, type StoreOperation } from '@sessionkit/core/adapter';
 
 const item = (n: number) => ({ role: n % 2 ? 'assistant' : 'user', content: `message ${n}` });
 const items = (from: number, count: number) => Array.from({ length: count }, (_, i) => item(from + i));
