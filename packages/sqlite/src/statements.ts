@@ -10,6 +10,8 @@ export interface SessionRow {
   item_count: number;
   last_seq: number;
   last_op: number;
+  /** readChanges' epoch: set when the row is inserted, renewed by every write that is not an append. */
+  epoch: string;
 }
 
 export interface ItemRow {
@@ -26,8 +28,14 @@ export interface ItemRow {
 export function statementSql(t: TableNames) {
   return {
     findSession: `SELECT * FROM ${t.sessions} WHERE session_id = ?`,
-    insertSession: `INSERT INTO ${t.sessions} (session_id, created_at, updated_at) VALUES (?, ?, ?)`,
+    insertSession: `INSERT INTO ${t.sessions} (session_id, created_at, updated_at, epoch) VALUES (?, ?, ?, ?)`,
+    // An append keeps the epoch: its UPDATE does not touch it.
     updateSession: `UPDATE ${t.sessions} SET created_at = ?, updated_at = ?, item_count = ?, last_seq = ?, last_op = ? WHERE sid = ?`,
+    // Every other write (pop, replace_suffix, replaceHistory): the same UPDATE with a new epoch.
+    renewSession: `UPDATE ${t.sessions} SET created_at = ?, updated_at = ?, item_count = ?, last_seq = ?, last_op = ?, epoch = ?
+      WHERE sid = ?`,
+    // readChanges' first read: the live session's epoch and length (no row: epoch '', length 0).
+    version: `SELECT epoch, item_count FROM ${t.sessions} WHERE session_id = ? AND updated_at > ?`,
     deleteSession: `DELETE FROM ${t.sessions} WHERE sid = ?`,
     insertItem: `INSERT INTO ${t.items} (sid, seq, item) VALUES (?, ?, ?)`,
     // The tail read: walks the (sid, seq) index backwards and stops after `limit` rows.
@@ -57,8 +65,10 @@ export function statementSql(t: TableNames) {
 
 export interface Statements {
   findSession: Statement<[string], SessionRow>;
-  insertSession: Statement<[string, number, number]>;
+  insertSession: Statement<[string, number, number, string]>;
   updateSession: Statement<[number, number, number, number, number, number]>;
+  renewSession: Statement<[number, number, number, number, number, string, number]>;
+  version: Statement<[string, number], Pick<SessionRow, 'epoch' | 'item_count'>>;
   deleteSession: Statement<[number]>;
   insertItem: Statement<[number, number, string]>;
   tail: Statement<[string, number, number], string>;
