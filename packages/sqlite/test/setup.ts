@@ -72,6 +72,7 @@ export interface WorkerResult {
   errors: { code?: string; message: string }[];
   popped?: unknown[];
   applied?: boolean;
+  changes?: { version: { epoch: string; length: number }; whole: boolean; items: unknown[] };
   code?: string;
 }
 
