@@ -175,16 +175,14 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       row.updated_at = now;
       return row;
     }
-    const epoch = newEpoch();
-    const sid = Number(this.#sql.insertSession.run(sessionId, now, now, epoch).lastInsertRowid);
-    return { sid, session_id: sessionId, created_at: now, updated_at: now, item_count: 0, last_seq: 0, last_op: 0, epoch };
+    const sid = Number(this.#sql.insertSession.run(sessionId, now, now, newEpoch()).lastInsertRowid);
+    return { sid, session_id: sessionId, created_at: now, updated_at: now, item_count: 0, last_seq: 0, last_op: 0 };
   }
 
   /** Writes the row back; an append keeps the epoch, every other write passes `renew` (same one UPDATE). */
   #save(row: SessionRow, renew = false): void {
     if (renew) {
-      row.epoch = newEpoch();
-      this.#sql.renewSession.run(row.created_at, row.updated_at, row.item_count, row.last_seq, row.last_op, row.epoch, row.sid);
+      this.#sql.renewSession.run(row.created_at, row.updated_at, row.item_count, row.last_seq, row.last_op, newEpoch(), row.sid);
     } else {
       this.#sql.updateSession.run(row.created_at, row.updated_at, row.item_count, row.last_seq, row.last_op, row.sid);
     }

@@ -1,7 +1,10 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { TableNames } from './schema.js';
 
-/** A row of the sessions table as the store reads it. */
+/**
+ * A row of the sessions table as the store reads it. Not the `epoch`: only
+ * readChanges reads it (the `version` statement); writes never need the old one.
+ */
 export interface SessionRow {
   sid: number;
   session_id: string;
@@ -10,8 +13,6 @@ export interface SessionRow {
   item_count: number;
   last_seq: number;
   last_op: number;
-  /** readChanges' epoch: set when the row is inserted, renewed by every write that is not an append. */
-  epoch: string;
 }
 
 export interface ItemRow {
@@ -27,7 +28,8 @@ export interface ItemRow {
  */
 export function statementSql(t: TableNames) {
   return {
-    findSession: `SELECT * FROM ${t.sessions} WHERE session_id = ?`,
+    // Every column but the epoch (a write either keeps it or writes a new one), so an append reads no more than it needs.
+    findSession: `SELECT sid, session_id, created_at, updated_at, item_count, last_seq, last_op FROM ${t.sessions} WHERE session_id = ?`,
     insertSession: `INSERT INTO ${t.sessions} (session_id, created_at, updated_at, epoch) VALUES (?, ?, ?, ?)`,
     // An append keeps the epoch: its UPDATE does not touch it.
     updateSession: `UPDATE ${t.sessions} SET created_at = ?, updated_at = ?, item_count = ?, last_seq = ?, last_op = ? WHERE sid = ?`,
@@ -68,7 +70,7 @@ export interface Statements {
   insertSession: Statement<[string, number, number, string]>;
   updateSession: Statement<[number, number, number, number, number, number]>;
   renewSession: Statement<[number, number, number, number, number, string, number]>;
-  version: Statement<[string, number], Pick<SessionRow, 'epoch' | 'item_count'>>;
+  version: Statement<[string, number], { epoch: string; item_count: number }>;
   deleteSession: Statement<[number]>;
   insertItem: Statement<[number, number, string]>;
   tail: Statement<[string, number, number], string>;
