@@ -5,6 +5,7 @@
  */
 import { SqliteStore } from '@sessionkit/sqlite';
 import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { tableNames } from '../packages/sqlite/src/schema.js';
 import { JSON_CHECK } from '../packages/redis/src/scripts.js';
@@ -26,7 +27,9 @@ export interface Side {
  * items with JSON.stringify and updates the row; reads run the store's own
  * query (by session id, the expiry bound included: with no ttl the store binds
  * the smallest safe integer, and so does this) with JSON.parse; a pop reads
- * the newest row, deletes it and updates the row in one transaction.
+ * the newest row, deletes it and updates the row, with a new epoch (what lets
+ * readers tell a pop from appends, as the store's does), in one transaction.
+ * A created row gets an epoch too (the column has no default).
  */
 export function rawSqlite(path: string, synchronous: 'FULL' | 'NORMAL' = 'NORMAL'): Side {
   new SqliteStore({ path }).close();
@@ -36,7 +39,7 @@ export function rawSqlite(path: string, synchronous: 'FULL' | 'NORMAL' = 'NORMAL
   const t = tableNames('sessionkit_');
   const live = Number.MIN_SAFE_INTEGER;
   const find = db.prepare(`SELECT sid, item_count, last_seq FROM ${t.sessions} WHERE session_id = ?`);
-  const create = db.prepare(`INSERT INTO ${t.sessions} (session_id, created_at, updated_at) VALUES (?, ?, ?)`);
+  const create = db.prepare(`INSERT INTO ${t.sessions} (session_id, created_at, updated_at, epoch) VALUES (?, ?, ?, ?)`);
   const insert = db.prepare(`INSERT INTO ${t.items} (sid, seq, item) VALUES (?, ?, ?)`);
   const update = db.prepare(`UPDATE ${t.sessions} SET updated_at = ?, item_count = ?, last_seq = ? WHERE sid = ?`);
   const session = `SELECT sid FROM ${t.sessions} WHERE session_id = ? AND updated_at > ?`;
@@ -46,11 +49,11 @@ export function rawSqlite(path: string, synchronous: 'FULL' | 'NORMAL' = 'NORMAL
   const remove = db.prepare(`DELETE FROM ${t.items} WHERE sid = ? AND seq = ?`);
   const clearItems = db.prepare(`DELETE FROM ${t.items} WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = ?)`);
   const clearSession = db.prepare(`DELETE FROM ${t.sessions} WHERE session_id = ?`);
-  const count = db.prepare(`UPDATE ${t.sessions} SET updated_at = ?, item_count = item_count - 1 WHERE sid = ?`);
+  const count = db.prepare(`UPDATE ${t.sessions} SET updated_at = ?, item_count = item_count - 1, epoch = ? WHERE sid = ?`);
   const append = db.transaction((id: string, items: unknown[]) => {
     const now = Date.now();
     let row = find.get(id) as { sid: number; item_count: number; last_seq: number } | undefined;
-    if (!row) row = { sid: Number(create.run(id, now, now).lastInsertRowid), item_count: 0, last_seq: 0 };
+    if (!row) row = { sid: Number(create.run(id, now, now, randomUUID()).lastInsertRowid), item_count: 0, last_seq: 0 };
     let seq = row.last_seq;
     for (const x of items) insert.run(row.sid, ++seq, JSON.stringify(x));
     update.run(now, row.item_count + items.length, seq, row.sid);
@@ -61,7 +64,7 @@ export function rawSqlite(path: string, synchronous: 'FULL' | 'NORMAL' = 'NORMAL
     const last = newest.get(row.sid) as { seq: number; item: string } | undefined;
     if (!last) return undefined;
     remove.run(row.sid, last.seq);
-    count.run(Date.now(), row.sid);
+    count.run(Date.now(), randomUUID(), row.sid);
     // Inside the transaction: text that does not parse throws and rolls the delete back.
     return JSON.parse(last.item);
   });

@@ -57,7 +57,9 @@ export const MIGRATIONS: readonly Migration[] = [
     up(db, t) {
       // One row per session. `sid` is the compact key item rows refer to;
       // item_count, last_seq and last_op are kept in step with the items and
-      // operations so counts, appends and log trimming never scan.
+      // operations so counts, appends and log trimming never scan. `epoch`
+      // (readChanges) is set when the row is inserted and renewed by every
+      // write that is not an append; no default, so a row never lacks one.
       db.exec(`
         CREATE TABLE ${t.sessions} (
           sid INTEGER PRIMARY KEY,
@@ -66,7 +68,8 @@ export const MIGRATIONS: readonly Migration[] = [
           updated_at INTEGER NOT NULL,
           item_count INTEGER NOT NULL DEFAULT 0,
           last_seq INTEGER NOT NULL DEFAULT 0,
-          last_op INTEGER NOT NULL DEFAULT 0
+          last_op INTEGER NOT NULL DEFAULT 0,
+          epoch TEXT NOT NULL
         );
         CREATE UNIQUE INDEX ${t.sessionsById} ON ${t.sessions} (session_id);
         CREATE INDEX ${t.sessionsByUpdated} ON ${t.sessions} (updated_at);

@@ -3,18 +3,22 @@ import {
   SessionError,
   SessionErrorCode,
   type AddItemsOptions,
+  type HistoryVersion,
   type SessionInfo,
   type SessionItem,
   type StoreCapabilities,
 } from '@sessionkit/core';
 import {
   AbstractSessionStore,
+  appendedSince,
   assertPositiveInteger,
   checkExpectedLength,
   conflicts,
+  newEpoch,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
   suffixMatches,
+  type EncodedChanges,
   type EncodedItem,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
@@ -132,6 +136,7 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       replaceHistory: true,
       historyMutations: true,
       conditionalAppend: true,
+      readChanges: true,
     });
   }
 
@@ -158,7 +163,11 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
     return row;
   }
 
-  /** The live row, created when absent; `created_at` restarts when the session was empty. */
+  /**
+   * The live row, created when absent (with a new epoch: a deleted or expired
+   * session comes back as a new run of appends); `created_at` restarts when
+   * the session was empty.
+   */
   #touch(sessionId: string, now: number): SessionRow {
     const row = this.#live(sessionId, now);
     if (row) {
@@ -166,12 +175,17 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       row.updated_at = now;
       return row;
     }
-    const sid = Number(this.#sql.insertSession.run(sessionId, now, now).lastInsertRowid);
+    const sid = Number(this.#sql.insertSession.run(sessionId, now, now, newEpoch()).lastInsertRowid);
     return { sid, session_id: sessionId, created_at: now, updated_at: now, item_count: 0, last_seq: 0, last_op: 0 };
   }
 
-  #save(row: SessionRow): void {
-    this.#sql.updateSession.run(row.created_at, row.updated_at, row.item_count, row.last_seq, row.last_op, row.sid);
+  /** Writes the row back; an append keeps the epoch, every other write passes `renew` (same one UPDATE). */
+  #save(row: SessionRow, renew = false): void {
+    if (renew) {
+      this.#sql.renewSession.run(row.created_at, row.updated_at, row.item_count, row.last_seq, row.last_op, newEpoch(), row.sid);
+    } else {
+      this.#sql.updateSession.run(row.created_at, row.updated_at, row.item_count, row.last_seq, row.last_op, row.sid);
+    }
   }
 
   #append(row: SessionRow, items: readonly EncodedItem[]): void {
@@ -203,7 +217,7 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
         this.#sql.deleteItemsFrom.run(row.sid, newest.seq);
         row.item_count -= 1;
         row.updated_at = now;
-        this.#save(row);
+        this.#save(row, true);
         return { value };
       }),
       clear: db.transaction((sessionId: string) => {
@@ -240,7 +254,8 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
         this.#sql.insertOperation.run(row.sid, row.last_op, tx.operationId, tx.fingerprint);
         // Keep only the newest operationLogSize ids.
         this.#sql.trimOperations.run(row.sid, row.last_op - this.#operationLogSize);
-        this.#save(row);
+        // Replacing a suffix is not an append: a new epoch. An append_items (k = 0) keeps it.
+        this.#save(row, firstReplaced !== undefined);
       }),
       // One IMMEDIATE transaction: a reader (WAL snapshot) sees the old rows or
       // the new ones, never the gap between delete and insert. The operation
@@ -252,7 +267,24 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
         row.item_count = 0;
         row.last_seq = 0;
         this.#append(row, items);
-        this.#save(row);
+        this.#save(row, true);
+      }),
+      // One read transaction (BEGIN DEFERRED, run with .deferred()): the WAL
+      // snapshot taken by the first SELECT serves the item read too, so no
+      // other connection's write falls between the version and the items.
+      changes: db.transaction((sessionId: string, since: HistoryVersion | undefined): EncodedChanges => {
+        const liveAfter = this.#liveAfter(Date.now());
+        const row = this.#sql.version.get(sessionId, liveAfter);
+        const epoch = row?.epoch ?? '';
+        const length = row?.item_count ?? 0;
+        const version = { epoch, length };
+        if (appendedSince(since, epoch, length)) {
+          const count = length - since.length;
+          // The newest `count` rows through the getItems tail read: O(count), never a walk from the start.
+          const items = count === 0 ? [] : this.#sql.tail.all(sessionId, liveAfter, count).reverse();
+          return { version, whole: false, items };
+        }
+        return { version, whole: true, items: row ? this.#sql.all.all(sessionId, liveAfter) : [] };
       }),
       prune: db.transaction((cutoff: number): { deleted: number; counted: number } => {
         const liveAfter = this.#liveAfter(Date.now());
@@ -284,6 +316,11 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
       if (limit === undefined) return this.#sql.all.all(sessionId, liveAfter);
       return this.#sql.tail.all(sessionId, liveAfter, limit).reverse();
     });
+  }
+
+  // Not async, like _getItems.
+  protected override _readChanges(sessionId: string, since: HistoryVersion | undefined): Promise<EncodedChanges> {
+    return this.#retry(() => this.#tx.changes.deferred(sessionId, since));
   }
 
   protected async _addItems(sessionId: string, items: EncodedItem[], options?: AddItemsOptions): Promise<void> {

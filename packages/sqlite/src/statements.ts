@@ -1,7 +1,10 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { TableNames } from './schema.js';
 
-/** A row of the sessions table as the store reads it. */
+/**
+ * A row of the sessions table as the store reads it. Not the `epoch`: only
+ * readChanges reads it (the `version` statement); writes never need the old one.
+ */
 export interface SessionRow {
   sid: number;
   session_id: string;
@@ -25,9 +28,16 @@ export interface ItemRow {
  */
 export function statementSql(t: TableNames) {
   return {
-    findSession: `SELECT * FROM ${t.sessions} WHERE session_id = ?`,
-    insertSession: `INSERT INTO ${t.sessions} (session_id, created_at, updated_at) VALUES (?, ?, ?)`,
+    // Every column but the epoch (a write either keeps it or writes a new one), so an append reads no more than it needs.
+    findSession: `SELECT sid, session_id, created_at, updated_at, item_count, last_seq, last_op FROM ${t.sessions} WHERE session_id = ?`,
+    insertSession: `INSERT INTO ${t.sessions} (session_id, created_at, updated_at, epoch) VALUES (?, ?, ?, ?)`,
+    // An append keeps the epoch: its UPDATE does not touch it.
     updateSession: `UPDATE ${t.sessions} SET created_at = ?, updated_at = ?, item_count = ?, last_seq = ?, last_op = ? WHERE sid = ?`,
+    // Every other write (pop, replace_suffix, replaceHistory): the same UPDATE with a new epoch.
+    renewSession: `UPDATE ${t.sessions} SET created_at = ?, updated_at = ?, item_count = ?, last_seq = ?, last_op = ?, epoch = ?
+      WHERE sid = ?`,
+    // readChanges' first read: the live session's epoch and length (no row: epoch '', length 0).
+    version: `SELECT epoch, item_count FROM ${t.sessions} WHERE session_id = ? AND updated_at > ?`,
     deleteSession: `DELETE FROM ${t.sessions} WHERE sid = ?`,
     insertItem: `INSERT INTO ${t.items} (sid, seq, item) VALUES (?, ?, ?)`,
     // The tail read: walks the (sid, seq) index backwards and stops after `limit` rows.
@@ -57,8 +67,10 @@ export function statementSql(t: TableNames) {
 
 export interface Statements {
   findSession: Statement<[string], SessionRow>;
-  insertSession: Statement<[string, number, number]>;
+  insertSession: Statement<[string, number, number, string]>;
   updateSession: Statement<[number, number, number, number, number, number]>;
+  renewSession: Statement<[number, number, number, number, number, string, number]>;
+  version: Statement<[string, number], { epoch: string; item_count: number }>;
   deleteSession: Statement<[number]>;
   insertItem: Statement<[number, number, string]>;
   tail: Statement<[string, number, number], string>;

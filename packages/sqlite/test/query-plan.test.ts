@@ -44,7 +44,7 @@ describe.each([
   });
 
   it('every keyed statement uses an index, and none sorts in a temp b-tree', () => {
-    const keyed = ['all', 'newest', 'newestOne', 'findSession', 'info', 'findOperation', 'deleteItemsFrom', 'deleteItems', 'trimOperations', 'deleteOperations', 'staleSessions', 'listPage'] as const;
+    const keyed = ['version', 'all', 'newest', 'newestOne', 'findSession', 'info', 'findOperation', 'deleteItemsFrom', 'deleteItems', 'trimOperations', 'deleteOperations', 'staleSessions', 'listPage'] as const;
     for (const name of keyed) {
       const plan = planOf(db, sql[name]).join('\n');
       expect(plan, name).not.toMatch(/TEMP B-TREE/);

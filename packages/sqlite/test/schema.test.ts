@@ -15,7 +15,8 @@ const V1 = `
   CREATE TABLE "sessionkit_schema" (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, migrated_at INTEGER NOT NULL);
   CREATE TABLE "sessionkit_sessions" (
     sid INTEGER PRIMARY KEY, session_id TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
-    item_count INTEGER NOT NULL DEFAULT 0, last_seq INTEGER NOT NULL DEFAULT 0, last_op INTEGER NOT NULL DEFAULT 0);
+    item_count INTEGER NOT NULL DEFAULT 0, last_seq INTEGER NOT NULL DEFAULT 0, last_op INTEGER NOT NULL DEFAULT 0,
+    epoch TEXT NOT NULL);
   CREATE UNIQUE INDEX "sessionkit_sessions_by_id" ON "sessionkit_sessions" (session_id);
   CREATE INDEX "sessionkit_sessions_by_updated" ON "sessionkit_sessions" (updated_at);
   CREATE TABLE "sessionkit_items" (sid INTEGER NOT NULL, seq INTEGER NOT NULL, item TEXT NOT NULL);
@@ -25,7 +26,7 @@ const V1 = `
     PRIMARY KEY (sid, operation_id)) WITHOUT ROWID;
   CREATE INDEX "sessionkit_operations_by_seq" ON "sessionkit_operations" (sid, op_seq);
   INSERT INTO "sessionkit_schema" VALUES (1, 1, 0);
-  INSERT INTO "sessionkit_sessions" VALUES (1, 'user-1', 1000, 2000, 2, 7, 0);
+  INSERT INTO "sessionkit_sessions" VALUES (1, 'user-1', 1000, 2000, 2, 7, 0, 'e7a1c3f0-0000-4000-8000-000000000001');
   INSERT INTO "sessionkit_items" VALUES (1, 6, '{"role":"user","content":"hi"}'), (1, 7, '{"role":"assistant","content":"hello"}');
 `;
 

@@ -1,5 +1,6 @@
 /** Shared by the SQLite tests: temp files, the built dist for child processes, raw handles. */
 import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,8 +50,8 @@ export function injectCorruptRow(
     db.transaction(() => {
       const now = Date.now();
       db.prepare(
-        `INSERT INTO ${t.sessions} (session_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (session_id) DO NOTHING`,
-      ).run(sessionId, now, now);
+        `INSERT INTO ${t.sessions} (session_id, created_at, updated_at, epoch) VALUES (?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING`,
+      ).run(sessionId, now, now, randomUUID());
       const row = db.prepare(`SELECT sid, last_seq FROM ${t.sessions} WHERE session_id = ?`).get(sessionId) as {
         sid: number;
         last_seq: number;
@@ -71,6 +72,7 @@ export interface WorkerResult {
   errors: { code?: string; message: string }[];
   popped?: unknown[];
   applied?: boolean;
+  changes?: { version: { epoch: string; length: number }; whole: boolean; items: unknown[] };
   code?: string;
 }
 
