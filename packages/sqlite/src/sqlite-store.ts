@@ -3,7 +3,6 @@ import {
   SessionError,
   SessionErrorCode,
   type AddItemsOptions,
-  type HistoryVersion,
   type SessionInfo,
   type SessionItem,
   type StoreCapabilities,
@@ -20,6 +19,7 @@ import {
   suffixMatches,
   type EncodedChanges,
   type EncodedItem,
+  type HistoryVersion,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
 import { retryBusy, retryBusySync } from './busy-retry.js';
