@@ -12,19 +12,24 @@
  * `newEpoch()` made by the client (a script must not make randomness).
  *
  * Epochs (readChanges): meta field `e` names the session's current run of
- * appends. A write that is not an append sets it to the new epoch it was
- * given; an append sets it only when the session has none (a new session,
- * or one written before epochs existed). Deleting the keys (clear, prune,
- * expiry) deletes it, so a session written again gets a new one.
+ * appends. A write that is not an append, or that finds the session
+ * without items, sets it to the new epoch it was given; any other append
+ * keeps it (sets it only if missing: data written before epochs existed).
+ * Deleting the keys (clear, prune, expiry) deletes it, so a session written
+ * again gets a new one.
  */
 
-// Sets updated-at (and created-at when the session had no items) and the
-// epoch (`renew`: this one; otherwise only if the session has none), then
-// refreshes the expiry of every key given (all four whenever ttl > 0) so they expire as one.
+// Sets updated-at and the epoch, then refreshes the expiry of every key given
+// (all four whenever ttl > 0) so they expire as one. A session that had no
+// items starts anew: created-at and the epoch are set (as MemoryStore does).
+// Otherwise the epoch is set when the write renews it (`renew`: not an
+// append), or by an append only if the session has none (HSETNX: sessions
+// written before epochs existed get one on their next append).
 const TOUCH = `
 local function touch(was_empty, now, ttl, epoch, renew)
-  if was_empty then redis.call('HSET', KEYS[2], 'c', now) end
-  if renew then
+  if was_empty then
+    redis.call('HSET', KEYS[2], 'c', now, 'u', now, 'e', epoch)
+  elseif renew then
     redis.call('HSET', KEYS[2], 'u', now, 'e', epoch)
   else
     redis.call('HSET', KEYS[2], 'u', now)
@@ -122,7 +127,7 @@ end
  * ARGV: now, ttl, epoch, expected, item... → new length; `expected` -1 for none.
  * A conditional append whose `expected` is not the current length writes
  * nothing and returns -(length + 1), so the client can name the mismatch.
- * An append keeps the session's epoch (sets it only if there is none).
+ * An append keeps the session's epoch (see TOUCH).
  */
 export const APPEND = `${TOUCH}${PUSH}
 local length = redis.call('LLEN', KEYS[1])
