@@ -458,7 +458,8 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
     });
 
     it('a pop, a replace_suffix, replaceHistory, clearSession and expiry each give the session a new epoch; appends keep it', async () => {
-      const store = open({ ttl: 400 });
+      // Each write restarts the ttl; it must outlast a slow step of a loaded machine until the wait below.
+      const store = open({ ttl: 1_000 });
       const keys = sessionKeys(store.keyPrefix, 'life');
       const epoch = () => admin.hget(keys.meta, 'e');
       const seen = new Set<string | null>();
@@ -488,7 +489,7 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
       await renewed('clear and append');
       expect((await store.readChanges('life', beforeClear)).whole, 'same length, but cleared: whole').toBe(true);
       const beforeExpiry = (await store.readChanges('life')).version;
-      await sleep(600);
+      await sleep(1_300);
       expect(await admin.exists(keys.meta)).toBe(0);
       await store.addItems('life', [7, 8]);
       await renewed('expiry and append');
