@@ -3,6 +3,7 @@
  * write with the driver alone, doing the same work. One definition, used by
  * per-turn.ts and sqlite.ts, so every figure quotes the same baseline.
  */
+import { randomUUID } from 'node:crypto';
 import { SqliteStore } from '@sessionkit/sqlite';
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
@@ -89,8 +90,9 @@ export function rawSqlite(path: string, synchronous: 'FULL' | 'NORMAL' = 'NORMAL
  * reads the newest item, runs the same JSON check as RedisStore's pop and only
  * then removes it (no session metadata, no expiry). With `sessionMeta` as
  * well, that script also records the session's updated-at in a hash beside
- * the list (HSET, as RedisStore's pop does for getSessionInfo and prune):
- * the store's pop, work for work, minus the store.
+ * the list, and a new epoch made by the client (`randomUUID()`, sent as an
+ * argument), in one HSET, as RedisStore's pop does for getSessionInfo,
+ * prune and readChanges: the store's pop, work for work, minus the store.
  */
 export function rawRedis(url: string, options: { checkedPop?: boolean; sessionMeta?: boolean } = {}): Side {
   const redis = new Redis(url);
@@ -102,7 +104,7 @@ export function rawRedis(url: string, options: { checkedPop?: boolean; sessionMe
 local item = redis.call('LINDEX', KEYS[1], -1)
 if not item then return nil end
 if not parses(item) then return redis.error_reply('the newest item is not JSON') end
-redis.call('RPOP', KEYS[1])${meta ? "\nredis.call('HSET', KEYS[2], 'u', ARGV[1])" : ''}
+redis.call('RPOP', KEYS[1])${meta ? "\nredis.call('HSET', KEYS[2], 'u', ARGV[1], 'e', ARGV[2])" : ''}
 return item`;
   let sha: string | undefined;
   const loaded = options.checkedPop ? (redis.script('LOAD', popChecked) as Promise<string>).then((value) => (sha = value)) : undefined;
@@ -114,7 +116,7 @@ return item`;
       const x = !options.checkedPop
         ? await redis.rpop(key(id))
         : meta
-          ? ((await redis.evalsha(sha ?? (await loaded!), 2, key(id), metaKey(id), String(Date.now()))) as string | null)
+          ? ((await redis.evalsha(sha ?? (await loaded!), 2, key(id), metaKey(id), String(Date.now()), randomUUID())) as string | null)
           : ((await redis.evalsha(sha ?? (await loaded!), 1, key(id))) as string | null);
       return x === null ? undefined : JSON.parse(x);
     },

@@ -12,7 +12,7 @@
 export interface SessionKeys {
   /** LIST of encoded items, oldest at the head. */
   readonly items: string;
-  /** HASH: `c` created-at and `u` updated-at, epoch ms. */
+  /** HASH: `c` created-at and `u` updated-at, epoch ms; `e` the history's epoch (readChanges). */
   readonly meta: string;
   /** HASH: operation id → transaction fingerprint. */
   readonly ops: string;

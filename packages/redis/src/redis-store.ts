@@ -4,6 +4,7 @@ import {
   SessionErrorCode,
   type AddItemsOptions,
   type CallOptions,
+  type HistoryVersion,
   type SessionInfo,
   type SessionItem,
   type StoreCapabilities,
@@ -14,10 +15,12 @@ import {
   checkExpectedLength,
   Deadlines,
   conflicts,
+  newEpoch,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
   retryOnConflict,
   suffixMatches,
+  type EncodedChanges,
   type EncodedItem,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
@@ -72,6 +75,7 @@ const scripts = {
   info: new Script(lua.INFO),
   readSliding: new Script(lua.READ_SLIDING),
   prune: new Script(lua.PRUNE),
+  readChanges: new Script(lua.READ_CHANGES),
 };
 
 function invalidOptions(message: string): SessionError {
@@ -164,6 +168,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     conditionalAppend: true,
     replaceHistory: true,
     historyMutations: true,
+    readChanges: true,
   });
   /** The key prefix this store writes under. */
   readonly keyPrefix: string;
@@ -312,7 +317,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     const keys = this.#keys(sessionId);
     const expected = options?.expectedLength ?? -1;
     const length = (await this.#call(() =>
-      scripts.append.run(this.#client, keys, [this.#now(), this.#ttlArg(), expected, ...items]),
+      scripts.append.run(this.#client, keys, [this.#now(), this.#ttlArg(), newEpoch(), expected, ...items]),
     )) as number;
     if (length < 0) checkExpectedLength({ expectedLength: expected }, -length - 1);
   }
@@ -327,7 +332,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   }
 
   #pop(keyList: readonly string[]): Promise<PopReply> {
-    return this.#call(() => scripts.pop.runOn(this.#client, keyList, [this.#now(), this.#ttlArg()])) as Promise<PopReply>;
+    return this.#call(() => scripts.pop.runOn(this.#client, keyList, [this.#now(), this.#ttlArg(), newEpoch()])) as Promise<PopReply>;
   }
 
   /**
@@ -344,7 +349,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
       const item = reply[0];
       const value = decode(item);
       const removed = await this.#call(() =>
-        scripts.popIfTail.runOn(this.#client, keyList, [this.#now(), this.#ttlArg(), item]),
+        scripts.popIfTail.runOn(this.#client, keyList, [this.#now(), this.#ttlArg(), newEpoch(), item]),
       );
       if (removed === 1) return value;
       throw lostRace;
@@ -365,6 +370,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
       const args = [
         this.#now(),
         this.#ttlArg(),
+        newEpoch(),
         this.#logSize,
         tx.operationId,
         tx.fingerprint,
@@ -400,7 +406,18 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
 
   protected override async _replaceHistory(sessionId: string, items: EncodedItem[]): Promise<void> {
     const keys = this.#keys(sessionId);
-    await this.#call(() => scripts.replace.run(this.#client, keys, [this.#now(), this.#ttlArg(), ...items]));
+    await this.#call(() => scripts.replace.run(this.#client, keys, [this.#now(), this.#ttlArg(), newEpoch(), ...items]));
+  }
+
+  protected override async _readChanges(sessionId: string, since: HistoryVersion | undefined): Promise<EncodedChanges> {
+    const keys = this.#keys(sessionId);
+    // With slidingTtl a read refreshes every key's expiry, as getItems does: the script then needs all four.
+    const sliding = this.#sliding && this.#ttl !== undefined;
+    const keyList = sliding ? [keys.items, keys.meta, keys.ops, keys.opQueue] : [keys.items, keys.meta];
+    const args = [since?.epoch ?? '', since?.length ?? -1, sliding ? this.#ttl! : 0];
+    const reply = await this.#call(() => scripts.readChanges.runOn(this.#client, keyList, args));
+    const [epoch, length, whole, items] = reply as [string, number, number, string[]];
+    return { version: { epoch, length }, whole: whole !== 0, items };
   }
 
   #info(sessionId: string, reply: unknown): SessionInfo | undefined {

@@ -8,15 +8,33 @@
  *
  * Shared ARGV conventions: `now` is the client's clock in epoch ms (the same
  * clock `prune({ olderThan })` is given in); `ttl` is the store's ttl in ms,
- * 0 for none.
+ * 0 for none; `epoch` (every write script's third argument) is a fresh
+ * `newEpoch()` made by the client (a script must not make randomness).
+ *
+ * Epochs (readChanges): meta field `e` names the session's current run of
+ * appends. A write that is not an append, or that finds the session
+ * without items, sets it to the new epoch it was given; any other append
+ * keeps it (sets it only if missing: data written before epochs existed).
+ * Deleting the keys (clear, prune, expiry) deletes it, so a session written
+ * again gets a new one.
  */
 
-// Sets updated-at (and created-at when the session had no items), then
-// refreshes the expiry of every key given (all four whenever ttl > 0) so they expire as one.
+// Sets updated-at and the epoch, then refreshes the expiry of every key given
+// (all four whenever ttl > 0) so they expire as one. A session that had no
+// items starts anew: created-at and the epoch are set (as MemoryStore does).
+// Otherwise the epoch is set when the write renews it (`renew`: not an
+// append), or by an append only if the session has none (HSETNX: sessions
+// written before epochs existed get one on their next append).
 const TOUCH = `
-local function touch(was_empty, now, ttl)
-  if was_empty then redis.call('HSET', KEYS[2], 'c', now) end
-  redis.call('HSET', KEYS[2], 'u', now)
+local function touch(was_empty, now, ttl, epoch, renew)
+  if was_empty then
+    redis.call('HSET', KEYS[2], 'c', now, 'u', now, 'e', epoch)
+  elseif renew then
+    redis.call('HSET', KEYS[2], 'u', now, 'e', epoch)
+  else
+    redis.call('HSET', KEYS[2], 'u', now)
+    redis.call('HSETNX', KEYS[2], 'e', epoch)
+  end
   if ttl > 0 then
     for k = 1, #KEYS do redis.call('PEXPIRE', KEYS[k], ttl) end
   end
@@ -106,21 +124,22 @@ end
 `;
 
 /**
- * ARGV: now, ttl, expected, item... → new length; `expected` -1 for none.
+ * ARGV: now, ttl, epoch, expected, item... → new length; `expected` -1 for none.
  * A conditional append whose `expected` is not the current length writes
  * nothing and returns -(length + 1), so the client can name the mismatch.
+ * An append keeps the session's epoch (see TOUCH).
  */
 export const APPEND = `${TOUCH}${PUSH}
 local length = redis.call('LLEN', KEYS[1])
-local expected = tonumber(ARGV[3])
+local expected = tonumber(ARGV[4])
 if expected >= 0 and length ~= expected then return -(length + 1) end
-push(4, #ARGV)
-touch(length == 0, ARGV[1], tonumber(ARGV[2]))
-return length + #ARGV - 3
+push(5, #ARGV)
+touch(length == 0, ARGV[1], tonumber(ARGV[2]), ARGV[3], false)
+return length + #ARGV - 4
 `;
 
 /**
- * ARGV: now, ttl → nil (empty), the item (popped), or {item} (left in place
+ * ARGV: now, ttl, epoch → nil (empty), the item (popped), or {item} (left in place
  * because the check could not vouch for it; the client decodes it and, only
  * if the codec accepts it, removes it with POP_IF_TAIL). A popped item comes
  * back as a plain bulk string: the common reply costs the client no array.
@@ -130,20 +149,20 @@ local item = redis.call('LINDEX', KEYS[1], -1)
 if not item then return nil end
 if not parses(item) then return {item} end
 redis.call('RPOP', KEYS[1])
-touch(false, ARGV[1], tonumber(ARGV[2]))
+touch(false, ARGV[1], tonumber(ARGV[2]), ARGV[3], true)
 return item
 `;
 
-/** ARGV: now, ttl, expected → 1 if the newest item was exactly `expected` and is now removed, else 0. */
+/** ARGV: now, ttl, epoch, expected → 1 if the newest item was exactly `expected` and is now removed, else 0. */
 export const POP_IF_TAIL = `${TOUCH}
-if redis.call('LINDEX', KEYS[1], -1) ~= ARGV[3] then return 0 end
+if redis.call('LINDEX', KEYS[1], -1) ~= ARGV[4] then return 0 end
 redis.call('RPOP', KEYS[1])
-touch(false, ARGV[1], tonumber(ARGV[2]))
+touch(false, ARGV[1], tonumber(ARGV[2]), ARGV[3], true)
 return 1
 `;
 
 /**
- * ARGV: now, ttl, logSize, operationId, fingerprint, expectedLength (-1: none), n, expected_1..n, replacement...
+ * ARGV: now, ttl, epoch, logSize, operationId, fingerprint, expectedLength (-1: none), n, expected_1..n, replacement...
  *
  * The expected suffix is compared byte for byte. The client first sends the
  * caller's items as the codec encodes them (insertion key order), which is
@@ -153,54 +172,57 @@ return 1
  * itself, and if they match sends the stored bytes back as the expected
  * suffix: a compare-and-swap on exact content.
  *
+ * A non-empty expected suffix (replace_suffix) renews the epoch; an append keeps it.
+ *
  * → {'ok'} applied; {'done'} same operation already applied; {'reused'}
  *   operation id used by another transaction; {'length'} the item count is
  *   not expectedLength; {'short'} fewer items than the suffix; {'tail', {stored suffix}} bytes differ, client decides.
  */
 export const TRANSACTION = `${TOUCH}${PUSH}
-local op, fingerprint = ARGV[4], ARGV[5]
+local op, fingerprint = ARGV[5], ARGV[6]
 local previous = redis.call('HGET', KEYS[3], op)
 if previous then
   if previous == fingerprint then return {'done'} end
   return {'reused'}
 end
-local n = tonumber(ARGV[7])
+local n = tonumber(ARGV[8])
 local len = redis.call('LLEN', KEYS[1])
-local want = tonumber(ARGV[6])
+local want = tonumber(ARGV[7])
 if want >= 0 and want ~= len then return {'length'} end
 if n > len then return {'short'} end
 if n > 0 then
   local tail = redis.call('LRANGE', KEYS[1], len - n, -1)
   for i = 1, n do
-    if tail[i] ~= ARGV[7 + i] then return {'tail', tail} end
+    if tail[i] ~= ARGV[8 + i] then return {'tail', tail} end
   end
   if len == n then redis.call('DEL', KEYS[1]) else redis.call('LTRIM', KEYS[1], 0, len - n - 1) end
 end
-push(8 + n, #ARGV)
+push(9 + n, #ARGV)
 redis.call('HSET', KEYS[3], op, fingerprint)
 redis.call('RPUSH', KEYS[4], op)
-local excess = redis.call('LLEN', KEYS[4]) - tonumber(ARGV[3])
+local excess = redis.call('LLEN', KEYS[4]) - tonumber(ARGV[4])
 if excess > 0 then
   local old = redis.call('LPOP', KEYS[4], excess)
   for i = 1, #old, 1000 do
     redis.call('HDEL', KEYS[3], unpack(old, i, math.min(i + 999, #old)))
   end
 end
-touch(len == 0, ARGV[1], tonumber(ARGV[2]))
+touch(len == 0, ARGV[1], tonumber(ARGV[2]), ARGV[3], n > 0)
 return {'ok'}
 `;
 
 /**
- * ARGV: now, ttl, item... → new length. Swaps the whole list in one step (a
+ * ARGV: now, ttl, epoch, item... → new length. Swaps the whole list in one step (a
  * reader sees the old history or the new one, never an empty or partial
  * one); the operation log is left as it is, created-at is kept unless the
- * session had no items, and meta/expiry are refreshed as every write does.
+ * session had no items, the epoch is renewed, and meta/expiry are refreshed
+ * as every write does.
  */
 export const REPLACE = `${TOUCH}${PUSH}
 local was_empty = redis.call('LLEN', KEYS[1]) == 0
 redis.call('DEL', KEYS[1])
-push(3, #ARGV)
-touch(was_empty, ARGV[1], tonumber(ARGV[2]))
+push(4, #ARGV)
+touch(was_empty, ARGV[1], tonumber(ARGV[2]), ARGV[3], true)
 return redis.call('LLEN', KEYS[1])
 `;
 
@@ -220,6 +242,38 @@ if #items > 0 then
   for k = 1, 4 do redis.call('PEXPIRE', KEYS[k], ttl) end
 end
 return items
+`;
+
+/**
+ * KEYS: items, meta, and (only with a sliding ttl, to refresh their expiry
+ * as getItems does) ops, opQueue. ARGV: since epoch, since length (-1: no
+ * since), ttl to refresh (0: none) → {epoch ('' for none), length, whole (0
+ * or 1), items}.
+ *
+ * Not whole when the session's epoch is `since`'s and it holds at least
+ * `since.length` items: then only the newest `length - since.length` items,
+ * read from the tail (a negative LRANGE start: O(new items), whatever the
+ * history). Items without an epoch (written before epochs existed) are
+ * always read whole: nothing records what changed them.
+ */
+export const READ_CHANGES = `
+local len = redis.call('LLEN', KEYS[1])
+local epoch = redis.call('HGET', KEYS[2], 'e') or ''
+local since = tonumber(ARGV[2])
+local whole, items = 1, nil
+if since >= 0 and since <= len and epoch == ARGV[1] and (epoch ~= '' or len == 0) then
+  whole = 0
+  if since < len then items = redis.call('LRANGE', KEYS[1], since - len, -1) else items = {} end
+elseif len > 0 then
+  items = redis.call('LRANGE', KEYS[1], 0, -1)
+else
+  items = {}
+end
+local ttl = tonumber(ARGV[3])
+if ttl > 0 and len > 0 then
+  for k = 1, #KEYS do redis.call('PEXPIRE', KEYS[k], ttl) end
+end
+return {epoch, len, whole, items}
 `;
 
 /**

@@ -70,6 +70,36 @@ describe.skipIf(!clusterAvailable)('RedisStore on a 3-master cluster', () => {
     await store.close();
   });
 
+  it('readChanges on every master: the epoch sits in the slot of the session\'s other keys, whatever the id; sliding reads too', async () => {
+    const keyPrefix = uniquePrefix('changes');
+    const store = new RedisStore({ clusterNodes: target.nodes, keyPrefix, ttl: 60_000 });
+    const sliding = new RedisStore({ clusterNodes: target.nodes, keyPrefix, ttl: 60_000, slidingTtl: true });
+    const hostile = ['{', '}', '{a}', 'a}{b', '{}', '*', '?', ':', 'new\nline', 'ünï😀', ...Array.from({ length: 20 }, (_, i) => `user-${i}`)];
+    const owners = new Set<string | undefined>();
+    for (const id of hostile) {
+      const keys = sessionKeys(keyPrefix, id);
+      await store.addItems(id, [{ id }]);
+      const { version } = await store.readChanges(id);
+      // The script reads both keys on the node owning the session's slot (CROSSSLOT otherwise).
+      const [itemsSlot, metaSlot] = await Promise.all([admin.cluster('KEYSLOT', keys.items), admin.cluster('KEYSLOT', keys.meta)]);
+      expect(metaSlot, id).toBe(itemsSlot);
+      owners.add(ownerOf(Number(metaSlot)));
+      expect(await admin.hget(keys.meta, 'e'), id).toBe(version.epoch);
+      await store.addItems(id, [{ n: 2 }]);
+      const appended = await sliding.readChanges(id, version);
+      expect(appended, id).toEqual({ version: { epoch: version.epoch, length: 2 }, whole: false, items: [{ n: 2 }] });
+      await store.popItem(id);
+      await store.addItems(id, [{ n: 3 }]);
+      const renewed = await store.readChanges(id, appended.version);
+      expect(renewed.whole, `${id}: a pop renews`).toBe(true);
+      expect(renewed.items, id).toEqual([{ id }, { n: 3 }]);
+      expect(await admin.hget(keys.meta, 'e'), id).toBe(renewed.version.epoch);
+    }
+    expect(owners.size).toBe(3);
+    await store.close();
+    await sliding.close();
+  });
+
   it('recognises a Cluster that is not an instance of this copy of ioredis (isCluster), and lists every master', async () => {
     const keyPrefix = uniquePrefix('foreign');
     const client = new Cluster(target.nodes);

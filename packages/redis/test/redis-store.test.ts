@@ -1,4 +1,4 @@
-import { isSessionError, SessionErrorCode } from '@sessionkit/core';
+import { isSessionError, SessionErrorCode, type HistoryVersion } from '@sessionkit/core';
 import { RedisStore } from '@sessionkit/redis';
 import { sessionKeys } from '../src/keys.js';
 import { mapRedisError } from '../src/map-error.js';
@@ -123,6 +123,7 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
       };
       const message = (content: string) => ({ role: 'user', content, type: 'message' });
       let readBack: unknown[] = [];
+      let version: HistoryVersion | undefined;
       const ops: [string, () => Promise<unknown>, (() => Promise<unknown>)?][] = [
         ['addItems', () => store.addItems('s', [{ a: 1 }, message('hi')])],
         ['getItems(limit)', () => store.getItems('s', { limit: 1 })],
@@ -138,6 +139,12 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
         }],
         ['replaceHistory', () => store.replaceHistory('s', [message('summary'), { a: 2 }])],
         ['getSessionInfo', () => store.getSessionInfo('s')],
+        ['readChanges()', () => store.readChanges('s')],
+        ['readChanges(since), appended', () => store.readChanges('s', version), async () => {
+          version = (await store.readChanges('s')).version;
+          await store.addItems('s', [message('new')]);
+        }],
+        ['readChanges sliding', () => sliding.readChanges('s', version)],
         ['clearSession', () => store.clearSession('s')],
       ];
       // Warm-up: the first EVALSHA of each script after a server start is answered NOSCRIPT and re-sent as EVAL.
@@ -392,6 +399,162 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
       await store.applyHistoryTransaction('log', { operationId: 'op4', transaction: { type: 'append_items', items: [4] } });
       await store.applyHistoryTransaction('log', { operationId: 'op0', transaction: { type: 'append_items', items: [0] } });
       expect(await store.getItems('log')).toEqual([0, 1, 2, 3, 4, 0]);
+    });
+  });
+
+  describe('readChanges', () => {
+    /** Every command a script ran on the server (MONITOR's `lua` source) while `run` ran, lowercased name first. */
+    async function luaCommands(run: () => Promise<unknown>): Promise<string[][]> {
+      const monitor = await admin.monitor();
+      const commands: string[][] = [];
+      const token = `done-${Math.random()}`;
+      let resolveDone!: () => void;
+      const done = new Promise<void>((resolve) => (resolveDone = resolve));
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        const name = String(args[0]).toLowerCase();
+        if (name === 'echo' && args[1] === token) resolveDone();
+        if (source === 'lua') commands.push([name, ...args.slice(1).map(String)]);
+      });
+      await run();
+      await admin.echo(token);
+      await done;
+      monitor.disconnect();
+      return commands;
+    }
+
+    it('keeps the epoch in the meta hash (field e), which expires with the session and is deleted by clearSession', async () => {
+      const ttl = 60_000;
+      const store = open({ ttl });
+      const keys = sessionKeys(store.keyPrefix, 'where');
+      await store.addItems('where', [1, 2]);
+      const { version } = await store.readChanges('where');
+      expect(version.epoch).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await admin.hget(keys.meta, 'e')).toBe(version.epoch);
+      expect(await admin.pttl(keys.meta)).toBeGreaterThan(ttl - 5_000);
+      await store.clearSession('where');
+      expect(await admin.exists(keys.meta)).toBe(0);
+      expect((await store.readChanges('where')).version).toEqual({ epoch: '', length: 0 });
+    });
+
+    it('reads only the new items, from the tail (LRANGE with a negative start), in one script; without since, the whole list', async () => {
+      const store = open();
+      const keys = sessionKeys(store.keyPrefix, 'tail');
+      const history = Array.from({ length: 3000 }, (_, i) => ({ i }));
+      await store.addItems('tail', history);
+      const { version } = await store.readChanges('tail');
+      await store.addItems('tail', [{ new: 1 }, { new: 2 }, { new: 3 }]);
+      await store.readChanges('tail', version); // loads the script
+      let changes: Awaited<ReturnType<typeof store.readChanges>> | undefined;
+      const since = await luaCommands(async () => (changes = await store.readChanges('tail', version)));
+      expect(changes).toEqual({ version: { epoch: version.epoch, length: 3003 }, whole: false, items: [{ new: 1 }, { new: 2 }, { new: 3 }] });
+      expect(since.filter(([name]) => name === 'lrange')).toEqual([['lrange', keys.items, '-3', '-1']]);
+      // Nothing new: no LRANGE at all.
+      const none = await luaCommands(() => store.readChanges('tail', changes!.version));
+      expect(none.filter(([name]) => name === 'lrange')).toEqual([]);
+      const whole = await luaCommands(() => store.readChanges('tail'));
+      expect(whole.filter(([name]) => name === 'lrange')).toEqual([['lrange', keys.items, '0', '-1']]);
+      // Reads write nothing (no sliding ttl): no PEXPIRE, no HSET.
+      expect([...since, ...whole].map(([name]) => name).filter((name) => name !== 'lrange').sort()).toEqual(['hget', 'hget', 'llen', 'llen']);
+    });
+
+    it('a pop, a replace_suffix, replaceHistory, clearSession and expiry each give the session a new epoch; appends keep it', async () => {
+      // Each write restarts the ttl; it must outlast a slow step of a loaded machine until the wait below.
+      const store = open({ ttl: 1_000 });
+      const keys = sessionKeys(store.keyPrefix, 'life');
+      const epoch = () => admin.hget(keys.meta, 'e');
+      const seen = new Set<string | null>();
+      const renewed = async (what: string) => {
+        const now = await epoch();
+        expect(now, what).toMatch(/^[0-9a-f-]{36}$/);
+        expect(seen.has(now), `${what}: a new epoch`).toBe(false);
+        seen.add(now);
+      };
+      await store.addItems('life', [1, 2, 3]);
+      await renewed('created');
+      const first = await epoch();
+      await store.addItems('life', [4]);
+      await store.addItems('life', [5], { expectedLength: 4 });
+      await store.applyHistoryTransaction('life', { operationId: 'a', transaction: { type: 'append_items', items: [6] } });
+      await store.applyHistoryTransaction('life', { operationId: 'a', transaction: { type: 'append_items', items: [6] } });
+      expect(await epoch(), 'appends and a replayed transaction keep the epoch').toBe(first);
+      await store.popItem('life');
+      await renewed('pop');
+      await store.applyHistoryTransaction('life', { operationId: 'r', transaction: { type: 'replace_suffix', expectedSuffix: [5], replacement: [50] } });
+      await renewed('replace_suffix');
+      await store.replaceHistory('life', [7, 8]);
+      await renewed('replaceHistory');
+      const beforeClear = (await store.readChanges('life')).version;
+      await store.clearSession('life');
+      await store.addItems('life', [7, 8]);
+      await renewed('clear and append');
+      expect((await store.readChanges('life', beforeClear)).whole, 'same length, but cleared: whole').toBe(true);
+      const beforeExpiry = (await store.readChanges('life')).version;
+      await sleep(1_300);
+      expect(await admin.exists(keys.meta)).toBe(0);
+      await store.addItems('life', [7, 8]);
+      await renewed('expiry and append');
+      expect((await store.readChanges('life', beforeExpiry)).whole, 'same length, but expired: whole').toBe(true);
+    });
+
+    it('a session written before epochs existed (items, no e) reads whole until an append gives it one', async () => {
+      const store = open();
+      const keys = sessionKeys(store.keyPrefix, 'old');
+      const now = String(Date.now());
+      await admin.rpush(keys.items, '{"a":1}', '{"b":2}');
+      await admin.hset(keys.meta, 'c', now, 'u', now);
+      const legacy = await store.readChanges('old');
+      expect(legacy).toEqual({ version: { epoch: '', length: 2 }, whole: true, items: [{ a: 1 }, { b: 2 }] });
+      // Nothing records what changed it: even at its own version, the whole history.
+      expect((await store.readChanges('old', legacy.version)).whole).toBe(true);
+      await store.addItems('old', [{ c: 3 }]);
+      const stamped = await store.readChanges('old', legacy.version);
+      expect(stamped.whole).toBe(true);
+      expect(stamped.version.epoch).toBe(await admin.hget(keys.meta, 'e'));
+      await store.addItems('old', [{ d: 4 }]);
+      expect(await store.readChanges('old', stamped.version)).toEqual({ version: { epoch: stamped.version.epoch, length: 4 }, whole: false, items: [{ d: 4 }] });
+    });
+
+    it('with slidingTtl a read refreshes every key of the session, as getItems does; without it, none', async () => {
+      const prefix = uniquePrefix('sliding-changes');
+      const plain = open({ ttl: 60_000 }, prefix);
+      const sliding = open({ ttl: 60_000, slidingTtl: true }, prefix);
+      const keys = sessionKeys(prefix, 'slide');
+      const all = [keys.items, keys.meta, keys.ops, keys.opQueue];
+      await plain.applyHistoryTransaction('slide', { operationId: 'o', transaction: { type: 'append_items', items: [1] } });
+      for (const key of all) await admin.pexpire(key, 5_000);
+      await plain.readChanges('slide');
+      for (const key of all) expect(await admin.pttl(key), key).toBeLessThanOrEqual(5_000);
+      const { version } = await sliding.readChanges('slide');
+      for (const key of all) expect(await admin.pttl(key), key).toBeGreaterThan(50_000);
+      for (const key of all) await admin.pexpire(key, 5_000);
+      await sliding.readChanges('slide', version);
+      for (const key of all) expect(await admin.pttl(key), key).toBeGreaterThan(50_000);
+      // An empty session has nothing to refresh, and a read creates nothing.
+      await sliding.readChanges('nobody');
+      expect(await admin.exists(...Object.values(sessionKeys(prefix, 'nobody')))).toBe(0);
+    });
+
+    it('treats session ids and since epochs as data: hostile ids keep their own epochs, hostile epochs match nothing', async () => {
+      const store = open();
+      const hostile = ['*', '?', '[a-z]', '{', '}', '{x}', 'a}{b', ':', 'line\nbreak', '\\', '%s%d', "')--", 'ünï😀', 'x'.repeat(512), `${store.keyPrefix}{abc}:m`];
+      const versions = new Map<string, HistoryVersion>();
+      for (const id of hostile) {
+        await store.addItems(id, [{ id }, { n: 1 }]);
+        versions.set(id, (await store.readChanges(id)).version);
+      }
+      expect(new Set([...versions.values()].map((v) => v.epoch)).size, 'one epoch per session').toBe(hostile.length);
+      for (const [i, id] of hostile.entries()) {
+        await store.addItems(id, [{ n: 2 }]);
+        expect(await store.readChanges(id, versions.get(id)), id).toEqual({ version: { ...versions.get(id)!, length: 3 }, whole: false, items: [{ n: 2 }] });
+        // Another session's version, at the same length: never "appended".
+        const other = versions.get(hostile[(i + 1) % hostile.length]!)!;
+        expect((await store.readChanges(id, { epoch: other.epoch, length: 2 })).whole, id).toBe(true);
+      }
+      for (const epoch of ['*', '.*', '%a+', '[^]', "' or '1'='1", '\u0000', '\n', 'é'.repeat(128), '-1', '0', ' ']) {
+        const changes = await store.readChanges('*', { epoch, length: 0 });
+        expect(changes.whole, JSON.stringify(epoch)).toBe(true);
+        expect(changes.items).toEqual([{ id: '*' }, { n: 1 }, { n: 2 }]);
+      }
     });
   });
 
