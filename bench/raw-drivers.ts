@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { SqliteStore } from '@sessionkit/sqlite';
 import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { tableNames } from '../packages/sqlite/src/schema.js';
 import { JSON_CHECK } from '../packages/redis/src/scripts.js';

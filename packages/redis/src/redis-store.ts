@@ -4,7 +4,6 @@ import {
   SessionErrorCode,
   type AddItemsOptions,
   type CallOptions,
-  type HistoryVersion,
   type SessionInfo,
   type SessionItem,
   type StoreCapabilities,
@@ -21,6 +20,7 @@ import {
   retryOnConflict,
   suffixMatches,
   type EncodedChanges,
+  type HistoryVersion,
   type EncodedItem,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';

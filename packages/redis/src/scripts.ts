@@ -14,7 +14,7 @@
  * Epochs (readChanges): meta field `e` names the session's current run of
  * appends. A write that is not an append, or that finds the session
  * without items, sets it to the new epoch it was given; any other append
- * keeps it (sets it only if missing: data written before epochs existed).
+ * keeps it.
  * Deleting the keys (clear, prune, expiry) deletes it, so a session written
  * again gets a new one.
  */
@@ -23,8 +23,7 @@
 // (all four whenever ttl > 0) so they expire as one. A session that had no
 // items starts anew: created-at and the epoch are set (as MemoryStore does).
 // Otherwise the epoch is set when the write renews it (`renew`: not an
-// append), or by an append only if the session has none (HSETNX: sessions
-// written before epochs existed get one on their next append).
+// append); an append keeps it.
 const TOUCH = `
 local function touch(was_empty, now, ttl, epoch, renew)
   if was_empty then
@@ -33,7 +32,6 @@ local function touch(was_empty, now, ttl, epoch, renew)
     redis.call('HSET', KEYS[2], 'u', now, 'e', epoch)
   else
     redis.call('HSET', KEYS[2], 'u', now)
-    redis.call('HSETNX', KEYS[2], 'e', epoch)
   end
   if ttl > 0 then
     for k = 1, #KEYS do redis.call('PEXPIRE', KEYS[k], ttl) end
@@ -253,8 +251,7 @@ return items
  * Not whole when the session's epoch is `since`'s and it holds at least
  * `since.length` items: then only the newest `length - since.length` items,
  * read from the tail (a negative LRANGE start: O(new items), whatever the
- * history). Items without an epoch (written before epochs existed) are
- * always read whole: nothing records what changed them.
+ * history).
  */
 export const READ_CHANGES = `
 local len = redis.call('LLEN', KEYS[1])

@@ -8,7 +8,8 @@
  * reference does (pop, replace_suffix, replaceHistory, clear, a write to an
  * empty session), and appends keep them.
  */
-import { isSessionError, MemoryStore, type HistoryVersion, type SessionStore } from '@sessionkit/core';
+import { isSessionError, MemoryStore, type SessionStore } from '@sessionkit/core';
+import type { HistoryVersion } from '@sessionkit/core/adapter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterAvailable, clusterTarget, openStore, skipLine, standaloneAvailable, standaloneTarget, uniquePrefix } from './setup.js';
 

@@ -1,4 +1,5 @@
-import { isSessionError, SessionErrorCode, type HistoryVersion } from '@sessionkit/core';
+import { isSessionError, SessionErrorCode } from '@sessionkit/core';
+import type { HistoryVersion } from '@sessionkit/core/adapter';
 import { RedisStore } from '@sessionkit/redis';
 import { sessionKeys } from '../src/keys.js';
 import { mapRedisError } from '../src/map-error.js';
@@ -494,24 +495,6 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
       await store.addItems('life', [7, 8]);
       await renewed('expiry and append');
       expect((await store.readChanges('life', beforeExpiry)).whole, 'same length, but expired: whole').toBe(true);
-    });
-
-    it('a session written before epochs existed (items, no e) reads whole until an append gives it one', async () => {
-      const store = open();
-      const keys = sessionKeys(store.keyPrefix, 'old');
-      const now = String(Date.now());
-      await admin.rpush(keys.items, '{"a":1}', '{"b":2}');
-      await admin.hset(keys.meta, 'c', now, 'u', now);
-      const legacy = await store.readChanges('old');
-      expect(legacy).toEqual({ version: { epoch: '', length: 2 }, whole: true, items: [{ a: 1 }, { b: 2 }] });
-      // Nothing records what changed it: even at its own version, the whole history.
-      expect((await store.readChanges('old', legacy.version)).whole).toBe(true);
-      await store.addItems('old', [{ c: 3 }]);
-      const stamped = await store.readChanges('old', legacy.version);
-      expect(stamped.whole).toBe(true);
-      expect(stamped.version.epoch).toBe(await admin.hget(keys.meta, 'e'));
-      await store.addItems('old', [{ d: 4 }]);
-      expect(await store.readChanges('old', stamped.version)).toEqual({ version: { epoch: stamped.version.epoch, length: 4 }, whole: false, items: [{ d: 4 }] });
     });
 
     it('with slidingTtl a read refreshes every key of the session, as getItems does; without it, none', async () => {
