@@ -59,7 +59,7 @@ const TAILS = QUICK ? 500 : 2000;
 const keys = { k1: new Uint8Array(32).fill(9) };
 /** Raw ioredis popping through a script with RedisStore's JSON check: the same guarantee, without the store. */
 const CHECKED_POP = 'raw ioredis, checked pop';
-/** The same script also writing the session's updated-at (HSET), as RedisStore's pop does: the same work, without the store. */
+/** The same script also writes the session's updated-at and a new epoch (one HSET), as RedisStore's pop does: the same work, without the store. */
 const CHECKED_META_POP = 'raw ioredis, checked pop + updated-at';
 
 
@@ -353,9 +353,9 @@ ratios in brackets: a wide range means noise from other load, not a difference.
 - raw ioredis, checked pop: the same lists, popped by one script that reads the newest item, runs RedisStore's
   JSON check and only then removes it (what keeps "a pop never deletes an item that does not decode"; no
   session metadata, no expiry).
-- raw ioredis, checked pop + updated-at: that script also sets the session's updated-at in a hash beside the
-  list (one HSET, as RedisStore's pop does for \`getSessionInfo\` and \`prune\`): the store's pop, work for
-  work. The raw baselines live in \`bench/raw-drivers.ts\`.
+- raw ioredis, checked pop + updated-at: that script also sets the session's updated-at and a new epoch
+  (made by the client) in a hash beside the list (one HSET, as RedisStore's pop does for \`getSessionInfo\`,
+  \`prune\` and \`readChanges\`): the store's pop, work for work. The raw baselines live in \`bench/raw-drivers.ts\`.
 - withCache revalidate: \`withCache({ maxSessions: 10_000, revalidate: true })\` over SqliteStore, the mode for several
   processes writing the same sessions: every read asks the store for what was appended since the entry's version
   (\`readChanges\`: here the turn's three items) and copies the history to the caller.
