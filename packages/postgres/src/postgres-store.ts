@@ -12,6 +12,7 @@ import {
   assertPositiveInteger,
   checkExpectedLength,
   conflicts,
+  newEpoch,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
   retryOnConflict,
@@ -288,15 +289,18 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
 
   protected async _addItems(sessionId: string, items: EncodedItem[], options?: AddItemsOptions): Promise<void> {
     const now = Date.now();
-    const values = [idBytes(sessionId), now, this.#liveAfter(now), items.length, items];
     const expected = options?.expectedLength;
+    // The new epoch is used only if the write creates the session or starts a new life of an expired one
+    // (see statements.ts): an append keeps the session's epoch.
     // A deadlock cannot arise from one upsert, but a serialization failure can
     // under a stricter default isolation level set on the server: run it again.
     if (expected === undefined) {
+      const values = [idBytes(sessionId), now, this.#liveAfter(now), items.length, items, newEpoch()];
       await this.#retry(() => this.#query(this.#sql.append, values));
       return;
     }
-    const [done] = await this.#retry(() => this.#query<{ n: number }>(this.#sql.appendIf, [...values, expected]));
+    const values = [idBytes(sessionId), now, this.#liveAfter(now), items.length, items, expected, newEpoch()];
+    const [done] = await this.#retry(() => this.#query<{ n: number }>(this.#sql.appendIf, values));
     // Nothing written: the session did not hold exactly `expected` live items (see statements.ts).
     if (done?.n !== 1) throw conflicts.lengthMismatch();
   }
@@ -308,7 +312,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     const decodeThenDelete = async (row: Newest, run: Run) => {
       // Throws on corrupt data before anything is deleted: the item stays.
       const value = decode(row.item);
-      const [done] = await run<{ n: number }>(this.#sql.popWrite, [row.sid, row.last_seq, row.seq, Date.now()]);
+      const [done] = await run<{ n: number }>(this.#sql.popWrite, [row.sid, row.last_seq, row.seq, Date.now(), newEpoch()]);
       if (done?.n !== 1) throw new LostRace();
       return { value };
     };
@@ -323,7 +327,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
       // parser does (test/pop.test.ts). So the decode below cannot fail on an item already deleted.
       let row: (Newest & { plain: boolean; n: number }) | undefined;
       try {
-        [row] = await query<Newest & { plain: boolean; n: number }>(this.#sql.popOne, [id, this.#liveAfter(Date.now()), Date.now()]);
+        [row] = await query<Newest & { plain: boolean; n: number }>(this.#sql.popOne, [id, this.#liveAfter(Date.now()), Date.now(), newEpoch()]);
       } catch (error) {
         // PostgreSQL refused the item as JSON; the statement changed nothing. JS judges it instead.
         if (!isItemRefused(error)) throw error;
@@ -376,7 +380,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
       }
       const replacement = tx.replacement as string[];
       if (!row) {
-        const [done] = await this.#query<{ n: number }>(this.#sql.txCreate, [id, now, replacement, opId, tx.fingerprint]);
+        const [done] = await this.#query<{ n: number }>(this.#sql.txCreate, [id, now, replacement, opId, tx.fingerprint, newEpoch()]);
         if (done?.n !== 1) throw new LostRace();
         return;
       }
@@ -396,6 +400,8 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
         live ? row.base_op : lastOp,
         // Keep only the newest operationLogSize ids (the new one is lastOp + 1).
         lastOp + 1 - this.#operationLogSize,
+        // A new epoch unless this only appends to the live history (append_items, or nothing expected).
+        !live || k > 0 ? newEpoch() : null,
       ]);
       if (done?.n !== 1) throw new LostRace();
     });
@@ -408,7 +414,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
       const [row] = await this.#query<TxRow>(this.#sql.txRead, [id, null, 0]);
       if (!row) {
         if (items.length === 0) return;
-        const [done] = await this.#query<{ n: number }>(this.#sql.txCreate, [id, now, items, null, null]);
+        const [done] = await this.#query<{ n: number }>(this.#sql.txCreate, [id, now, items, null, null, newEpoch()]);
         if (done?.n !== 1) throw new LostRace();
         return;
       }
@@ -426,6 +432,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
         live ? row.base_op : row.last_op,
         // The operation log is kept whole.
         -1,
+        newEpoch(),
       ]);
       if (done?.n !== 1) throw new LostRace();
     });
