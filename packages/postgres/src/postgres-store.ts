@@ -3,12 +3,14 @@ import {
   SessionError,
   SessionErrorCode,
   type AddItemsOptions,
+  type HistoryVersion,
   type SessionInfo,
   type SessionItem,
   type StoreCapabilities,
 } from '@sessionkit/core';
 import {
   AbstractSessionStore,
+  appendedSince,
   assertPositiveInteger,
   checkExpectedLength,
   conflicts,
@@ -17,6 +19,7 @@ import {
   OPERATION_LOG_RETENTION,
   retryOnConflict,
   suffixMatches,
+  type EncodedChanges,
   type EncodedItem,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
@@ -161,6 +164,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
       replaceHistory: true,
       historyMutations: true,
       conditionalAppend: true,
+      readChanges: true,
     });
   }
 
@@ -436,6 +440,30 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
       ]);
       if (done?.n !== 1) throw new LostRace();
     });
+  }
+
+  protected override async _readChanges(sessionId: string, since: HistoryVersion | undefined): Promise<EncodedChanges> {
+    // Stored epochs are newEpoch()'s, so one PostgreSQL text could not carry (U+0000, a lone surrogate)
+    // names no session: sent as null (no epoch matches), not as a parameter the server would refuse.
+    const sinceEpoch = since !== undefined && since.epoch.isWellFormed() && !since.epoch.includes('\u0000') ? since.epoch : null;
+    const rows = await this.#query<[string | null, number | null, boolean | null, string | null]>(
+      this.#sql.changes,
+      [idBytes(sessionId), this.#liveAfter(Date.now()), sinceEpoch, since?.length ?? 0, 0, MAX_SEQ],
+      'array',
+    );
+    const head = rows[0];
+    // No live session: no record, the epoch ''.
+    if (head === undefined) return { version: { epoch: '', length: 0 }, whole: !appendedSince(since, '', 0), items: [] };
+    // The header row, then the items newest first: exactly as many as the header says (an O(1) check
+    // that the rows came in the order the statement relies on and the row count is the items').
+    const [epoch, length, appended] = head;
+    const n = rows.length - 1;
+    if (epoch === null || length === null || n !== (appended ? length - since!.length : length)) {
+      throw new SessionError(SessionErrorCode.BackendError, `postgres readChanges: ${n} item rows do not match the session row`);
+    }
+    const items = new Array<string>(n);
+    for (let i = 0; i < n; i++) items[n - 1 - i] = rows[i + 1]![3]!;
+    return { version: { epoch, length }, whole: !appended, items };
   }
 
   #info(row: InfoRow): SessionInfo {

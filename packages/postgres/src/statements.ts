@@ -37,7 +37,7 @@ export interface SessionRow {
  * store runs the operation again. Every write that is not an append (and
  * every new session, or new life of an expired one) also sets the row's
  * `epoch` to a fresh `newEpoch()` bound by the caller, in that same
- * statement. Reads by session id take a `liveAfter`
+ * statement: `readChanges` compares it. Reads by session id take a `liveAfter`
  * bound (`updated_at` must be greater), which is how expired sessions read as
  * empty before their rows are deleted.
  */
@@ -227,6 +227,25 @@ export function statementSql(t: TableNames, ttl: boolean) {
       )
       SELECT item_count, updated_at FROM s`,
     findSession: `SELECT sid, last_seq FROM ${t.sessions} WHERE session_id = $1`,
+    // readChanges, one statement (one snapshot): $1 id, $2 liveAfter, $3 the since epoch (null: none,
+    // or one no stored epoch can equal), $4 the since length, $5/$6 the whole seq range (as for tail).
+    // First row: the live session's epoch and count, and whether it is `since` plus appends (the same
+    // epoch, no shorter); no live session, no rows at all. Then its newest (count - $4) items, or all
+    // (count) when not, newest first: the backward primary-key walk stops after that many rows. The
+    // header is its own row, not columns repeated on every item row (that made a whole read of 1,000
+    // items ~1.4x slower than getItems' `all`; this way ~1.1x). Rows come in this order because a
+    // (non-parallel) Append runs its branches one after the other, and the second is ORDER BY seq
+    // DESC LIMIT; the session row is read once (`s` is referenced three times, so it is materialised).
+    changes: `WITH s AS (
+        SELECT sid, epoch, item_count, coalesce(epoch = $3::text AND item_count >= $4::bigint, false) AS appended
+        FROM ${t.sessions} WHERE session_id = $1 AND updated_at > $2::bigint
+      )
+      SELECT epoch, item_count, appended, NULL::text AS item FROM s
+      UNION ALL
+      (SELECT NULL, NULL, NULL, item FROM ${t.items}
+        WHERE sid = (SELECT sid FROM s) AND seq > $5::bigint AND seq <= $6::bigint
+        ORDER BY seq DESC
+        LIMIT (SELECT CASE WHEN appended THEN item_count - $4::bigint ELSE item_count END FROM s))`,
     info: `SELECT session_id, created_at, updated_at, item_count FROM ${t.sessions}
       WHERE session_id = $1 AND item_count > 0 AND updated_at > $2::bigint`,
     // Keyset paging on the unique session_id index: each session at most once, whatever is written meanwhile.
