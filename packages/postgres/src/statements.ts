@@ -72,16 +72,16 @@ export function statementSql(t: TableNames, ttl: boolean) {
       INSERT INTO ${t.items} (sid, seq, item)
       SELECT s.sid, s.last_seq - $4::bigint + i.ord, i.item
       FROM s CROSS JOIN unnest($5::text[]) WITH ORDINALITY AS i(item, ord)`,
-    // A conditional append (addItems with expectedLength), still one statement: $1–$5 as for append,
-    // $6 expectedLength, $7 a new epoch (a new session or life only, as for append). The session row is written by `upd` or by `ups`, whose conditions on $6 exclude
-    // each other (PostgreSQL gates each on its one-time filter before touching the table); the items go in
-    // after it. `upd`, $6 > 0: only a live session holding exactly that many items (no row, an expired one,
-    // another count: nothing written). `ups`, $6 = 0: append's upsert, whose existing row is written only
-    // if it holds nothing live. Either count check is made on the row version the statement locked
-    // (UPDATE's re-check, ON CONFLICT's WHERE), not on its snapshot, so of racers expecting one count
-    // exactly one writes. n = 0: nothing written (not the row, so not its updated_at or version, and no
-    // item): CONFLICT. A separate statement so the plain append's plan and cost stay as they were
-    // (folding this into append with a NULL $6 measured ~2.5% slower plain appends).
+    // A conditional append (addItems with expectedLength), still one statement: $1–$5 as for append, $6
+    // expectedLength, $7 a new epoch (a new session or life only, as for append). The session row is written
+    // by `upd` or by `ups`, whose conditions on $6 exclude each other (PostgreSQL gates each on its one-time
+    // filter before touching the table); the items go in after it. `upd`, $6 > 0: only a live session holding
+    // exactly that many items (no row, an expired one, another count: nothing written). `ups`, $6 = 0:
+    // append's upsert, whose existing row is written only if it holds nothing live. Either count check is made
+    // on the row version the statement locked (UPDATE's re-check, ON CONFLICT's WHERE), not on its snapshot,
+    // so of racers expecting one count exactly one writes. n = 0: nothing written (not the row, so not its
+    // updated_at or version, and no item): CONFLICT. A separate statement so the plain append's plan and cost
+    // stay as they were (folding this into append with a NULL $6 measured ~2.5% slower plain appends).
     appendIf: `WITH upd AS (
         UPDATE ${t.sessions} SET
           item_count = item_count + $4::integer,
@@ -126,12 +126,12 @@ export function statementSql(t: TableNames, ttl: boolean) {
       WHERE sid = (SELECT sid FROM ${t.sessions} WHERE session_id = $1 AND updated_at > $2::bigint)
         AND seq > $3::bigint AND seq <= $4::bigint
       ORDER BY seq`,
-    // pop in one statement: $1 id, $2 liveAfter, $3 now, $4 the session's new epoch. `t` is the live session's version and its newest
-    // item; the session row is updated only if its version is still the one read (so of two racing pops
-    // exactly one changes anything) and only if the item is one PostgreSQL can vouch for: `item::json`
-    // parses it (an item PostgreSQL refuses fails the whole statement, nothing changed), and an item
-    // holding one of core's tag keys is left for the two-step pop (see popItem). The item goes with the row.
-    // n = 1: popped. n = 0 with plain: lost a race. n = 0 without plain: decode in JS, then popWrite.
+    // pop in one statement: $1 id, $2 liveAfter, $3 now, $4 the session's new epoch. `t` is the live session's
+    // version and its newest item; the session row is updated only if its version is still the one read (so of
+    // two racing pops exactly one changes anything) and only if the item is one PostgreSQL can vouch for:
+    // `item::json` parses it (an item PostgreSQL refuses fails the whole statement, nothing changed), and an
+    // item holding one of core's tag keys is left for the two-step pop (see popItem). The item goes with the
+    // row. n = 1: popped. n = 0 with plain: lost a race. n = 0 without plain: decode in JS, then popWrite.
     popOne: `WITH t AS (
         SELECT s.sid, s.last_seq, i.seq, i.item, ${TAG_KEYS.map((key) => `strpos(i.item, '${key}') = 0`).join(' AND ')} AS plain
         FROM ${t.sessions} s JOIN LATERAL (
@@ -235,7 +235,8 @@ export function statementSql(t: TableNames, ttl: boolean) {
     // header is its own row, not columns repeated on every item row (that made a whole read of 1,000
     // items ~1.4x slower than getItems' `all`; this way ~1.1x). Rows come in this order because a
     // (non-parallel) Append runs its branches one after the other, and the second is ORDER BY seq
-    // DESC LIMIT; the session row is read once (`s` is referenced three times, so it is materialised).
+    // DESC LIMIT (the store checks the count of item rows against the header's); the session row is
+    // read once (`s` is referenced three times, so it is materialised).
     changes: `WITH s AS (
         SELECT sid, epoch, item_count, coalesce(epoch = $3::text AND item_count >= $4::bigint, false) AS appended
         FROM ${t.sessions} WHERE session_id = $1 AND updated_at > $2::bigint
