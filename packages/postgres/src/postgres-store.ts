@@ -3,19 +3,23 @@ import {
   SessionError,
   SessionErrorCode,
   type AddItemsOptions,
+  type HistoryVersion,
   type SessionInfo,
   type SessionItem,
   type StoreCapabilities,
 } from '@sessionkit/core';
 import {
   AbstractSessionStore,
+  appendedSince,
   assertPositiveInteger,
   checkExpectedLength,
   conflicts,
+  newEpoch,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
   retryOnConflict,
   suffixMatches,
+  type EncodedChanges,
   type EncodedItem,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
@@ -160,6 +164,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
       replaceHistory: true,
       historyMutations: true,
       conditionalAppend: true,
+      readChanges: true,
     });
   }
 
@@ -288,15 +293,18 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
 
   protected async _addItems(sessionId: string, items: EncodedItem[], options?: AddItemsOptions): Promise<void> {
     const now = Date.now();
-    const values = [idBytes(sessionId), now, this.#liveAfter(now), items.length, items];
     const expected = options?.expectedLength;
+    // The new epoch is used only if the write creates the session or starts a new life of an expired one
+    // (see statements.ts): an append keeps the session's epoch.
     // A deadlock cannot arise from one upsert, but a serialization failure can
     // under a stricter default isolation level set on the server: run it again.
     if (expected === undefined) {
+      const values = [idBytes(sessionId), now, this.#liveAfter(now), items.length, items, newEpoch()];
       await this.#retry(() => this.#query(this.#sql.append, values));
       return;
     }
-    const [done] = await this.#retry(() => this.#query<{ n: number }>(this.#sql.appendIf, [...values, expected]));
+    const values = [idBytes(sessionId), now, this.#liveAfter(now), items.length, items, expected, newEpoch()];
+    const [done] = await this.#retry(() => this.#query<{ n: number }>(this.#sql.appendIf, values));
     // Nothing written: the session did not hold exactly `expected` live items (see statements.ts).
     if (done?.n !== 1) throw conflicts.lengthMismatch();
   }
@@ -308,7 +316,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     const decodeThenDelete = async (row: Newest, run: Run) => {
       // Throws on corrupt data before anything is deleted: the item stays.
       const value = decode(row.item);
-      const [done] = await run<{ n: number }>(this.#sql.popWrite, [row.sid, row.last_seq, row.seq, Date.now()]);
+      const [done] = await run<{ n: number }>(this.#sql.popWrite, [row.sid, row.last_seq, row.seq, Date.now(), newEpoch()]);
       if (done?.n !== 1) throw new LostRace();
       return { value };
     };
@@ -323,7 +331,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
       // parser does (test/pop.test.ts). So the decode below cannot fail on an item already deleted.
       let row: (Newest & { plain: boolean; n: number }) | undefined;
       try {
-        [row] = await query<Newest & { plain: boolean; n: number }>(this.#sql.popOne, [id, this.#liveAfter(Date.now()), Date.now()]);
+        [row] = await query<Newest & { plain: boolean; n: number }>(this.#sql.popOne, [id, this.#liveAfter(Date.now()), Date.now(), newEpoch()]);
       } catch (error) {
         // PostgreSQL refused the item as JSON; the statement changed nothing. JS judges it instead.
         if (!isItemRefused(error)) throw error;
@@ -376,7 +384,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
       }
       const replacement = tx.replacement as string[];
       if (!row) {
-        const [done] = await this.#query<{ n: number }>(this.#sql.txCreate, [id, now, replacement, opId, tx.fingerprint]);
+        const [done] = await this.#query<{ n: number }>(this.#sql.txCreate, [id, now, replacement, opId, tx.fingerprint, newEpoch()]);
         if (done?.n !== 1) throw new LostRace();
         return;
       }
@@ -396,6 +404,8 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
         live ? row.base_op : lastOp,
         // Keep only the newest operationLogSize ids (the new one is lastOp + 1).
         lastOp + 1 - this.#operationLogSize,
+        // A new epoch unless this only appends to the live history (append_items, or nothing expected).
+        !live || k > 0 ? newEpoch() : null,
       ]);
       if (done?.n !== 1) throw new LostRace();
     });
@@ -408,7 +418,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
       const [row] = await this.#query<TxRow>(this.#sql.txRead, [id, null, 0]);
       if (!row) {
         if (items.length === 0) return;
-        const [done] = await this.#query<{ n: number }>(this.#sql.txCreate, [id, now, items, null, null]);
+        const [done] = await this.#query<{ n: number }>(this.#sql.txCreate, [id, now, items, null, null, newEpoch()]);
         if (done?.n !== 1) throw new LostRace();
         return;
       }
@@ -426,9 +436,34 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
         live ? row.base_op : row.last_op,
         // The operation log is kept whole.
         -1,
+        newEpoch(),
       ]);
       if (done?.n !== 1) throw new LostRace();
     });
+  }
+
+  protected override async _readChanges(sessionId: string, since: HistoryVersion | undefined): Promise<EncodedChanges> {
+    // Stored epochs are newEpoch()'s, so one PostgreSQL text could not carry (U+0000, a lone surrogate)
+    // names no session: sent as null (no epoch matches), not as a parameter the server would refuse.
+    const sinceEpoch = since !== undefined && since.epoch.isWellFormed() && !since.epoch.includes('\u0000') ? since.epoch : null;
+    const rows = await this.#query<[string | null, number | null, boolean | null, string | null]>(
+      this.#sql.changes,
+      [idBytes(sessionId), this.#liveAfter(Date.now()), sinceEpoch, since?.length ?? 0, 0, MAX_SEQ],
+      'array',
+    );
+    const head = rows[0];
+    // No live session: no record, the epoch ''.
+    if (head === undefined) return { version: { epoch: '', length: 0 }, whole: !appendedSince(since, '', 0), items: [] };
+    // The header row, then the items newest first: exactly as many as the header says (an O(1) check
+    // that the rows came in the order the statement relies on and the row count is the items').
+    const [epoch, length, appended] = head;
+    const n = rows.length - 1;
+    if (epoch === null || length === null || n !== (appended ? length - since!.length : length)) {
+      throw new SessionError(SessionErrorCode.BackendError, `postgres readChanges: ${n} item rows do not match the session row`);
+    }
+    const items = new Array<string>(n);
+    for (let i = 0; i < n; i++) items[n - 1 - i] = rows[i + 1]![3]!;
+    return { version: { epoch, length }, whole: !appended, items };
   }
 
   #info(row: InfoRow): SessionInfo {

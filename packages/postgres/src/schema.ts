@@ -60,6 +60,9 @@ export const MIGRATIONS: readonly Migration[] = [
       // counts and appends never scan; seq is never reused within a sid.
       // base_seq / base_op: items and operations at or below them belong to a
       // life of the session that expired (deleted in the statement that revives it).
+      // epoch (readChanges): core's newEpoch(), sent by the writer; set when the row is
+      // created or a life starts, renewed by every write that is not an append. No
+      // default: a statement that forgets it fails instead of writing a shared value.
       `CREATE TABLE IF NOT EXISTS ${t.sessions} (
         sid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         session_id bytea NOT NULL UNIQUE,
@@ -69,7 +72,8 @@ export const MIGRATIONS: readonly Migration[] = [
         last_seq bigint NOT NULL DEFAULT 0,
         last_op bigint NOT NULL DEFAULT 0,
         base_seq bigint NOT NULL DEFAULT 0,
-        base_op bigint NOT NULL DEFAULT 0
+        base_op bigint NOT NULL DEFAULT 0,
+        epoch text NOT NULL
       )`,
       `CREATE INDEX IF NOT EXISTS ${t.sessionsByUpdated} ON ${t.sessions} (updated_at)`,
       // Items as text: the codec's exact JSON (jsonb would reorder keys and normalise numbers).

@@ -99,7 +99,7 @@ if ('skip' in target) {
         const t = tableNames(schema, 'sessionkit_');
         await blocker.query('BEGIN');
         // An empty session row, not committed yet: the racers' inserts wait for it to commit or roll back.
-        await blocker.query(`INSERT INTO ${t.sessions} (session_id, created_at, updated_at) VALUES ($1, $2, $2)`, [id('s'), Date.now()]);
+        await blocker.query(`INSERT INTO ${t.sessions} (session_id, created_at, updated_at, epoch) VALUES ($1, $2, $2, 'blocker')`, [id('s'), Date.now()]);
         const pending = Promise.allSettled(racers.map((s, r) => s.addItems('s', [{ r }, { r }], { expectedLength: 0 })));
         try {
           await waitForWaiters(blocker, RACERS);
@@ -193,7 +193,7 @@ if ('skip' in target) {
           const explain = async (expected: number) =>
             (
               await client.query(
-                `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE plan_append_if(${literals}, ${expected})`,
+                `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE plan_append_if(${literals}, ${expected}, 'new-epoch')`,
               )
             ).rows
               .map((r: Record<string, string>) => r['QUERY PLAN'])

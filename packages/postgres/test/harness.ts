@@ -1,4 +1,5 @@
 import { trackLocations, type ConformanceHarness } from '@sessionkit/conformance';
+import { newEpoch } from '@sessionkit/core/adapter';
 import { PostgresStore } from '@sessionkit/postgres';
 import { tableNames } from '../src/schema.js';
 import pg from 'pg';
@@ -33,12 +34,12 @@ export async function injectCorruptRow(url: string, schema: string, sessionId: s
     const now = Date.now();
     await client.query(
       `WITH s AS (
-         INSERT INTO ${t.sessions} AS s (session_id, created_at, updated_at, item_count, last_seq) VALUES ($1, $2, $2, 1, 1)
+         INSERT INTO ${t.sessions} AS s (session_id, created_at, updated_at, item_count, last_seq, epoch) VALUES ($1, $2, $2, 1, 1, $4)
          ON CONFLICT (session_id) DO UPDATE SET item_count = s.item_count + 1, last_seq = s.last_seq + 1, updated_at = $2,
            created_at = CASE WHEN s.item_count = 0 THEN $2 ELSE s.created_at END
          RETURNING sid, last_seq)
        INSERT INTO ${t.items} (sid, seq, item) SELECT sid, last_seq, $3 FROM s`,
-      [Buffer.from(sessionId, 'utf8'), now, text],
+      [Buffer.from(sessionId, 'utf8'), now, text, newEpoch()],
     );
   } finally {
     await client.end();

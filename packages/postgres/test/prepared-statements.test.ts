@@ -48,15 +48,19 @@ if ('skip' in target) {
       await b.close();
     });
 
-    it('the per-turn, tail-read and pop statements settle on a reused (generic) plan instead of re-planning every call', async () => {
+    it('the per-turn, tail-read, pop and readChanges statements settle on a reused (generic) plan instead of re-planning every call', async () => {
       const pool = onePool();
       const store = new PostgresStore({ pool, schema: uniqueSchema('psg') });
       for (let s = 0; s < 20; s++) await store.addItems(`other${s}`, Array.from({ length: 50 }, (_, n) => ({ n })));
+      let since = (await store.readChanges('s')).version;
       for (let i = 0; i < 12; i++) {
         await store.getItems('s');
         await store.addItems('s', [{ i }, { i }, { i }]);
+        // The appended items, then (after the pop) the whole history.
+        since = (await store.readChanges('s', since)).version;
         await store.getItems('s', { limit: 5 });
         await store.popItem('s');
+        since = (await store.readChanges('s', since)).version;
       }
       const rows = (
         await pool.query<{ name: string; generic_plans: string; custom_plans: string }>(
@@ -65,7 +69,7 @@ if ('skip' in target) {
       ).rows;
       const plans = Object.fromEntries(rows.map((r) => [r.name.split('_')[1], Number(r.generic_plans)]));
       // The first five executions are custom plans by PostgreSQL's rule; the rest must be generic.
-      for (const statement of ['all', 'append', 'tail', 'popOne']) expect(plans[statement], statement).toBeGreaterThanOrEqual(6);
+      for (const statement of ['all', 'append', 'tail', 'popOne', 'changes']) expect(plans[statement], statement).toBeGreaterThanOrEqual(6);
       await store.close();
     });
 
