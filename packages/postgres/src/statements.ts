@@ -235,15 +235,16 @@ export function statementSql(t: TableNames, ttl: boolean) {
     // header is its own row, not columns repeated on every item row (that made a whole read of 1,000
     // items ~1.4x slower than getItems' `all`; this way ~1.1x). Rows come in this order because a
     // (non-parallel) Append runs its branches one after the other, and the second is ORDER BY seq
-    // DESC LIMIT (the store checks the count of item rows against the header's); the session row is
+    // DESC LIMIT (the store checks the count of item rows against the header's, and their order by the
+    // seq each carries); the session row is
     // read once (`s` is referenced three times, so it is materialised).
     changes: `WITH s AS (
         SELECT sid, epoch, item_count, coalesce(epoch = $3::text AND item_count >= $4::bigint, false) AS appended
         FROM ${t.sessions} WHERE session_id = $1 AND updated_at > $2::bigint
       )
-      SELECT epoch, item_count, appended, NULL::text AS item FROM s
+      SELECT epoch, item_count, appended, NULL::text AS item, NULL::bigint AS seq FROM s
       UNION ALL
-      (SELECT NULL, NULL, NULL, item FROM ${t.items}
+      (SELECT NULL, NULL, NULL, item, seq FROM ${t.items}
         WHERE sid = (SELECT sid FROM s) AND seq > $5::bigint AND seq <= $6::bigint
         ORDER BY seq DESC
         LIMIT (SELECT CASE WHEN appended THEN item_count - $4::bigint ELSE item_count END FROM s))`,

@@ -5,7 +5,8 @@
  * write paths conformance does not reach renew or keep the epoch as they must, the statement reads
  * only the new rows (EXPLAIN ANALYZE), and hostile ids and `since` epochs are data.
  */
-import type { HistoryVersion, SessionItem } from '@sessionkit/core';
+import type { SessionItem } from '@sessionkit/core';
+import type { HistoryVersion } from '@sessionkit/core/adapter';
 import type { PostgresStore } from '@sessionkit/postgres';
 import { describe, expect, it } from 'vitest';
 import { tableNames } from '../src/schema.js';
