@@ -80,6 +80,28 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
     stores.push(store);
     return store;
   };
+  /** What `pick` takes from each command the server sees (MONITOR) while `run` runs: lowercased name, arguments, source. */
+  async function monitored(
+    run: () => Promise<unknown>,
+    pick: (name: string, args: string[], source: string) => string[] | undefined,
+  ): Promise<string[][]> {
+    const monitor = await admin.monitor();
+    const seen: string[][] = [];
+    const token = `done-${Math.random()}`;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      const name = String(args[0]).toLowerCase();
+      if (name === 'echo' && args[1] === token) resolveDone();
+      const picked = pick(name, args, source);
+      if (picked) seen.push(picked);
+    });
+    await run();
+    await admin.echo(token);
+    await done;
+    monitor.disconnect();
+    return seen;
+  }
 
   beforeAll(async () => {
     target = await standaloneTarget();
@@ -168,24 +190,9 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
   });
 
   describe('popItem sends only what it needs', () => {
-    /** The key arguments of every script call the server sees from `store` while `run` runs. */
-    async function scriptKeys(run: () => Promise<unknown>): Promise<string[][]> {
-      const monitor = await admin.monitor();
-      const calls: string[][] = [];
-      const token = `done-${Math.random()}`;
-      let resolveDone!: () => void;
-      const done = new Promise<void>((resolve) => (resolveDone = resolve));
-      monitor.on('monitor', (_time: string, args: string[], source: string) => {
-        const name = String(args[0]).toLowerCase();
-        if (name === 'echo' && args[1] === token) resolveDone();
-        if (source !== 'lua' && (name === 'evalsha' || name === 'eval')) calls.push(args.slice(3, 3 + Number(args[2])));
-      });
-      await run();
-      await admin.echo(token);
-      await done;
-      monitor.disconnect();
-      return calls;
-    }
+    /** The key arguments of every script call the server sees while `run` runs. */
+    const scriptKeys = (run: () => Promise<unknown>) =>
+      monitored(run, (name, args, source) => (source !== 'lua' && (name === 'evalsha' || name === 'eval') ? args.slice(3, 3 + Number(args[2])) : undefined));
 
     it('without a ttl, a pop gives its script only the items and meta keys', async () => {
       const store = open();
@@ -405,23 +412,8 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
 
   describe('readChanges', () => {
     /** Every command a script ran on the server (MONITOR's `lua` source) while `run` ran, lowercased name first. */
-    async function luaCommands(run: () => Promise<unknown>): Promise<string[][]> {
-      const monitor = await admin.monitor();
-      const commands: string[][] = [];
-      const token = `done-${Math.random()}`;
-      let resolveDone!: () => void;
-      const done = new Promise<void>((resolve) => (resolveDone = resolve));
-      monitor.on('monitor', (_time: string, args: string[], source: string) => {
-        const name = String(args[0]).toLowerCase();
-        if (name === 'echo' && args[1] === token) resolveDone();
-        if (source === 'lua') commands.push([name, ...args.slice(1).map(String)]);
-      });
-      await run();
-      await admin.echo(token);
-      await done;
-      monitor.disconnect();
-      return commands;
-    }
+    const luaCommands = (run: () => Promise<unknown>) =>
+      monitored(run, (name, args, source) => (source === 'lua' ? [name, ...args.slice(1).map(String)] : undefined));
 
     it('keeps the epoch in the meta hash (field e), which expires with the session and is deleted by clearSession', async () => {
       const ttl = 60_000;
