@@ -1,5 +1,5 @@
 import type { SessionInfo } from '@sessionkit/core';
-import type { EncodedItem, PreparedTransaction } from '@sessionkit/core/adapter';
+import type { EncodedChanges, EncodedItem, HistoryVersion, PreparedTransaction } from '@sessionkit/core/adapter';
 import type { BucketIO } from './bucket-io.js';
 
 /** Settings both layouts share, already validated. */
@@ -28,6 +28,8 @@ export interface Layout {
   transaction?(sessionId: string, tx: PreparedTransaction): Promise<void>;
   /** Only where it is one atomic step (the manifest layout). */
   replaceHistory?(sessionId: string, items: EncodedItem[]): Promise<void>;
+  /** Only where the session is one snapshot to read (the manifest layout). */
+  readChanges?(sessionId: string, since: HistoryVersion | undefined): Promise<EncodedChanges>;
   info(sessionId: string): Promise<SessionInfo | undefined>;
   listSessions(pageSize: number): AsyncIterable<SessionInfo>;
   prune(olderThanMs: number): Promise<number>;

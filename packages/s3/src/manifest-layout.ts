@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
 import { SessionError, SessionErrorCode, type SessionInfo } from '@sessionkit/core';
 import {
+  appendedSince,
   checkExpectedLength,
   conflicts,
+  newEpoch,
   retryOnConflict,
   SessionQueue,
   suffixMatches,
+  type EncodedChanges,
   type EncodedItem,
+  type HistoryVersion,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
 import { mapLimit, type PutCondition } from './bucket-io.js';
@@ -36,6 +40,12 @@ interface SegmentRef {
 /** A session's state as the manifest holds it. */
 interface State {
   readonly createdAt: number;
+  /**
+   * The run of appends this history belongs to (see readChanges): `''` only
+   * in EMPTY and a prune tombstone; a write onto `''` starts a new one, and
+   * every write that is not an append gives a new one.
+   */
+  readonly epoch: string;
   readonly segments: readonly SegmentRef[];
   /** Newest items, kept inline in the manifest. */
   readonly tail: readonly EncodedItem[];
@@ -53,7 +63,7 @@ interface LoadedHead {
   readonly count: number;
 }
 
-const EMPTY: State = { createdAt: 0, segments: [], tail: [], ops: [] };
+const EMPTY: State = { createdAt: 0, epoch: '', segments: [], tail: [], ops: [] };
 
 /**
  * Write tokens kept in the manifest: each commit adds its own and keeps the
@@ -128,9 +138,9 @@ export class ManifestLayout implements Layout {
     const object = await this.#io.get(keys.head);
     if (!object) return undefined;
     const { header, items } = decodeRecord(object.text);
-    const { c, u, s, o, w, r, id } = header;
+    const { c, e, u, s, o, w, r, id } = header;
     if (header.m !== 'c') throw corrupt('manifest was not written in conditional mode (never mix modes on one prefix)');
-    if (typeof c !== 'number' || typeof u !== 'number' || !Array.isArray(s) || !Array.isArray(o)) {
+    if (typeof c !== 'number' || typeof e !== 'string' || typeof u !== 'number' || !Array.isArray(s) || !Array.isArray(o)) {
       throw corrupt('manifest header is malformed');
     }
     const segments: SegmentRef[] = [];
@@ -139,7 +149,7 @@ export class ManifestLayout implements Layout {
       if (typeof r?.k !== 'string' || typeof r.n !== 'number' || typeof r.b !== 'number') throw corrupt('segment entry is malformed');
       segments.push({ k: r.k, n: r.n, b: r.b });
     }
-    const state: State = { createdAt: c, segments, tail: items, ops: o as [string, string][] };
+    const state: State = { createdAt: c, epoch: e, segments, tail: items, ops: o as [string, string][] };
     return {
       etag: object.etag,
       state,
@@ -160,33 +170,65 @@ export class ManifestLayout implements Layout {
 
   // ---------------------------------------------------------------- reads
 
-  async getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
+  /**
+   * Reads the manifest once and hands it to `read` (undefined when absent or
+   * expired) with a loader of its newest items. A segment it lists that is
+   * gone means the manifest moved on: re-read and retry within core's
+   * budget; gone under the same manifest twice is corrupt.
+   */
+  async #readSnapshot<R>(
+    sessionId: string,
+    read: (head: LoadedHead | undefined, newest: (limit: number | undefined) => Promise<EncodedItem[]>) => Promise<R>,
+  ): Promise<R> {
     const keys = this.#keys(sessionId);
     let lastEtag: string | undefined;
     return retryOnConflict(
       async () => {
-        const head = await this.#readHead(keys);
-        if (!head || this.#expired(head.updatedAt)) return [];
-        const { tail, segments } = head.state;
-        if (limit !== undefined && tail.length >= limit) return tail.slice(tail.length - limit);
-        // Newest segments only, as many as the limit needs.
-        let first = segments.length;
-        let covered = tail.length;
-        while (first > 0 && (limit === undefined || covered < limit)) covered += segments[--first]!.n;
+        const loaded = await this.#readHead(keys);
+        const head = loaded && !this.#expired(loaded.updatedAt) ? loaded : undefined;
         try {
-          const loaded = await mapLimit(segments.slice(first), this.config.readConcurrency, (ref) => this.#loadSegment(keys, ref));
-          const all = loaded.flat().concat(tail);
-          return limit === undefined ? all : all.slice(Math.max(0, all.length - limit));
+          return await read(head, (limit) => this.#newest(keys, head!.state, limit));
         } catch (error) {
-          if (!(error instanceof Stale)) throw error;
-          // A referenced segment is gone: fine if the manifest moved on, corrupt if it did not.
-          if (head.etag === lastEtag) throw corrupt('a segment listed in the manifest is missing');
-          lastEtag = head.etag;
+          if (!(error instanceof Stale) || !loaded) throw error;
+          if (loaded.etag === lastEtag) throw corrupt('a segment listed in the manifest is missing');
+          lastEtag = loaded.etag;
           throw error;
         }
       },
       { ...retryStale, operation: 's3 read' },
     );
+  }
+
+  /** The newest `limit` items of `state` (all without one): the inline tail, plus only the newest segments needed. */
+  async #newest(keys: SessionKeys, state: State, limit: number | undefined): Promise<EncodedItem[]> {
+    const { tail, segments } = state;
+    if (limit !== undefined && tail.length >= limit) return tail.slice(tail.length - limit);
+    let first = segments.length;
+    let covered = tail.length;
+    while (first > 0 && (limit === undefined || covered < limit)) covered += segments[--first]!.n;
+    const loaded = await mapLimit(segments.slice(first), this.config.readConcurrency, (ref) => this.#loadSegment(keys, ref));
+    const all = loaded.flat().concat(tail);
+    return limit === undefined ? all : all.slice(Math.max(0, all.length - limit));
+  }
+
+  async getItems(sessionId: string, limit: number | undefined): Promise<EncodedItem[]> {
+    return this.#readSnapshot(sessionId, async (head, newest) => (head ? newest(limit) : []));
+  }
+
+  /**
+   * One manifest snapshot: its epoch and count, and the items appended
+   * since `since` (only the newest segments needed) or the whole history.
+   */
+  async readChanges(sessionId: string, since: HistoryVersion | undefined): Promise<EncodedChanges> {
+    return this.#readSnapshot(sessionId, async (head, newest) => {
+      const epoch = head?.state.epoch ?? '';
+      const length = head?.count ?? 0;
+      const version = { epoch, length };
+      if (appendedSince(since, epoch, length)) {
+        return { version, whole: false, items: head && length > since.length ? await newest(length - since.length) : [] };
+      }
+      return { version, whole: true, items: head ? await newest(undefined) : [] };
+    });
   }
 
   #info(sessionId: string, head: LoadedHead): SessionInfo | undefined {
@@ -236,6 +278,7 @@ export class ManifestLayout implements Layout {
       v: 1,
       m: 'c',
       c: times.createdAt,
+      e: state.epoch,
       u: times.updatedAt,
       w: kept[0],
       r: kept.slice(1),
@@ -295,7 +338,8 @@ export class ManifestLayout implements Layout {
         await this.#sweep(keys, written);
         return outcome.result;
       }
-      const next = outcome.state;
+      // A write onto no record (absent, expired, a prune tombstone) starts a new run of appends.
+      const next = outcome.state.epoch === '' ? { ...outcome.state, epoch: newEpoch() } : outcome.state;
       const token = randomName();
       const createdAt = live === EMPTY || countOf(live) === 0 || next.createdAt === 0 ? now : next.createdAt;
       const condition: PutCondition = head ? { ifMatch: head.etag } : { ifNoneMatch: '*' };
@@ -412,7 +456,7 @@ export class ManifestLayout implements Layout {
       // Decoded before anything changes: a corrupt newest item is reported and stays.
       const value = decode(items[items.length - 1]!);
       const next = await this.#settle(keep, items.slice(0, -1), io);
-      return { state: { ...state, ...next }, result: value };
+      return { state: { ...state, ...next, epoch: newEpoch() }, result: value };
     });
   }
 
@@ -433,7 +477,8 @@ export class ManifestLayout implements Layout {
       const next = await this.#settle(keep, [...items.slice(0, items.length - k), ...tx.replacement], io);
       const ops = [...state.ops, [key, fingerprint] as const];
       return {
-        state: { ...state, ...next, ops: ops.slice(Math.max(0, ops.length - this.config.operationLogSize)) },
+        // Replacing a suffix is not an append: a new epoch. An append_items (k = 0) keeps it.
+        state: { ...state, ...next, ...(k > 0 ? { epoch: newEpoch() } : {}), ops: ops.slice(Math.max(0, ops.length - this.config.operationLogSize)) },
         result: undefined,
       };
     });
@@ -449,7 +494,7 @@ export class ManifestLayout implements Layout {
   async replaceHistory(sessionId: string, items: EncodedItem[]): Promise<void> {
     await this.#mutate(sessionId, async (state, io) => {
       const next = await this.#settle([], items, io);
-      return { state: { ...state, ...next }, result: undefined };
+      return { state: { ...state, ...next, epoch: newEpoch() }, result: undefined };
     });
   }
 

@@ -13,7 +13,9 @@ import {
   assertPositiveInteger,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
+  type EncodedChanges,
   type EncodedItem,
+  type HistoryVersion,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
 import { BucketIO } from './bucket-io.js';
@@ -115,6 +117,8 @@ export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
       historyMutations: conditional,
       // The manifest's item count is checked inside its compare-and-swap; log mode has no swap to check it in.
       conditionalAppend: conditional,
+      // The manifest (with its epoch) is one snapshot; log mode's index and objects are read in several requests.
+      readChanges: conditional,
     });
   }
 
@@ -158,6 +162,12 @@ export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
     const replace = this.#layout.replaceHistory;
     if (!replace) throw new SessionError(SessionErrorCode.Unsupported, 'replaceHistory needs conditionalWrites');
     await replace.call(this.#layout, sessionId, items);
+  }
+
+  protected override async _readChanges(sessionId: string, since: HistoryVersion | undefined, _options?: CallOptions): Promise<EncodedChanges> {
+    const read = this.#layout.readChanges;
+    if (!read) throw new SessionError(SessionErrorCode.Unsupported, 'readChanges needs conditionalWrites');
+    return read.call(this.#layout, sessionId, since);
   }
 
   protected override _listSessions(pageSize: number): AsyncIterable<SessionInfo> {
