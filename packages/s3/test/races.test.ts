@@ -173,6 +173,28 @@ describe('races with conditional writes', () => {
     expect(await store.getItems('s')).toEqual([item(1), item(20), ...batch]);
   });
 
+  it('readChanges retries when a segment it needs is deleted after its manifest read (the session was replaced)', async () => {
+    const { prefix, c, store, another } = writers('changes-race');
+    const other = another();
+    const all = Array.from({ length: 24 }, (_, n) => item(n));
+    await store.addItems('s', all.slice(0, 2));
+    const since = (await store.readChanges('s')).version;
+    for (let i = 2; i < all.length; i += 2) await store.addItems('s', all.slice(i, i + 2)); // spills into segments
+    const segments = sessionKeys(prefix, 's').segments;
+    // Between our manifest read and our first segment GET, another writer replaces the history (and deletes its segments).
+    const hook = before(
+      c,
+      (command, input) => command === 'GetObjectCommand' && input.Key?.startsWith(segments) === true,
+      () => other.replaceHistory('s', [item(100), item(101)]),
+    );
+    const changes = await store.readChanges('s', since);
+    expect(hook.fired()).toBe(true);
+    expect(changes.whole).toBe(true);
+    expect(changes.items).toEqual([item(100), item(101)]);
+    expect(changes.version.length).toBe(2);
+    expect(changes.version.epoch).not.toBe(since.epoch);
+  });
+
   it('a mismatched conditional append reads the manifest and writes nothing', async () => {
     const { c, store } = writers('cond-none');
     await store.addItems('s', [item(1), item(2)]);
