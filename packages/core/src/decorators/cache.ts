@@ -42,7 +42,7 @@ export interface CacheOptions {
    * For several processes writing the same sessions, with exact reads: every
    * read asks the store what changed since the entry's version.
    *
-   * On a store with `readChanges` (MemoryStore, SQLite, Redis, PostgreSQL,
+   * On a store with `readChanges` (MemoryStore, SQLite, Redis, PostgreSQL, S3,
    * and decorators over them), a read fetches only the items appended since
    * (one small read: O(new items)), or the whole history when the session
    * was popped, cleared, rewritten or expired; writes through this cache
