@@ -15,6 +15,7 @@ import {
   checkExpectedLength,
   conflicts,
   newEpoch,
+  normalizeSince,
   normalizeTtl,
   SessionQueue,
   suffixMatches,
@@ -455,9 +456,13 @@ export class FlawedStore extends AbstractSessionStore {
   }
 
   override readChanges(sessionId: string, since?: HistoryVersion, options?: CallOptions) {
-    if (this.flaw === 'lenient-since' && since !== undefined) {
-      const { epoch, length } = (since ?? {}) as { epoch?: unknown; length?: unknown };
-      if (typeof epoch !== 'string' || typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || epoch.length > 128) since = undefined;
+    if (this.flaw === 'lenient-since') {
+      // Core's own check, its refusal swallowed: a malformed since reads as none.
+      try {
+        normalizeSince(since);
+      } catch {
+        since = undefined;
+      }
     }
     return super.readChanges(sessionId, since, options);
   }

@@ -454,8 +454,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     const head = rows[0];
     // No live session: no record, the epoch ''.
     if (head === undefined) return { version: { epoch: '', length: 0 }, whole: !appendedSince(since, '', 0), items: [] };
-    // The header row, then the items newest first: exactly as many as the header says (an O(1) check
-    // that the rows came in the order the statement relies on and the row count is the items').
+    // The header row first (its epoch is never null), then exactly as many item rows as it says.
     const [epoch, length, appended] = head;
     const n = rows.length - 1;
     if (epoch === null || length === null || n !== (appended ? length - since!.length : length)) {

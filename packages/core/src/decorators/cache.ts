@@ -374,7 +374,8 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
           bytes += sizeOf(item);
         }
       } else {
-        if (entry !== undefined) this.#revalidationFailures++;
+        // Changed other than by appends since the entry's version (a tail entry asked for a full read is not).
+        if (base !== undefined) this.#revalidationFailures++;
         items = changes.items;
         bytes = 0;
         for (const item of items) bytes += sizeOf(item);
