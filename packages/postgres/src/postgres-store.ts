@@ -9,7 +9,6 @@ import {
 } from '@sessionkit/core';
 import {
   AbstractSessionStore,
-  appendedSince,
   assertPositiveInteger,
   checkExpectedLength,
   conflicts,
@@ -23,6 +22,7 @@ import {
   type EncodedItem,
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
+import { changesFromRows, type ChangesRow } from './changes-rows.js';
 import { isItemRefused, isPreparedStatementMismatch, isRetryableConflict, mapPostgresError } from './map-error.js';
 import {
   DEFAULT_SCHEMA,
@@ -446,29 +446,12 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     // Stored epochs are newEpoch()'s, so one PostgreSQL text could not carry (U+0000, a lone surrogate)
     // names no session: sent as null (no epoch matches), not as a parameter the server would refuse.
     const sinceEpoch = since !== undefined && since.epoch.isWellFormed() && !since.epoch.includes('\u0000') ? since.epoch : null;
-    const rows = await this.#query<[string | null, number | null, boolean | null, string | null, string | null]>(
+    const rows = await this.#query<ChangesRow>(
       this.#sql.changes,
       [idBytes(sessionId), this.#liveAfter(Date.now()), sinceEpoch, since?.length ?? 0, 0, MAX_SEQ],
       'array',
     );
-    const head = rows[0];
-    // No live session: no record, the epoch ''.
-    if (head === undefined) return { version: { epoch: '', length: 0 }, whole: !appendedSince(since, '', 0), items: [] };
-    // The header row first (its epoch is never null), then exactly as many item rows as it says.
-    const [epoch, length, appended] = head;
-    const n = rows.length - 1;
-    if (epoch === null || length === null || n !== (appended ? length - since!.length : length)) {
-      throw new SessionError(SessionErrorCode.BackendError, `postgres readChanges: ${n} item rows do not match the session row`);
-    }
-    // Newest first as the index walk gives them; their seq says so (SQL does not promise a UNION's row
-    // order), and rows in any other order are put back in seq order rather than returned as they came.
-    const itemRows = rows.slice(1);
-    let descending = true;
-    for (let i = 1; i < n && descending; i++) descending = Number(itemRows[i - 1]![4]) > Number(itemRows[i]![4]);
-    if (!descending) itemRows.sort((a, b) => Number(b[4]) - Number(a[4]));
-    const items = new Array<string>(n);
-    for (let i = 0; i < n; i++) items[n - 1 - i] = itemRows[i]![3]!;
-    return { version: { epoch, length }, whole: !appended, items };
+    return changesFromRows(rows, since);
   }
 
   #info(row: InfoRow): SessionInfo {
