@@ -233,11 +233,10 @@ export function statementSql(t: TableNames, ttl: boolean) {
     // epoch, no shorter); no live session, no rows at all. Then its newest (count - $4) items, or all
     // (count) when not, newest first: the backward primary-key walk stops after that many rows. The
     // header is its own row, not columns repeated on every item row (that made a whole read of 1,000
-    // items ~1.4x slower than getItems' `all`; this way ~1.1x). Rows come in this order because a
-    // (non-parallel) Append runs its branches one after the other, and the second is ORDER BY seq
-    // DESC LIMIT (the store checks the count of item rows against the header's, and their order by the
-    // seq each carries); the session row is
-    // read once (`s` is referenced three times, so it is materialised).
+    // items ~1.4x slower than getItems' `all`; this way ~1.1x). A (non-parallel) Append gives the rows
+    // in this order, but SQL does not promise it and the store relies on neither the header's place nor
+    // the items' order (changes-rows.ts: the header is the row with an epoch, items are sorted by seq).
+    // The session row is read once (`s` is referenced three times, so it is materialised).
     changes: `WITH s AS (
         SELECT sid, epoch, item_count, coalesce(epoch = $3::text AND item_count >= $4::bigint, false) AS appended
         FROM ${t.sessions} WHERE session_id = $1 AND updated_at > $2::bigint
