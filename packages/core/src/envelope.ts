@@ -127,21 +127,43 @@ interface SodiumModule {
 
 const wasm = () => (sodium() as unknown as { libsodium: SodiumModule }).libsodium;
 
+/** The scratch allocation kept between calls (libsodium's memory never shrinks, so keeping it costs nothing). */
+let scratch: { base: number; size: number } | undefined;
+let scratchBusy = false;
+/** A view of libsodium's whole memory, until growing the memory replaces its buffer. */
+let heapView: Buffer | undefined;
+
+function view(lib: SodiumModule): Buffer {
+  const buffer = lib.HEAPU8.buffer;
+  if (heapView?.buffer !== buffer) heapView = Buffer.from(buffer);
+  return heapView;
+}
+
 /**
- * Runs `work` on one scratch allocation of `size` bytes in libsodium's
- * memory, then wipes it (keys and plaintexts pass through it) and frees it.
+ * Runs `work` on a scratch allocation of at least `size` bytes in libsodium's
+ * memory, then wipes what it used (keys and plaintexts pass through it). The
+ * allocation is kept for the next call and grown when too small: a malloc, a
+ * free and a new view of the memory per batch cost a few µs of each turn.
  */
 function withScratch<R>(size: number, work: (lib: SodiumModule, base: number, heap: Buffer) => R): R {
+  if (scratchBusy) throw new Error('withScratch is not reentrant');
   const lib = wasm();
-  const base = lib._malloc(size);
-  if (base === 0) throw new SessionError(SessionErrorCode.BackendError, 'libsodium could not allocate memory');
-  // Views taken after the allocation: growing the memory replaces the buffer.
-  const heap = Buffer.from(lib.HEAPU8.buffer);
+  if (scratch === undefined || scratch.size < size) {
+    if (scratch !== undefined) lib._free(scratch.base);
+    scratch = undefined;
+    const grown = Math.max(size, 16 * 1024);
+    const base = lib._malloc(grown);
+    if (base === 0) throw new SessionError(SessionErrorCode.BackendError, 'libsodium could not allocate memory');
+    scratch = { base, size: grown };
+  }
+  const { base } = scratch;
+  scratchBusy = true;
   try {
-    return work(lib, base, heap);
+    return work(lib, base, view(lib));
   } finally {
-    heap.fill(0, base, base + size);
-    lib._free(base);
+    // The view taken again: should the work have grown the memory, the old buffer is gone.
+    view(lib).fill(0, base, base + size);
+    scratchBusy = false;
   }
 }
 
@@ -151,22 +173,24 @@ let noncePool = new Uint8Array(0);
 let noncePoolUsed = 0;
 
 /**
- * `count` random 24-byte nonces from Node's CSPRNG (the OS's, as libsodium's
- * randombytes_buf uses under Node), each handed out once: taken from a pool
- * drawn ahead (nonces are stored in the clear, so holding them early reveals
- * nothing) and copied out, the pool's bytes zeroed as they are used.
+ * Writes one random 24-byte nonce from Node's CSPRNG (the OS's, as
+ * libsodium's randombytes_buf uses under Node) into `target` at `offset`:
+ * taken from a pool drawn ahead (nonces are stored in the clear, so holding
+ * them early reveals nothing), each handed out once and zeroed in the pool as
+ * it goes. Copied byte by byte: no array is allocated per item.
  */
-export function randomNonces(count: number): Uint8Array {
-  const size = count * NONCE_BYTES;
-  if (size > NONCE_POOL_BYTES) return randomFillSync(new Uint8Array(size));
-  if (noncePoolUsed + size > noncePool.byteLength) {
+function drawNonce(target: Uint8Array, offset: number): void {
+  if (noncePoolUsed + NONCE_BYTES > noncePool.byteLength) {
     noncePool = randomFillSync(new Uint8Array(NONCE_POOL_BYTES));
     noncePoolUsed = 0;
   }
-  const out = noncePool.slice(noncePoolUsed, noncePoolUsed + size);
-  noncePool.fill(0, noncePoolUsed, noncePoolUsed + size);
-  noncePoolUsed += size;
-  return out;
+  const pool = noncePool;
+  const from = noncePoolUsed;
+  for (let j = 0; j < NONCE_BYTES; j++) {
+    target[offset + j] = pool[from + j]!;
+    pool[from + j] = 0;
+  }
+  noncePoolUsed = from + NONCE_BYTES;
 }
 
 /** What {@link sealItems} returns: the envelopes, and each one's stored text (exactly its `JSON.stringify`). */
@@ -180,17 +204,18 @@ const POSITION_DIGITS = 16;
 
 /**
  * Seals encoded items for positions `start`, `start + 1`, … under `sealing`,
- * each under its own 24-byte nonce from `nonces` (random unless given: only
- * the test vectors fix them), in one pass through libsodium's memory. The
- * associated data and plaintexts are written straight into that memory (no
- * intermediate byte arrays), and each envelope's text is built beside it.
+ * each under its own 24-byte nonce (random, {@link drawNonce}, unless
+ * `nonces` gives them: only the test vectors do), in one pass through
+ * libsodium's memory. The associated data and plaintexts are written straight
+ * into that memory (no intermediate byte arrays), and each envelope's text is
+ * built beside it.
  */
 export function sealItems(
   sessionId: string,
   encoded: readonly string[],
   start: number,
   sealing: SealingKey,
-  nonces: Uint8Array = randomNonces(encoded.length),
+  nonces?: Uint8Array,
 ): SealedBatch {
   const count = encoded.length;
   if (count === 0) return { envelopes: [], texts: [] };
@@ -218,7 +243,8 @@ export function sealItems(
       const adLength = prefixLength + heap.write(String(position), ad + prefixLength, POSITION_DIGITS, 'latin1');
       const mlen = heap.write(encoded[i]!, m, textRoom, 'utf8');
       const c = m + mlen;
-      heap.set(nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES), npub);
+      if (nonces === undefined) drawNonce(heap, npub);
+      else heap.set(nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES), npub);
       if (lib._crypto_aead_xchacha20poly1305_ietf_encrypt(c, 0, m, mlen, 0, ad, adLength, 0, 0, npub, k) !== 0) {
         throw new SessionError(SessionErrorCode.BackendError, 'libsodium failed to encrypt');
       }
