@@ -127,9 +127,11 @@ interface SodiumModule {
 
 const wasm = () => (sodium() as unknown as { libsodium: SodiumModule }).libsodium;
 
-/** The scratch allocation kept between calls (libsodium's memory never shrinks, so keeping it costs nothing). */
+/** The scratch allocation kept between calls: libsodium's memory never shrinks, so keeping room for the largest batch so far takes no more of it than that batch already did. */
 let scratch: { base: number; size: number } | undefined;
 let scratchBusy = false;
+/** The least room kept: a seal needs about six bytes per character of its batch's longest item, so items up to ~2,500 characters never grow it. */
+const SCRATCH_MIN_BYTES = 16 * 1024;
 /** A view of libsodium's whole memory, until growing the memory replaces its buffer. */
 let heapView: Buffer | undefined;
 
@@ -151,7 +153,7 @@ function withScratch<R>(size: number, work: (lib: SodiumModule, base: number, he
   if (scratch === undefined || scratch.size < size) {
     if (scratch !== undefined) lib._free(scratch.base);
     scratch = undefined;
-    const grown = Math.max(size, 16 * 1024);
+    const grown = Math.max(size, SCRATCH_MIN_BYTES);
     const base = lib._malloc(grown);
     if (base === 0) throw new SessionError(SessionErrorCode.BackendError, 'libsodium could not allocate memory');
     scratch = { base, size: grown };
