@@ -159,12 +159,13 @@ function withScratch<R>(size: number, work: (lib: SodiumModule, base: number, he
     scratch = { base, size: grown };
   }
   const { base } = scratch;
+  // Taken after any allocation above (growing the memory replaces its buffer); sealing and opening allocate nothing.
+  const heap = view(lib);
   scratchBusy = true;
   try {
-    return work(lib, base, view(lib));
+    return work(lib, base, heap);
   } finally {
-    // The view taken again: should the work have grown the memory, the old buffer is gone.
-    view(lib).fill(0, base, base + size);
+    heap.fill(0, base, base + size);
     scratchBusy = false;
   }
 }

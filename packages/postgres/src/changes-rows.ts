@@ -19,7 +19,7 @@ export type ChangesRow = readonly [
  * promise a UNION's row order, so nothing here relies on it: the header is
  * the one row with an epoch (a stored epoch is never null), and the item rows
  * are put in seq order whatever order they came in (the index walk gives them
- * newest first, already in order). No header: no live session, the epoch ''.
+ * newest first). No header: no live session, the epoch ''.
  * Item rows that do not number what the header says fail with BACKEND_ERROR
  * rather than hand out a history with items missing.
  */
@@ -41,13 +41,9 @@ export function changesFromRows(rows: readonly ChangesRow[], since: HistoryVersi
   if (length === null || n !== (appended ? length - since!.length : length)) {
     throw mismatch(`${n} item rows do not match the session row`);
   }
-  // Newest first is the order the plan gives; checking it costs a pass, sorting only when it fails.
-  let descending = true;
-  for (let i = 1; i < n && descending; i++) descending = Number(itemRows[i - 1]![4]) > Number(itemRows[i]![4]);
-  if (!descending) itemRows.sort((a, b) => Number(b[4]) - Number(a[4]));
-  const items = new Array<string>(n);
-  for (let i = 0; i < n; i++) items[n - 1 - i] = itemRows[i]![3]!;
-  return { version: { epoch, length }, whole: !appended, items };
+  // The plan gives them newest first: the sort finds that one run and reverses it in a pass.
+  itemRows.sort((a, b) => Number(a[4]) - Number(b[4]));
+  return { version: { epoch, length }, whole: !appended, items: itemRows.map((row) => row[3]!) };
 }
 
 function mismatch(what: string): SessionError {
