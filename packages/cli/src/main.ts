@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
@@ -79,7 +80,9 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo()): Pro
     return command === undefined ? 2 : 0;
   }
   if (command === '--version' || command === '-v') {
-    io.stdout.write('sessionkit 0.0.0\n');
+    // Read from the package itself (src/ and dist/ both sit beside it), so it never drifts from a release.
+    const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+    io.stdout.write(`sessionkit ${version}\n`);
     return 0;
   }
   const opened: OpenedStore[] = [];

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { redact } from '@sessionkit/cli';
 import { cli, tempDir } from './helpers.js';
@@ -28,6 +29,15 @@ describe('store URLs and usage errors', () => {
       const help = await cli([command, '--help']);
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/Examples:\n {2}(\S+=\S+ )?sessionkit /);
+    }
+  });
+
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const result = await cli([flag]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`sessionkit ${version}\n`);
     }
   });
 

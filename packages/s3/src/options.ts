@@ -64,7 +64,7 @@ export interface S3StoreOptions {
    * aborted and the call fails with BACKEND_UNAVAILABLE (an endpoint that
    * accepts connections but never answers would otherwise hang the call).
    * Applies to the store's requests on your `client` too, never to your own.
-   * `0` turns it off. Default: 30 000 (`DEFAULT_REQUEST_TIMEOUT_MS`).
+   * `0` turns it off. Default: 30 000.
    */
   readonly requestTimeoutMs?: number;
   /** Most GETs one call runs in parallel. Default: 8. */
