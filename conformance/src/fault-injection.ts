@@ -96,6 +96,8 @@ interface MutableRule {
 
 interface Hung {
   operation: FaultOperation;
+  /** The rule that hung the call: `heal(id)` releases it. */
+  rule: number;
   resume: () => void;
   fail: (error: SessionError) => void;
 }
@@ -143,8 +145,10 @@ function checkTrigger(trigger: FaultTrigger): void {
  * timeouts) against a real backend instead of a fake one. Calls that no rule
  * matches pass through untouched; capabilities are the inner store's.
  *
- * Rules are checked in the order they were added; the first `fail` or `hang`
- * that fires decides the call, and every firing `delay` adds its wait first.
+ * Rules are checked in the order they were added: each `delay` that fires
+ * adds its wait, until the first `fail` or `hang` that fires decides the call.
+ * Only rules that take effect use one of their `times`; rules after the
+ * deciding one are not consulted for that call.
  */
 export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   readonly #random: () => number;
@@ -187,7 +191,8 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
 
   /**
    * Removes rules: all of them, those touching the given operations, or the
-   * rule with the given id; releases hung calls of the healed operations.
+   * rule with the given id; releases the calls they hung (all hung calls of
+   * the healed operations, or those the rule with that id hung).
    */
   heal(target?: FaultTarget | number): void {
     if (target === undefined) {
@@ -197,6 +202,11 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
     }
     if (typeof target === 'number') {
       this.#rules = this.#rules.filter((rule) => rule.id !== target);
+      for (const hung of [...this.#hung]) {
+        if (hung.rule !== target) continue;
+        this.#hung.delete(hung);
+        hung.resume();
+      }
       return;
     }
     const ops = toOperations(target);
@@ -270,7 +280,11 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
     return id;
   }
 
-  /** Rules that fire for this call, consuming their `times`; retired rules are dropped. */
+  /**
+   * Rules that take effect on this call: the delays that fire, up to and with
+   * the first fail or hang that fires (rules after it are not consulted). Each
+   * uses one of its `times`; retired rules are dropped.
+   */
   #firing(operation: FaultOperation, sessionId: string | undefined): MutableRule[] {
     const fired: MutableRule[] = [];
     for (const rule of this.#rules) {
@@ -280,6 +294,7 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
       if (rule.probability < 1 && this.#random() >= rule.probability) continue;
       rule.remaining--;
       fired.push(rule);
+      if (rule.kind !== 'delay') break;
     }
     this.#rules = this.#rules.filter((rule) => rule.remaining > 0);
     return fired;
@@ -289,11 +304,12 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
     return new SessionError(code, `injected fault in ${operation}`, { cause: new Error('fault injection') });
   }
 
-  #wait(operation: FaultOperation, timeoutMs: number | undefined): Promise<void> {
+  #wait(operation: FaultOperation, rule: number, timeoutMs: number | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const hung: Hung = {
         operation,
+        rule,
         resume: () => {
           if (timer) clearTimeout(timer);
           resolve();
@@ -323,7 +339,7 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
         await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
       } else if (rule.kind === 'hang') {
         this.#stats.hung[operation]++;
-        await this.#wait(operation, rule.timeoutMs);
+        await this.#wait(operation, rule.id, rule.timeoutMs);
         break;
       } else {
         this.#stats.failed[operation]++;

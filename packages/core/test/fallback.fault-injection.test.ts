@@ -114,6 +114,38 @@ describe('FaultInjectionStore', () => {
     expect(await iterate()).toEqual(['s']);
   });
 
+  it('only rules that take effect use their times: rules after the deciding fail wait for a later call', async () => {
+    const store = withFaults(new MemoryStore());
+    store.fail('getItems', { times: 1, code: SessionErrorCode.CorruptData });
+    store.fail('getItems', { times: 1 });
+    store.delay('getItems', 1, { times: 1 });
+    await expect(store.getItems('s')).rejects.toMatchObject({ code: SessionErrorCode.CorruptData });
+    expect(store.stats().delayed.getItems).toBe(0);
+    await expect(store.getItems('s')).rejects.toMatchObject({ code: SessionErrorCode.BackendUnavailable });
+    expect(store.stats().delayed.getItems).toBe(0);
+    await expect(store.getItems('s')).resolves.toEqual([]);
+    expect(store.stats().delayed.getItems).toBe(1);
+    expect(store.rules()).toEqual([]);
+  });
+
+  it('heal(id) releases the calls that rule hung, and only those', async () => {
+    const inner = new MemoryStore();
+    const store = withFaults(inner);
+    const getHang = store.hang('getItems');
+    store.hang('addItems');
+    const adding = store.addItems('s', [msg('a')]);
+    const reading = store.getItems('t');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(store.pendingHangs).toBe(2);
+    store.heal(getHang);
+    await expect(reading).resolves.toEqual([]);
+    expect(store.pendingHangs).toBe(1);
+    expect(await inner.getItems('s')).toEqual([]);
+    store.heal('addItems');
+    await adding;
+    expect(await inner.getItems('s')).toEqual([msg('a')]);
+  });
+
   it('refuses malformed rules', () => {
     const store = withFaults(new MemoryStore());
     expect(() => store.fail('nope' as any)).toThrow(/unknown fault operation/);
