@@ -26,7 +26,7 @@ export interface RetryOnConflictOptions {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Jittered, capped exponential backoff (full jitter, 5 ms doubling to 200 ms), so racers spread out.
+ * Jittered, capped exponential backoff (full jitter: up to 10 ms before the second try, the limit doubling to 200 ms), so racers spread out.
  * Not exported: a loop that needs it should be a `retryOnConflict` call.
  */
 function backoff(attempt: number): Promise<void> {

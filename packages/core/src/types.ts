@@ -72,7 +72,8 @@ export interface AddItemsOptions extends CallOptions {
    * Append only if the session holds exactly this many items just before the
    * batch; otherwise CONFLICT and nothing is written. Needs the
    * `conditionalAppend` capability (else UNSUPPORTED). An empty batch writes
-   * nothing and checks nothing. Default: no length check.
+   * nothing and skips the comparison; the value is still validated and still
+   * needs the capability. Default: no length check.
    */
   readonly expectedLength?: number;
 }
@@ -107,7 +108,7 @@ export type HistoryTransaction<TItem = SessionItem> = AppendItemsTransaction<TIt
 
 /** The Agents SDK's `SessionHistoryTransactionArgs`. */
 export interface HistoryTransactionArgs<TItem = SessionItem> {
-  /** Non-empty, stable across retries of the same change; at most 256 characters. */
+  /** Not blank (not only whitespace), well formed, at most 256 characters; stable across retries of the same change. */
   readonly operationId: string;
   readonly transaction: HistoryTransaction<TItem>;
   /**
@@ -130,15 +131,16 @@ export interface HistoryTransactionArgs<TItem = SessionItem> {
 }
 
 /**
- * Replaces the stored `function_call` item whose `callId` is `callId` with
- * `replacement`; later items with the same `callId` are dropped (the Agents
- * SDK's `replace_function_call`). No matching item: nothing changes.
+ * Replaces the first stored `function_call` item whose `callId` is `callId`
+ * with `replacement`; later `function_call` items with that `callId` are
+ * dropped, their outputs and every other item stay (the Agents SDK's
+ * `replace_function_call`). No matching item: nothing changes.
  */
 export interface ReplaceFunctionCallMutation<TItem = SessionItem> {
   readonly type: 'replace_function_call';
   /** Non-empty. */
   readonly callId: string;
-  /** The item stored in place of the first match; validated like any item. */
+  /** The item stored in place of the first match: a storable item of type `'function_call'` (INVALID_ITEM otherwise). */
   readonly replacement: TItem;
 }
 

@@ -82,8 +82,8 @@ export interface AnalyticsOptions<TItem = SessionItem> {
   /** Put the items themselves in events. Default: `false` — events carry figures only. */
   readonly includeContent?: boolean;
   /**
-   * How events name the session: `'hash'` (SHA-256 of salt + id, 16 hex
-   * chars), `'raw'`, or `'omit'`. Default: `'hash'`.
+   * How events name the session: `'hash'` (first 16 hex chars of SHA-256
+   * of salt, NUL, id), `'raw'`, or `'omit'`. Default: `'hash'`.
    */
   readonly sessionIds?: SessionIdMode;
   /**

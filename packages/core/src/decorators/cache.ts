@@ -33,7 +33,9 @@ export interface CacheOptions {
   /**
    * Milliseconds an entry is trusted after it was read from the store. Set it
    * when other processes write the same sessions: it bounds how stale a read
-   * can be. Writes through this cache keep it exact but do not extend it.
+   * can be. Appends through this cache keep the entry exact without
+   * extending it; `clearSession` and `replaceHistory` restart it, as a fresh
+   * read would.
    * Default: none (entries live until evicted or invalidated — right when
    * this process is the only writer of its sessions).
    */

@@ -41,9 +41,13 @@ export interface CompactionOptions<TItem = SessionItem> {
    * write: they go to `onError` and the history stays as it is.
    */
   readonly summarize: (items: readonly TItem[], context: SummarizeContext) => Promise<readonly TItem[]>;
-  /** Compact when the history holds more than this many items. Default: no item threshold. */
+  /**
+   * Compact when the history holds more than this many items: an integer
+   * greater than `keepLast`. Set `maxItems`, `maxTokens` or both
+   * (INVALID_ARGUMENT otherwise). Default: no item threshold.
+   */
   readonly maxItems?: number;
-  /** Compact when the history's estimated tokens exceed this. Default: no token threshold. */
+  /** Compact when the history's estimated tokens exceed this (a positive integer). Default: no token threshold. */
   readonly maxTokens?: number;
   /**
    * Newest items kept verbatim. The cut moves older (keeping more) so a tool

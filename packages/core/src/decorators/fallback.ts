@@ -38,7 +38,11 @@ export interface FallbackOptions<TItem = SessionItem> {
   readonly onDegraded?: (status: FallbackStatus, error: unknown) => void;
   /** Called once when a resync has caught the primary up and it serves again. Default: none. */
   readonly onRecovered?: (status: FallbackStatus) => void;
-  /** Receives errors of background resyncs and of failed mirror writes to secondaries. Default: none. */
+  /**
+   * Receives errors never thrown at a caller: background resyncs, failed
+   * mirror writes and prunes on secondaries, journal reads and writes, and
+   * errors thrown by `onDegraded` / `onRecovered`. Default: none.
+   */
   readonly onError?: (error: unknown) => void;
   /**
    * While degraded (or with stale secondaries), try `resync()` every this

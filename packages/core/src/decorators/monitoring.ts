@@ -74,8 +74,8 @@ export interface MonitoringOptions {
   /** Receives errors thrown by `onOperation` / `onSlow`. Default: they are dropped. */
   readonly onHookError?: (error: unknown) => void;
   /**
-   * How events and spans name the session: `'hash'` (SHA-256 of salt + id, 16
-   * hex chars), `'raw'`, or `'omit'`. Metrics never carry it. Default: `'hash'`.
+   * How events and spans name the session: `'hash'` (first 16 hex chars of
+   * SHA-256 of salt, NUL, id), `'raw'`, or `'omit'`. Metrics never carry it. Default: `'hash'`.
    */
   readonly sessionIds?: SessionIdMode;
   /**
