@@ -162,8 +162,10 @@ that ratio over the rounds: a wide range means noise, not overhead. The plain
 column shows its median and range in ops/s.
 
 - **encryption**: XChaCha20-Poly1305 per item (libsodium, WebAssembly) under a
-  random nonce, positions bound (an append is a tail read plus a
-  compare-and-swap transaction); reads decrypt every returned item.
+  random nonce, positions bound (an append is the store's conditional append
+  on the length this process last saw; no read first). Reads take the
+  plaintext of envelopes this process already sealed or opened from memory
+  and decrypt the rest.
 - **monitoring**: per-operation figures and an \`onOperation\` hook, no
   OpenTelemetry exporter.
 - **cache hit**: the session's history is in the LRU. Reads decode cached

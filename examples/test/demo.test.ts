@@ -45,6 +45,14 @@ describe('the README demo (scripts/demo.sh)', () => {
     expect(you(afterReset)).toBe("Hello, I'm John");
   }, 300_000);
 
+  it('--say sends your own line: the newest name given wins, and a weather question (the demo agent has no tool) is echoed', async () => {
+    const db = join(dir, 'say.db');
+    await runDemo(['--db', db]);
+    expect(assistant(await runDemo(['--db', db, '--say', 'Actually, my name is Ann']))).toBe('Nice to meet you, Ann!');
+    expect(assistant(await runDemo(['--db', db, '--say', "What's my name?"]))).toBe('Your name is Ann.');
+    expect(assistant(await runDemo(['--db', db, '--say', 'What is the weather in Oslo?']))).toBe('You said: What is the weather in Oslo?');
+  }, 300_000);
+
   it('writes ./conversations.db where the command is run when no --db is given', async () => {
     const cwd = mkdtempSync(join(dir, 'cwd-'));
     const out = await runDemo([], cwd);

@@ -1,5 +1,5 @@
 // The conformance harness for FileStore. Run it with the CLI:
-//   pnpm exec sessionkit-conformance examples/third-party-adapter/harness.mjs
+//   node conformance/dist/cli.js examples/third-party-adapter/harness.mjs   (from the repository root, after pnpm build)
 // or from vitest with describeConformance (see ../test/third-party-adapter.test.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
