@@ -35,6 +35,20 @@ function twoProcesses(base: SessionStore = new MemoryStore(), options: Parameter
 }
 
 describe('withCache revalidate through readChanges', () => {
+  it('two reads at once after an append each add the appended items once, whoever appended them', async () => {
+    for (const ownAppend of [true, false]) {
+      const { here, there } = twoProcesses();
+      await here.addItems('s', items(0, 1));
+      await here.getItems('s');
+      await (ownAppend ? here : there).addItems('s', items(1, 1));
+      const [first, second] = await Promise.all([here.getItems('s'), here.getItems('s')]);
+      expect(first, `own append: ${ownAppend}`).toEqual(items(0, 2));
+      expect(second, `own append: ${ownAppend}`).toEqual(items(0, 2));
+      expect(await here.getItems('s')).toEqual(items(0, 2));
+      expect(await here.getItems('s', { limit: 2 })).toEqual(items(0, 2));
+    }
+  });
+
   it('fetches only what was appended since its version, from its own writes and from other processes', async () => {
     const { here, there, counting } = twoProcesses();
     await there.addItems('s', items(0, 100));

@@ -11,6 +11,7 @@ import {
   type SessionStore,
 } from '@sessionkit/core';
 import { reencryptSession, type EncryptedEnvelope } from '@sessionkit/core/encryption';
+import { withFaults } from '@sessionkit/conformance';
 
 const key1 = new Uint8Array(32).fill(7);
 const key2 = Uint8Array.from({ length: 32 }, (_, i) => i * 3 + 1);
@@ -151,6 +152,24 @@ describe('withEncryption', () => {
       { role: 'user', content: 'old plaintext' },
       { role: 'assistant', content: 'new' },
     ]);
+  });
+
+  it('reencryptSession while a plaintext writer appends an equal item: retried over the whole history, nothing overwritten', async () => {
+    const inner = new MemoryStore();
+    const said = { role: 'user', content: 'ok' };
+    await inner.addItems('s', [said]);
+    // The rewrite waits between its read and its transaction; a writer not yet migrated appends meanwhile.
+    const paused = withFaults(inner);
+    paused.hang('applyHistoryTransaction', { times: 1 });
+    const migrating = withEncryption({ keys: { k1: key1 }, primary: 'k1', allowPlaintext: true })(paused);
+    const rewrite = reencryptSession(migrating, 's');
+    while (paused.pendingHangs === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    await inner.addItems('s', [said]);
+    paused.release();
+    expect(await rewrite).toBe(2);
+    const stored = (await inner.getItems('s')) as EncryptedEnvelope[];
+    expect(stored.map((envelope) => envelope.p)).toEqual([0, 1]);
+    expect(await withEncryption({ keys: { k1: key1 }, primary: 'k1' })(inner).getItems('s')).toEqual([said, said]);
   });
 
   it('rotates keys: old items stay readable, new writes use the primary, reencryptSession moves history to it', async () => {

@@ -360,6 +360,9 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     // A tail entry answers only tail reads: a full read needs the whole history.
     const base = entry?.changes !== undefined && (entry.complete || limit !== undefined) ? entry : undefined;
     if (base === undefined && limit !== undefined) return this.#tailMiss(sessionId, options);
+    // Entries share their items array and appends push into it in place, so what `base` held is its first
+    // `baseLength` items: by the time the store answers, another read or a write may have pushed more.
+    const baseLength = base?.items.length ?? 0;
     const changes = await this.inner.readChanges!(sessionId, base?.changes, options);
     const appended = !changes.whole && base !== undefined;
     let current: Pick<Entry, 'items' | 'complete'> = base!;
@@ -368,8 +371,9 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       let bytes: number;
       if (appended) {
         // Appended to what the entry holds: O(new items) from the store. In place while the entry is current
-        // (#put then makes a new entry object, so a read that started from this one copies instead).
-        items = this.#cache.peek(sessionId) === base ? base.items : base.items.slice();
+        // (#put then makes a new entry object, so a read that started from this one copies instead, only
+        // what `base` held: the items pushed since are among `changes.items` too).
+        items = this.#cache.peek(sessionId) === base && base.items.length === baseLength ? base.items : base.items.slice(0, baseLength);
         bytes = base.bytes;
         for (const item of changes.items) {
           items.push(item);

@@ -596,6 +596,9 @@ export class EncryptionStore<TItem = SessionItem> extends ForwardingStore<TItem,
           await inner.applyHistoryTransaction(sessionId, {
             operationId: `sessionkit-reencrypt:${randomUUID()}`,
             transaction: { type: 'replace_suffix', expectedSuffix: stored, replacement },
+            // The whole history, not only a suffix equal to it: plaintext items (migrating) can repeat, so an
+            // append of an equal item meanwhile would otherwise leave `stored` matching the newest items.
+            expectedLength: stored.length,
           });
           return changed;
         },
