@@ -53,11 +53,25 @@ export async function selectSessions(
   return out;
 }
 
-/** Runs `work` over `list` with at most `concurrency` at a time, stopping early when `signal` aborts. */
+/** Longest run of work without a turn of the event loop, in ms. */
+const TURN_MS = 10;
+
+/**
+ * Runs `work` over `list` with at most `concurrency` at a time, stopping early when `signal` aborts.
+ * A store whose calls complete synchronously (SQLite) never returns to the event loop by itself, so
+ * Ctrl-C, the checkpoint's timer and progress would wait for the end: every TURN_MS it yields a turn.
+ */
 export async function pool<T>(list: readonly T[], concurrency: number, work: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
   let next = 0;
+  let turn = performance.now();
   const worker = async () => {
-    while (next < list.length && !signal?.aborted) await work(list[next++]!);
+    while (next < list.length && !signal?.aborted) {
+      await work(list[next++]!);
+      if (performance.now() - turn >= TURN_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turn = performance.now();
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, list.length)) }, worker));
 }
@@ -110,6 +124,8 @@ export interface VerifyDifference {
 export interface VerifyReport {
   readonly sessions: number;
   readonly differences: VerifyDifference[];
+  /** Sessions that could not be read on the source or the target (e.g. corrupt data): not compared. */
+  readonly failures: CopyFailure[];
 }
 
 /** Compares item count and history hash of every selected source session with the target's. */
@@ -121,8 +137,18 @@ export async function verifyCopy(
   const all = await selectSessions(source, options);
   options.onTotal?.(all.length);
   const differences: VerifyDifference[] = [];
+  const failures: CopyFailure[] = [];
   await pool(all, options.concurrency ?? 8, async (info) => {
-    const [a, b] = await Promise.all([source.getItems(info.sessionId), target.getItems(info.sessionId)]);
+    let a: unknown[];
+    let b: unknown[];
+    try {
+      [a, b] = await Promise.all([source.getItems(info.sessionId), target.getItems(info.sessionId)]);
+    } catch (error) {
+      if (!isSessionError(error)) throw error;
+      failures.push({ sessionId: info.sessionId, code: error.code, message: error.message });
+      options.onSession?.(info.sessionId, 0);
+      return;
+    }
     const sourceHash = historyHash(a);
     const targetHash = historyHash(b);
     if (a.length !== b.length || sourceHash !== targetHash) {
@@ -130,5 +156,5 @@ export async function verifyCopy(
     }
     options.onSession?.(info.sessionId, a.length);
   });
-  return { sessions: all.length, differences };
+  return { sessions: all.length, differences, failures };
 }

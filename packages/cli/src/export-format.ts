@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { SessionError, SessionErrorCode } from '@sessionkit/core';
 import { decodeItem, encodeItem } from '@sessionkit/core/adapter';
 
@@ -39,9 +38,30 @@ function corrupt(line: number, what: string): SessionError {
   return new SessionError(SessionErrorCode.InvalidArgument, `export file line ${line}: ${what}`);
 }
 
+/**
+ * The file's lines: JSON Lines ends a record at `\n` only (a `\r` before it
+ * is dropped). readline would also break at U+2028 and U+2029, which JSON
+ * text may hold unescaped inside a string.
+ */
+async function* linesOf(path: string): AsyncIterable<string> {
+  const strip = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
+  let pieces: string[] = [];
+  for await (const chunk of createReadStream(path, 'utf8') as AsyncIterable<string>) {
+    let start = 0;
+    for (let end = chunk.indexOf('\n'); end >= 0; end = chunk.indexOf('\n', start)) {
+      pieces.push(chunk.slice(start, end));
+      yield strip(pieces.join(''));
+      pieces = [];
+      start = end + 1;
+    }
+    if (start < chunk.length) pieces.push(chunk.slice(start));
+  }
+  if (pieces.length > 0) yield strip(pieces.join(''));
+}
+
 /** Reads an export file one session at a time. */
 export async function* readExport(path: string): AsyncIterable<ExportedSession> {
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  const lines = linesOf(path);
   let current: { header: SessionHeader; items: unknown[] } | undefined;
   let number = 0;
   for await (const text of lines) {
@@ -65,6 +85,7 @@ export async function* readExport(path: string): AsyncIterable<ExportedSession> 
     } else if (value?.kind === 'item') {
       if (!current) throw corrupt(number, 'an item before any session header');
       if (current.items.length >= current.header.itemCount) throw corrupt(number, 'more items than the session header says');
+      if (!('item' in value)) throw corrupt(number, 'an item line without its "item"');
       // Items are written in core's encoding (binary values tagged), so decode them the same way.
       current.items.push(decodeItem(JSON.stringify(value.item)));
     } else throw corrupt(number, 'neither a session header nor an item');
@@ -75,10 +96,15 @@ export async function* readExport(path: string): AsyncIterable<ExportedSession> 
   }
 }
 
+// JSON.stringify leaves U+2028 and U+2029 as they are; escaped, a line stays one line for readers that
+// also break there (readline, Python's splitlines). The JSON value is the same.
+const lineBreaking = /[\u2028\u2029]/g;
+const escapeLineBreaks = (text: string) => text.replace(lineBreaking, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
+
 export function headerLine(header: Omit<SessionHeader, 'kind' | 'format' | 'version'>): string {
-  return JSON.stringify({ kind: 'session', format: EXPORT_FORMAT, version: EXPORT_VERSION, ...header });
+  return escapeLineBreaks(JSON.stringify({ kind: 'session', format: EXPORT_FORMAT, version: EXPORT_VERSION, ...header }));
 }
 
 export function itemLine(item: unknown): string {
-  return `{"kind":"item","item":${encodeItem(item)}}`;
+  return escapeLineBreaks(`{"kind":"item","item":${encodeItem(item)}}`);
 }

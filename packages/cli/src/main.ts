@@ -13,7 +13,7 @@ import {
 } from '@sessionkit/core';
 import type { SessionAnalytics } from '@sessionkit/core/analytics';
 import { EncryptionStore, reencryptSession } from '@sessionkit/core/encryption';
-import { hasPrune } from '@sessionkit/core/adapter';
+import { encodeItem, hasPrune } from '@sessionkit/core/adapter';
 import { Checkpoint } from './checkpoint.js';
 import { copySessions, pool, selectSessions, verifyCopy } from './copy.js';
 import { olderThan } from './duration.js';
@@ -172,7 +172,8 @@ const COMMAND_RUNNERS: Record<string, (ctx: Context) => Promise<number>> = {
     const info = store.getSessionInfo ? await store.getSessionInfo(id) : undefined;
     const items = await store.getItems(id, limit === undefined ? {} : { limit });
     if (ctx.values.json) {
-      json(ctx.io, items);
+      // In the export format's encoding: binary values as {"$sk:bytes": base64}, not a plain object of indexes.
+      json(ctx.io, items.map((item) => JSON.parse(encodeItem(item)) as unknown));
       return 0;
     }
     const total = info?.itemCount ?? items.length;
@@ -314,13 +315,14 @@ const COMMAND_RUNNERS: Record<string, (ctx: Context) => Promise<number>> = {
       for (const f of report.failures) ctx.io.stdout.write(c.red(`failed ${f.sessionId}: [${f.code}] ${f.message}\n`));
       if (report.interrupted) ctx.io.stdout.write(`run the same command again to resume (checkpoint ${checkpointPath})\n`);
       if (verify) {
-        ctx.io.stdout.write(`verify: ${verify.sessions} sessions compared, ${verify.differences.length} differences\n`);
+        ctx.io.stdout.write(`verify: ${verify.sessions - verify.failures.length} sessions compared, ${verify.differences.length} differences, ${verify.failures.length} unreadable\n`);
+        for (const f of verify.failures.slice(0, 20)) ctx.io.stdout.write(c.red(`  ${f.sessionId}: not compared: [${f.code}] ${f.message}\n`));
         for (const d of verify.differences.slice(0, 20)) {
           ctx.io.stdout.write(c.red(`  ${d.sessionId}: source ${d.sourceCount} items, target ${d.targetCount} items\n`));
         }
       }
     }
-    return report.failures.length > 0 || report.interrupted || (verify && verify.differences.length > 0) ? 1 : 0;
+    return report.failures.length > 0 || report.interrupted || (verify && (verify.differences.length > 0 || verify.failures.length > 0)) ? 1 : 0;
   },
 
   async prune(ctx) {

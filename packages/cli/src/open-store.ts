@@ -143,5 +143,6 @@ function splitQuery(text: string): [string, string?] {
 
 /** The URL without a password, safe for messages. */
 export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  // The userinfo ends at the authority's last `@` (as URL parsers read it): a password may hold `@` unencoded.
+  return url.replace(/\/\/([^:@/?#]*):[^/?#]*@/, '//$1:***@');
 }

@@ -231,11 +231,12 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
     await mutateThroughTransactions(this, sessionId, args, options);
   }
 
-  listSessions(options: ListSessionsOptions = {}): AsyncIterable<SessionInfo> {
+  listSessions(options?: ListSessionsOptions): AsyncIterable<SessionInfo> {
     this.assertOpen();
     const list = this._listSessions;
     if (!this.capabilities.listSessions || !list) throw unsupported('listSessions');
-    const pageSize = options.pageSize ?? DEFAULT_LIST_PAGE_SIZE;
+    // `?.`: null options (from JavaScript) mean none, as for every other call's options.
+    const pageSize = options?.pageSize ?? DEFAULT_LIST_PAGE_SIZE;
     assertPositiveInteger(pageSize, 'pageSize');
     const iterable = list.call(this, pageSize);
     const store = this;

@@ -19,6 +19,23 @@ describe('MemoryStore options', () => {
     }
   });
 
+  it('listSessions takes null options as none (from JavaScript) and refuses a bad pageSize with INVALID_ARGUMENT', async () => {
+    const store = new MemoryStore();
+    await store.addItems('s', [{ n: 1 }]);
+    const ids: string[] = [];
+    for await (const info of store.listSessions(null as never)) ids.push(info.sessionId);
+    expect(ids).toEqual(['s']);
+    for (const pageSize of [0, 1.5, '10']) {
+      let error: unknown;
+      try {
+        store.listSessions({ pageSize: pageSize as never });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isSessionError(error, SessionErrorCode.InvalidArgument), String(pageSize)).toBe(true);
+    }
+  });
+
   it('keeps the newest operationLogSize ids: a repeat inside the window is a no-op, one beyond it applies again', async () => {
     const store = new MemoryStore({ operationLogSize: 2 });
     const append = (operationId: string, n: number) =>
