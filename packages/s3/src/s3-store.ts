@@ -40,6 +40,13 @@ function invalidOptions(message: string): SessionError {
   return new SessionError(SessionErrorCode.InvalidArgument, message);
 }
 
+/** An object literal (or `Object.create(null)`): what a config option must be. */
+function isPlainObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 function positive(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
   assertPositiveInteger(v, name);
@@ -70,6 +77,12 @@ export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
     if (typeof options !== 'object' || options === null) throw invalidOptions('S3Store options must be an object');
     if ((options.client === undefined) === (options.clientConfig === undefined)) {
       throw invalidOptions('S3Store needs exactly one of: client, clientConfig');
+    }
+    if (options.client !== undefined && (typeof options.client !== 'object' || options.client === null || typeof options.client.send !== 'function')) {
+      throw invalidOptions('client must be an S3Client (an object with a send method)');
+    }
+    if (options.clientConfig !== undefined && !isPlainObject(options.clientConfig)) {
+      throw invalidOptions('clientConfig must be a plain object (S3ClientConfig)');
     }
     if (typeof options.bucket !== 'string' || options.bucket === '') throw invalidOptions('bucket must be a non-empty string');
     const prefix = options.prefix ?? DEFAULT_PREFIX;
