@@ -14,6 +14,7 @@ import {
   checkExpectedLength,
   Deadlines,
   conflicts,
+  isPlainObject,
   newEpoch,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
@@ -128,12 +129,6 @@ function ownedRedisDefaults(commandTimeout: number) {
   };
 }
 
-/** An object literal (or `Object.create(null)`): what an options bag must be. */
-function isPlainObject(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 /** Checks the connection options' types, so a wrong one fails here and not as BACKEND_UNAVAILABLE on the first call. */
 function assertConnectionOptions(options: RedisStoreOptions): void {

@@ -11,6 +11,7 @@ import {
 import {
   AbstractSessionStore,
   assertPositiveInteger,
+  isPlainObject,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
   type EncodedChanges,
@@ -40,12 +41,6 @@ function invalidOptions(message: string): SessionError {
   return new SessionError(SessionErrorCode.InvalidArgument, message);
 }
 
-/** An object literal (or `Object.create(null)`): what a config option must be. */
-function isPlainObject(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
