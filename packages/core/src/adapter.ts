@@ -18,6 +18,7 @@ export {
   encodeItem,
   encodeItems,
   MAX_ITEM_DEPTH,
+  isPlainObject,
   type EncodedItem,
 } from './codec.js';
 export {

@@ -36,7 +36,9 @@ function invalid(what: string, depth: number): SessionError {
   return new SessionError(SessionErrorCode.InvalidItem, `item is not storable: ${what} at depth ${depth}`);
 }
 
-function isPlainObject(value: object): boolean {
+/** An object literal or `Object.create(null)`: what an item's object, or an options bag, must be. */
+export function isPlainObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }

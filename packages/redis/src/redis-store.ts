@@ -14,6 +14,7 @@ import {
   checkExpectedLength,
   Deadlines,
   conflicts,
+  isPlainObject,
   newEpoch,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
@@ -128,7 +129,32 @@ function ownedRedisDefaults(commandTimeout: number) {
   };
 }
 
+
+/** Checks the connection options' types, so a wrong one fails here and not as BACKEND_UNAVAILABLE on the first call. */
+function assertConnectionOptions(options: RedisStoreOptions): void {
+  const { client, url, redisOptions, clusterNodes, clusterOptions } = options;
+  if (client !== undefined && (typeof client !== 'object' || client === null)) throw invalidOptions('client must be an ioredis Redis or Cluster');
+  if (url !== undefined && typeof url !== 'string') throw invalidOptions('url must be a string');
+  if (redisOptions !== undefined && !isPlainObject(redisOptions)) throw invalidOptions('redisOptions must be a plain object');
+  if (clusterNodes !== undefined) {
+    // A string would be spread into one "node" per character.
+    if (!Array.isArray(clusterNodes) || clusterNodes.length === 0) throw invalidOptions('clusterNodes must be a non-empty array');
+    for (const node of clusterNodes as unknown[]) {
+      if (typeof node !== 'string' && typeof node !== 'number' && (typeof node !== 'object' || node === null)) {
+        throw invalidOptions('each of clusterNodes must be a "host:port" string, a port number or a { host, port } object');
+      }
+    }
+  }
+  if (clusterOptions !== undefined) {
+    if (!isPlainObject(clusterOptions)) throw invalidOptions('clusterOptions must be a plain object');
+    if (clusterOptions.redisOptions !== undefined && !isPlainObject(clusterOptions.redisOptions)) {
+      throw invalidOptions('clusterOptions.redisOptions must be a plain object');
+    }
+  }
+}
+
 function createClient(options: RedisStoreOptions, commandTimeout: number): Client {
+  assertConnectionOptions(options);
   const sources = [options.client, options.url ?? options.redisOptions, options.clusterNodes].filter((s) => s !== undefined);
   if (sources.length !== 1) {
     throw invalidOptions('RedisStore needs exactly one of: client, url/redisOptions, clusterNodes');

@@ -728,3 +728,30 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
     });
   });
 });
+
+describe('connection option types (no server)', () => {
+  it('refuses connection options of the wrong type with INVALID_ARGUMENT from the constructor', () => {
+    for (const bad of [
+      { clusterNodes: '127.0.0.1:6421' }, // a string, spread into characters, would fail only on the first call
+      { clusterNodes: [] },
+      { clusterNodes: [null] },
+      { clusterNodes: { host: '127.0.0.1', port: 6421 } },
+      { url: 6379 },
+      { url: new URL('redis://127.0.0.1:6379') },
+      { redisOptions: 'redis://127.0.0.1:6379' },
+      { redisOptions: [] },
+      { clusterNodes: ['127.0.0.1:6421'], clusterOptions: 'x' },
+      { clusterNodes: ['127.0.0.1:6421'], clusterOptions: { redisOptions: 'x' } },
+      { client: 'redis://127.0.0.1:6379' },
+      { client: null },
+    ]) {
+      let thrown: unknown;
+      try {
+        new RedisStore(bad as never).client.disconnect();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isSessionError(thrown) && thrown.code, JSON.stringify(bad)).toBe(SessionErrorCode.InvalidArgument);
+    }
+  });
+});

@@ -89,13 +89,21 @@ export class LogLayout implements Layout {
     return { key, name, sources: src as [string, number][], items };
   }
 
-  /** Time of the last pop or append recorded in the index, or 0. */
-  async #indexTime(keys: SessionKeys): Promise<{ t: number; id: string | undefined; exists: boolean }> {
+  /**
+   * Time of the last pop or append recorded in the index, or 0; `appended`
+   * when an append wrote the index (`a: 1`), so no pop has run since it.
+   */
+  async #indexTime(keys: SessionKeys): Promise<{ t: number; id: string | undefined; exists: boolean; appended: boolean }> {
     const object = await this.#io.get(keys.head);
-    if (!object) return { t: 0, id: undefined, exists: false };
+    if (!object) return { t: 0, id: undefined, exists: false, appended: false };
     const { header } = decodeRecord(object.text);
     if (header.m !== 'l') throw corrupt('index was not written in log mode (never mix modes on one prefix)');
-    return { t: typeof header.t === 'number' ? header.t : 0, id: typeof header.id === 'string' ? header.id : undefined, exists: true };
+    return {
+      t: typeof header.t === 'number' ? header.t : 0,
+      id: typeof header.id === 'string' ? header.id : undefined,
+      exists: true,
+      appended: header.a === 1,
+    };
   }
 
   /**
@@ -199,8 +207,9 @@ export class LogLayout implements Layout {
     return limit === undefined ? items : items.slice(Math.max(0, items.length - limit));
   }
 
-  #indexBody(keys: SessionKeys, sessionId: string, t = Date.now()): string {
-    return encodeRecord({ v: 1, m: 'l', t, ...(isHashedDir(keys.dir) ? { id: sessionId } : {}) }, []);
+  /** The index object; `appended` marks an append's rewrite (prune then knows the session holds an item without reading it). */
+  #indexBody(keys: SessionKeys, sessionId: string, t = Date.now(), appended = false): string {
+    return encodeRecord({ v: 1, m: 'l', t, ...(appended ? { a: 1 } : {}), ...(isHashedDir(keys.dir) ? { id: sessionId } : {}) }, []);
   }
 
   async addItems(sessionId: string, items: EncodedItem[]): Promise<void> {
@@ -209,7 +218,7 @@ export class LogLayout implements Layout {
     const header = { v: 1, m: 'l', src: [[name, items.length]], ...(isHashedDir(keys.dir) ? { id: sessionId } : {}) };
     await Promise.all([
       this.#io.put(keys.log + name, encodeRecord(header, items)),
-      this.#io.put(keys.head, this.#indexBody(keys, sessionId)),
+      this.#io.put(keys.head, this.#indexBody(keys, sessionId, Date.now(), true)),
     ]);
     const count = (this.#sinceCheck.get(keys.dir) ?? 0) + 1;
     if (count < this.config.mergeFanIn) {
@@ -365,6 +374,21 @@ export class LogLayout implements Layout {
     }
   }
 
+  /**
+   * Whether a session with batches and a live last write holds an item, as
+   * `getSessionInfo` would judge it. A plain batch always holds items (pop
+   * deletes one it empties) and, when it is the newest object, its source
+   * is the newest, so live; an index an append wrote means no pop ran
+   * since, and only pops remove items. Else (a merged object is newest and
+   * a pop may have emptied it) the newest objects are read until an item is
+   * found: a tail read for one item sees an item exactly when a full read does.
+   */
+  async #holdsItems(keys: SessionKeys, newest: string, appended: boolean): Promise<boolean> {
+    if (!newest.includes('~') || appended) return true;
+    const scan = await this.#scan(keys, 1, false);
+    return scan.sources.some((s) => s.items.length > 0);
+  }
+
   async prune(olderThanMs: number): Promise<number> {
     const heads = headsPrefix(this.config.prefix);
     let pruned = 0;
@@ -374,19 +398,19 @@ export class LogLayout implements Layout {
         const keys = keysForDir(this.config.prefix, dir);
         const [index, listed] = await Promise.all([this.#indexTime(keys), this.#io.listAll(keys.data)]);
         let last = index.t;
-        let batches = 0;
+        let newest = '';
         for (const o of listed) {
           if (!o.key.startsWith(keys.log)) continue;
           const name = o.key.slice(keys.log.length);
           if (!isBatchName(name)) continue;
-          batches++;
+          if (name > newest) newest = name;
           last = Math.max(last, batchTime(positionOf(name)));
         }
         if (last >= olderThanMs) return 0;
-        await this.#deleteListed(keys, index.id ?? sessionIdFromDir(dir), listed);
-        // Counted when it still held batches that had not expired by ttl (a popped-empty object still counts).
         const expired = this.config.ttl !== undefined && last + this.config.ttl <= Date.now();
-        return batches > 0 && !expired ? 1 : 0;
+        const counted = newest !== '' && !expired && (await this.#holdsItems(keys, newest, index.appended));
+        await this.#deleteListed(keys, index.id ?? sessionIdFromDir(dir), listed);
+        return counted ? 1 : 0;
       });
       for (const c of counts) pruned += c;
     }

@@ -11,6 +11,7 @@ import {
 import {
   AbstractSessionStore,
   assertPositiveInteger,
+  isPlainObject,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
   type EncodedChanges,
@@ -39,6 +40,7 @@ export const MAX_PREFIX_BYTES = 256;
 function invalidOptions(message: string): SessionError {
   return new SessionError(SessionErrorCode.InvalidArgument, message);
 }
+
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
@@ -70,6 +72,12 @@ export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
     if (typeof options !== 'object' || options === null) throw invalidOptions('S3Store options must be an object');
     if ((options.client === undefined) === (options.clientConfig === undefined)) {
       throw invalidOptions('S3Store needs exactly one of: client, clientConfig');
+    }
+    if (options.client !== undefined && (typeof options.client !== 'object' || options.client === null || typeof options.client.send !== 'function')) {
+      throw invalidOptions('client must be an S3Client (an object with a send method)');
+    }
+    if (options.clientConfig !== undefined && !isPlainObject(options.clientConfig)) {
+      throw invalidOptions('clientConfig must be a plain object (S3ClientConfig)');
     }
     if (typeof options.bucket !== 'string' || options.bucket === '') throw invalidOptions('bucket must be a non-empty string');
     const prefix = options.prefix ?? DEFAULT_PREFIX;

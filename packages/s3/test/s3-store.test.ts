@@ -68,6 +68,31 @@ for (const conditional of [true, false]) {
       await store.close();
     });
 
+    it('prune deletes a session popped to empty but does not count it; one that still holds items counts', async () => {
+      // mergeFanIn 2: in log mode the second append merges both batches into one object, which the pops then empty.
+      const store = open({ mergeFanIn: 2 });
+      for (const id of ['empty', 'one-left', 'merged']) {
+        await store.addItems(id, [item(1)]);
+        await store.addItems(id, [item(2)]);
+      }
+      await store.popItem('empty');
+      await store.popItem('empty');
+      await store.popItem('one-left');
+      expect(await store.getItems('empty')).toEqual([]);
+      expect(await store.getSessionInfo('empty')).toBeUndefined();
+      expect(await store.getItems('one-left')).toEqual([item(1)]);
+      const seen: string[] = [];
+      for await (const info of store.listSessions()) seen.push(info.sessionId);
+      expect(seen.sort()).toEqual(['merged', 'one-left']);
+      // Counted exactly as listed: the empty session is not.
+      expect(await store.prune({ olderThan: new Date(Date.now() + 60_000) })).toBe(2);
+      // Every object of all three is gone, the empty one's too.
+      const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+      const left = await client.send(new ListObjectsV2Command({ Bucket: target.bucket, Prefix: store.prefix }));
+      expect((left.Contents ?? []).map((o) => o.Key)).toEqual([]);
+      await store.close();
+    });
+
     it('never destroys a client it was given', async () => {
       const store = open();
       await store.addItems('x', [item(1)]);
@@ -207,6 +232,13 @@ describe('S3Store errors and options', () => {
       { client, bucket: 'b', inlineBytes: 0 },
       { client, bucket: 'b', requestTimeoutMs: -1 },
       { client, bucket: 'b', requestTimeoutMs: 1.5 },
+      // The client options are checked too, not handed to the SDK to fail on first use.
+      { clientConfig: 'x', bucket: 'b' },
+      { clientConfig: ['x'], bucket: 'b' },
+      { clientConfig: null, bucket: 'b' },
+      { client: 'x', bucket: 'b' },
+      { client: {}, bucket: 'b' },
+      { client: null, bucket: 'b' },
     ]) {
       expect(() => new S3Store(bad as never)).toThrow(expect.objectContaining({ code: SessionErrorCode.InvalidArgument }));
     }
