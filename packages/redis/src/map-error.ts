@@ -27,6 +27,23 @@ const UNAVAILABLE_ERRNO = new Set([
 const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError', 'AbortError']);
 
 /**
+ * The error to report when a call timed out while the server kept refusing the
+ * connection's login (a wrong user name or password, or a password the server
+ * does not expect), or undefined for any other connection error. The message
+ * names the refusal only, never the credentials.
+ */
+export function loginRefusal(error: unknown): SessionError | undefined {
+  const message = typeof (error as { message?: unknown } | null)?.message === 'string' ? (error as { message: string }).message : '';
+  const refused = /^(WRONGPASS|NOAUTH)\b/.test(message) || /^ERR (invalid password|AUTH\b)/.test(message);
+  if (!refused) return undefined;
+  return new SessionError(
+    SessionErrorCode.BackendError,
+    'redis refused the login (WRONGPASS, NOAUTH or AUTH): check the user name and password',
+    { cause: error },
+  );
+}
+
+/**
  * Maps an ioredis error to a SessionError. The message names only the kind of
  * failure; the driver's error (which may quote keys) stays in `cause`.
  */

@@ -27,7 +27,7 @@ import {
 } from '@sessionkit/core/adapter';
 import { Cluster, Redis } from 'ioredis';
 import { metaKeyPattern, sessionIdFromMetaKey, sessionKeys, type SessionKeys } from './keys.js';
-import { mapRedisError } from './map-error.js';
+import { loginRefusal, mapRedisError } from './map-error.js';
 import type { RedisStoreOptions } from './options.js';
 import * as lua from './scripts.js';
 
@@ -201,6 +201,8 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   readonly #client: Client;
   readonly #owned: boolean;
   #connecting: Promise<void> | undefined;
+  /** Set while an owned client's connection attempts fail at the login: a call timing out then says so. */
+  #loginRefused: SessionError | undefined;
   readonly #ttl: number | undefined;
   readonly #sliding: boolean;
   readonly #logSize: number;
@@ -225,7 +227,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
       throw invalidOptions('commandTimeout must be a non-negative integer number of milliseconds');
     }
     const ms = this.#timeout;
-    this.#deadlines = ms > 0 ? new Deadlines(ms, { onTimeout: () => timeoutError(ms), signal: false }) : undefined;
+    this.#deadlines = ms > 0 ? new Deadlines(ms, { onTimeout: () => this.#loginRefused ?? timeoutError(ms), signal: false }) : undefined;
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     if (typeof this.keyPrefix !== 'string') throw invalidOptions('keyPrefix must be a string');
     assertNoBraces(this.keyPrefix, 'keyPrefix');
@@ -239,8 +241,12 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
       throw error;
     }
     // Connection errors surface on each call as BACKEND_UNAVAILABLE; without a
-    // listener ioredis would print every reconnect failure.
-    if (this.#owned) this.#client.on('error', () => {});
+    // listener ioredis would print every reconnect failure. A refused login is
+    // remembered, so a call that times out meanwhile does not blame the network.
+    if (this.#owned) {
+      this.#client.on('error', (error: unknown) => (this.#loginRefused = loginRefusal(error)));
+      this.#client.on('ready', () => (this.#loginRefused = undefined));
+    }
     // After the cluster reconnects its node connections are new: settle them again before the next call.
     if (this.#owned && isCluster(this.#client)) this.#client.on('close', () => (this.#mastersSettled = false));
   }

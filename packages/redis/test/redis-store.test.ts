@@ -115,6 +115,28 @@ describe.skipIf(!standaloneAvailable)('RedisStore on a standalone server', () =>
     await target?.stop();
   });
 
+  it('a refused login is reported as such (BACKEND_ERROR), not as a server that does not answer, and never quotes the password', async () => {
+    const user = `login-${process.pid}`;
+    await admin.call('ACL', 'SETUSER', user, 'on', '>right-secret', '~*', '+@all');
+    try {
+      const url = new URL(target.url);
+      url.username = user;
+      url.password = 'wrong-secret';
+      const refused = openStore({ url: url.toString(), keyPrefix: uniquePrefix('login') }, { commandTimeout: 1500 });
+      stores.push(refused);
+      const error = await refused.getItems('s').catch((e: unknown) => e);
+      expect(isSessionError(error, SessionErrorCode.BackendError), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(/refused the login/);
+      expect((error as Error).message).not.toContain('secret');
+      url.password = 'right-secret';
+      const accepted = openStore({ url: url.toString(), keyPrefix: uniquePrefix('login') }, { commandTimeout: 1500 });
+      stores.push(accepted);
+      expect(await accepted.getItems('s')).toEqual([]);
+    } finally {
+      await admin.call('ACL', 'DELUSER', user);
+    }
+  });
+
   describe('one round trip per operation', () => {
     it('sends exactly one command per call once its scripts are loaded', async () => {
       const store = open({ ttl: 60_000 });
