@@ -35,7 +35,10 @@ describe('ttl', () => {
   it('is a positive integer of milliseconds', () => {
     expect(normalizeTtl(undefined)).toBeUndefined();
     expect(normalizeTtl(1000)).toBe(1000);
-    for (const bad of [0, -1, 1.5, NaN, '10']) expect(() => normalizeTtl(bad)).toThrow(invalidArgument);
+    for (const bad of [0, -1, 1.5, NaN, '10', 1e15 + 1, Number.MAX_SAFE_INTEGER]) expect(() => normalizeTtl(bad)).toThrow(invalidArgument);
+    // The longest ttl still gives an expiry a Date can hold.
+    expect(normalizeTtl(1e15)).toBe(1e15);
+    expect(Number.isNaN(new Date(Date.now() + 1e15).getTime())).toBe(false);
   });
 });
 

@@ -87,11 +87,11 @@ export function statementSql(t: TableNames, ttl: boolean) {
           item_count = item_count + $4::integer,
           last_seq = last_seq + $4::bigint,
           updated_at = $2::bigint
-        WHERE $6::integer > 0 AND session_id = $1 AND updated_at > $3::bigint AND item_count = $6::integer
+        WHERE $6::bigint > 0 AND session_id = $1 AND updated_at > $3::bigint AND item_count = $6::bigint
         RETURNING sid, last_seq, base_seq, base_op
       ), ups AS (
         INSERT INTO ${t.sessions} AS s (session_id, created_at, updated_at, item_count, last_seq, epoch)
-        SELECT $1, $2::bigint, $2::bigint, $4::integer, $4::bigint, $7::text WHERE $6::integer = 0
+        SELECT $1, $2::bigint, $2::bigint, $4::integer, $4::bigint, $7::text WHERE $6::bigint = 0
         ON CONFLICT (session_id) DO UPDATE SET
           created_at = $2::bigint,
           item_count = $4::integer,

@@ -91,5 +91,31 @@ if ('skip' in target) {
       expect(plan).not.toMatch(/Seq Scan on sessionkit_items|Sort/);
       expect((await store.getItems('big', { limit: 3 })).map((x) => (x as { n: number }).n)).toEqual([1997, 1998, 1999]);
     });
+
+    it('close() right after a call of several statements lets the whole call finish, not only its current query', async () => {
+      const schema = uniqueSchema('close');
+      await open(schema).ready();
+      const calls: [string, (store: ReturnType<typeof open>) => Promise<unknown>, (items: unknown[]) => void][] = [
+        ['transaction', (s) => s.applyHistoryTransaction('s', { operationId: 'op', transaction: { type: 'replace_suffix', expectedSuffix: [{ n: 2 }], replacement: [{ n: 9 }] } }), (items) => expect(items).toEqual([{ n: 1 }, { n: 9 }])],
+        ['replaceHistory', (s) => s.replaceHistory!('s', [{ n: 7 }]), (items) => expect(items).toEqual([{ n: 7 }])],
+        ['clearSession', (s) => s.clearSession('s'), (items) => expect(items).toEqual([])],
+        ['prune', (s) => s.prune!({ olderThan: new Date(Date.now() + 60_000) }), (items) => expect(items).toEqual([])],
+        ['popItem of a tagged item', (s) => s.popItem('s'), (items) => expect(items).toEqual([{ n: 1 }])],
+      ];
+      for (const [name, call, check] of calls) {
+        const seed = open(schema);
+        await seed.clearSession('s');
+        await seed.addItems('s', name.startsWith('popItem') ? [{ n: 1 }, { bytes: new Uint8Array([1]) }] : [{ n: 1 }, { n: 2 }]);
+        const store = open(schema);
+        await store.ready();
+        const pending = call(store).then(
+          () => 'done',
+          (error: unknown) => error,
+        );
+        await store.close();
+        expect(await pending, name).toBe('done');
+        check(await seed.getItems('s'));
+      }
+    });
   });
 }

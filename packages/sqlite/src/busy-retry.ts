@@ -20,24 +20,29 @@ function delay(attempt: number): number {
  * The first attempt runs at once and, when it succeeds (almost always), costs
  * one settled promise: no async frame, no timer. A tail read takes ~30 µs, so
  * a few microtask hops are a visible share of it.
+ *
+ * `beforeRetry` runs before each later attempt and may throw: the store's
+ * check that it is still open, so a call waiting out a lock never writes after
+ * `close()` (on a handle you own, close leaves the connection open).
  */
-export function retryBusy<T>(fn: () => T, maxWaitMs: number): Promise<T> {
+export function retryBusy<T>(fn: () => T, maxWaitMs: number, beforeRetry?: () => void): Promise<T> {
   // Taken before the first attempt: better-sqlite3's own busy timeout may block inside it.
   const started = Date.now();
   try {
     return Promise.resolve(fn());
   } catch (error) {
     if (!isBusyError(error)) return Promise.reject(error);
-    return retryLater(fn, started + maxWaitMs, error);
+    return retryLater(fn, started + maxWaitMs, error, beforeRetry);
   }
 }
 
-async function retryLater<T>(fn: () => T, deadline: number, first: unknown): Promise<T> {
+async function retryLater<T>(fn: () => T, deadline: number, first: unknown, beforeRetry: (() => void) | undefined): Promise<T> {
   let last = first;
   for (let attempt = 0; ; attempt++) {
     const wait = delay(attempt);
     if (Date.now() + wait > deadline) throw last;
     await sleep(wait);
+    beforeRetry?.();
     try {
       return fn();
     } catch (error) {

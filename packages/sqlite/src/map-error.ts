@@ -43,6 +43,10 @@ export function mapSqliteError(error: unknown): SessionError {
   if (hasPrefix(code, ['SQLITE_READONLY'])) {
     return new SessionError(SessionErrorCode.BackendError, 'sqlite database is read-only', { cause: error });
   }
+  // better-sqlite3 checks the path's directory itself, before SQLite would report SQLITE_CANTOPEN.
+  if (error instanceof TypeError && /directory does not exist/i.test(error.message)) {
+    return new SessionError(SessionErrorCode.BackendUnavailable, 'sqlite cannot open the file: its directory does not exist', { cause: error });
+  }
   // better-sqlite3 throws a TypeError when the connection was closed (e.g. a caller-owned handle).
   if (error instanceof TypeError && /database connection is not open/i.test(error.message)) {
     return new SessionError(SessionErrorCode.Closed, 'the sqlite database connection is closed', { cause: error });

@@ -303,8 +303,11 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
     };
   }
 
+  // Made once: a call waiting out a lock stops (CLOSED) if the store was closed meanwhile.
+  readonly #stillOpen = () => this.assertOpen();
+
   #retry<T>(fn: () => T): Promise<T> {
-    return retryBusy(fn, this.#maxBusyWait);
+    return retryBusy(fn, this.#maxBusyWait, this.#stillOpen);
   }
 
   // ---- the contract ----

@@ -32,6 +32,17 @@ describe('mapSqliteError', () => {
     expect(mapped.message).not.toMatch(/secret-session-id|DROP/);
   });
 
+  it("a path whose directory does not exist is BACKEND_UNAVAILABLE, like SQLite's own CANTOPEN", () => {
+    let error: unknown;
+    try {
+      new SqliteStore({ path: `${temp.file()}-missing-dir/x.db` });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isSessionError(error, SessionErrorCode.BackendUnavailable), String(error)).toBe(true);
+    expect((error as Error).message).toMatch(/directory does not exist/);
+  });
+
   it('a closed connection is CLOSED; a SessionError passes through unchanged', () => {
     expect(mapSqliteError(new TypeError('The database connection is not open')).code).toBe(SessionErrorCode.Closed);
     const original = mapSqliteError(sqliteError('SQLITE_FULL'));
@@ -79,6 +90,28 @@ describe('a database locked past the bound', () => {
     expect(await store.getItems('s')).toEqual([{ n: 1 }]);
     other.close();
     await store.close();
+  });
+
+  it('a call waiting out a lock on a handle you own stops with CLOSED when the store is closed: nothing lands after close()', async () => {
+    const path = temp.file();
+    new SqliteStore({ path }).close();
+    const own = new Database(path);
+    own.pragma('busy_timeout = 1');
+    const store = new SqliteStore({ database: own, maxBusyWait: 3000 });
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    const late = store.addItems('late', [{ n: 1 }]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await store.close();
+    other.exec('ROLLBACK');
+    const error = await late;
+    expect(isSessionError(error, SessionErrorCode.Closed), String(error)).toBe(true);
+    expect(own.prepare(`SELECT count(*) AS n FROM sessionkit_items`).get()).toEqual({ n: 0 });
+    other.close();
+    own.close();
   });
 
   it('opening a file whose tables are being created elsewhere waits for the lock', () => {
