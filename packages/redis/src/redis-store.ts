@@ -129,7 +129,6 @@ function ownedRedisDefaults(commandTimeout: number) {
   };
 }
 
-
 /** Checks the connection options' types, so a wrong one fails here and not as BACKEND_UNAVAILABLE on the first call. */
 function assertConnectionOptions(options: RedisStoreOptions): void {
   const { client, url, redisOptions, clusterNodes, clusterOptions } = options;

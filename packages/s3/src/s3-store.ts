@@ -41,7 +41,6 @@ function invalidOptions(message: string): SessionError {
   return new SessionError(SessionErrorCode.InvalidArgument, message);
 }
 
-
 function positive(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
   assertPositiveInteger(v, name);

@@ -373,7 +373,7 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
         // Appended to what the entry holds: O(new items) from the store. In place while the entry is current
         // (#put then makes a new entry object, so a read that started from this one copies instead, only
         // what `base` held: the items pushed since are among `changes.items` too).
-        items = this.#cache.peek(sessionId) === base && base.items.length === baseLength ? base.items : base.items.slice(0, baseLength);
+        items = this.#cache.peek(sessionId) === base ? base.items : base.items.slice(0, baseLength);
         bytes = base.bytes;
         for (const item of changes.items) {
           items.push(item);
