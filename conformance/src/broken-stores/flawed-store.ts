@@ -52,6 +52,8 @@ export class FlawedStore extends AbstractSessionStore {
   readonly #queue = new SessionQueue();
   /** `shared-write-buffer`: one staging area for every session. */
   #pending: EncodedItem[] = [];
+  /** `close-abandons-calls`: the "connection" was dropped by close(). */
+  #released = false;
   /** `handle-cache`: whole histories this handle read, dropped only by its own writes. */
   readonly #cache = new Map<string, EncodedItem[]>();
   /** `epoch-in-handle`: the epochs this handle has seen and made. */
@@ -239,6 +241,8 @@ export class FlawedStore extends AbstractSessionStore {
   }
 
   override async close(): Promise<void> {
+    // Dropped before core's close() waits for the calls in flight: they find no connection.
+    if (this.flaw === 'close-abandons-calls') this.#released = true;
     if (this.flaw !== 'usable-after-close') await super.close();
   }
 
@@ -299,6 +303,10 @@ export class FlawedStore extends AbstractSessionStore {
   }
 
   protected async _addItems(sessionId: string, items: EncodedItem[], options?: AddItemsOptions): Promise<void> {
+    if (this.flaw === 'close-abandons-calls') {
+      await tick();
+      if (this.#released) throw new SessionError(SessionErrorCode.BackendUnavailable, 'the connection was closed');
+    }
     if (this.flaw !== 'ignores-append-expected-length') checkExpectedLength(options ?? {}, this.#live(sessionId)?.items.length ?? 0);
     this.#cache.delete(this.#key(sessionId));
     const stored = this.#stored(items);

@@ -47,6 +47,10 @@ export const BROKEN_STORES = {
   'accepts-negative-limit': { description: 'answers a negative limit with [] instead of refusing it', caughtBy: ['limit.invalid'] },
   'untyped-errors': { description: 'throws a plain RangeError for a bad limit', caughtBy: ['limit.invalid'] },
   'usable-after-close': { description: 'keeps working after close()', caughtBy: ['lifecycle.closed'] },
+  'close-abandons-calls': {
+    description: 'close() drops its connection at once, so a write still in flight fails and never lands',
+    caughtBy: ['lifecycle.close-drains', 'persistence.close-drains'],
+  },
   'forgets-on-reopen': { description: 'declares persistent but a reopened handle sees nothing', caughtBy: ['persistence.reopen'] },
   'lists-empty-sessions': { description: 'lists sessions that were cleared or popped empty', caughtBy: ['list.excludes-empty'] },
   'lists-duplicates': { description: 'repeats a session across page boundaries', caughtBy: ['list.every-session-once'] },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { SessionErrorCode } from '@sessionkit/core';
 import type { ConformanceTest } from '../conformance-test.js';
-import { msg, rejectsWith } from '../checks.js';
+import { assertHistory, batch, describeError, msg, rejectsWith } from '../checks.js';
 
 export const lifecycleTests: ConformanceTest[] = [
   {
@@ -42,20 +42,28 @@ export const lifecycleTests: ConformanceTest[] = [
     },
   },
   {
-    id: 'lifecycle.close-settles',
-    level: 'SHOULD',
-    title: 'close() while operations are in flight lets them settle (succeed or fail typed), never hang',
+    id: 'lifecycle.close-drains',
+    level: 'MUST',
+    title: 'close() lets calls already started finish: each succeeds with its answer, and close() resolves after them',
     async run(ctx) {
       const store = await ctx.create();
-      const pending = Array.from({ length: 10 }, (_, i) => store.addItems('s', [msg(`m${i}`)]));
-      await store.close();
-      const results = await Promise.allSettled(pending);
-      for (const result of results) {
-        if (result.status === 'rejected') {
-          const code = (result.reason as { code?: unknown }).code;
-          assert.ok(typeof code === 'string', `an in-flight write failed without a SessionError code: ${String(result.reason)}`);
-        }
-      }
+      await store.addItems('read', [msg('r')]);
+      await store.addItems('pop', [msg('p1'), msg('p2')]);
+      const order: string[] = [];
+      const calls = [
+        ...Array.from({ length: 5 }, (_, i) => store.addItems(`w${i}`, batch(`w${i}`, 3))),
+        store.getItems('read'),
+        store.popItem('pop'),
+      ].map((call) => call.finally(() => order.push('call')));
+      const settled = Promise.allSettled(calls);
+      await store.close().finally(() => order.push('close'));
+      const results = await settled;
+      results.forEach((result, i) => {
+        if (result.status === 'rejected') assert.fail(`call ${i} started before close() failed: ${describeError(result.reason)}`);
+      });
+      assert.deepEqual((results[5] as PromiseFulfilledResult<unknown>).value, [msg('r')], 'the read in flight answered wrongly');
+      assert.deepEqual((results[6] as PromiseFulfilledResult<unknown>).value, msg('p2'), 'the pop in flight answered wrongly');
+      assert.equal(order.indexOf('close'), order.length - 1, 'close() resolved before the calls started earlier had settled');
     },
   },
 ];

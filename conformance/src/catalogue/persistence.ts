@@ -52,4 +52,18 @@ export const persistenceTests: ConformanceTest[] = [
       await assertHistory(again, 's', [msg('once')]);
     },
   },
+  {
+    id: 'persistence.close-drains',
+    level: 'MUST',
+    title: 'appends started before close() are all there after reopening',
+    requires: ['persistent', 'reopen'],
+    async run(ctx) {
+      const store = await ctx.create();
+      const again = await ctx.reopen(store);
+      const appends = Promise.allSettled(Array.from({ length: 5 }, (_, i) => store.addItems(`w${i}`, batch(`w${i}`, 3))));
+      await store.close();
+      await appends;
+      for (let i = 0; i < 5; i++) await assertHistory(again, `w${i}`, batch(`w${i}`, 3), `an append started before close() is missing from w${i}`);
+    },
+  },
 ];

@@ -80,6 +80,15 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
   abstract readonly capabilities: StoreCapabilities;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /**
+   * Calls started and not yet settled (each counted whole, however many
+   * backend requests it makes): close() lets them finish before `_close`
+   * releases what they use. A count, not a Set of promises: per call it
+   * costs nothing the garbage collector sees.
+   */
+  #inFlight = 0;
+  /** Wakes close() when #inFlight drops to 0. */
+  #drained: (() => void) | undefined;
 
   /** Newest `limit` items (all when undefined; never called with 0), oldest first. */
   protected abstract _getItems(sessionId: string, limit: number | undefined, options?: CallOptions): Promise<EncodedItem[]>;
@@ -142,11 +151,15 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
     return SessionError.is(error) ? error : this.mapError(error);
   }
 
+  /** Runs one call's backend work: counted in flight for close(), its errors mapped. Callers check `assertOpen` just before, synchronously. */
   async #run<R>(fn: () => Promise<R>): Promise<R> {
+    this.#inFlight++;
     try {
       return await fn();
     } catch (error) {
       throw this.#toSessionError(error);
+    } finally {
+      if (--this.#inFlight === 0) this.#drained?.();
     }
   }
 
@@ -247,11 +260,8 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
           while (true) {
             store.assertOpen();
             let step: IteratorResult<SessionInfo>;
-            try {
-              step = await iterator.next();
-            } catch (error) {
-              throw store.#toSessionError(error);
-            }
+            // One page at a time, in flight like any call (between pages nothing is).
+            step = await store.#run(() => iterator.next());
             if (step.done) return;
             yield step.value;
           }
@@ -288,13 +298,29 @@ export abstract class AbstractSessionStore<TItem = SessionItem> implements Binda
     return this.#run(() => prune.call(this, cutoff));
   }
 
-  /** Idempotent; concurrent calls share one close. */
+  /**
+   * Idempotent; concurrent calls share one close. Calls started before it
+   * run to their end first (a call waiting to retry may end with CLOSED
+   * instead of trying again); then `_close` releases the backend. Calls
+   * made after it fail with CLOSED at once.
+   */
   close(): Promise<void> {
     if (!this.#closing) {
       this.#closed = true;
-      this.#closing = this.#run(() => this._close());
+      this.#closing = this.#drain().then(async () => {
+        try {
+          await this._close();
+        } catch (error) {
+          throw this.#toSessionError(error);
+        }
+      });
     }
     return this.#closing;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+    this.#drained = undefined;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -51,6 +51,13 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
   readonly capabilities: StoreCapabilities;
   protected readonly inner: SessionStore<TInner>;
   #closed = false;
+  #closing: Promise<void> | undefined;
+  /** Calls of this layer started and not yet settled: close() lets them finish before closing the store beneath. */
+  #inFlight = 0;
+  /** Wakes close() when #inFlight drops to 0. */
+  #drained: (() => void) | undefined;
+  /** A subclass changes appends: a batch core encoded is handed to its `addItems` as items. */
+  readonly #ownAddItems: boolean;
 
   constructor(inner: SessionStore<NoInfer<TInner>>, drop: readonly (keyof StoreCapabilities)[] = []) {
     this.inner = inner;
@@ -75,6 +82,46 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
         (this.getItems === ForwardingStore.prototype.getItems || this.readChanges !== ForwardingStore.prototype.readChanges);
     }
     this.capabilities = Object.freeze(capabilities as unknown as StoreCapabilities);
+    this.#ownAddItems = this.addItems !== ForwardingStore.prototype.addItems;
+    // Every operation of every layer, the subclass's own overrides included, is counted for close()
+    // here, once, instead of in each decorator: a call still in a decorator's own step (sealing,
+    // a per-session queue, a journal write) when close() is called finishes instead of meeting a
+    // closed store beneath.
+    const self = this as unknown as Record<PropertyKey, unknown>;
+    for (const name of COUNTED_OPERATIONS) {
+      const method = self[name] as ((...args: unknown[]) => Promise<unknown>) | undefined;
+      if (typeof method === 'function') self[name] = (...args: unknown[]) => this.inFlight(() => method.apply(this, args));
+    }
+  }
+
+  /**
+   * Runs `work` counted as in flight: close() waits for it before closing the
+   * store beneath. Every operation already runs so; a decorator passes its
+   * own background work that uses the stores (a resync) through it too.
+   */
+  protected inFlight<R>(work: () => Promise<R>): Promise<R> {
+    this.#inFlight++;
+    let result: Promise<R>;
+    try {
+      result = work();
+    } catch (error) {
+      this.#settled();
+      throw error;
+    }
+    return result.then(
+      (value) => {
+        this.#settled();
+        return value;
+      },
+      (error: unknown) => {
+        this.#settled();
+        throw error;
+      },
+    );
+  }
+
+  #settled(): void {
+    if (--this.#inFlight === 0) this.#drained?.();
   }
 
   /** True once `close()` was called; every operation then fails with CLOSED. */
@@ -159,7 +206,7 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
    * when a subclass changes appends (it then sees items, as always).
    */
   async [appendEncoded](sessionId: string, encoded: EncodedItem[], options?: AddItemsOptions): Promise<void> {
-    if (this.addItems !== ForwardingStore.prototype.addItems) return this.addItems(sessionId, decodeItems<TItem>(encoded), options);
+    if (this.#ownAddItems) return this.addItems(sessionId, decodeItems<TItem>(encoded), options);
     this.assertOpen();
     assertAppendOptions(options, this.capabilities);
     return this.around('addItems', sessionId, () => appendEncodedTo(this.inner, sessionId, encoded, options), encoded.length);
@@ -216,10 +263,22 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
     return this.around('prune', undefined, () => this.inner.prune!(options));
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.inner.close();
+  /**
+   * Idempotent; concurrent calls share one close. Calls of this layer started
+   * before it run to their end first, then the store beneath is closed.
+   * Calls made after it fail with CLOSED at once.
+   */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closed = true;
+      this.#closing = this.#drain().then(() => this.inner.close());
+    }
+    return this.#closing;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+    this.#drained = undefined;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -230,6 +289,21 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
     return bindSession<TItem>(this, sessionId, settings);
   }
 }
+
+/** What close() waits for: every operation that returns a promise (a listing is idle between pages). */
+const COUNTED_OPERATIONS: readonly PropertyKey[] = [
+  'getItems',
+  'addItems',
+  appendEncoded,
+  'popItem',
+  'clearSession',
+  'applyHistoryTransaction',
+  'replaceHistory',
+  'applyHistoryMutations',
+  'getSessionInfo',
+  'readChanges',
+  'prune',
+];
 
 /** The capability each optional operation needs. */
 const OPTIONAL_CAPABILITY: Partial<Record<StoreOperation, keyof StoreCapabilities>> = {

@@ -480,9 +480,13 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
   }
 
   override async close(): Promise<void> {
-    this.#tallies.clear();
-    this.#applied.clear();
-    await super.close();
+    try {
+      // Calls in flight finish first (and update figures): cleared after them.
+      await super.close();
+    } finally {
+      this.#tallies.clear();
+      this.#applied.clear();
+    }
   }
 }
 

@@ -594,8 +594,12 @@ export class CacheStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   }
 
   override async close(): Promise<void> {
-    this.#cache.clear();
-    await super.close();
+    try {
+      // Calls in flight finish first (and may fill entries): cleared after them.
+      await super.close();
+    } finally {
+      this.#cache.clear();
+    }
   }
 }
 

@@ -104,6 +104,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   #loading: Promise<void> | undefined;
   #resyncing: Promise<FallbackStatus> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(primary: SessionStore<TItem>, options: FallbackOptions<TItem>) {
     const secondaries = options?.secondaries;
@@ -187,7 +188,8 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
    */
   resync(): Promise<FallbackStatus> {
     this.assertOpen();
-    this.#resyncing ??= this.#ready().then(() => this.#resync()).finally(() => {
+    // In flight for close(): it uses every store, so they are closed only after it ends.
+    this.#resyncing ??= this.inFlight(() => this.#ready().then(() => this.#resync())).finally(() => {
       this.#resyncing = undefined;
     });
     return this.#resyncing;
@@ -228,9 +230,11 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   #arm(): void {
     const interval = this.#options.resyncInterval ?? 5000;
     const needed = this.#r.state.degraded || this.#r.state.anyStale;
-    if (!needed || interval === 0 || this.#timer) return;
+    // Calls that close() lets finish may still find something to resync: no timer outlives the store.
+    if (!needed || interval === 0 || this.#timer || this.closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      if (this.closed) return;
       this.resync().then(undefined, (error: unknown) => this.#reportError(error));
     }, interval);
     this.#timer.unref?.();
@@ -412,20 +416,27 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     return count;
   }
 
-  override async close(): Promise<void> {
+  /**
+   * Lets calls and a resync in flight finish, closes the primary, then the
+   * secondaries (unless `closeSecondaries: false`), even when the primary's
+   * close fails; the first failure is thrown. Concurrent calls share one close.
+   */
+  override close(): Promise<void> {
+    this.#closing ??= this.#closeAll();
+    return this.#closing;
+  }
+
+  async #closeAll(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    let closed = false;
-    try {
-      this.assertOpen();
-    } catch {
-      closed = true;
+    const results = [await super.close().then(() => undefined, (error: unknown) => ({ error }))];
+    if (this.#options.closeSecondaries !== false) {
+      for (const result of await Promise.allSettled(this.#r.secondaries.map((store) => store.close()))) {
+        results.push(result.status === 'rejected' ? { error: result.reason } : undefined);
+      }
     }
-    await super.close();
-    if (closed || this.#options.closeSecondaries === false) return;
-    const results = await Promise.allSettled(this.#r.secondaries.map((store) => store.close()));
-    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failed) throw failed.reason;
+    const failed = results.find((result) => result !== undefined);
+    if (failed) throw failed.error;
   }
 }
 
