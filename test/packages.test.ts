@@ -1,9 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { formatMessage } from 'publint/utils';
 import { publint } from 'publint';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -59,6 +62,27 @@ describe.each(publishable)('published shape of %s', (dir) => {
     expect(pkg.type).toBe('module');
     // The conformance kit also ships its adapter template (TypeScript sources meant to be copied, not imported).
     expect(pkg.files).toEqual(pkg.name === '@sessionkit/conformance' ? ['dist', 'template'] : ['dist']);
+  });
+
+  // TypeScript's legacy node10 resolution ("module": "commonjs" in TS 5) ignores `exports`: the root comes from
+  // `types`, a subpath from `typesVersions`. Both must land on the require declarations (.d.cts); a root on
+  // .d.ts and a subpath on .d.cts gave a project two copies of every class, and classes with #private members
+  // (MemoryStore, AbstractSessionStore, CacheStore) were no longer assignable to each other (TS2719).
+  it('resolves the root and every subpath to the same .d.cts declarations under node10 as under require', () => {
+    const consumer = mkdtempSync(join(tmpdir(), 'sessionkit-node10-'));
+    try {
+      const link = join(consumer, 'node_modules', pkg.name);
+      mkdirSync(dirname(link), { recursive: true });
+      symlinkSync(pkgDir, link, 'dir');
+      const options = { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 };
+      for (const [subpath, target] of entries) {
+        const specifier = `${pkg.name}${subpath.slice(1)}`;
+        const { resolvedModule } = ts.resolveModuleName(specifier, join(consumer, 'index.ts'), options, ts.sys);
+        expect(resolvedModule?.resolvedFileName, specifier).toBe(realpathSync(join(pkgDir, target.require.types)));
+      }
+    } finally {
+      rmSync(consumer, { recursive: true, force: true });
+    }
   });
 
   it('loads in plain Node (no TypeScript loader) through import and through require, the same module', async () => {

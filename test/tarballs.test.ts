@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // package is packed with `pnpm pack` (workspace: ranges become real ones), installed with npm into a
 // project outside the workspace next to @openai/agents and pinned tools, and there, on each Node, a
 // two-process Agents SDK app keeps its encrypted history, every entry loads through require(), a TypeScript
-// app type-checks in nodenext and bundler modes with skipLibCheck: false, esbuild and rollup bundle an app
-// without the optional peers, and the conformance CLI passes the TypeScript adapter template.
+// app type-checks in nodenext and bundler modes and a CommonJS one in node10 mode with skipLibCheck: false,
+// esbuild and rollup bundle an app without the optional peers, and the conformance CLI passes the TypeScript
+// adapter template.
 //
 // The projects live in a cache outside the workspace (SESSIONKIT_TARBALL_CACHE, default
 // ~/.cache/sessionkit/tarball-test), one per exact Node version, because building better-sqlite3 against a
@@ -264,7 +265,8 @@ describe.concurrent.each([22, 24])('packed tarballs on Node %i', { timeout: 300_
     for (const specifier of specifiers) expect(results[specifier], specifier).toBeGreaterThan(0);
   });
 
-  for (const mode of ['nodenext', 'bundler']) {
+  // node10: an older CommonJS project (node10/app.ts), where `types` and `typesVersions` stand in for `exports`.
+  for (const mode of ['nodenext', 'bundler', 'node10']) {
     it(`type-checks a TypeScript app and the adapter template with tsc (${mode}, skipLibCheck: false)`, async () => {
       const result = await run(['node_modules/typescript/bin/tsc', '-p', `tsconfig.${mode}.json`], 290_000);
       expect(result.stdout + result.stderr).toBe('');

@@ -7,11 +7,18 @@ type Json = Record<string, unknown>;
 /**
  * The part of the official `openai` client (v6 and v7) this summarizer uses,
  * typed structurally so core never depends on the SDK: pass `new OpenAI()`.
+ *
+ * `body` is declared loosely on purpose, as a supertype of the SDK's
+ * `ResponseCompactParams` (whose `model` may be null and whose `input` is a
+ * string or an array of its `ResponseInputItem`s): a method's parameters are
+ * compared both ways, so the real client is assignable. The summarizer always
+ * sends `model` (a string), `input` (an array of Responses input items, see
+ * {@link toResponsesInput}) and, when set, `instructions`.
  */
 export interface OpenAICompactClient {
   readonly responses: {
     compact(
-      body: { model: string; input: unknown[]; instructions?: string },
+      body: { model: string | null; input?: unknown; instructions?: string | null },
       options?: { signal?: AbortSignal },
     ): PromiseLike<{ output: readonly unknown[] }>;
   };

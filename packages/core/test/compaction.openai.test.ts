@@ -1,3 +1,4 @@
+import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import {
   MemoryStore,
@@ -15,13 +16,14 @@ function fakeClient() {
     responses: {
       async compact(body, options) {
         requests.push({ body: structuredClone(body), options });
-        const users = body.input.filter((item: any) => item.type === 'message' && item.role === 'user');
+        const input = body.input as any[];
+        const users = input.filter((item: any) => item.type === 'message' && item.role === 'user');
         return {
           id: 'cmp_1',
           object: 'response.compaction',
           output: [
             ...users.map((item: any, n: number) => ({ ...item, id: `msg_${n}`, status: 'completed' })),
-            { type: 'compaction', id: 'cmp_item', encrypted_content: `enc:${body.input.length}` },
+            { type: 'compaction', id: 'cmp_item', encrypted_content: `enc:${input.length}` },
           ],
           usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
         };
@@ -82,6 +84,36 @@ describe('openAICompactSummarizer', () => {
       user('again'),
       assistant('a2'),
     ]);
+  });
+
+  // The real client (the openai package, a devDependency of core only): `new OpenAI()` must be assignable to
+  // OpenAICompactClient (`pnpm typecheck` checks this file; it once was not: TS2322 on `input`), and the request
+  // it sends is the compact endpoint's. Its fetch answers here, so no network is involved.
+  it('takes a real OpenAI client: it posts model, input and instructions to /responses/compact', async () => {
+    const posted: { url: string; method: string; body: any }[] = [];
+    const openai = new OpenAI({
+      apiKey: 'sk-test',
+      maxRetries: 0,
+      fetch: async (url, init) => {
+        posted.push({ url: String(url), method: String(init?.method), body: JSON.parse(String(init?.body)) });
+        const output = [{ type: 'compaction', id: 'cmp_real', encrypted_content: 'enc' }];
+        return new Response(JSON.stringify({ id: 'cmp_1', object: 'response.compaction', created_at: 0, output, usage: {} }), {
+          headers: { 'content-type': 'application/json' },
+        });
+      },
+    });
+    const summarize = openAICompactSummarizer({ openai, model: 'gpt-5.4-mini', instructions: 'be brief', timeoutMs: 5_000 });
+    const store = compose(new MemoryStore(), withCompaction({ maxItems: 2, keepLast: 1, inline: true, summarize }));
+    await store.addItems('s', [user('1'), user('2'), user('3')]);
+    expect(posted).toHaveLength(1);
+    expect(posted[0]!.url).toMatch(/\/responses\/compact$/);
+    expect(posted[0]!.method).toBe('POST');
+    expect(posted[0]!.body).toEqual({
+      model: 'gpt-5.4-mini',
+      instructions: 'be brief',
+      input: [user('1'), user('2')],
+    });
+    expect(await store.getItems('s')).toEqual([{ type: 'compaction', id: 'cmp_real', encrypted_content: 'enc' }, user('3')]);
   });
 
   it('a failing endpoint leaves the history as it was and reports the summarize phase', async () => {
