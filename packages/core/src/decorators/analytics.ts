@@ -116,6 +116,25 @@ interface Tally {
   lastActivity?: number;
 }
 
+/**
+ * What is running on one session through the decorator; kept only while
+ * something runs. `generation` moves whenever a write ends, so a recount
+ * that finds it where it started knows no write finished meanwhile (and
+ * `writes` says whether one is still running).
+ */
+interface Activity {
+  /** Writes in flight. */
+  writes: number;
+  /** Of those, resets: writes the figures do not follow by a delta (clear, replaceHistory, transactions). */
+  resets: number;
+  /** Recounts running (an outdated one may still run beside a newer one). */
+  recounts: number;
+  /** Bumped when a write ends (succeeded or failed). */
+  generation: number;
+  /** The newest recount and the generation it started at: shared only while that is still current. */
+  recount?: { readonly generation: number; result?: Promise<Tally> };
+}
+
 function emptyTally(): Tally {
   return {
     items: 0,
@@ -173,8 +192,9 @@ function fromMap(map: Map<string, number>): Record<string, number> {
  * Keeps per-session figures about the conversation stored below it. Figures
  * are computed from the history on the first `getAnalytics` of a session
  * (one full read), then maintained incrementally for writes made through
- * this decorator; transactions and failed writes drop the cached figures so
- * the next call recomputes. Nothing is stored in the backend.
+ * this decorator; transactions, failed writes and writes racing a clear or
+ * replacement drop the cached figures so the next call recomputes. Nothing
+ * is stored in the backend.
  */
 export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   readonly #tokenizer: Tokenizer;
@@ -182,10 +202,8 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
   readonly #options: AnalyticsOptions<TItem>;
   readonly #labels: SessionLabeler;
   readonly #tallies: LRUCache<string, Tally>;
-  // Writes in flight per session: figures read from the store while one is in flight are not cached.
-  readonly #inflight = new Map<string, number>();
-  // Rebuilds in progress; a write touching the session marks its rebuild stale.
-  readonly #rebuilding = new Map<string, { stale: boolean; result: Promise<Tally> }>();
+  // Writes and recounts running per session, with the write generation (see Activity); idle sessions have none.
+  readonly #activity = new Map<string, Activity>();
   // Operation ids applied through this decorator, per session (newest last): a repeat is a no-op in the
   // store and must emit nothing. Bounded like the stores' own operation logs.
   readonly #applied: LRUCache<string, Set<string>>;
@@ -206,7 +224,8 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
   /**
    * Figures for the session's current history. The first call per session
    * (and any call with `refresh`) reads the whole history: O(history); later
-   * calls are O(1) until a transaction or a failed write invalidates them.
+   * calls are O(1) until a transaction, a failed write or a write racing a
+   * clear or replacement invalidates them.
    */
   async getAnalytics(sessionId: string, options: GetAnalyticsOptions = {}): Promise<SessionAnalytics> {
     this.assertOpen();
@@ -222,11 +241,25 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     else this.#tallies.delete(sessionId);
   }
 
+  /**
+   * Recounts from the store. A recount already running is shared only if no
+   * write ended since it began: a caller whose write has resolved never gets
+   * figures read before that write. The result is cached only if no write
+   * ended during it and none is in flight at its end, so a write's delta is
+   * never missed nor counted twice.
+   */
   #rebuild(sessionId: string): Promise<Tally> {
-    const running = this.#rebuilding.get(sessionId);
-    if (running) return running.result;
-    const entry = { stale: (this.#inflight.get(sessionId) ?? 0) > 0, result: undefined as unknown as Promise<Tally> };
-    entry.result = (async () => {
+    const activity = this.#enter(sessionId);
+    const running = activity.recount;
+    if (running?.result && running.generation === activity.generation) {
+      this.#leave(sessionId, activity);
+      return running.result;
+    }
+    activity.recounts++;
+    const generation = activity.generation;
+    const recount: { readonly generation: number; result?: Promise<Tally> } = { generation };
+    activity.recount = recount;
+    recount.result = (async () => {
       try {
         const [items, info] = await Promise.all([
           this.inner.getItems(sessionId),
@@ -238,14 +271,29 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
           tally.firstActivity = info.createdAt.getTime();
           tally.lastActivity = info.updatedAt.getTime();
         }
-        if (!entry.stale) this.#tallies.set(sessionId, tally);
+        if (activity.generation === generation && activity.writes === 0) this.#tallies.set(sessionId, tally);
         return tally;
       } finally {
-        this.#rebuilding.delete(sessionId);
+        if (activity.recount === recount) delete activity.recount;
+        activity.recounts--;
+        this.#leave(sessionId, activity);
       }
     })();
-    this.#rebuilding.set(sessionId, entry);
-    return entry.result;
+    return recount.result;
+  }
+
+  /** The session's activity record, created when it is idle. */
+  #enter(sessionId: string): Activity {
+    let activity = this.#activity.get(sessionId);
+    if (!activity) this.#activity.set(sessionId, (activity = { writes: 0, resets: 0, recounts: 0, generation: 0 }));
+    return activity;
+  }
+
+  /** Drops the record once nothing runs on the session (a later one starts afresh: nothing holds the old). */
+  #leave(sessionId: string, activity: Activity): void {
+    if (activity.writes === 0 && activity.recounts === 0 && this.#activity.get(sessionId) === activity) {
+      this.#activity.delete(sessionId);
+    }
   }
 
   #snapshot(tally: Tally): SessionAnalytics {
@@ -335,11 +383,26 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     }
   }
 
-  /** Runs a write, keeping the in-flight count that guards rebuilds; on failure the cached figures are dropped. */
-  async #write<R>(sessionId: string, write: () => Promise<R>, after: (result: R, tally: Tally | undefined, at: number) => void): Promise<R> {
-    this.#inflight.set(sessionId, (this.#inflight.get(sessionId) ?? 0) + 1);
-    const rebuilding = this.#rebuilding.get(sessionId);
-    if (rebuilding) rebuilding.stale = true;
+  /**
+   * Runs a write, moving the session's write generation when it ends (which
+   * outdates running recounts); on failure the cached figures are dropped.
+   * `after` gets the cached figures to update, or none when they were dropped
+   * because this write raced a reset (`reset`: clear, replace, transaction),
+   * whose order against it in the store is unknown: a write ending while a
+   * reset is in flight drops them, and so does a reset ending while another
+   * write is in flight. Every write overlapping a reset ends one way or the
+   * other, and nothing caches figures while a write is in flight. Appends and
+   * pops racing each other keep the figures: their deltas commute.
+   */
+  async #write<R>(
+    sessionId: string,
+    reset: boolean,
+    write: () => Promise<R>,
+    after: (result: R, tally: Tally | undefined, at: number) => void,
+  ): Promise<R> {
+    const activity = this.#enter(sessionId);
+    activity.writes++;
+    if (reset) activity.resets++;
     try {
       let result: R;
       try {
@@ -350,14 +413,15 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
         throw error;
       }
       const at = Date.now();
-      after(result, this.#tallies.get(sessionId), at);
+      const unordered = reset ? activity.writes > 1 : activity.resets > 0;
+      if (unordered) this.#tallies.delete(sessionId);
+      after(result, unordered ? undefined : this.#tallies.get(sessionId), at);
       return result;
     } finally {
-      const left = (this.#inflight.get(sessionId) ?? 1) - 1;
-      if (left === 0) this.#inflight.delete(sessionId);
-      else this.#inflight.set(sessionId, left);
-      const stale = this.#rebuilding.get(sessionId);
-      if (stale) stale.stale = true;
+      activity.writes--;
+      if (reset) activity.resets--;
+      activity.generation++;
+      this.#leave(sessionId, activity);
     }
   }
 
@@ -366,6 +430,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     assertAppendOptions(options, this.capabilities);
     await this.#write(
       sessionId,
+      false,
       () => this.inner.addItems(sessionId, items, options),
       (_, tally, at) => {
         if (items.length === 0) return;
@@ -384,6 +449,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     this.assertOpen();
     return this.#write(
       sessionId,
+      false,
       () => this.inner.popItem(sessionId, options),
       (item, tally, at) => {
         if (item === undefined) return;
@@ -402,8 +468,10 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     this.assertOpen();
     await this.#write(
       sessionId,
+      true,
       () => this.inner.clearSession(sessionId, options),
       (_, tally, at) => {
+        // No figures here when another write raced the clear (see #write): the next read recomputes.
         if (tally) this.#tallies.set(sessionId, emptyTally());
         // Clearing forgets the session's operations in the store too (the contract): an id may apply again.
         this.#applied.delete(sessionId);
@@ -420,6 +488,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     this.require('transactions', 'applyHistoryTransaction');
     await this.#write(
       sessionId,
+      true,
       () => this.inner.applyHistoryTransaction!(sessionId, args, options),
       (_, _tally, at) => {
         // A repeat of an operation applied through this decorator changed nothing: no event, figures stand.
@@ -450,13 +519,13 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     this.require('replaceHistory', 'replaceHistory');
     await this.#write(
       sessionId,
+      true,
       () => this.inner.replaceHistory!(sessionId, items, options),
       (_, tally, at) => {
         const next = emptyTally();
         const figures = this.#apply(next, items, 1);
-        // Another write to the session in flight may land on either side of ours: recompute on the next read.
-        if ((this.#inflight.get(sessionId) ?? 0) > 1) this.#tallies.delete(sessionId);
-        else if (tally) {
+        // No figures here when another write raced the replacement (see #write): the next read recomputes.
+        if (tally) {
           if (items.length > 0) {
             next.firstActivity = tally.items > 0 && tally.firstActivity !== undefined ? tally.firstActivity : at;
             next.lastActivity = at;
