@@ -69,7 +69,8 @@ function copy(value: unknown, depth: number, ancestors: object[], state: CopySta
       throw invalid(`unsupported type ${typeof value}`, depth);
   }
   if (value === null) return null;
-  if (depth > MAX_ITEM_DEPTH) throw invalid(`nesting deeper than ${MAX_ITEM_DEPTH}`, depth);
+  // The item itself is depth 0: objects and arrays at depths 0 to MAX_ITEM_DEPTH - 1 are MAX_ITEM_DEPTH levels.
+  if (depth >= MAX_ITEM_DEPTH) throw invalid(`nesting deeper than ${MAX_ITEM_DEPTH}`, depth);
   if (value instanceof Uint8Array) {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Uint8Array.prototype && proto !== Buffer.prototype) {

@@ -78,7 +78,8 @@ describe('codec: values that are refused with INVALID_ITEM', () => {
     ['Map', new Map()],
     ['class instance', new Custom()],
     ['other typed arrays', { t: new Uint16Array(2) }],
-    ['too deep', nested(MAX_ITEM_DEPTH + 2)],
+    ['one level too deep', nested(MAX_ITEM_DEPTH + 1)],
+    ['one level too deep, as arrays', Array.from({ length: MAX_ITEM_DEPTH }).reduce<unknown>((inner) => [inner], [])],
   ])('%s', (_name, value) => {
     let error: unknown;
     try {
