@@ -90,8 +90,30 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
     const self = this as unknown as Record<PropertyKey, unknown>;
     for (const name of COUNTED_OPERATIONS) {
       const method = self[name] as ((...args: unknown[]) => Promise<unknown>) | undefined;
-      if (typeof method === 'function') self[name] = (...args: unknown[]) => this.inFlight(() => method.apply(this, args));
+      if (typeof method === 'function') self[name] = (...args: unknown[]) => this.#counted(method, args);
     }
+  }
+
+  // Made once per store: counting a call allocates no closures of its own.
+  readonly #settledWith = (value: unknown): unknown => {
+    this.#settled();
+    return value;
+  };
+  readonly #settledThrowing = (error: unknown): never => {
+    this.#settled();
+    throw error;
+  };
+
+  #counted(method: (...args: unknown[]) => Promise<unknown>, args: unknown[]): Promise<unknown> {
+    this.#inFlight++;
+    let result: Promise<unknown>;
+    try {
+      result = method.apply(this, args);
+    } catch (error) {
+      this.#settled();
+      throw error;
+    }
+    return result.then(this.#settledWith, this.#settledThrowing);
   }
 
   /**
@@ -108,16 +130,7 @@ export class ForwardingStore<TItem = SessionItem, TInner = TItem> implements Bin
       this.#settled();
       throw error;
     }
-    return result.then(
-      (value) => {
-        this.#settled();
-        return value;
-      },
-      (error: unknown) => {
-        this.#settled();
-        throw error;
-      },
-    );
+    return result.then(this.#settledWith, this.#settledThrowing) as Promise<R>;
   }
 
   #settled(): void {
