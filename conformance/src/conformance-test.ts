@@ -136,8 +136,8 @@ export function unmetRequirement(
       if (!harness[need]) return missing(need, capabilities);
     } else if (need.startsWith('not:')) {
       const capability = need.slice(4) as keyof StoreCapabilities;
-      if (capabilities[capability]) return `the store declares ${capability}`;
-    } else if (!capabilities[need as keyof StoreCapabilities]) {
+      if (capabilities[capability] === true) return `the store declares ${capability}`;
+    } else if (capabilities[need as keyof StoreCapabilities] !== true) {
       return `the store does not declare ${need}`;
     }
   }

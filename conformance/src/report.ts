@@ -25,8 +25,9 @@ export function formatCoverage(report: Pick<ConformanceReport, 'base' | 'extende
 /** The readable report the CLI prints. */
 export function formatReport(report: ConformanceReport): string {
   const lines = [`sessionkit conformance: ${report.name}`];
+  // Declared means `true`, as everywhere in the kit: a truthy non-boolean is a manifest problem, in the warnings.
   const declared = Object.entries(report.capabilities)
-    .filter(([, on]) => on)
+    .filter(([, on]) => on === true)
     .map(([name]) => name);
   lines.push(`capabilities: ${declared.join(', ') || 'none'}`);
   lines.push(formatCoverage(report));
@@ -40,7 +41,7 @@ export function formatReport(report: ConformanceReport): string {
   }
   const { must, should, skipped, waived } = report.summary;
   if (report.warnings?.length) {
-    lines.push('', 'WARNINGS (tests the harness let go unrun):');
+    lines.push('', 'WARNINGS (what the run could not check, or read from a doubtful manifest):');
     for (const warning of report.warnings) lines.push(`  ! ${warning}`);
   }
   lines.push(

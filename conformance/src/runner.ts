@@ -1,10 +1,13 @@
 import { type SessionStore, type StoreCapabilities } from '@sessionkit/core';
-import { NO_CAPABILITIES, withDeadline } from '@sessionkit/core/adapter';
+import { withDeadline } from '@sessionkit/core/adapter';
 import { categoryOf, harnessWarnings, unmetRequirement, type ConformanceTest, type Level } from './conformance-test.js';
 import { describeError } from './checks.js';
 import { ManagedContext } from './context.js';
 import type { ConformanceHarness } from './harness.js';
 import { conformanceTests } from './catalogue/index.js';
+import { CAPABILITY_NAMES, detectExtensions, readManifest } from './manifest.js';
+
+export { detectExtensions } from './manifest.js';
 
 export type TestStatus = 'passed' | 'failed' | 'skipped' | 'waived';
 
@@ -21,6 +24,10 @@ export interface TestResult {
 
 export interface ConformanceReport {
   readonly name: string;
+  /**
+   * Every capability (the optional ones included), `true` exactly when the
+   * store declares it `true`; a value that is not a boolean is a warning.
+   */
   readonly capabilities: StoreCapabilities;
   /**
    * The optional capabilities the store has: declared in its manifest and
@@ -28,7 +35,11 @@ export interface ConformanceReport {
    * `listing`), in a fixed order. See {@link detectExtensions}.
    */
   readonly extended: readonly string[];
-  /** Tests that need no optional capability (the five base methods, ids, values, input, concurrency, persistence, close). */
+  /**
+   * Tests that need no capability (the five base methods, ids, values, input,
+   * concurrency, persistence, close), among those that ran; a test needing
+   * `conditionalAppend` or `readChanges` is not one.
+   */
   readonly base: { readonly passed: number; readonly ran: number };
   readonly results: readonly TestResult[];
   readonly summary: {
@@ -60,50 +71,19 @@ export function selectTests(only?: readonly string[]): readonly ConformanceTest[
 }
 
 /**
- * Optional capabilities as the report names them, each with the method that
- * must back it (none for capabilities that are a promise, not a method).
+ * Opens one store to read what it declares and which methods back it, then
+ * closes and cleans it up. `capabilities` holds every capability, `true`
+ * exactly when declared `true`; `manifestProblems` says which values were not
+ * booleans (each also a warning).
  */
-const EXTENSIONS: readonly (readonly [name: string, capability: keyof StoreCapabilities, method?: keyof SessionStore])[] = [
-  ['transactions', 'transactions', 'applyHistoryTransaction'],
-  ['transactionPreconditions', 'transactionPreconditions', 'applyHistoryTransaction'],
-  ['conditionalAppend', 'conditionalAppend'],
-  ['readChanges', 'readChanges', 'readChanges'],
-  ['replaceHistory', 'replaceHistory', 'replaceHistory'],
-  ['historyMutations', 'historyMutations', 'applyHistoryMutations'],
-  ['listing', 'listSessions', 'listSessions'],
-  ['sessionInfo', 'sessionInfo', 'getSessionInfo'],
-  ['prune', 'prune', 'prune'],
-  ['ttl', 'ttl'],
-  ['persistent', 'persistent'],
-  ['atomicReadModifyWrite', 'atomicReadModifyWrite'],
-];
-
-/**
- * What optional parts a store has, from its manifest and its methods: a
- * capability counts when it is declared `true` and, where it is a method,
- * the method exists. A declared capability without its method is a warning.
- */
-export function detectExtensions(store: SessionStore): { extended: string[]; warnings: string[] } {
-  const extended: string[] = [];
-  const warnings: string[] = [];
-  for (const [name, capability, method] of EXTENSIONS) {
-    if (store.capabilities?.[capability] !== true) continue;
-    if (method !== undefined && typeof store[method] !== 'function') {
-      warnings.push(`the store declares ${capability} but has no ${method}() method: its tests will fail`);
-      continue;
-    }
-    extended.push(name);
-  }
-  return { extended, warnings };
-}
-
-/** Opens one store to read what it declares and which methods back it, then closes and cleans it up. */
 export async function probeStore(
   harness: ConformanceHarness,
-): Promise<{ capabilities: StoreCapabilities; extended: string[]; warnings: string[] }> {
+): Promise<{ capabilities: StoreCapabilities; extended: string[]; warnings: string[]; manifestProblems: string[] }> {
   const store = await harness.create();
   try {
-    return { capabilities: { ...NO_CAPABILITIES, ...store.capabilities }, ...detectExtensions(store) };
+    const { capabilities, problems } = readManifest(store);
+    const { extended, warnings } = detectExtensions(store);
+    return { capabilities, extended, warnings: [...problems, ...warnings], manifestProblems: problems };
   } finally {
     await store.close().catch(() => {});
     await harness.cleanup?.(store);
@@ -115,11 +95,15 @@ export async function probeCapabilities(harness: ConformanceHarness): Promise<St
   return (await probeStore(harness)).capabilities;
 }
 
-const CAPABILITY_NAMES = new Set<string>(Object.keys(NO_CAPABILITIES));
+const CAPABILITIES = new Set<string>(CAPABILITY_NAMES);
 
-/** A base test needs no capability (harness features such as `reopen` do not count). */
+/**
+ * A base test needs no capability, optional ones such as `conditionalAppend`
+ * included (harness features such as `reopen` do not count, nor does
+ * `not:<capability>`, which a store without the capability meets).
+ */
 export function isBaseTest(test: Pick<ConformanceTest, 'requires'>): boolean {
-  return !(test.requires ?? []).some((need) => CAPABILITY_NAMES.has(need));
+  return !(test.requires ?? []).some((need) => CAPABILITIES.has(need));
 }
 
 /** Runs one test with a fresh context; throws what the test threw. */
