@@ -5,6 +5,7 @@ import { HarnessLoadError, importHarness } from './load-harness.js';
 import { progressFor } from './progress.js';
 import { formatReport } from './report.js';
 import { runConformance, selectTests } from './runner.js';
+import { describeCause, HarnessError } from './setup.js';
 import { conformanceTests } from './catalogue/index.js';
 import type { ConformanceHarness } from './harness.js';
 
@@ -81,7 +82,17 @@ async function main(): Promise<number> {
   const progress = toStdout ? { done() {} } : progressFor(selectTests(only).length);
   let report;
   try {
-    report = await runConformance(values.name ?? modulePath, harness, { ...(only ? { only } : {}), onResult: progress.onResult });
+    report = await runConformance(values.name ?? modulePath, harness, {
+      ...(only ? { only } : {}),
+      onResult: progress.onResult,
+      invalidManifest: 'refuse',
+    });
+  } catch (error) {
+    if (!(error instanceof HarnessError)) throw error;
+    progress.done();
+    console.error(`the harness is at fault: ${error.message}`);
+    if (error.cause !== undefined) console.error(`  cause: ${describeCause(error.cause)}`);
+    return 2;
   } finally {
     progress.done();
   }

@@ -2,6 +2,16 @@ import type { SessionStore, StoreCapabilities } from '@sessionkit/core';
 import type { ProcessJob, TestContext } from './conformance-test.js';
 import type { ConformanceHarness, CreateOptions } from './harness.js';
 import { runProcessJobs } from './processes.js';
+import { HarnessError } from './setup.js';
+
+/** The harness's scale (default 1); throws unless it is a positive, finite number (runConformance checks it up front). */
+export function harnessScale(harness: ConformanceHarness): number {
+  const scale = harness.scale ?? 1;
+  if (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(scale)) {
+    throw new HarnessError(`harness.scale must be a positive number (1 = default, < 1 for slow backends), got ${typeof scale === 'string' ? JSON.stringify(scale) : String(scale)}`);
+  }
+  return scale;
+}
 
 /** A TestContext that remembers every store it hands out, so `dispose()` closes and cleans them all. */
 export class ManagedContext implements TestContext {
@@ -13,9 +23,7 @@ export class ManagedContext implements TestContext {
     readonly harness: ConformanceHarness,
     readonly capabilities: StoreCapabilities,
   ) {
-    const scale = harness.scale ?? 1;
-    if (!(scale > 0) || !Number.isFinite(scale)) throw new Error('harness.scale must be a positive number');
-    this.scale = scale;
+    this.scale = harnessScale(harness);
   }
 
   n(base: number): number {

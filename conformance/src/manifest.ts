@@ -39,24 +39,31 @@ function shown(value: unknown): string {
 /**
  * The store's manifest as the kit reads it: every capability `true` exactly
  * when declared `true` (one rule for skips, `extended` and the report), and
- * what is wrong with it: a value that is neither a boolean nor left out.
+ * what is wrong with it: a value that is neither a boolean nor left out, as
+ * report warnings (`problems`) and briefly (`invalid`: `ttl is 1 (a number)`).
  */
-export function readManifest(store: SessionStore): { capabilities: StoreCapabilities; problems: string[] } {
+export function readManifest(store: SessionStore): { capabilities: StoreCapabilities; problems: string[]; invalid: string[] } {
   const declared = (store as { capabilities?: unknown }).capabilities;
   if (declared === null || typeof declared !== 'object') {
     const none = Object.fromEntries(CAPABILITY_NAMES.map((name) => [name, false])) as unknown as StoreCapabilities;
-    return { capabilities: none, problems: [`the store's capabilities are ${shown(declared)}, not an object of booleans`] };
+    return {
+      capabilities: none,
+      problems: [`the store's capabilities are ${shown(declared)}, not an object of booleans: the kit treats it as declaring none`],
+      invalid: [`capabilities is ${shown(declared)}`],
+    };
   }
   const problems: string[] = [];
+  const invalid: string[] = [];
   const capabilities: Record<string, boolean> = {};
   for (const name of CAPABILITY_NAMES) {
     const value = (declared as Record<string, unknown>)[name];
     if (value !== undefined && typeof value !== 'boolean') {
       problems.push(`the store declares ${name} as ${shown(value)}, not true or false: the kit treats it as not declared`);
+      invalid.push(`${name} is ${shown(value)}`);
     }
     capabilities[name] = value === true;
   }
-  return { capabilities: capabilities as unknown as StoreCapabilities, problems };
+  return { capabilities: capabilities as unknown as StoreCapabilities, problems, invalid };
 }
 
 /**

@@ -2,10 +2,11 @@ import { type SessionStore, type StoreCapabilities } from '@sessionkit/core';
 import { withDeadline } from '@sessionkit/core/adapter';
 import { categoryOf, harnessWarnings, unmetRequirement, type ConformanceTest, type Level } from './conformance-test.js';
 import { describeError } from './checks.js';
-import { ManagedContext } from './context.js';
+import { harnessScale, ManagedContext } from './context.js';
 import type { ConformanceHarness } from './harness.js';
 import { conformanceTests } from './catalogue/index.js';
 import { CAPABILITY_NAMES, detectExtensions, readManifest } from './manifest.js';
+import { HarnessError } from './setup.js';
 
 export { detectExtensions } from './manifest.js';
 
@@ -62,6 +63,12 @@ export interface RunOptions {
   readonly only?: readonly string[];
   /** Called after each test, for progress output. */
   readonly onResult?: (result: TestResult) => void;
+  /**
+   * What to do with a capability the store declares as neither a boolean nor
+   * left out: `'warn'` (default) treats it as not declared and says so in
+   * `warnings`; `'refuse'` (the CLI) throws before any test runs.
+   */
+  readonly invalidManifest?: 'warn' | 'refuse';
 }
 
 /** Tests selected by `only` (all when absent). */
@@ -74,19 +81,33 @@ export function selectTests(only?: readonly string[]): readonly ConformanceTest[
  * Opens one store to read what it declares and which methods back it, then
  * closes and cleans it up. `capabilities` holds every capability, `true`
  * exactly when declared `true`; `manifestProblems` says which values were not
- * booleans (each also a warning).
+ * booleans (each also a warning). A harness whose create() or cleanup() fails
+ * here is a HarnessError: no test could run.
  */
 export async function probeStore(
   harness: ConformanceHarness,
 ): Promise<{ capabilities: StoreCapabilities; extended: string[]; warnings: string[]; manifestProblems: string[] }> {
-  const store = await harness.create();
+  const when = 'while the kit opened a store to read its capabilities, before any test';
+  let store: SessionStore;
   try {
-    const { capabilities, problems } = readManifest(store);
+    store = await harness.create();
+  } catch (error) {
+    throw new HarnessError(`create() threw ${when}`, { cause: error });
+  }
+  if (store === null || typeof store !== 'object' || typeof (store as { close?: unknown }).close !== 'function') {
+    throw new HarnessError(`create() returned ${store === null ? 'null' : typeof store === 'object' ? 'an object without close()' : String(store)}, not a store, ${when}`);
+  }
+  try {
+    const { capabilities, problems, invalid } = readManifest(store);
     const { extended, warnings } = detectExtensions(store);
-    return { capabilities, extended, warnings: [...problems, ...warnings], manifestProblems: problems };
+    return { capabilities, extended, warnings: [...problems, ...warnings], manifestProblems: invalid };
   } finally {
     await store.close().catch(() => {});
-    await harness.cleanup?.(store);
+    try {
+      await harness.cleanup?.(store);
+    } catch (error) {
+      throw new HarnessError(`cleanup() threw ${when}`, { cause: error });
+    }
   }
 }
 
@@ -120,9 +141,38 @@ export async function runTest(test: ConformanceTest, harness: ConformanceHarness
 
 /** Checks that every waiver names a real test and gives a reason. */
 export function checkWaivers(harness: ConformanceHarness): void {
-  for (const [id, reason] of Object.entries(harness.waivers ?? {})) {
-    if (!conformanceTests.some((test) => test.id === id)) throw new Error(`waiver for unknown test id "${id}"`);
-    if (typeof reason !== 'string' || reason.trim() === '') throw new Error(`waiver for "${id}" needs a written reason`);
+  const waivers: unknown = harness.waivers ?? {};
+  if (waivers === null || typeof waivers !== 'object') throw new HarnessError('harness.waivers must be an object of test id → written reason');
+  for (const [id, reason] of Object.entries(waivers)) {
+    if (!conformanceTests.some((test) => test.id === id)) throw new HarnessError(`waiver for unknown test id "${id}" (sessionkit-conformance --list shows every id)`);
+    if (typeof reason !== 'string' || reason.trim() === '') throw new HarnessError(`waiver for "${id}" needs a written reason`);
+  }
+}
+
+const HOOKS = ['reopen', 'injectCorruptItem', 'cleanup', 'teardown'] as const;
+
+/**
+ * Checks the harness before anything runs: create() and the optional hooks
+ * are functions, the waivers name real tests with reasons, the scale is a
+ * positive number. Throws a HarnessError saying what is wrong.
+ */
+export function checkHarness(harness: ConformanceHarness): void {
+  if (harness === null || typeof harness !== 'object' || typeof harness.create !== 'function') {
+    throw new HarnessError('a harness is an object with a create() method returning a fresh store');
+  }
+  for (const hook of HOOKS) {
+    if (harness[hook] !== undefined && typeof harness[hook] !== 'function') throw new HarnessError(`harness.${hook} must be a function when given`);
+  }
+  harnessScale(harness);
+  checkWaivers(harness);
+}
+
+/** Runs `teardown` after a run; a failure there is reported unless the run already failed (its error matters more). */
+async function tearDown(harness: ConformanceHarness, runFailed: boolean): Promise<void> {
+  try {
+    await harness.teardown?.();
+  } catch (error) {
+    if (!runFailed) throw new HarnessError('teardown() threw after the run', { cause: error });
   }
 }
 
@@ -131,12 +181,19 @@ export function checkWaivers(harness: ConformanceHarness): void {
  * selected test, one at a time, into a report.
  */
 export async function runConformance(name: string, harness: ConformanceHarness, options: RunOptions = {}): Promise<ConformanceReport> {
-  checkWaivers(harness);
-  const { capabilities, extended, warnings: probeWarnings } = await probeStore(harness);
+  checkHarness(harness);
+  const tests = selectTests(options.only);
   const results: TestResult[] = [];
   const baseIds = new Set(conformanceTests.filter(isBaseTest).map((test) => test.id));
+  let probed: Awaited<ReturnType<typeof probeStore>>;
+  let runFailed = true;
   try {
-    for (const test of selectTests(options.only)) {
+    probed = await probeStore(harness);
+    if (options.invalidManifest === 'refuse' && probed.manifestProblems.length) {
+      throw new HarnessError(`the store's capabilities must each be true or false (or an optional one left out): ${probed.manifestProblems.join('; ')}`);
+    }
+    const { capabilities } = probed;
+    for (const test of tests) {
       const base = { id: test.id, level: test.level, category: categoryOf(test), title: test.title };
       const waiver = harness.waivers?.[test.id];
       const unmet = unmetRequirement(test, harness, capabilities);
@@ -155,9 +212,11 @@ export async function runConformance(name: string, harness: ConformanceHarness, 
       results.push(result);
       options.onResult?.(result);
     }
+    runFailed = false;
   } finally {
-    await harness.teardown?.();
+    await tearDown(harness, runFailed);
   }
+  const { capabilities, extended, warnings: probeWarnings } = probed;
   const count = (level: Level, status: TestStatus) => results.filter((r) => r.level === level && r.status === status).length;
   const summary = {
     must: { passed: count('MUST', 'passed'), failed: count('MUST', 'failed') },

@@ -2,7 +2,7 @@ import type { StoreCapabilities } from '@sessionkit/core';
 import type * as Vitest from 'vitest';
 import { harnessWarnings, unmetRequirement } from './conformance-test.js';
 import type { ConformanceHarness } from './harness.js';
-import { checkWaivers, probeStore, runTest, selectTests } from './runner.js';
+import { checkHarness, probeStore, runTest, selectTests } from './runner.js';
 
 /** The part of vitest the suite registers through; passed in so this module never imports vitest itself. */
 export type VitestApi = Pick<typeof Vitest, 'afterAll' | 'beforeAll' | 'describe' | 'it'>;
@@ -25,7 +25,7 @@ export function registerConformance(
   harness: ConformanceHarness,
   options: DescribeConformanceOptions = {},
 ): void {
-  checkWaivers(harness);
+  checkHarness(harness);
   describe(`${name} conformance`, () => {
     let capabilities: StoreCapabilities | undefined;
     beforeAll(async () => {

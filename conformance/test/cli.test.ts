@@ -171,6 +171,54 @@ describe.runIf(existsSync(cli))('sessionkit-conformance CLI', () => {
     });
   });
 
+  describe('a harness at fault', () => {
+    /** A harness module in the test's folder, importing the built kit by URL. */
+    const harnessFile = (name: string, body: string) => {
+      const file = join(dir, name);
+      writeFileSync(file, `import { brokenStoreHarness } from '${pathToFileURL(join(root, 'dist/index.js')).href}';\n${body}\n`);
+      return file;
+    };
+    const refused = async (name: string, body: string, expected: RegExp) => {
+      const { code, stdout, stderr } = await runCli([harnessFile(name, body), '--only', 'basic.clear']);
+      expect(code, stderr).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).not.toMatch(/^\s+at /m);
+      const lines = stderr.trim().split('\n');
+      expect(lines[0]).toMatch(/^the harness is at fault: /);
+      expect(lines[0]).toMatch(expected);
+      return lines;
+    };
+
+    it('says so in one line, with the cause and no stack trace, when create() throws', async () => {
+      const lines = await refused('throws.mjs', "export const harness = { create() { throw new Error('cannot connect to my backend'); } };", /create\(\) threw/);
+      expect(lines).toEqual([lines[0], '  cause: Error: cannot connect to my backend']);
+    });
+
+    it('refuses an unknown waiver id, or a waiver without a reason, in one line', async () => {
+      const unknown = await refused('waiver-id.mjs', "export const harness = { ...brokenStoreHarness(), waivers: { 'no.such-test': 'why' } };", /waiver for unknown test id "no\.such-test"/);
+      expect(unknown).toHaveLength(1);
+      const empty = await refused('waiver-reason.mjs', "export const harness = { ...brokenStoreHarness(), waivers: { 'basic.clear': ' ' } };", /waiver for "basic\.clear" needs a written reason/);
+      expect(empty).toHaveLength(1);
+    });
+
+    it('refuses to start with a scale that is not a positive number', async () => {
+      const lines = await refused('scale.mjs', 'export const harness = { ...brokenStoreHarness(), scale: 0 };', /harness\.scale must be a positive number.*got 0$/);
+      expect(lines).toHaveLength(1);
+    });
+
+    it('refuses to start when the store declares a capability as something other than a boolean', async () => {
+      const body = [
+        'const inner = brokenStoreHarness();',
+        'export const harness = { async create(options) {',
+        '  const store = await inner.create(options);',
+        "  return Object.defineProperty(store, 'capabilities', { value: { ...store.capabilities, conditionalAppend: 'yes' } });",
+        '} };',
+      ].join('\n');
+      const lines = await refused('manifest.mjs', body, /capabilities must each be true or false.*: conditionalAppend is "yes" \(a string\)$/);
+      expect(lines).toHaveLength(1);
+    });
+  });
+
   it('lists the catalogue and exits 2 on a module without a harness', async () => {
     const list = await runCli(['--list']);
     expect(list.code).toBe(0);
