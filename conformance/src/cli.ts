@@ -5,7 +5,7 @@ import { HarnessLoadError, importHarness } from './load-harness.js';
 import { progressFor } from './progress.js';
 import { formatReport } from './report.js';
 import { runConformance, selectTests } from './runner.js';
-import { describeCause, HarnessError } from './setup.js';
+import { describeCause, HarnessError, MAX_TIMER_MS } from './setup.js';
 import { conformanceTests } from './catalogue/index.js';
 import type { ConformanceHarness } from './harness.js';
 
@@ -23,6 +23,8 @@ Options:
   --name <text>       the store's name in the report (default: the module path)
   --only <ids>        comma-separated test ids or id prefixes (e.g. basic.,tx.idempotent)
   --json <file>       also write the report as JSON to <file> ('-' for stdout, replacing the text report)
+  --timeout <ms>      the time limit of every test and of each harness call around them
+                      (default: each test's own, 30 s for most; 30 s per harness call)
   --list              list every test id with its level and title, then exit
   -h, --help          this help`;
 
@@ -36,6 +38,7 @@ async function main(): Promise<number> {
         name: { type: 'string' },
         only: { type: 'string' },
         json: { type: 'string' },
+        timeout: { type: 'string' },
         list: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -77,6 +80,15 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    timeoutMs = /^\d+$/.test(values.timeout) ? Number(values.timeout) : Number.NaN;
+    if (!(timeoutMs >= 1 && timeoutMs <= MAX_TIMER_MS)) {
+      console.error(`--timeout must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${JSON.stringify(values.timeout)}`);
+      return 2;
+    }
+  }
+
   const toStdout = values.json === '-';
   const only = values.only?.split(',').map((id) => id.trim()).filter(Boolean);
   const progress = toStdout ? { done() {} } : progressFor(selectTests(only).length);
@@ -86,6 +98,7 @@ async function main(): Promise<number> {
       ...(only ? { only } : {}),
       onResult: progress.onResult,
       invalidManifest: 'refuse',
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     });
   } catch (error) {
     if (!(error instanceof HarnessError)) throw error;
@@ -104,11 +117,30 @@ async function main(): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
+// Node exits when nothing is left to wait for, even while main() still awaits
+// a promise that can never settle (a harness's or a store's, with no timer or
+// socket behind it). Without these guards that would be exit code 0 and no
+// report: a silent pass.
+let finished = false;
+process.on('beforeExit', () => {
+  if (finished) return;
+  finished = true;
+  console.error('the run ended before finishing: something awaited a promise that never settles (a harness or store call with nothing left to wait for); no result');
+  process.exit(2);
+});
+process.on('exit', (code) => {
+  if (finished) return;
+  console.error(`the run ended before finishing: process.exit(${code}) was called while it ran; no result`);
+  process.exitCode = 2;
+});
+
 main().then(
   (code) => {
+    finished = true;
     process.exitCode = code;
   },
   (error: unknown) => {
+    finished = true;
     console.error(error);
     process.exitCode = 2;
   },

@@ -2,7 +2,7 @@ import type { SessionStore, StoreCapabilities } from '@sessionkit/core';
 import type { ProcessJob, TestContext } from './conformance-test.js';
 import type { ConformanceHarness, CreateOptions } from './harness.js';
 import { runProcessJobs } from './processes.js';
-import { HarnessError } from './setup.js';
+import { DEFAULT_TIMEOUT_MS, HarnessError, settleWithin } from './setup.js';
 
 /** The harness's scale (default 1); throws unless it is a positive, finite number (runConformance checks it up front). */
 export function harnessScale(harness: ConformanceHarness): number {
@@ -54,15 +54,30 @@ export class ManagedContext implements TestContext {
     return runProcessJobs(this.harness.processes, store, jobs);
   }
 
-  /** Closes every handle (errors ignored: a test may have closed it already), then lets the harness clean up. */
-  async dispose(): Promise<void> {
+  /**
+   * Closes every handle (errors ignored: a test may have closed it already),
+   * then lets the harness clean up. Each close() and cleanup() has `timeoutMs`;
+   * one that never settles fails with `<label>: … did not settle within N ms`,
+   * and then cleanup is skipped (the harness is promised closed stores).
+   */
+  async dispose(timeoutMs = DEFAULT_TIMEOUT_MS, label = 'the test'): Promise<void> {
+    let hung: Error | undefined;
     for (const store of this.#stores.splice(0)) {
+      const closing = Promise.resolve().then(() => store.close());
+      // Closing twice, or a store the test broke on purpose, may fail; only a close that never settles matters here.
+      const settled = closing.then(() => true, () => true);
       try {
-        await store.close();
-      } catch {
-        // closing twice or a store the test broke on purpose
+        await settleWithin(timeoutMs, `${label}: a store's close() after the test`, () => settled);
+      } catch (error) {
+        hung ??= error as Error;
       }
     }
-    for (const store of this.#created.splice(0)) await this.harness.cleanup?.(store);
+    if (hung) {
+      this.#created.length = 0;
+      throw hung;
+    }
+    for (const store of this.#created.splice(0)) {
+      await settleWithin(timeoutMs, `${label}: the harness's cleanup() after the test`, () => this.harness.cleanup?.(store));
+    }
   }
 }

@@ -1,12 +1,11 @@
 import { type SessionStore, type StoreCapabilities } from '@sessionkit/core';
-import { withDeadline } from '@sessionkit/core/adapter';
 import { categoryOf, harnessWarnings, unmetRequirement, type ConformanceTest, type Level } from './conformance-test.js';
 import { describeError } from './checks.js';
 import { harnessScale, ManagedContext } from './context.js';
 import type { ConformanceHarness } from './harness.js';
 import { conformanceTests } from './catalogue/index.js';
 import { CAPABILITY_NAMES, detectExtensions, readManifest } from './manifest.js';
-import { HarnessError } from './setup.js';
+import { checkTimeout, DEFAULT_TIMEOUT_MS, HarnessError, settleWithin, TimeoutError } from './setup.js';
 
 export { detectExtensions } from './manifest.js';
 
@@ -69,6 +68,15 @@ export interface RunOptions {
    * `warnings`; `'refuse'` (the CLI) throws before any test runs.
    */
   readonly invalidManifest?: 'warn' | 'refuse';
+  /**
+   * The time limit in ms of every test (replacing each test's own: 30 s, up to
+   * 120 s for the heavy ones) and of each harness call the runner makes
+   * outside a test (create, close and cleanup around the tests, teardown;
+   * 30 s each by default). Whatever outlives it fails with `… did not settle
+   * within N ms`: a test, as that test's failure; a call before or after
+   * the tests, as a HarnessError.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** Tests selected by `only` (all when absent). */
@@ -86,29 +94,41 @@ export function selectTests(only?: readonly string[]): readonly ConformanceTest[
  */
 export async function probeStore(
   harness: ConformanceHarness,
+  options: { readonly timeoutMs?: number } = {},
 ): Promise<{ capabilities: StoreCapabilities; extended: string[]; warnings: string[]; manifestProblems: string[] }> {
+  const ms = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const when = 'while the kit opened a store to read its capabilities, before any test';
   let store: SessionStore;
   try {
-    store = await harness.create();
+    store = await settleWithin(ms, 'create()', () => harness.create());
   } catch (error) {
+    if (error instanceof TimeoutError) throw new HarnessError(`${(error as Error).message}, ${when}`);
     throw new HarnessError(`create() threw ${when}`, { cause: error });
   }
   if (store === null || typeof store !== 'object' || typeof (store as { close?: unknown }).close !== 'function') {
     throw new HarnessError(`create() returned ${store === null ? 'null' : typeof store === 'object' ? 'an object without close()' : String(store)}, not a store, ${when}`);
   }
+  const { capabilities, problems, invalid } = readManifest(store);
+  const { extended, warnings } = detectExtensions(store);
+  // A close() that fails is the tests' business (lifecycle.*); one that never settles would stall every test.
+  const closed = Promise.resolve()
+    .then(() => store.close())
+    .then(
+      () => true,
+      () => true,
+    );
   try {
-    const { capabilities, problems, invalid } = readManifest(store);
-    const { extended, warnings } = detectExtensions(store);
-    return { capabilities, extended, warnings: [...problems, ...warnings], manifestProblems: invalid };
-  } finally {
-    await store.close().catch(() => {});
-    try {
-      await harness.cleanup?.(store);
-    } catch (error) {
-      throw new HarnessError(`cleanup() threw ${when}`, { cause: error });
-    }
+    await settleWithin(ms, "the store's close()", () => closed);
+  } catch (error) {
+    throw new HarnessError(`${(error as Error).message} (the store the kit opened to read its capabilities, before any test); every test closes its stores, so none could finish`);
   }
+  try {
+    await settleWithin(ms, 'cleanup()', () => harness.cleanup?.(store));
+  } catch (error) {
+    if (error instanceof TimeoutError) throw new HarnessError(`${(error as Error).message}, ${when}`);
+    throw new HarnessError(`cleanup() threw ${when}`, { cause: error });
+  }
+  return { capabilities, extended, warnings: [...problems, ...warnings], manifestProblems: invalid };
 }
 
 /** Opens one store to read what it declares, then closes and cleans it up. */
@@ -127,16 +147,35 @@ export function isBaseTest(test: Pick<ConformanceTest, 'requires'>): boolean {
   return !(test.requires ?? []).some((need) => CAPABILITIES.has(need));
 }
 
-/** Runs one test with a fresh context; throws what the test threw. */
-export async function runTest(test: ConformanceTest, harness: ConformanceHarness, capabilities: StoreCapabilities): Promise<void> {
+/**
+ * Runs one test with a fresh context; throws what the test threw, or `<id>
+ * did not settle within N ms` at its time limit (`timeoutMs`, else the test's
+ * own, else 30 s). Its stores are closed and cleaned up after it, each call
+ * within the same limit (default 30 s); one that never settles fails the test
+ * when the test itself passed.
+ */
+export async function runTest(
+  test: ConformanceTest,
+  harness: ConformanceHarness,
+  capabilities: StoreCapabilities,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<void> {
   const ctx = new ManagedContext(harness, capabilities);
+  const ms = options.timeoutMs ?? test.timeout ?? DEFAULT_TIMEOUT_MS;
+  let failure: { error: unknown } | undefined;
   try {
-    const ms = test.timeout ?? 30_000;
     // A test that outlives its time fails at once; the test body itself cannot be stopped, only abandoned.
-    await withDeadline(ms, () => test.run(ctx), { onTimeout: () => new Error(`${test.id} did not finish within ${ms} ms`), signal: false });
-  } finally {
-    await ctx.dispose();
+    await settleWithin(ms, test.id, () => test.run(ctx));
+  } catch (error) {
+    failure = { error };
   }
+  try {
+    await ctx.dispose(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, test.id);
+  } catch (error) {
+    // The test's own failure says more than what it left behind.
+    failure ??= { error };
+  }
+  if (failure) throw failure.error;
 }
 
 /** Checks that every waiver names a real test and gives a reason. */
@@ -168,11 +207,13 @@ export function checkHarness(harness: ConformanceHarness): void {
 }
 
 /** Runs `teardown` after a run; a failure there is reported unless the run already failed (its error matters more). */
-async function tearDown(harness: ConformanceHarness, runFailed: boolean): Promise<void> {
+async function tearDown(harness: ConformanceHarness, runFailed: boolean, ms: number): Promise<void> {
   try {
-    await harness.teardown?.();
+    await settleWithin(ms, 'teardown()', () => harness.teardown?.());
   } catch (error) {
-    if (!runFailed) throw new HarnessError('teardown() threw after the run', { cause: error });
+    if (runFailed) return;
+    if (error instanceof TimeoutError) throw new HarnessError(`${(error as Error).message} after the run`);
+    throw new HarnessError('teardown() threw after the run', { cause: error });
   }
 }
 
@@ -182,13 +223,15 @@ async function tearDown(harness: ConformanceHarness, runFailed: boolean): Promis
  */
 export async function runConformance(name: string, harness: ConformanceHarness, options: RunOptions = {}): Promise<ConformanceReport> {
   checkHarness(harness);
+  if (options.timeoutMs !== undefined) checkTimeout(options.timeoutMs, 'timeoutMs');
+  const timeout = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
   const tests = selectTests(options.only);
   const results: TestResult[] = [];
   const baseIds = new Set(conformanceTests.filter(isBaseTest).map((test) => test.id));
   let probed: Awaited<ReturnType<typeof probeStore>>;
   let runFailed = true;
   try {
-    probed = await probeStore(harness);
+    probed = await probeStore(harness, timeout);
     if (options.invalidManifest === 'refuse' && probed.manifestProblems.length) {
       throw new HarnessError(`the store's capabilities must each be true or false (or an optional one left out): ${probed.manifestProblems.join('; ')}`);
     }
@@ -203,7 +246,7 @@ export async function runConformance(name: string, harness: ConformanceHarness, 
       else {
         const started = performance.now();
         try {
-          await runTest(test, harness, capabilities);
+          await runTest(test, harness, capabilities, timeout);
           result = { ...base, status: 'passed', durationMs: Math.round(performance.now() - started) };
         } catch (error) {
           result = { ...base, status: 'failed', reason: describeError(error), durationMs: Math.round(performance.now() - started) };
@@ -214,7 +257,7 @@ export async function runConformance(name: string, harness: ConformanceHarness, 
     }
     runFailed = false;
   } finally {
-    await tearDown(harness, runFailed);
+    await tearDown(harness, runFailed, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   }
   const { capabilities, extended, warnings: probeWarnings } = probed;
   const count = (level: Level, status: TestStatus) => results.filter((r) => r.level === level && r.status === status).length;

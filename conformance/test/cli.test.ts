@@ -219,6 +219,59 @@ describe.runIf(existsSync(cli))('sessionkit-conformance CLI', () => {
     });
   });
 
+  describe('a harness or store that never settles', () => {
+    const hanging = (name: string, body: string) => {
+      const file = join(dir, name);
+      writeFileSync(file, `import { brokenStoreHarness } from '${pathToFileURL(join(root, 'dist/index.js')).href}';\nconst inner = brokenStoreHarness();\n${body}\n`);
+      return file;
+    };
+
+    it('fails the test that hangs at its time limit, naming it, and still prints the report (exit 1)', async () => {
+      // getItems on session "s" awaits forever: a lock never released.
+      const file = hanging(
+        'get-hangs.mjs',
+        "export const harness = { async create(o) { const store = await inner.create(o); const get = store.getItems.bind(store); store.getItems = (id, opts) => id === 's' ? new Promise(() => {}) : get(id, opts); return store; } };",
+      );
+      const { code, stdout } = await runCli([file, '--only', 'basic.empty-session,basic.clear', '--timeout', '300']);
+      expect(stdout).toMatch(/✗ MUST\s+basic\.clear/);
+      expect(stdout).toContain('TimeoutError: basic.clear did not settle within 300 ms');
+      expect(stdout).toContain('RESULT: does NOT conform');
+      expect(code).toBe(1);
+    });
+
+    it('exits 2, saying which harness call hung, when create() or the first store\'s close() never settles', async () => {
+      const create = await runCli([hanging('create-hangs.mjs', 'export const harness = { create: () => new Promise(() => {}) };'), '--timeout', '300']);
+      expect(create.code).toBe(2);
+      expect(create.stderr.trim()).toBe(
+        'the harness is at fault: create() did not settle within 300 ms, while the kit opened a store to read its capabilities, before any test',
+      );
+      const close = await runCli([
+        hanging('close-hangs.mjs', 'export const harness = { async create(o) { const store = await inner.create(o); store.close = () => new Promise(() => {}); return store; } };'),
+        '--timeout',
+        '300',
+      ]);
+      expect(close.code).toBe(2);
+      expect(close.stderr).toMatch(/^the harness is at fault: the store's close\(\) did not settle within 300 ms/);
+    });
+
+    it('never exits 0 without a result when Node runs out of things to wait for', async () => {
+      const file = join(dir, 'awaits-forever.mjs');
+      writeFileSync(file, 'await new Promise(() => {});\nexport const harness = {};\n');
+      const { code, stdout, stderr } = await runCli([file]);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toContain('the run ended before finishing: something awaited a promise that never settles');
+    });
+
+    it('refuses a --timeout that is not a whole number of milliseconds', async () => {
+      for (const bad of ['0', '1.5', 'soon', String(2 ** 31)]) {
+        const { code, stderr } = await runCli([fixture('reference-harness.mjs'), '--timeout', bad]);
+        expect(code, bad).toBe(2);
+        expect(stderr).toMatch(/^--timeout must be a whole number of milliseconds/);
+      }
+    });
+  });
+
   it('lists the catalogue and exits 2 on a module without a harness', async () => {
     const list = await runCli(['--list']);
     expect(list.code).toBe(0);
