@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HarnessLoadError, importHarness } from './load-harness.js';
 import { progressFor } from './progress.js';
 import { formatReport } from './report.js';
-import { runConformance, selectTests } from './runner.js';
+import { runConformance, selectTests, unmatchedSelectors } from './runner.js';
 import { describeCause, HarnessError, MAX_TIMER_MS } from './setup.js';
 import { conformanceTests } from './catalogue/index.js';
 import type { ConformanceHarness } from './harness.js';
@@ -16,17 +17,40 @@ or the default export, or the name given with --export), runs the suite and
 prints a report on stdout (progress on stderr). A .ts module is loaded through
 tsx when the project has it, else through Node's type stripping (Node 22.18+,
 24). Exit code 0 when every MUST test that ran passed, 1 when one failed, 2 on
-a usage or loading error.
+a usage or loading error, or when the harness is at fault (create() throws or
+never settles, a bad waiver or scale, a capability that is not a boolean).
 
 Options:
   --export <name>     the harness's export name (default: harness, then default)
   --name <text>       the store's name in the report (default: the module path)
-  --only <ids>        comma-separated test ids or id prefixes (e.g. basic.,tx.idempotent)
+  --only <ids>        comma-separated test ids or id prefixes (e.g. basic.,tx.idempotent);
+                      each must match at least one test
   --json <file>       also write the report as JSON to <file> ('-' for stdout, replacing the text report)
   --timeout <ms>      the time limit of every test and of each harness call around them
                       (default: each test's own, 30 s for most; 30 s per harness call)
   --list              list every test id with its level and title, then exit
   -h, --help          this help`;
+
+/** Why the CLI cannot write a file at `path` (checked before the run), or undefined when it can. */
+function cannotWrite(path: string): string | undefined {
+  try {
+    const file = statSync(path, { throwIfNoEntry: false });
+    if (file?.isDirectory()) return 'it is a folder';
+    if (file) {
+      accessSync(path, constants.W_OK);
+      return undefined;
+    }
+    const folder = dirname(resolve(path));
+    const parent = statSync(folder, { throwIfNoEntry: false });
+    if (!parent) return `the folder ${folder} does not exist`;
+    if (!parent.isDirectory()) return `${folder} is not a folder`;
+    accessSync(folder, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    return code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? `not allowed (${String(code)})` : String(message);
+  }
+}
 
 async function main(): Promise<number> {
   let parsed;
@@ -64,6 +88,31 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    timeoutMs = /^\d+$/.test(values.timeout) ? Number(values.timeout) : Number.NaN;
+    if (!(timeoutMs >= 1 && timeoutMs <= MAX_TIMER_MS)) {
+      console.error(`--timeout must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${JSON.stringify(values.timeout)}`);
+      return 2;
+    }
+  }
+
+  const only = values.only?.split(',').map((id) => id.trim()).filter(Boolean);
+  if (only !== undefined) {
+    const unmatched = unmatchedSelectors(only);
+    if (only.length === 0 || unmatched.length) {
+      const what = only.length === 0 ? 'names no test id' : `matches no test id: ${unmatched.map((id) => JSON.stringify(id)).join(', ')}`;
+      console.error(`--only ${what} (an id, or the start of ids, such as basic. — sessionkit-conformance --list shows them all)`);
+      return 2;
+    }
+  }
+  // Found out now, not after the whole run.
+  const unwritable = values.json && values.json !== '-' ? cannotWrite(values.json) : undefined;
+  if (unwritable) {
+    console.error(`--json: cannot write the report to ${values.json}: ${unwritable}`);
+    return 2;
+  }
+
   let harness: ConformanceHarness;
   try {
     const { module: mod } = await importHarness(modulePath);
@@ -80,17 +129,7 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  let timeoutMs: number | undefined;
-  if (values.timeout !== undefined) {
-    timeoutMs = /^\d+$/.test(values.timeout) ? Number(values.timeout) : Number.NaN;
-    if (!(timeoutMs >= 1 && timeoutMs <= MAX_TIMER_MS)) {
-      console.error(`--timeout must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${JSON.stringify(values.timeout)}`);
-      return 2;
-    }
-  }
-
   const toStdout = values.json === '-';
-  const only = values.only?.split(',').map((id) => id.trim()).filter(Boolean);
   const progress = toStdout ? { done() {} } : progressFor(selectTests(only).length);
   let report;
   try {
@@ -112,7 +151,15 @@ async function main(): Promise<number> {
   if (toStdout) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     console.log(`\n${formatReport(report)}`);
-    if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (values.json) {
+      try {
+        writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+      } catch (error) {
+        console.error(`--json: could not write the report to ${values.json}: ${(error as Error).message}`);
+        // A store that failed still exits 1: the report above says why.
+        return report.ok ? 2 : 1;
+      }
+    }
   }
   return report.ok ? 0 : 1;
 }

@@ -58,7 +58,10 @@ export interface ConformanceReport {
 }
 
 export interface RunOptions {
-  /** Run only tests whose id equals or starts with one of these (e.g. `tx.` or `basic.append-read`). */
+  /**
+   * Run only tests whose id equals or starts with one of these (e.g. `tx.` or
+   * `basic.append-read`); one that matches no test is a RangeError.
+   */
   readonly only?: readonly string[];
   /** Called after each test, for progress output. */
   readonly onResult?: (result: TestResult) => void;
@@ -79,10 +82,23 @@ export interface RunOptions {
   readonly timeoutMs?: number;
 }
 
-/** Tests selected by `only` (all when absent). */
+/** The entries of `only` that are neither a test id nor the start of one. */
+export function unmatchedSelectors(only: readonly string[]): string[] {
+  return only.filter((prefix) => typeof prefix !== 'string' || !conformanceTests.some((test) => test.id.startsWith(prefix)));
+}
+
+/**
+ * Tests selected by `only` (all when absent or empty). Throws a RangeError
+ * naming every entry that matches no test id: a typo must not select nothing
+ * and report a pass.
+ */
 export function selectTests(only?: readonly string[]): readonly ConformanceTest[] {
   if (!only?.length) return conformanceTests;
-  return conformanceTests.filter((test) => only.some((prefix) => test.id === prefix || test.id.startsWith(prefix)));
+  const unmatched = unmatchedSelectors(only);
+  if (unmatched.length) {
+    throw new RangeError(`only: no test id is or starts with ${unmatched.map((id) => JSON.stringify(id)).join(', ')}`);
+  }
+  return conformanceTests.filter((test) => only.some((prefix) => test.id.startsWith(prefix)));
 }
 
 /**

@@ -272,6 +272,48 @@ describe.runIf(existsSync(cli))('sessionkit-conformance CLI', () => {
     });
   });
 
+  describe('options checked before the run', () => {
+    it('exits 2 naming an --only entry that matches no test id, instead of running nothing and passing', async () => {
+      const typo = await runCli([fixture('reference-harness.mjs'), '--only', 'basic.clear,basci.,tx.idempotnt']);
+      expect(typo.code).toBe(2);
+      expect(typo.stdout).toBe('');
+      expect(typo.stderr.trim().split('\n')).toHaveLength(1);
+      expect(typo.stderr).toMatch(/^--only matches no test id: "basci\.", "tx\.idempotnt"/);
+      const empty = await runCli([fixture('reference-harness.mjs'), '--only', ',']);
+      expect(empty.code).toBe(2);
+      expect(empty.stderr).toMatch(/^--only names no test id/);
+    });
+
+    it('exits 2 before running when --json names a file it cannot write', async () => {
+      for (const target of [join(dir, 'no-such-folder', 'report.json'), dir]) {
+        const { code, stdout, stderr } = await runCli([fixture('broken-harness.mjs'), '--only', 'basic.pop-newest', '--json', target]);
+        expect(code, target).toBe(2);
+        expect(stdout).toBe('');
+        expect(stderr.trim().split('\n')).toHaveLength(1);
+        expect(stderr.trim()).toMatch(/^--json: cannot write the report to .+: (the folder .+ does not exist|it is a folder)$/);
+      }
+    });
+
+    it('keeps exit code 1 for a store that failed when the JSON report cannot be written after all', async () => {
+      const folder = join(dir, 'vanishing');
+      mkdirSync(folder);
+      const harness = join(dir, 'vanishing-harness.mjs');
+      writeFileSync(
+        harness,
+        [
+          "import { rmSync } from 'node:fs';",
+          `import { brokenStoreHarness } from '${pathToFileURL(join(root, 'dist/index.js')).href}';`,
+          `export const harness = { ...brokenStoreHarness('pops-oldest'), teardown: async () => rmSync(${JSON.stringify(folder)}, { recursive: true }) };`,
+        ].join('\n'),
+      );
+      const { code, stdout, stderr } = await runCli([harness, '--only', 'basic.pop-newest', '--json', join(folder, 'report.json')]);
+      expect(stdout).toContain('RESULT: does NOT conform');
+      expect(stderr).toMatch(/--json: could not write the report to .+report\.json: ENOENT/);
+      expect(stderr).not.toMatch(/^\s+at /m);
+      expect(code).toBe(1);
+    });
+  });
+
   it('lists the catalogue and exits 2 on a module without a harness', async () => {
     const list = await runCli(['--list']);
     expect(list.code).toBe(0);

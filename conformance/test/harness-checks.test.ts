@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { brokenStoreHarness, runConformance, type ConformanceHarness } from '../src/index.js';
+import { selectTests } from '../src/runner.js';
 import { HarnessError } from '../src/setup.js';
 
 describe('a harness the run cannot start with', () => {
@@ -55,5 +56,13 @@ describe('a harness the run cannot start with', () => {
     const report = await runConformance('x', harness, { only: ['basic.capabilities'] });
     expect(report.results[0]?.status).toBe('failed');
     expect(report.warnings[0]).toMatch(/declares persistent as 1 \(a number\)/);
+  });
+});
+
+describe('a selection of tests', () => {
+  it('is refused when an entry matches no test id, naming each such entry', async () => {
+    expect(() => selectTests(['basic.clear', 'basci.', 'tx.idempotnt'])).toThrow(new RangeError('only: no test id is or starts with "basci.", "tx.idempotnt"'));
+    expect(selectTests(['basic.clear', 'tx.']).length).toBeGreaterThan(2);
+    await expect(runConformance('x', brokenStoreHarness(), { only: ['basci.'] })).rejects.toThrow(RangeError);
   });
 });
