@@ -25,7 +25,7 @@ export interface FaultTrigger {
 }
 
 export interface FailOptions extends FaultTrigger {
-  /** Code of the thrown SessionError. Default: `BACKEND_UNAVAILABLE`. */
+  /** Code of the thrown SessionError, one of SessionErrorCode's (others are INVALID_ARGUMENT). Default: `BACKEND_UNAVAILABLE`. */
   readonly code?: SessionErrorCode;
   /**
    * `'before'` (default): the call fails without reaching the inner store.
@@ -38,9 +38,10 @@ export interface FailOptions extends FaultTrigger {
 
 export interface HangOptions extends FaultTrigger {
   /**
-   * Milliseconds after which a hung call gives up and fails with
-   * BACKEND_UNAVAILABLE (without reaching the inner store). Default: never;
-   * the call waits for `release()`, `heal()` or `close()`.
+   * Milliseconds (0 to 2^31 - 1, about 24.8 days) after which a hung call
+   * gives up and fails with BACKEND_UNAVAILABLE (without reaching the inner
+   * store). Default (or `Infinity`): never; the call waits for `release()`,
+   * `heal()` or `close()`.
    */
   readonly timeoutMs?: number;
 }
@@ -129,6 +130,21 @@ function toOperations(target: FaultTarget): Set<FaultOperation> {
   return new Set(list);
 }
 
+/** The longest wait setTimeout honours (about 24.8 days); beyond it Node fires after 1 ms. */
+const MAX_WAIT_MS = 2 ** 31 - 1;
+
+const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(SessionErrorCode));
+
+function checkWait(value: unknown, name: string, infinityMeansNever: boolean): void {
+  if (infinityMeansNever && value === Number.POSITIVE_INFINITY) return;
+  if (typeof value !== 'number' || !(value >= 0 && value <= MAX_WAIT_MS)) {
+    throw new SessionError(
+      SessionErrorCode.InvalidArgument,
+      `${name} must be a number of milliseconds from 0 to ${MAX_WAIT_MS}${infinityMeansNever ? ' (Infinity or left out: never)' : ''}`,
+    );
+  }
+}
+
 function checkTrigger(trigger: FaultTrigger): void {
   const { times, probability } = trigger;
   if (times !== undefined && (!Number.isSafeInteger(times) || times <= 0)) {
@@ -169,30 +185,45 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
 
   /** Makes matching calls throw a SessionError (BACKEND_UNAVAILABLE unless `code` says otherwise). Returns the rule id. */
   fail(target: FaultTarget, options: FailOptions = {}): number {
+    if (options.code !== undefined && !ERROR_CODES.has(options.code)) {
+      throw new SessionError(SessionErrorCode.InvalidArgument, `code must be a SessionErrorCode (${[...ERROR_CODES].join(', ')})`);
+    }
+    if (options.when !== undefined && options.when !== 'before' && options.when !== 'after') {
+      throw new SessionError(SessionErrorCode.InvalidArgument, "when must be 'before' or 'after'");
+    }
     return this.#add('fail', target, options, {
       code: options.code ?? SessionErrorCode.BackendUnavailable,
       when: options.when ?? 'before',
     });
   }
 
-  /** Makes matching calls wait `ms` milliseconds before reaching the inner store. Returns the rule id. */
+  /**
+   * Makes matching calls wait `ms` milliseconds (0 to 2^31 - 1, about 24.8
+   * days) before reaching the inner store. Returns the rule id.
+   */
   delay(target: FaultTarget, ms: number, options: FaultTrigger = {}): number {
-    if (!Number.isFinite(ms) || ms < 0) throw new SessionError(SessionErrorCode.InvalidArgument, 'ms must be >= 0');
+    checkWait(ms, 'ms', false);
     return this.#add('delay', target, options, { delayMs: ms });
   }
 
-  /** Makes matching calls wait until `release()`, `heal()`, `close()` or `timeoutMs`. Returns the rule id. */
+  /**
+   * Makes matching calls wait until `release()`, `heal()`, `close()` or
+   * `timeoutMs` (0 to 2^31 - 1; Infinity or left out: no timeout). Returns
+   * the rule id.
+   */
   hang(target: FaultTarget, options: HangOptions = {}): number {
-    if (options.timeoutMs !== undefined && !(options.timeoutMs >= 0)) {
-      throw new SessionError(SessionErrorCode.InvalidArgument, 'timeoutMs must be >= 0');
-    }
-    return this.#add('hang', target, options, { timeoutMs: options.timeoutMs });
+    if (options.timeoutMs !== undefined) checkWait(options.timeoutMs, 'timeoutMs', true);
+    const timeoutMs = options.timeoutMs === Number.POSITIVE_INFINITY ? undefined : options.timeoutMs;
+    return this.#add('hang', target, options, { timeoutMs });
   }
 
   /**
-   * Removes rules: all of them, those touching the given operations, or the
-   * rule with the given id; releases the calls they hung (all hung calls of
-   * the healed operations, or those the rule with that id hung).
+   * Stops faults: all of them (no argument), every fault on the given
+   * operations, or the rule with the given id. Healing operations heals
+   * those and no other: a rule that also targets other operations (`'*'`, a
+   * list) keeps faulting those, and one left with no operation is removed.
+   * Releases the calls that stop being faulted: all hung calls (no argument),
+   * those of the healed operations, or those the rule with that id hung.
    */
   heal(target?: FaultTarget | number): void {
     if (target === undefined) {
@@ -210,7 +241,8 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
       return;
     }
     const ops = toOperations(target);
-    this.#rules = this.#rules.filter((rule) => ![...rule.operations].some((op) => ops.has(op)));
+    for (const rule of this.#rules) for (const op of ops) rule.operations.delete(op);
+    this.#rules = this.#rules.filter((rule) => rule.operations.size > 0);
     this.release(target);
   }
 
