@@ -188,7 +188,10 @@ export async function runTest(
   try {
     await ctx.dispose(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, test.id);
   } catch (error) {
-    // The test's own failure says more than what it left behind.
+    // The test's own failure says more than what it left behind, but a hang after a hang explains the time taken.
+    if (failure?.error instanceof TimeoutError && error instanceof TimeoutError) {
+      failure = { error: new TimeoutError(`${failure.error.message}; then ${error.message.replace(`${test.id}: `, '')}`) };
+    }
     failure ??= { error };
   }
   if (failure) throw failure.error;

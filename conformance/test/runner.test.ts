@@ -42,6 +42,16 @@ describe('runTest', () => {
     // cleanup() is promised closed stores: skipped.
     expect(cleaned).toBe(false);
   });
+  it('says so when a test that hung leaves a store that never closes either (the time both took)', async () => {
+    const hangingClose = Object.assign(Object.create(new MemoryStore()) as MemoryStore, { close: () => new Promise<void>(() => {}) });
+    const failure = await runTest(
+      { id: 'runner.both-hang', level: 'MUST', title: 'hangs', run: async (ctx) => void (await ctx.create(), await new Promise(() => {})) },
+      { create: () => hangingClose },
+      NO_CAPABILITIES,
+      { timeoutMs: 30 },
+    ).catch((error: unknown) => error);
+    expect((failure as Error).message).toBe("runner.both-hang did not settle within 30 ms; then a store's close() after the test did not settle within 30 ms");
+  });
 });
 
 describe('runConformance with a harness that never settles', () => {
