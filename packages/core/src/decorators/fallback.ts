@@ -13,6 +13,7 @@ import type {
   StoreCapabilities,
 } from '../types.js';
 import { assertAppendOptions, assertSessionId, normalizePruneOptions } from '../validation.js';
+import { assertPreconditionsSupported } from '../abstract-store.js';
 import { ForwardingStore } from '../forwarding-store.js';
 import { SessionQueue } from '../session-queue.js';
 import { canReplaceAtomically, replaceHistoryOf, same } from './fallback/copy-history.js';
@@ -338,6 +339,8 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   override async addItems(sessionId: string, items: readonly TItem[], options?: AddItemsOptions): Promise<void> {
     assertAppendOptions(options, this.capabilities);
     if (!Array.isArray(items)) throw new SessionError(SessionErrorCode.InvalidArgument, 'items must be an array');
+    // Bad input is an answer whatever the state, refused before anything (a journal note included) is written.
+    this.validateItems(items);
     await this.#write(sessionId, { run: (store) => store.addItems(sessionId, items, options), agree: () => true, makesExact: false });
   }
 
@@ -351,6 +354,9 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
 
   override async applyHistoryTransaction(sessionId: string, args: HistoryTransactionArgs<TItem>, options?: CallOptions): Promise<void> {
     this.require('transactions', 'applyHistoryTransaction');
+    // Bad arguments or items are refused before anything (a journal note included) is written.
+    assertPreconditionsSupported(args, this.capabilities);
+    this.validateTransaction(args);
     await this.#write(sessionId, {
       run: (store) => store.applyHistoryTransaction!(sessionId, args, options),
       agree: () => true,
