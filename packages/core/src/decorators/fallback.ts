@@ -26,6 +26,13 @@ import { writeThrough, type Write } from './fallback/write-path.js';
 
 export type { FallbackStatus } from './fallback/replica-state.js';
 
+/** One session's info from `store`: its own `getSessionInfo`, else found in its listing. */
+async function infoOf<TItem>(store: SessionStore<TItem>, sessionId: string): Promise<SessionInfo | undefined> {
+  if (hasSessionInfo(store)) return store.getSessionInfo(sessionId);
+  for await (const info of store.listSessions!()) if (info.sessionId === sessionId) return info;
+  return undefined;
+}
+
 export interface FallbackOptions<TItem = SessionItem> {
   /** Stores that take over reads and writes while the primary is unavailable, tried in order. At least one. */
   readonly secondaries: readonly SessionStore<TItem>[];
@@ -303,9 +310,8 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     return {
       async *[Symbol.asyncIterator]() {
         // Fail over only before the first session is yielded; mid-listing, switching stores could repeat or skip sessions.
-        const source = store.#r.state.degraded ? undefined : store.#r.primary;
-        if (source) {
-          const iterator = source.listSessions!(options)[Symbol.asyncIterator]();
+        if (!store.#r.state.degraded) {
+          const iterator = store.#r.primary.listSessions!(options)[Symbol.asyncIterator]();
           let first: IteratorResult<SessionInfo> | undefined;
           try {
             first = await iterator.next();
@@ -313,20 +319,51 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
             if (!store.#r.isOutage(error)) throw error;
             store.#degrade(error);
           }
-          if (first === undefined) {
-            yield* store.#r.secondaries[0]!.listSessions!(options);
+          if (first !== undefined) {
+            try {
+              for (let step = first; !step.done; step = await iterator.next()) yield step.value;
+            } finally {
+              await iterator.return?.();
+            }
             return;
           }
-          try {
-            for (let step = first; !step.done; step = await iterator.next()) yield step.value;
-          } finally {
-            await iterator.return?.();
-          }
-          return;
         }
-        yield* store.#r.secondaries[0]!.listSessions!(options);
+        yield* store.#listSecondaries(options);
       },
     };
+  }
+
+  /**
+   * The listing while degraded: the first secondary whose listing answers,
+   * except the sessions it is stale for (taken when the listing starts); each
+   * of those comes from the first secondary holding it in sync. So every
+   * session appears once, as a read of it would see it.
+   */
+  async *#listSecondaries(options?: ListSessionsOptions): AsyncGenerator<SessionInfo> {
+    let lastError: unknown;
+    for (const [index, secondary] of this.#r.secondaries.entries()) {
+      const stale = new Set(this.#r.state.staleSessions(index));
+      const iterator = secondary.listSessions!(options)[Symbol.asyncIterator]();
+      let first: IteratorResult<SessionInfo>;
+      try {
+        first = await iterator.next();
+      } catch (error) {
+        if (!this.#r.isOutage(error)) throw error;
+        lastError = error;
+        continue;
+      }
+      try {
+        for (let step = first; !step.done; step = await iterator.next()) if (!stale.has(step.value.sessionId)) yield step.value;
+      } finally {
+        await iterator.return?.();
+      }
+      for (const sessionId of stale) {
+        const info = await this.#read(sessionId, (store) => infoOf(store, sessionId));
+        if (info !== undefined) yield info;
+      }
+      return;
+    }
+    throw new SessionError(SessionErrorCode.BackendUnavailable, 'primary and every secondary are unavailable', { cause: lastError });
   }
 
   async #write<R>(sessionId: string, write: Write<TItem, R>): Promise<R> {
