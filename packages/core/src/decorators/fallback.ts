@@ -392,8 +392,8 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   override async applyHistoryTransaction(sessionId: string, args: HistoryTransactionArgs<TItem>, options?: CallOptions): Promise<void> {
     this.require('transactions', 'applyHistoryTransaction');
     // Bad arguments or items are refused before anything (a journal note included) is written.
-    assertPreconditionsSupported(args, this.capabilities);
     this.validateTransaction(args);
+    assertPreconditionsSupported(args, this.capabilities);
     await this.#write(sessionId, {
       run: (store) => store.applyHistoryTransaction!(sessionId, args, options),
       agree: () => true,
