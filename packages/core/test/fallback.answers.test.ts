@@ -71,3 +71,76 @@ describe('withFallback: listSessions while degraded', () => {
     await expect(ids(store.listSessions())).rejects.toMatchObject({ code: SessionErrorCode.BackendUnavailable });
   });
 });
+
+describe('withFallback: prune', () => {
+  it('does not count the hidden journal session as a pruned session', async () => {
+    const primary = new MemoryStore();
+    const secondary = withFaults(new MemoryStore());
+    const store = open(primary, [secondary]);
+    secondary.fail('addItems', { times: 1 }); // the mirror fails: the stale mark is journaled in the primary
+    await store.addItems('a', [msg('1')]);
+    expect(await primary.getItems(JOURNAL)).toHaveLength(1);
+    expect(await store.prune({ olderThan: new Date(Date.now() + 60_000) })).toBe(1);
+    // The secondary stale for 'a' had it cleared with the primary's prune: exact again, nothing left to journal.
+    expect(store.status().staleSecondaries).toEqual([]);
+    expect(await ids(primary.listSessions())).toEqual([]);
+  });
+
+  it('removes from the secondaries exactly the sessions the primary pruned, whatever their own last-write times', async () => {
+    const primary = withFaults(new MemoryStore());
+    const secondary = withFaults(new MemoryStore());
+    const store = open(primary, [secondary]);
+    secondary.delay('addItems', 40); // the mirror lands 40 ms after the primary's write
+    await store.addItems('old', [msg('delete me')]);
+    secondary.heal();
+    const p = (await primary.getSessionInfo('old'))!.updatedAt.getTime();
+    const s = (await secondary.getSessionInfo('old'))!.updatedAt.getTime();
+    expect(s).toBeGreaterThan(p);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await store.addItems('new', [msg('keep me')]);
+    expect(await store.prune({ olderThan: new Date((p + s) / 2) })).toBe(1);
+    expect(await secondary.getItems('old')).toEqual([]);
+    expect(await secondary.getItems('new')).toEqual([msg('keep me')]);
+    primary.fail('*');
+    expect(await store.getItems('old')).toEqual([]); // it does not come back on failover
+    expect(await ids(store.listSessions())).toEqual(['new']);
+  });
+
+  it('keeps on a secondary a session the primary kept, though the secondary judges it older than the cutoff', async () => {
+    const primary = withFaults(new MemoryStore());
+    const secondary = new MemoryStore();
+    const store = open(primary, [secondary]);
+    await secondary.addItems('s', [msg('1')]); // the secondary wrote it first (clock skew between backends)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await primary.addItems('s', [msg('1')]);
+    const cutoff = new Date((await primary.getSessionInfo('s'))!.updatedAt.getTime());
+    expect(await store.prune({ olderThan: cutoff })).toBe(0);
+    expect(await secondary.getItems('s')).toEqual([msg('1')]);
+  });
+
+  it('removes from a secondary an old session the primary no longer holds', async () => {
+    const primary = new MemoryStore();
+    const secondary = new MemoryStore();
+    const store = open(primary, [secondary]);
+    await secondary.addItems('gone', [msg('x')]); // e.g. expired on the primary by its ttl
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(await store.prune({ olderThan: new Date() })).toBe(0);
+    expect(await secondary.getItems('gone')).toEqual([]);
+  });
+
+  it('marks a secondary stale for a session it could not clear, and a resync repairs it', async () => {
+    const primary = new MemoryStore();
+    const secondary = withFaults(new MemoryStore());
+    const errors: unknown[] = [];
+    const store = open(primary, [secondary], { onError: (error: unknown) => errors.push(error) });
+    await store.addItems('old', [msg('x')]);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    secondary.fail('clearSession', { times: 1 });
+    expect(await store.prune({ olderThan: new Date() })).toBe(1);
+    expect(store.status().staleSecondaries).toEqual([{ index: 0, sessions: 1 }]);
+    expect(errors).toHaveLength(1);
+    await store.resync();
+    expect(store.status().staleSecondaries).toEqual([]);
+    expect(await secondary.getItems('old')).toEqual([]);
+  });
+});

@@ -22,7 +22,7 @@ import { ReplicaDeadline } from './fallback/replica-deadline.js';
 import { ReplicaState, type FallbackStatus } from './fallback/replica-state.js';
 import { inSync, type Replicas } from './fallback/replicas.js';
 import { catchUpPrimary, repairSecondaries } from './fallback/resync.js';
-import { writeThrough, type Write } from './fallback/write-path.js';
+import { markStale, writeThrough, type Write } from './fallback/write-path.js';
 
 export type { FallbackStatus } from './fallback/replica-state.js';
 
@@ -420,43 +420,111 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   }
 
   /**
-   * Prunes the primary, then each secondary; returns the primary's count.
-   * Refused with BACKEND_UNAVAILABLE while degraded: pruning only the
-   * secondaries would make the replicas disagree about which sessions exist.
+   * Prunes the primary (its count is returned, the journal session not
+   * counted), then removes from each secondary exactly the sessions the
+   * primary no longer holds; refused with BACKEND_UNAVAILABLE while degraded.
+   * See docs/decorators/fallback.md (prune).
    */
   override async prune(options: PruneOptions): Promise<number> {
     this.require('prune', 'prune');
     // Bad input is an answer whatever the state.
-    normalizePruneOptions(options);
+    const cutoff = normalizePruneOptions(options);
     await this.#ready();
     if (this.#r.state.degraded) {
       throw new SessionError(SessionErrorCode.BackendUnavailable, 'prune is unavailable while the primary is down');
     }
+    const { primary, secondaries } = this.#r;
+    const listable = this.capabilities.listSessions;
+    // The primary's sessions the prune may remove, named before it runs: its own prune does not say which it removed.
+    const candidates = new Map<string, number>();
     let count: number;
     try {
-      count = await this.#r.primary.prune!(options);
+      if (listable) for await (const info of primary.listSessions!()) if (info.updatedAt.getTime() < cutoff) candidates.set(info.sessionId, info.updatedAt.getTime());
+      count = await primary.prune!(options);
+      // The journal is no user session: a prune that removed it does not count it.
+      if (candidates.delete(FALLBACK_JOURNAL_SESSION_ID) && (await primary.getItems(FALLBACK_JOURNAL_SESSION_ID, { limit: 1 })).length === 0) {
+        count--;
+      }
     } catch (error) {
       if (this.#r.isOutage(error)) this.#degrade(error);
       throw error;
     }
-    for (const secondary of this.#r.secondaries) {
-      try {
-        await secondary.prune!(options);
-      } catch (error) {
-        // Which sessions it kept is unknown; list-based repair is not possible, so report it.
-        this.#reportError(error);
+    if (listable) await this.#pruneSecondaries(cutoff, candidates);
+    else {
+      // No listing, no names: each secondary prunes by its own last-write times (docs: the limit this has).
+      for (const secondary of secondaries) {
+        try {
+          await secondary.prune!(options);
+        } catch (error) {
+          this.#reportError(error);
+        }
       }
     }
     // The prune may have removed the primary's journal with the old sessions: write the stale marks again.
     const stale = this.#r.state.staleEntries();
     if (stale.length > 0) {
       try {
-        await this.#r.journal.note(this.#r.primary, stale);
+        await this.#r.journal.note(primary, stale);
       } catch (error) {
         this.#reportError(error);
       }
     }
     return count;
+  }
+
+  /**
+   * Makes each secondary follow the primary's prune: a session the primary
+   * no longer holds is cleared there — whatever that secondary's own
+   * last-write time says — and one the primary pruned and was written again
+   * meanwhile is marked stale (a copy repairs it). The sessions looked at are
+   * the primary's candidates and the secondary's own sessions older than the
+   * cutoff. A secondary then sweeps only its expired sessions. What cannot
+   * be done now is marked stale and journaled in the primary.
+   */
+  async #pruneSecondaries(cutoff: number, candidates: ReadonlyMap<string, number>): Promise<void> {
+    const { primary, secondaries, state } = this.#r;
+    const work = new Map<string, number[]>();
+    for (const sessionId of candidates.keys()) work.set(sessionId, [...secondaries.keys()]);
+    for (const [index, secondary] of secondaries.entries()) {
+      try {
+        for await (const info of secondary.listSessions!()) {
+          const sessionId = info.sessionId;
+          if (sessionId === FALLBACK_JOURNAL_SESSION_ID || info.updatedAt.getTime() >= cutoff || candidates.has(sessionId)) continue;
+          const indexes = work.get(sessionId) ?? [];
+          indexes.push(index);
+          work.set(sessionId, indexes);
+        }
+        // Sweeps expired sessions only: no session was last written before 1970.
+        await secondary.prune!({ olderThan: new Date(0) });
+      } catch (error) {
+        // Which old sessions it holds is unknown: those it holds beyond the primary's candidates stay until the next prune.
+        this.#reportError(error);
+      }
+    }
+    for (const [sessionId, indexes] of work) {
+      try {
+        if (state.degraded) throw new SessionError(SessionErrorCode.BackendUnavailable, 'the primary went down during prune');
+        await this.#r.writes.run(sessionId, async () => {
+          const info = await infoOf(primary, sessionId);
+          for (const index of indexes) {
+            if (info === undefined) {
+              try {
+                await secondaries[index]!.clearSession(sessionId);
+                state.clearStale(index, sessionId);
+              } catch (error) {
+                await markStale(this.#r, index, sessionId, error, primary);
+              }
+            } else if (candidates.has(sessionId) && info.updatedAt.getTime() !== candidates.get(sessionId)) {
+              // Written since it was listed: kept by the prune, or pruned and written again — a copy makes it exact.
+              await markStale(this.#r, index, sessionId, undefined, primary);
+            }
+          }
+        });
+      } catch (error) {
+        if (this.#r.isOutage(error)) this.#degrade(error);
+        for (const index of indexes) await markStale(this.#r, index, sessionId, error, primary);
+      }
+    }
   }
 
   /**

@@ -16,7 +16,7 @@ export interface Write<TItem, R> {
  * answer the caller gets), also journals the mark there so a restart
  * remembers it.
  */
-async function markStale<TItem>(r: Replicas<TItem>, index: number, sessionId: string, error?: unknown, truth?: SessionStore<TItem>): Promise<void> {
+export async function markStale<TItem>(r: Replicas<TItem>, index: number, sessionId: string, error?: unknown, truth?: SessionStore<TItem>): Promise<void> {
   const added = r.state.markStale(index, sessionId);
   if (error !== undefined) r.reportError(error);
   r.arm();
