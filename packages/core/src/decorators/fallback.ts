@@ -189,8 +189,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
 
   /**
    * Catches the primary up on every session written during the outage
-   * (the transactions and clears it missed, then a copy from an in-sync
-   * secondary), then switches back to it; also
+   * (each copied whole from an in-sync secondary), then switches back to it; also
    * repairs secondaries that missed mirrored writes. Resolves with the new
    * status; if the primary is still unavailable the store stays degraded and
    * nothing is lost — call again later. Concurrent calls share one run.
@@ -387,12 +386,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   }
 
   override async clearSession(sessionId: string, options?: CallOptions): Promise<void> {
-    await this.#write(sessionId, {
-      run: (store) => store.clearSession(sessionId, options),
-      agree: () => true,
-      makesExact: true,
-      missed: { clear: true },
-    });
+    await this.#write(sessionId, { run: (store) => store.clearSession(sessionId, options), agree: () => true, makesExact: true });
   }
 
   override async applyHistoryTransaction(sessionId: string, args: HistoryTransactionArgs<TItem>, options?: CallOptions): Promise<void> {
@@ -402,10 +396,8 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
     assertPreconditionsSupported(args, this.capabilities);
     await this.#write(sessionId, {
       run: (store) => store.applyHistoryTransaction!(sessionId, args, options),
-      // Every replica logs the operation (a replica that misses it is given it at catch-up), so a repeat is a no-op on each.
       agree: () => true,
       makesExact: false,
-      missed: { transaction: args as HistoryTransactionArgs<unknown> },
     });
   }
 
@@ -519,7 +511,6 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
               try {
                 await secondaries[index]!.clearSession(sessionId);
                 state.clearStale(index, sessionId);
-                state.clearMissed(index, sessionId);
               } catch (error) {
                 await markStale(this.#r, index, sessionId, error, primary);
               }

@@ -1,20 +1,11 @@
-import { OPERATION_LOG_RETENTION } from '../../validation.js';
-import type { HistoryTransactionArgs } from '../../types.js';
-import { journalEntry, type JournalEntry, type Replica } from './journal.js';
-
-/**
- * A write a replica missed that a copy of the history cannot give it: a
- * transaction (its operation id must be in the replica's log, so a repeat
- * stays a no-op there), or a clear (which empties the log).
- */
-export type Missed = { readonly transaction: HistoryTransactionArgs<unknown> } | { readonly clear: true };
+import { journalEntry, type JournalEntry } from './journal.js';
 
 export interface FallbackStatus {
   /** `degraded` from the first outage error of the primary until a `resync()` succeeds. */
   readonly state: 'healthy' | 'degraded';
   /** When the current degradation began. */
   readonly since?: Date;
-  /** Sessions written during the outage that the primary still has to catch up on (the transactions and clears it missed, then a copy). */
+  /** Sessions written during the outage that the primary still has to catch up on (each by a copy). */
   readonly pendingSessions: number;
   /** Secondaries that missed a mirrored write, with how many sessions each must be repaired in. */
   readonly staleSecondaries: readonly { readonly index: number; readonly sessions: number }[];
@@ -34,8 +25,6 @@ export class ReplicaState {
   #degradedInflight = 0;
   // Per secondary: sessions it is stale for.
   readonly #stale: Set<string>[];
-  // Per replica behind ('primary' or a secondary's index), per session: the missed writes a copy cannot carry, in order.
-  readonly #missed = new Map<Replica, Map<string, Missed[]>>();
 
   constructor(secondaries: number) {
     this.#stale = Array.from({ length: secondaries }, () => new Set<string>());
@@ -123,31 +112,6 @@ export class ReplicaState {
   /** Indexes of the secondaries holding `sessionId` in sync, in order. */
   inSync(sessionId: string): number[] {
     return this.#stale.flatMap((sessions, index) => (sessions.has(sessionId) ? [] : [index]));
-  }
-
-  /**
-   * Records that `replica` missed `entry` on `sessionId` (memory only). A
-   * clear empties the operation log, so it replaces what was missed before
-   * it; at most the store's log retention is kept, as a store would.
-   */
-  recordMissed(replica: Replica, sessionId: string, entry: Missed): void {
-    let sessions = this.#missed.get(replica);
-    if (!sessions) this.#missed.set(replica, (sessions = new Map()));
-    const list = 'clear' in entry ? [] : (sessions.get(sessionId) ?? []);
-    // A copy: the caller may reuse its arguments once the call has returned.
-    list.push('clear' in entry ? entry : { transaction: structuredClone(entry.transaction) });
-    if (list.length > OPERATION_LOG_RETENTION) list.shift();
-    sessions.set(sessionId, list);
-  }
-
-  /** What `replica` missed on `sessionId` beyond its history, oldest first. */
-  missed(replica: Replica, sessionId: string): readonly Missed[] {
-    return this.#missed.get(replica)?.get(sessionId) ?? [];
-  }
-
-  /** `replica` caught up on `sessionId` (or holds its log exactly again). */
-  clearMissed(replica: Replica, sessionId: string): void {
-    this.#missed.get(replica)?.delete(sessionId);
   }
 
   /** Every stale mark as journal entries, for the primary's journal. */

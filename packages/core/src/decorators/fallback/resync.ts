@@ -1,15 +1,11 @@
 import { SessionError, SessionErrorCode } from '../../errors.js';
-import { catchUp } from './copy-history.js';
+import { copyHistory } from './copy-history.js';
 import { inSync, type Replicas } from './replicas.js';
 
 /** Read (one item) to ask whether the primary answers again. */
 const PROBE_SESSION_ID = 'sessionkit:fallback-probe';
 
-/**
- * Catches the primary up on every session it missed (the transactions and
- * clears it missed, then a copy); returns once none is pending and no
- * degraded write is in flight.
- */
+/** Copies every session the primary missed to it; returns once none is pending and no degraded write is in flight. */
 export async function catchUpPrimary<TItem>(r: Replicas<TItem>): Promise<void> {
   // A call abandoned by the deadline may still land: catching up before it has ended could be undone by it.
   if (r.primary.unsettled > 0) {
@@ -28,9 +24,8 @@ export async function catchUpPrimary<TItem>(r: Replicas<TItem>): Promise<void> {
         if (!r.state.isPending(sessionId)) return;
         const source = inSync(r, sessionId)[0];
         if (!source) throw new SessionError(SessionErrorCode.BackendUnavailable, 'no secondary holds this session in sync');
-        await catchUp(source, r.primary, sessionId, r.state.missed('primary', sessionId), r.reportError);
+        await copyHistory(source, r.primary, sessionId);
         r.state.donePending(sessionId);
-        r.state.clearMissed('primary', sessionId);
       });
     }
     // The primary holds the truth again: stale marks move into its journal, the secondaries' journals empty.
@@ -60,9 +55,8 @@ export async function repairSecondaries<TItem>(r: Replicas<TItem>): Promise<void
       if (r.state.degraded) return;
       try {
         await r.writes.run(sessionId, async () => {
-          await catchUp(r.primary, secondary, sessionId, r.state.missed(index, sessionId), r.reportError);
+          await copyHistory(r.primary, secondary, sessionId);
           r.state.clearStale(index, sessionId);
-          r.state.clearMissed(index, sessionId);
         });
       } catch (error) {
         // If the primary is what failed, go degraded and stop; a failing secondary just stays stale.

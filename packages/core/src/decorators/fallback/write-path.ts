@@ -1,7 +1,6 @@
 import { SessionError, SessionErrorCode, isSessionError } from '../../errors.js';
 import type { SessionStore } from '../../types.js';
 import { journalEntry } from './journal.js';
-import type { Missed } from './replica-state.js';
 import type { Replicas } from './replicas.js';
 
 /** A write as the fallback routes it: run on one replica; `agree` compares a mirror's result with the answer. */
@@ -10,19 +9,6 @@ export interface Write<TItem, R> {
   readonly agree: (answer: R, mirror: R) => boolean;
   /** The write leaves a replica exact whatever it held (clear, replacement), so a stale one gets it and is in sync after. */
   readonly makesExact: boolean;
-  /** What a replica that misses this write must still be given besides the copy of the history (a transaction, a clear). */
-  readonly missed?: Missed;
-}
-
-/**
- * Once a write is acknowledged: each replica behind on the session (the
- * primary after a degraded write, every secondary stale for it) records the
- * transaction or clear it missed, for the catch-up (copy-history.ts catchUp).
- */
-function recordMissed<TItem, R>(r: Replicas<TItem>, sessionId: string, write: Write<TItem, R>, primaryBehind: boolean): void {
-  if (write.missed === undefined) return;
-  if (primaryBehind) r.state.recordMissed('primary', sessionId, write.missed);
-  for (const index of r.secondaries.keys()) if (r.state.isStale(index, sessionId)) r.state.recordMissed(index, sessionId, write.missed);
 }
 
 /**
@@ -60,7 +46,6 @@ export async function writeThrough<TItem, R>(r: Replicas<TItem>, sessionId: stri
       return degradedWrite(r, sessionId, write, error);
     }
     await mirror(r, sessionId, [...r.secondaries.keys()], write, answer, r.primary);
-    recordMissed(r, sessionId, write, false);
     return answer;
   });
 }
@@ -84,13 +69,8 @@ async function mirror<TItem, R>(
       await markStale(r, index, sessionId, error, truth);
       continue;
     }
-    // Exact again (a replacement keeps the operation log, so not while it still misses a transaction); the
-    // journal may still name it, which costs at most one needless copy.
-    if (write.makesExact) {
-      const clears = write.missed !== undefined && 'clear' in write.missed;
-      if (clears) r.state.clearMissed(index, sessionId);
-      if (clears || r.state.missed(index, sessionId).length === 0) r.state.clearStale(index, sessionId);
-    }
+    // Exact again; the journal may still name it, which costs at most one needless copy.
+    if (write.makesExact) r.state.clearStale(index, sessionId);
     else if (!write.agree(answer, result)) await markStale(r, index, sessionId, undefined, truth);
   }
 }
@@ -115,7 +95,6 @@ function degradedWrite<TItem, R>(r: Replicas<TItem>, sessionId: string, write: W
       }
       await mirror(r, sessionId, candidates.slice(i + 1), write, answer, store);
       r.state.addPending(sessionId);
-      recordMissed(r, sessionId, write, true);
       return answer;
     }
     throw isSessionError(lastError)
