@@ -19,6 +19,7 @@ import { SessionQueue } from '../session-queue.js';
 import { canReplaceAtomically, replaceHistoryOf, same } from './fallback/copy-history.js';
 import { FALLBACK_JOURNAL_SESSION_ID, FallbackJournal } from './fallback/journal.js';
 import { ReplicaDeadline } from './fallback/replica-deadline.js';
+import { MissedOperations } from './fallback/missed-operations.js';
 import { ReplicaState, type FallbackStatus } from './fallback/replica-state.js';
 import { inSync, type Replicas } from './fallback/replicas.js';
 import { catchUpPrimary, repairSecondaries } from './fallback/resync.js';
@@ -151,6 +152,7 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       state: new ReplicaState(secondaries.length),
       journal: new FallbackJournal<TItem>(options.journal ?? true, timedPrimary, timedSecondaries),
       writes: new SessionQueue(),
+      missedOperations: new MissedOperations(),
       isOutage: options.isOutage ?? defaultIsOutage,
       degrade: (error) => this.#degrade(error),
       reportError: (error) => this.#reportError(error),
@@ -386,18 +388,25 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   }
 
   override async clearSession(sessionId: string, options?: CallOptions): Promise<void> {
-    await this.#write(sessionId, { run: (store) => store.clearSession(sessionId, options), agree: () => true, makesExact: true });
+    await this.#write(sessionId, {
+      run: (store) => store.clearSession(sessionId, options),
+      agree: () => true,
+      makesExact: true,
+      clearsLog: true,
+    });
   }
 
   override async applyHistoryTransaction(sessionId: string, args: HistoryTransactionArgs<TItem>, options?: CallOptions): Promise<void> {
     this.require('transactions', 'applyHistoryTransaction');
     // Bad arguments or items are refused before anything (a journal note included) is written.
-    this.validateTransaction(args);
+    const { operationId, fingerprint } = this.validateTransaction(args);
     assertPreconditionsSupported(args, this.capabilities);
     await this.#write(sessionId, {
       run: (store) => store.applyHistoryTransaction!(sessionId, args, options),
       agree: () => true,
       makesExact: false,
+      // A repeat of a transaction some replica missed is answered from the record (docs: operation ids through an outage).
+      operation: { operationId, fingerprint },
     });
   }
 
@@ -508,6 +517,8 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
           const info = await infoOf(primary, sessionId);
           for (const index of indexes) {
             if (info === undefined) {
+              // The primary no longer holds the session: its operation log is gone with it.
+              this.#r.missedOperations.drop(sessionId);
               try {
                 await secondaries[index]!.clearSession(sessionId);
                 state.clearStale(index, sessionId);

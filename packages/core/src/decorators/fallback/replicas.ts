@@ -1,5 +1,6 @@
 import type { SessionQueue } from '../../session-queue.js';
 import type { FallbackJournal } from './journal.js';
+import type { MissedOperations } from './missed-operations.js';
 import type { ReplicaDeadline } from './replica-deadline.js';
 import type { ReplicaState } from './replica-state.js';
 
@@ -15,6 +16,8 @@ export interface Replicas<TItem> {
   readonly journal: FallbackJournal<TItem>;
   /** Serializes writes (and copies) per session in this process, so every replica sees them in one order. */
   readonly writes: SessionQueue;
+  /** Operation ids some replica missed (a copy does not carry them): a repeat is answered from here. Memory only. */
+  readonly missedOperations: MissedOperations;
   /** Whether an error of a replica means "unavailable" (fail over) rather than an answer. */
   isOutage(error: unknown): boolean;
   /** Enters the degraded state (once; calls `onDegraded`). */

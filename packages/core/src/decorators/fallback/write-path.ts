@@ -1,6 +1,7 @@
 import { SessionError, SessionErrorCode, isSessionError } from '../../errors.js';
 import type { SessionStore } from '../../types.js';
 import { journalEntry } from './journal.js';
+import type { OperationRef } from './missed-operations.js';
 import type { Replicas } from './replicas.js';
 
 /** A write as the fallback routes it: run on one replica; `agree` compares a mirror's result with the answer. */
@@ -9,6 +10,14 @@ export interface Write<TItem, R> {
   readonly agree: (answer: R, mirror: R) => boolean;
   /** The write leaves a replica exact whatever it held (clear, replacement), so a stale one gets it and is in sync after. */
   readonly makesExact: boolean;
+  /**
+   * A transaction: a repeat of one some replica missed is answered from the
+   * record without reaching any replica, and the record gains it when a
+   * replica misses it. Only for writes resolving `undefined`.
+   */
+  readonly operation?: OperationRef;
+  /** The write empties the session's operation log (a clear): its record is dropped once acknowledged. */
+  readonly clearsLog?: boolean;
 }
 
 /**
@@ -36,18 +45,31 @@ export async function markStale<TItem>(r: Replicas<TItem>, index: number, sessio
  */
 export async function writeThrough<TItem, R>(r: Replicas<TItem>, sessionId: string, write: Write<TItem, R>): Promise<R> {
   return r.writes.run(sessionId, async () => {
-    if (r.state.degraded) return degradedWrite(r, sessionId, write, undefined);
-    let answer: R;
-    try {
-      answer = await write.run(r.primary);
-    } catch (error) {
-      if (!r.isOutage(error)) throw error;
-      r.degrade(error);
-      return degradedWrite(r, sessionId, write, error);
-    }
-    await mirror(r, sessionId, [...r.secondaries.keys()], write, answer, r.primary);
+    // Under the session's queue: no write to the session runs between this answer and the record it reads.
+    if (write.operation && r.missedOperations.isRepeat(sessionId, write.operation)) return undefined as R;
+    const answer = await route(r, sessionId, write);
+    if (write.clearsLog) r.missedOperations.drop(sessionId);
     return answer;
   });
+}
+
+async function route<TItem, R>(r: Replicas<TItem>, sessionId: string, write: Write<TItem, R>): Promise<R> {
+  if (r.state.degraded) return degradedWrite(r, sessionId, write, undefined);
+  let answer: R;
+  try {
+    answer = await write.run(r.primary);
+  } catch (error) {
+    if (!r.isOutage(error)) throw error;
+    r.degrade(error);
+    return degradedWrite(r, sessionId, write, error);
+  }
+  await mirror(r, sessionId, [...r.secondaries.keys()], write, answer, r.primary);
+  return answer;
+}
+
+/** A replica missed `write` (acknowledged elsewhere): a transaction's id goes into the record. */
+function missed<TItem, R>(r: Replicas<TItem>, sessionId: string, write: Write<TItem, R>): void {
+  if (write.operation) r.missedOperations.add(sessionId, write.operation);
 }
 
 /** Applies an acknowledged write to secondaries `indexes`; one that fails or disagrees becomes stale. */
@@ -61,11 +83,15 @@ async function mirror<TItem, R>(
 ): Promise<void> {
   for (const index of indexes) {
     // A stale replica gets no further writes (a copy will repair it) — except one that makes it exact outright.
-    if (r.state.isStale(index, sessionId) && !write.makesExact) continue;
+    if (r.state.isStale(index, sessionId) && !write.makesExact) {
+      missed(r, sessionId, write);
+      continue;
+    }
     let result: R;
     try {
       result = await write.run(r.secondaries[index]!);
     } catch (error) {
+      missed(r, sessionId, write);
       await markStale(r, index, sessionId, error, truth);
       continue;
     }
@@ -93,6 +119,8 @@ function degradedWrite<TItem, R>(r: Replicas<TItem>, sessionId: string, write: W
         lastError = error;
         continue;
       }
+      // The primary missed it (and so did any secondary skipped above).
+      missed(r, sessionId, write);
       await mirror(r, sessionId, candidates.slice(i + 1), write, answer, store);
       r.state.addPending(sessionId);
       return answer;
