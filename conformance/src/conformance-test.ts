@@ -27,6 +27,19 @@ export interface AppendJob {
   readonly batchSize: number;
 }
 
+/**
+ * One transaction job: `batches` append_items transactions one after another,
+ * with the items of an {@link AppendJob} and operation ids `p<writer>-op<batch>`
+ * (two jobs with the same writer apply the same transactions: each must land once).
+ */
+export interface TransactJob {
+  readonly kind: 'transact';
+  readonly sessionId: string;
+  readonly writer: number;
+  readonly batches: number;
+  readonly batchSize: number;
+}
+
 /** One pop job: pop `count` times and report what came back. */
 export interface PopJob {
   readonly kind: 'pop';
@@ -59,7 +72,7 @@ export interface WatchJob {
   readonly maxMs: number;
 }
 
-export type ProcessJob = AppendJob | PopJob | ReplaceJob | WatchJob;
+export type ProcessJob = AppendJob | TransactJob | PopJob | ReplaceJob | WatchJob;
 
 /** What a test gets: fresh stores, reopened handles, child processes, all cleaned up after it. */
 export interface TestContext {

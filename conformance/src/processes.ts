@@ -27,6 +27,13 @@ try {
       await store.addItems(job.sessionId, items);
     }
     result = { ok: true };
+  } else if (job.kind === 'transact') {
+    for (let b = 0; b < job.batches; b++) {
+      const items = [];
+      for (let i = 0; i < job.batchSize; i++) items.push({ role: 'user', content: 'p' + job.writer + '-b' + b + '-i' + i });
+      await store.applyHistoryTransaction(job.sessionId, { operationId: 'p' + job.writer + '-op' + b, transaction: { type: 'append_items', items } });
+    }
+    result = { ok: true };
   } else if (job.kind === 'replace') {
     const asItems = (texts) => texts.map((content) => ({ role: 'user', content }));
     for (let r = 0; r < job.rounds; r++) await store.replaceHistory(job.sessionId, asItems(job.histories[r % job.histories.length]));

@@ -13,7 +13,11 @@ import {
 // @ts-expect-error: plain JavaScript fixture (children import it), no declarations.
 import { fileStoreHarness } from './fixtures/file-store.mjs';
 
-const fileHarness = fileStoreHarness as (options: { lock: boolean; replace?: 'atomic' | 'clear-then-add' }) => ConformanceHarness;
+const fileHarness = fileStoreHarness as (options: {
+  lock: boolean;
+  replace?: 'atomic' | 'clear-then-add';
+  transactions?: 'locked' | 'unlocked';
+}) => ConformanceHarness;
 
 /**
  * Broken stores that need other processes, so they are file-backed fixtures
@@ -28,6 +32,11 @@ const PROCESS_BROKEN_STORES = {
   'clear-then-add-file-store': {
     description: 'replaces the history as the Agents SDK falls back to doing: clear, then add, so a reader in another process sees it empty',
     caughtBy: ['replace.atomic-across-processes'],
+  },
+  'tx-unlocked-file-store': {
+    description:
+      'takes the cross-process lock for appends and pops but serialises transactions inside one process only, so a transaction loses another process’s batch or applies an operation twice',
+    caughtBy: ['concurrency.process-transactions'],
   },
 } as const;
 
@@ -48,6 +57,7 @@ describe('the reference store', () => {
     expect(notPassed).toEqual([
       `concurrency.processes: skipped ${noProcesses}`,
       `concurrency.process-pops: skipped ${noProcesses}`,
+      `concurrency.process-transactions: skipped ${noProcesses}`,
       'tx.preconditions-refused: skipped the store declares transactionPreconditions',
       'append.expected-length-refused: skipped the store declares conditionalAppend',
       `replace.atomic-across-processes: skipped ${noProcesses}`,
@@ -87,6 +97,21 @@ describe('the cross-process replacement test', () => {
 
   it('passes the same file store replacing by one atomic rename', async () => {
     const report = await runConformance('atomic-replace', fileHarness({ lock: true }), { only });
+    expect(report.results.map((r) => `${r.id}: ${r.status} ${r.reason ?? ''}`.trim())).toEqual(only.map((id) => `${id}: passed`));
+  }, 120_000);
+});
+
+describe('the cross-process transaction test', () => {
+  const only = [...PROCESS_BROKEN_STORES['tx-unlocked-file-store'].caughtBy];
+
+  it(`fails the broken store "tx-unlocked-file-store" (${PROCESS_BROKEN_STORES['tx-unlocked-file-store'].description})`, async () => {
+    const report = await runConformance('tx-unlocked', fileHarness({ lock: true, transactions: 'unlocked' }), { only });
+    expect(report.results.find((r) => r.id === only[0])?.status).toBe('failed');
+    expect(report.ok).toBe(false);
+  }, 120_000);
+
+  it('passes the same file store applying transactions under its cross-process lock', async () => {
+    const report = await runConformance('tx-locked', fileHarness({ lock: true, transactions: 'locked' }), { only });
     expect(report.results.map((r) => `${r.id}: ${r.status} ${r.reason ?? ''}`.trim())).toEqual(only.map((id) => `${id}: passed`));
   }, 120_000);
 });

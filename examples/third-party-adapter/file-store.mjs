@@ -39,6 +39,9 @@ export class FileStore extends AbstractSessionStore {
     ttl: false,
     persistent: true,
     atomicReadModifyWrite: true,
+    transactionPreconditions: false,
+    replaceHistory: false,
+    historyMutations: false,
   });
 
   /** @param {{ dir: string }} options */

@@ -12,8 +12,11 @@ import {
 import {
   AbstractSessionStore,
   appendedSince,
+  assertSessionId,
   checkExpectedLength,
   conflicts,
+  decodeItems,
+  encodeItems,
   newEpoch,
   normalizeSince,
   normalizeTtl,
@@ -27,6 +30,27 @@ import {
 import { keyFor, tick, type Backend, type Entry } from './backend.js';
 import type { BrokenStoreFlaw } from './flaws.js';
 import { depthOf, isCallItem, mapDeep, replaceCalls, rewrite, sortKeys } from './values.js';
+
+/** `clear-globs`, `pop-globs`: an id read as a glob pattern, or undefined when it holds no glob characters. */
+function globOf(sessionId: string): RegExp | undefined {
+  if (!/[*?[\]]/.test(sessionId)) return undefined;
+  const source = sessionId.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  try {
+    return new RegExp(`^${source}$`, 's');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether core would refuse `sessionId` (`*-accepts-bad-id` flaws skip that check). */
+function invalidId(sessionId: unknown): boolean {
+  try {
+    assertSessionId(sessionId as string);
+    return false;
+  } catch {
+    return true;
+  }
+}
 
 /**
  * An in-memory store that is correct unless given a flaw. Without a flaw it
@@ -60,6 +84,8 @@ export class FlawedStore extends AbstractSessionStore {
   readonly #handleEpochs = new Map<string, string>();
   /** `caches-decoded-items`: decoded items handed out as they are, by their JSON. */
   readonly #decoded = new Map<string, unknown>();
+  /** `epoch-survives-prune`: the epochs of pruned sessions, given back when they are written again. */
+  readonly #prunedEpochs = new Map<string, string>();
 
   constructor(
     private readonly backend: Backend,
@@ -69,6 +95,13 @@ export class FlawedStore extends AbstractSessionStore {
     super();
     this.#ttl = normalizeTtl(ttl);
     if (flaw === 'non-boolean-capability') this.capabilities = { ...this.capabilities, persistent: 1 as unknown as boolean };
+    if (flaw === 'truthy-capability') this.capabilities = { ...this.capabilities, transactionPreconditions: 1 as unknown as boolean };
+    if (flaw === 'truthy-optional-capability') this.capabilities = { ...this.capabilities, readChanges: 1 as unknown as boolean };
+    if (flaw === 'missing-capability-keys') {
+      const { replaceHistory: _replace, historyMutations: _mutations, ...rest } = this.capabilities;
+      this.capabilities = rest as StoreCapabilities;
+    }
+    if (flaw === 'capability-without-method') Object.defineProperty(this, 'replaceHistory', { value: undefined });
   }
 
   #key(sessionId: string): string {
@@ -94,7 +127,10 @@ export class FlawedStore extends AbstractSessionStore {
   #entry(sessionId: string): Entry {
     const now = Date.now();
     let entry = this.#live(sessionId);
-    if (!entry) this.backend.sessions.set(this.#key(sessionId), (entry = { items: [], created: now, updated: now, epoch: newEpoch() }));
+    if (!entry) {
+      const epoch = (this.flaw === 'epoch-survives-prune' && this.#prunedEpochs.get(this.#key(sessionId))) || newEpoch();
+      this.backend.sessions.set(this.#key(sessionId), (entry = { items: [], created: now, updated: now, epoch }));
+    }
     entry.updated = now;
     if (this.flaw === 'created-at-moves') entry.created = now;
     return entry;
@@ -189,10 +225,16 @@ export class FlawedStore extends AbstractSessionStore {
       return;
     }
     if (this.flaw === 'replace-empty-ignored' && Array.isArray(items) && items.length === 0) return;
+    // Straight to the backend, past core's checks: the store's open state, or the id.
+    if ((this.flaw === 'replace-after-close' && this.closed) || (this.flaw === 'replace-accepts-bad-id' && invalidId(sessionId))) {
+      return this._replaceHistory(String(sessionId), encodeItems(items));
+    }
     return super.replaceHistory(sessionId, items, options);
   }
 
   override async applyHistoryMutations(sessionId: string, args: HistoryMutationArgs, options?: CallOptions): Promise<void> {
+    // No call with that id in a session it never looked up: nothing to do, and no error.
+    if ((this.flaw === 'mutations-after-close' && this.closed) || (this.flaw === 'mutations-accept-bad-id' && invalidId(sessionId))) return;
     switch (this.flaw) {
       case 'mutation-validates-lazily': {
         const mutations = (args as { mutations?: unknown } | undefined)?.mutations;
@@ -307,7 +349,12 @@ export class FlawedStore extends AbstractSessionStore {
       await tick();
       if (this.#released) throw new SessionError(SessionErrorCode.BackendUnavailable, 'the connection was closed');
     }
-    if (this.flaw !== 'ignores-append-expected-length') checkExpectedLength(options ?? {}, this.#live(sessionId)?.items.length ?? 0);
+    // `length-ignores-ttl`: counts what the backend still holds, expired or not.
+    const count = (this.flaw === 'length-ignores-ttl' ? this.backend.sessions.get(this.#key(sessionId)) : this.#live(sessionId))?.items.length ?? 0;
+    if (this.flaw === 'leaks-id-in-conflict' && options?.expectedLength !== undefined && options.expectedLength !== count) {
+      throw new SessionError(SessionErrorCode.Conflict, `session ${sessionId} holds ${count} items, not ${options.expectedLength}`);
+    }
+    if (this.flaw !== 'ignores-append-expected-length') checkExpectedLength(options ?? {}, count);
     this.#cache.delete(this.#key(sessionId));
     const stored = this.#stored(items);
     if (this.flaw === 'loses-concurrent-batch') {
@@ -355,6 +402,10 @@ export class FlawedStore extends AbstractSessionStore {
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
     this.#cache.delete(this.#key(sessionId));
+    const glob = this.flaw === 'pop-globs' ? globOf(sessionId) : undefined;
+    if (glob) {
+      for (const [key, other] of this.backend.sessions) if (key !== this.#key(sessionId) && glob.test(key)) other.items.pop();
+    }
     const entry = this.#live(sessionId);
     if (!entry || entry.items.length === 0 || entry.hidden) return undefined;
     if (this.flaw === 'racy-pop') {
@@ -388,7 +439,7 @@ export class FlawedStore extends AbstractSessionStore {
     const index = this.flaw === 'pops-oldest' ? 0 : entry.items.length - 1;
     const value = decode(entry.items[index]!);
     entry.items.splice(index, 1);
-    this.#renew(this.#entry(sessionId), true);
+    this.#renew(this.flaw === 'pop-keeps-updated' ? entry : this.#entry(sessionId), true);
     this.#dropIfEmpty(sessionId, entry);
     return value;
   }
@@ -397,6 +448,15 @@ export class FlawedStore extends AbstractSessionStore {
     const key = this.#key(sessionId);
     this.#cache.delete(key);
     const entry = this.backend.sessions.get(key);
+    const glob = this.flaw === 'clear-globs' ? globOf(sessionId) : undefined;
+    if (glob) {
+      for (const other of [...this.backend.sessions.keys()]) {
+        if (glob.test(other)) {
+          this.backend.sessions.delete(other);
+          this.backend.ops.delete(other);
+        }
+      }
+    }
     if (this.flaw === 'clear-unknown-throws' && !entry) throw new SessionError(SessionErrorCode.InvalidArgument, 'no such session');
     if (this.flaw === 'clear-decodes-first') for (const item of entry?.items ?? []) JSON.parse(item);
     if (this.flaw === 'soft-clear') {
@@ -413,9 +473,11 @@ export class FlawedStore extends AbstractSessionStore {
   protected override async _applyHistoryTransaction(sessionId: string, tx: PreparedTransaction): Promise<void> {
     this.#cache.delete(this.#key(sessionId));
     const opsKey = this.#opsKey(sessionId);
+    const raw = this.backend.sessions.get(this.#key(sessionId));
     const entry = this.#live(sessionId);
     let log = this.backend.ops.get(opsKey);
-    const count = entry?.items.length ?? 0;
+    // `length-ignores-ttl`: counts what the backend still held, expired or not.
+    const count = (this.flaw === 'length-ignores-ttl' ? raw : entry)?.items.length ?? 0;
     if (this.flaw === 'length-checked-before-log') checkExpectedLength(tx, count);
     const seen = log?.get(tx.operationId);
     if (seen !== undefined && this.flaw !== 'reapplies-transaction') {
@@ -433,7 +495,9 @@ export class FlawedStore extends AbstractSessionStore {
     if (this.flaw !== 'ignores-suffix' && !matches) throw conflicts.suffixMismatch();
     const kept = items.slice(0, Math.max(0, keep));
     if (this.flaw === 'transaction-not-atomic') await tick();
+    const updatedBefore = entry?.updated;
     const target = this.#entry(sessionId);
+    if (this.flaw === 'tx-keeps-updated' && updatedBefore !== undefined) target.updated = updatedBefore;
     if (tx.expectedSuffix.length > 0 || this.flaw === 'tx-append-prepends') this.#renew(target);
     if (this.flaw === 'tx-append-prepends' && tx.type === 'append_items') target.items = [...tx.replacement, ...kept];
     else {
@@ -441,7 +505,7 @@ export class FlawedStore extends AbstractSessionStore {
       this.#append(target, tx.replacement);
     }
     if (!log) this.backend.ops.set(opsKey, (log = new Map()));
-    log.set(tx.operationId, tx.fingerprint);
+    if (this.flaw !== 'log-stops-at-100' || log.size < 100) log.set(tx.operationId, tx.fingerprint);
     if (this.flaw === 'short-operation-log' && log.size > 10) log.delete(log.keys().next().value!);
     this.#dropIfEmpty(sessionId, target);
   }
@@ -460,10 +524,14 @@ export class FlawedStore extends AbstractSessionStore {
     target.items = this.flaw === 'replace-appends' ? [...(was?.items ?? [])] : [];
     this.#append(target, stored);
     target.appended = stored.length;
-    this.#dropIfEmpty(sessionId, target);
+    if (this.flaw !== 'replace-empty-listed') this.#dropIfEmpty(sessionId, target);
   }
 
-  override readChanges(sessionId: string, since?: HistoryVersion, options?: CallOptions) {
+  override async readChanges(sessionId: string, since?: HistoryVersion, options?: CallOptions) {
+    if ((this.flaw === 'changes-after-close' && this.closed) || (this.flaw === 'changes-accept-bad-id' && invalidId(sessionId))) {
+      const changes = await this._readChanges(String(sessionId), since === undefined ? undefined : normalizeSince(since));
+      return { ...changes, items: decodeItems(changes.items) };
+    }
     if (this.flaw === 'lenient-since') {
       // Core's own check, its refusal swallowed: a malformed since reads as none.
       try {
@@ -507,6 +575,10 @@ export class FlawedStore extends AbstractSessionStore {
       for (const id of ids.slice(from, start + pageSize)) {
         const info = this.#info(id);
         if (info) yield this.flaw === 'list-info-without-counts' ? { ...info, itemCount: 0 } : info;
+        else if (this.flaw === 'replace-empty-listed') {
+          const entry = this.#live(id);
+          if (entry) yield { sessionId: id, itemCount: 0, createdAt: new Date(entry.created), updatedAt: new Date(entry.updated) };
+        }
       }
     }
   }
@@ -519,7 +591,7 @@ export class FlawedStore extends AbstractSessionStore {
       itemCount: entry.items.length,
       createdAt: new Date(entry.created),
       updatedAt: new Date(entry.updated),
-      ...(this.#ttl !== undefined ? { expiresAt: new Date(entry.updated + this.#ttl) } : {}),
+      ...(this.#ttl !== undefined ? { expiresAt: new Date((this.flaw === 'expires-from-created' ? entry.created : entry.updated) + this.#ttl) } : {}),
     };
   }
 
@@ -534,6 +606,7 @@ export class FlawedStore extends AbstractSessionStore {
     for (const [key, entry] of [...this.backend.sessions]) {
       const expired = this.#expired(entry, now);
       if (expired || this.flaw === 'prunes-everything' || entry.updated < olderThanMs) {
+        if (this.flaw === 'epoch-survives-prune') this.#prunedEpochs.set(key, entry.epoch);
         this.backend.sessions.delete(key);
         this.backend.ops.delete(key);
         if (!expired || this.flaw === 'prune-counts-expired') deleted++;

@@ -209,6 +209,68 @@ export const BROKEN_STORES = {
     description: 'decodes every item before clearing (to report what it deletes), so a corrupt session cannot be cleared',
     caughtBy: ['corrupt.clear-recovers'],
   },
+  'clear-globs': {
+    description: "clearSession of an id holding glob characters ('*', '?', '[a-z]') deletes every session the pattern matches, as a Redis SCAN MATCH or a key-pattern delete would",
+    caughtBy: ['ids.hostile'],
+  },
+  'pop-globs': {
+    description: 'popItem of an id holding glob characters pops the newest item of every session the pattern matches',
+    caughtBy: ['ids.hostile'],
+  },
+  'leaks-id-in-conflict': {
+    description: 'names the session id in the CONFLICT of an addItems expectedLength',
+    caughtBy: ['input.errors-are-typed'],
+  },
+  'log-stops-at-100': {
+    description: 'stops recording operation ids once a session has 100, so later transactions apply again when repeated',
+    caughtBy: ['tx.recent-log'],
+  },
+  'pop-keeps-updated': {
+    description: 'a pop moves neither updatedAt nor the ttl',
+    caughtBy: ['info.lifecycle', 'ttl.refreshed-by-writes'],
+  },
+  'tx-keeps-updated': {
+    description: 'a transaction moves neither updatedAt nor the ttl',
+    caughtBy: ['info.lifecycle', 'ttl.refreshed-by-writes'],
+  },
+  'replace-empty-listed': {
+    description: 'an empty replacement leaves an empty session behind that getSessionInfo hides but listSessions yields',
+    caughtBy: ['replace.empty'],
+  },
+  'expires-from-created': {
+    description: 'reports expiresAt as the ttl after createdAt instead of after the last write',
+    caughtBy: ['ttl.refreshed-by-writes'],
+  },
+  'length-ignores-ttl': {
+    description: 'checks expectedLength against the items of an expired session, so its old count still matches',
+    caughtBy: ['append.expected-length-expired', 'tx.expected-length-expired'],
+  },
+  'epoch-survives-prune': {
+    description: 'gives a pruned session written again its old epoch, so readChanges reports the new items as appended',
+    caughtBy: ['changes.prune'],
+  },
+  'replace-after-close': { description: 'replaceHistory keeps working after close()', caughtBy: ['lifecycle.closed'] },
+  'mutations-after-close': { description: 'applyHistoryMutations keeps working after close()', caughtBy: ['lifecycle.closed'] },
+  'changes-after-close': { description: 'readChanges keeps working after close()', caughtBy: ['lifecycle.closed'] },
+  'replace-accepts-bad-id': {
+    description: 'replaceHistory stores under an id the other methods refuse (empty, too long, not a string)',
+    caughtBy: ['ids.invalid'],
+  },
+  'mutations-accept-bad-id': {
+    description: 'applyHistoryMutations reads an invalid id as an unknown session instead of refusing it',
+    caughtBy: ['ids.invalid'],
+  },
+  'changes-accept-bad-id': {
+    description: 'readChanges reads an invalid id as an unknown session instead of refusing it',
+    caughtBy: ['ids.invalid'],
+  },
+  'truthy-capability': { description: 'declares transactionPreconditions as 1 instead of true', caughtBy: ['basic.capabilities'] },
+  'truthy-optional-capability': { description: 'declares readChanges as 1 instead of true', caughtBy: ['basic.capabilities'] },
+  'missing-capability-keys': {
+    description: 'leaves replaceHistory and historyMutations out of its manifest instead of declaring them',
+    caughtBy: ['basic.capabilities'],
+  },
+  'capability-without-method': { description: 'declares replaceHistory but has no replaceHistory method', caughtBy: ['basic.capabilities'] },
 } as const satisfies Record<string, { description: string; caughtBy: readonly string[] }>;
 
 export type BrokenStoreFlaw = keyof typeof BROKEN_STORES;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { SessionErrorCode } from '@sessionkit/core';
 import type { ConformanceTest } from '../conformance-test.js';
-import { assertHistory, contents, msg, rejectsWith } from '../checks.js';
+import { assertHistory, contents, msg, rejectsWith, sleep } from '../checks.js';
 
 /** Conditional appends: `addItems(sessionId, items, { expectedLength })`, the `conditionalAppend` capability. */
 export const appendTests: ConformanceTest[] = [
@@ -50,6 +50,22 @@ export const appendTests: ConformanceTest[] = [
         );
       }
       await assertHistory(store, 's', []);
+    },
+  },
+  {
+    id: 'append.expected-length-expired',
+    level: 'MUST',
+    title: 'a session the ttl expired holds no items for addItems expectedLength: its old count conflicts, 0 appends',
+    requires: ['conditionalAppend', 'ttl'],
+    timeout: 30_000,
+    async run(ctx) {
+      const store = await ctx.create({ ttl: 2_000 });
+      await store.addItems('s', [msg('a'), msg('b')]);
+      // Nothing reads the session before the conditional appends: a read may delete an expired session lazily and hide the count.
+      await sleep(3_500);
+      await rejectsWith(() => store.addItems('s', [msg('stale')], { expectedLength: 2 }), SessionErrorCode.Conflict, 'the count from before the expiry');
+      await store.addItems('s', [msg('fresh')], { expectedLength: 0 });
+      await assertHistory(store, 's', [msg('fresh')]);
     },
   },
   {

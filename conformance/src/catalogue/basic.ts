@@ -8,8 +8,19 @@ const CAPABILITY_METHODS: Partial<Record<keyof StoreCapabilities, string>> = {
   listSessions: 'listSessions',
   sessionInfo: 'getSessionInfo',
   prune: 'prune',
+  replaceHistory: 'replaceHistory',
+  historyMutations: 'applyHistoryMutations',
   readChanges: 'readChanges',
 };
+
+/** Every key the manifest must have, each `true` or `false` (a truthy 1 or 'yes' is not a declaration). */
+const REQUIRED_CAPABILITIES: readonly (keyof StoreCapabilities)[] = [
+  'transactions', 'listSessions', 'sessionInfo', 'prune', 'ttl', 'persistent', 'atomicReadModifyWrite',
+  'transactionPreconditions', 'replaceHistory', 'historyMutations',
+];
+
+/** Keys the manifest may leave out (absent: false); when present, booleans too. */
+const OPTIONAL_CAPABILITIES: readonly (keyof StoreCapabilities)[] = ['conditionalAppend', 'readChanges'];
 
 export const basicTests: ConformanceTest[] = [
   {
@@ -18,12 +29,17 @@ export const basicTests: ConformanceTest[] = [
     title: 'declares every capability as a boolean, and has the method of each one it declares',
     async run(ctx) {
       const store = await ctx.create();
-      const keys: (keyof StoreCapabilities)[] = [
-        'transactions', 'listSessions', 'sessionInfo', 'prune', 'ttl', 'persistent', 'atomicReadModifyWrite',
-      ];
-      for (const key of keys) assert.equal(typeof store.capabilities[key], 'boolean', `capabilities.${key} must be a boolean`);
+      assert.ok(store.capabilities !== null && typeof store.capabilities === 'object', 'capabilities must be an object');
+      for (const key of REQUIRED_CAPABILITIES) {
+        assert.ok(key in store.capabilities, `capabilities.${key} is missing: every manifest declares it, true or false`);
+        assert.equal(typeof store.capabilities[key], 'boolean', `capabilities.${key} must be a boolean, not ${JSON.stringify(store.capabilities[key])}`);
+      }
+      for (const key of OPTIONAL_CAPABILITIES) {
+        const value = store.capabilities[key];
+        assert.ok(value === undefined || typeof value === 'boolean', `capabilities.${key} must be a boolean when present, not ${JSON.stringify(value)}`);
+      }
       for (const [capability, method] of Object.entries(CAPABILITY_METHODS)) {
-        if (store.capabilities[capability as keyof StoreCapabilities]) {
+        if (store.capabilities[capability as keyof StoreCapabilities] === true) {
           assert.equal(typeof (store as unknown as Record<string, unknown>)[method], 'function', `declares ${capability} but has no ${method}()`);
         }
       }

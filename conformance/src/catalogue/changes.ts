@@ -121,6 +121,29 @@ export const changesTests: ConformanceTest[] = [
     },
   },
   {
+    id: 'changes.prune',
+    level: 'MUST',
+    title: "a pruned session has the epoch '' and reads as empty and whole, and starts a new epoch when written again",
+    requires: ['readChanges', 'prune'],
+    async run(ctx) {
+      const store = await ctx.create();
+      await store.addItems('s', [msg('a'), msg('b')]);
+      const version = (await changesOf(store, 's')).version;
+      // Margins of a second: some backends keep time in whole seconds.
+      await sleep(1100);
+      const cutoff = new Date();
+      await sleep(1100);
+      assert.equal(await store.prune!({ olderThan: cutoff }), 1);
+      const pruned = await changesOf(store, 's', version);
+      assert.equal(pruned.whole, true, 'pruned: the whole (empty) history');
+      assert.deepEqual(pruned.items, []);
+      assert.equal(pruned.version.epoch, '', "a session without a record has the epoch ''");
+      assert.equal(pruned.version.length, 0);
+      await store.addItems('s', [msg('c'), msg('d'), msg('e')]);
+      await assertWhole(store, version, [msg('c'), msg('d'), msg('e')], 'a prune and new appends');
+    },
+  },
+  {
     id: 'changes.expiry',
     level: 'MUST',
     title: 'a session that expired reads as empty and whole, and starts a new epoch when written again',

@@ -166,6 +166,37 @@ export const concurrencyTests: ConformanceTest[] = [
     },
   },
   {
+    id: 'concurrency.process-transactions',
+    level: 'MUST',
+    title: 'transactions from separate processes, racing appends and each other (two apply the same operations): every batch once, contiguous and in order',
+    requires: ['processes', 'transactions', 'atomicReadModifyWrite'],
+    timeout: 120_000,
+    async run(ctx) {
+      const store = await ctx.create();
+      const [batches, size] = [ctx.n(12), 3];
+      await store.addItems('warm', [msg('opened')]);
+      // p0 appends; p1 applies transactions, and so does a second process with the same operation ids
+      // (a run resumed elsewhere): each must land once; p2 applies transactions of its own.
+      const results = await ctx.runProcesses(store, [
+        { kind: 'append', sessionId: 'hot', writer: 0, batches, batchSize: size },
+        { kind: 'transact', sessionId: 'hot', writer: 1, batches, batchSize: size },
+        { kind: 'transact', sessionId: 'hot', writer: 1, batches, batchSize: size },
+        { kind: 'transact', sessionId: 'hot', writer: 2, batches, batchSize: size },
+      ]);
+      for (const result of results) assert.deepEqual(result, { ok: true }, `a child process failed: ${JSON.stringify(result)}`);
+      const names = ['p0', 'p1', 'p2'];
+      const history = await store.getItems('hot');
+      assertInterleavedBatches(history, names, batches, size);
+      // Every operation id was recorded with its change: replaying them here changes nothing.
+      for (const writer of [1, 2]) {
+        for (let b = 0; b < batches; b++) {
+          await store.applyHistoryTransaction!('hot', { operationId: `p${writer}-op${b}`, transaction: { type: 'append_items', items: writerBatch(`p${writer}`, b, size) } });
+        }
+      }
+      assert.equal((await store.getItems('hot')).length, history.length, 'an operation applied in another process was applied again');
+    },
+  },
+  {
     id: 'concurrency.transaction-vs-append',
     level: 'MUST',
     title: 'a replace_suffix racing appends either applies on the exact suffix or fails with CONFLICT; no append is lost',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { SessionErrorCode } from '@sessionkit/core';
 import type { ConformanceTest } from '../conformance-test.js';
 import { assertHistory, collect, msg, rejectsWith } from '../checks.js';
+import { call } from './mutations.js';
 
 /**
  * Ids shaped like backend syntax: SQL, LIKE patterns, Redis globs and hash
@@ -106,7 +107,7 @@ export const idTests: ConformanceTest[] = [
   {
     id: 'ids.hostile',
     level: 'MUST',
-    title: 'ids shaped like SQL, Redis patterns and hash tags, Mongo operators, S3 paths, control characters and Unicode are plain data',
+    title: 'ids shaped like SQL, Redis patterns and hash tags, Mongo operators, S3 paths, control characters and Unicode are plain data: a pop or clear of one touches no other',
     timeout: 60_000,
     async run(ctx) {
       const store = await ctx.create();
@@ -127,12 +128,29 @@ export const idTests: ConformanceTest[] = [
         const listed = (await collect(store.listSessions!({ pageSize: 7 }))).map((info) => info.sessionId);
         assert.deepEqual([...listed].sort(), [...HOSTILE_IDS].sort(), 'listSessions returns every id exactly, once');
       }
+      // Each pop took its own session's newest item only (a pop of '*' or '%' is not a pop of every session).
+      for (const id of HOSTILE_IDS) await assertHistory(store, id, [msg(JSON.stringify(id))], `after the pops, session ${JSON.stringify(id)}`);
+      const expected = new Map(HOSTILE_IDS.map((id) => [id, [msg(JSON.stringify(id))]]));
       if (store.capabilities.transactions) {
         for (const id of HOSTILE_IDS.slice(0, 12)) {
           await store.applyHistoryTransaction!(id, { operationId: id, transaction: { type: 'append_items', items: [msg('tx')] } });
+          expected.get(id)!.push(msg('tx'));
         }
       }
-      for (const id of HOSTILE_IDS) await store.clearSession(id);
+      // Clearing one half leaves the other half alone (a clear of '*', '%', '?' or '[a-z]' is not a pattern
+      // delete), then the other way round; the session a clear names is emptied.
+      const even = HOSTILE_IDS.filter((_, i) => i % 2 === 0);
+      const odd = HOSTILE_IDS.filter((_, i) => i % 2 === 1);
+      const rounds: [readonly string[], readonly string[]][] = [[even, odd], [odd, even]];
+      for (const [round, [cleared, kept]] of rounds.entries()) {
+        for (const id of cleared) await store.clearSession(id);
+        for (const id of kept) {
+          await assertHistory(store, id, expected.get(id)!, `clearing other ids (${cleared.map((c) => JSON.stringify(c)).join(', ')}) touched ${JSON.stringify(id)}`);
+        }
+        for (const id of cleared) assert.deepEqual(await store.getItems(id), [], `cleared ${JSON.stringify(id)}`);
+        if (round === 0) for (const id of cleared) await store.addItems(id, expected.get(id)!);
+      }
+      for (const id of even) await store.clearSession(id);
       for (const id of HOSTILE_IDS) assert.deepEqual(await store.getItems(id), [], `cleared ${JSON.stringify(id)}`);
     },
   },
@@ -160,6 +178,19 @@ export const idTests: ConformanceTest[] = [
             SessionErrorCode.InvalidArgument,
             `applyHistoryTransaction(${what})`,
           );
+        }
+        if (store.capabilities.replaceHistory) {
+          await rejectsWith(() => store.replaceHistory!(sid, [msg('x')]), SessionErrorCode.InvalidArgument, `replaceHistory(${what})`);
+        }
+        if (store.capabilities.historyMutations) {
+          await rejectsWith(
+            () => store.applyHistoryMutations!(sid, { mutations: [{ type: 'replace_function_call', callId: 'call-1', replacement: call('call-1', '{}') }] }),
+            SessionErrorCode.InvalidArgument,
+            `applyHistoryMutations(${what})`,
+          );
+        }
+        if (store.capabilities.readChanges) {
+          await rejectsWith(() => store.readChanges!(sid), SessionErrorCode.InvalidArgument, `readChanges(${what})`);
         }
       }
       await assertHistory(store, 's', [msg('kept')]);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { SessionErrorCode } from '@sessionkit/core';
+import { isSessionError, SessionErrorCode } from '@sessionkit/core';
 import type { ConformanceTest } from '../conformance-test.js';
-import { assertHistory, collect, msg, rejectsWith } from '../checks.js';
+import { assertHistory, collect, describeError, msg, rejectsWith } from '../checks.js';
+import { call } from './mutations.js';
 
 class Custom {
   value = 1;
@@ -72,10 +73,11 @@ export const inputTests: ConformanceTest[] = [
   {
     id: 'input.errors-are-typed',
     level: 'MUST',
-    title: 'every failure is a SessionError whose message holds neither item contents nor the session id',
+    title: 'every failure is a SessionError whose message holds neither item contents nor the session id (refused items, bad arguments, conflicts, unsupported options, a closed store)',
     async run(ctx) {
       const store = await ctx.create();
       const sid = `session-${SECRET}`;
+      const { capabilities } = store;
       await store.addItems(sid, [msg(SECRET)]);
       const errors = [
         await rejectsWith(() => store.addItems(sid, [{ role: 'user', content: SECRET, bad: () => SECRET }]), SessionErrorCode.InvalidItem),
@@ -83,7 +85,10 @@ export const inputTests: ConformanceTest[] = [
         await rejectsWith(() => store.getItems(sid, { limit: -1 }), SessionErrorCode.InvalidArgument),
         await rejectsWith(() => store.getItems(`${SECRET}\ud800`), SessionErrorCode.InvalidArgument),
       ];
-      if (store.capabilities.transactions) {
+      if (capabilities.conditionalAppend) {
+        errors.push(await rejectsWith(() => store.addItems(sid, [msg(SECRET)], { expectedLength: 7 }), SessionErrorCode.Conflict, 'addItems expectedLength'));
+      }
+      if (capabilities.transactions) {
         await store.applyHistoryTransaction!(sid, { operationId: 'op', transaction: { type: 'append_items', items: [msg('x')] } });
         errors.push(
           await rejectsWith(
@@ -99,7 +104,56 @@ export const inputTests: ConformanceTest[] = [
             SessionErrorCode.Conflict,
           ),
         );
+        if (capabilities.transactionPreconditions) {
+          errors.push(
+            await rejectsWith(
+              () => store.applyHistoryTransaction!(sid, { operationId: 'op3', transaction: { type: 'append_items', items: [msg(SECRET)] }, expectedLength: 7 }),
+              SessionErrorCode.Conflict,
+              'transaction expectedLength',
+            ),
+          );
+        }
       }
+      if (capabilities.replaceHistory) {
+        errors.push(await rejectsWith(() => store.replaceHistory!(sid, [msg(SECRET), { content: SECRET, bad: 10n }]), SessionErrorCode.InvalidItem));
+      }
+      // Options a store without the capability refuses (UNSUPPORTED; that it refuses them is a SHOULD of its own,
+      // so here only an error it does give is checked). A fresh session, so a store that ignores one changes nothing the checks above read.
+      const other = `other-${SECRET}`;
+      const unsupported: (() => Promise<unknown>)[] = [];
+      if (!capabilities.conditionalAppend) unsupported.push(() => store.addItems(other, [msg(SECRET)], { expectedLength: 7 }));
+      if (capabilities.transactions && !capabilities.transactionPreconditions) {
+        unsupported.push(() =>
+          store.applyHistoryTransaction!(other, { operationId: 'op4', transaction: { type: 'append_items', items: [msg(SECRET)] }, expectedLength: 7 }),
+        );
+      }
+      for (const action of unsupported) {
+        const error = await action().then(
+          () => undefined,
+          (reason: unknown) => reason,
+        );
+        if (error === undefined) continue;
+        assert.ok(isSessionError(error), `an unsupported option failed with something other than a SessionError: ${describeError(error)}`);
+        errors.push(error);
+      }
+      // And every method of a closed store.
+      await store.close();
+      const closed: [string, () => unknown][] = [
+        ['getItems', () => store.getItems(sid)],
+        ['addItems', () => store.addItems(sid, [msg(SECRET)])],
+        ['popItem', () => store.popItem(sid)],
+        ['clearSession', () => store.clearSession(sid)],
+      ];
+      if (capabilities.transactions) {
+        closed.push(['applyHistoryTransaction', () => store.applyHistoryTransaction!(sid, { operationId: SECRET, transaction: { type: 'append_items', items: [msg(SECRET)] } })]);
+      }
+      if (capabilities.replaceHistory) closed.push(['replaceHistory', () => store.replaceHistory!(sid, [msg(SECRET)])]);
+      if (capabilities.historyMutations) {
+        closed.push(['applyHistoryMutations', () => store.applyHistoryMutations!(sid, { mutations: [{ type: 'replace_function_call', callId: SECRET, replacement: call(SECRET, SECRET) }] })]);
+      }
+      if (capabilities.sessionInfo) closed.push(['getSessionInfo', () => store.getSessionInfo!(sid)]);
+      if (capabilities.readChanges) closed.push(['readChanges', () => store.readChanges!(sid)]);
+      for (const [method, action] of closed) errors.push(await rejectsWith(action, SessionErrorCode.Closed, `${method} after close()`));
       for (const error of errors) {
         const text = `${error.message} ${JSON.stringify(error)} ${String(error.stack)}`;
         assert.ok(!text.includes(SECRET), `an error message or its JSON contains item content or the session id: ${error.message}`);

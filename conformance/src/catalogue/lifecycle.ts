@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { SessionErrorCode } from '@sessionkit/core';
 import type { ConformanceTest } from '../conformance-test.js';
 import { assertHistory, batch, describeError, msg, rejectsWith } from '../checks.js';
+import { call } from './mutations.js';
 
 export const lifecycleTests: ConformanceTest[] = [
   {
@@ -24,6 +25,17 @@ export const lifecycleTests: ConformanceTest[] = [
           'applyHistoryTransaction',
         );
       }
+      if (store.capabilities.replaceHistory) {
+        await rejectsWith(() => store.replaceHistory!('s', [msg('r')]), SessionErrorCode.Closed, 'replaceHistory');
+      }
+      if (store.capabilities.historyMutations) {
+        await rejectsWith(
+          () => store.applyHistoryMutations!('s', { mutations: [{ type: 'replace_function_call', callId: 'call-1', replacement: call('call-1', '{}') }] }),
+          SessionErrorCode.Closed,
+          'applyHistoryMutations',
+        );
+      }
+      if (store.capabilities.readChanges) await rejectsWith(() => store.readChanges!('s'), SessionErrorCode.Closed, 'readChanges');
       if (store.capabilities.listSessions) await rejectsWith(() => store.listSessions!(), SessionErrorCode.Closed, 'listSessions');
       if (store.capabilities.sessionInfo) await rejectsWith(() => store.getSessionInfo!('s'), SessionErrorCode.Closed, 'getSessionInfo');
       if (store.capabilities.prune) await rejectsWith(() => store.prune!({ olderThan: new Date() }), SessionErrorCode.Closed, 'prune');

@@ -73,7 +73,7 @@ export const listingTests: ConformanceTest[] = [
   {
     id: 'info.lifecycle',
     level: 'MUST',
-    title: 'getSessionInfo counts items and keeps createdAt while updatedAt follows writes; undefined once empty',
+    title: 'getSessionInfo counts items and keeps createdAt while updatedAt follows writes (append, pop, transaction); undefined once empty',
     requires: ['sessionInfo'],
     async run(ctx) {
       const store = await ctx.create();
@@ -89,14 +89,29 @@ export const listingTests: ConformanceTest[] = [
       assert.equal(second?.itemCount, 4);
       assert.equal(second.createdAt.getTime(), first.createdAt.getTime(), 'createdAt must not move on append');
       assert.ok(second.updatedAt.getTime() > first.updatedAt.getTime(), 'updatedAt must follow the last write');
+      // updatedAt follows every write: append, pop, transaction (contract: SessionInfo).
+      await sleep(1100);
       await store.popItem('s');
-      assert.equal((await store.getSessionInfo!('s'))?.itemCount, 3);
+      const popped = await store.getSessionInfo!('s');
+      assert.equal(popped?.itemCount, 3);
+      assert.equal(popped.createdAt.getTime(), first.createdAt.getTime(), 'createdAt must not move on pop');
+      assert.ok(popped.updatedAt.getTime() > second.updatedAt.getTime(), 'updatedAt must follow the last write: a pop');
+      let last = popped;
+      if (store.capabilities.transactions) {
+        await sleep(1100);
+        await store.applyHistoryTransaction!('s', { operationId: 'info-op', transaction: { type: 'append_items', items: [msg('t')] } });
+        const transacted = await store.getSessionInfo!('s');
+        assert.equal(transacted?.itemCount, 4);
+        assert.equal(transacted.createdAt.getTime(), first.createdAt.getTime(), 'createdAt must not move on a transaction');
+        assert.ok(transacted.updatedAt.getTime() > popped.updatedAt.getTime(), 'updatedAt must follow the last write: a transaction');
+        last = transacted;
+      }
       await store.clearSession('s');
       assert.equal(await store.getSessionInfo!('s'), undefined);
       await store.addItems('s', [msg('z')]);
       const third = await store.getSessionInfo!('s');
       assert.equal(third?.itemCount, 1);
-      assert.ok(third.createdAt.getTime() >= second.updatedAt.getTime(), 'a cleared session starts a new createdAt');
+      assert.ok(third.createdAt.getTime() >= last.updatedAt.getTime(), 'a cleared session starts a new createdAt');
     },
   },
   {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { bindSession, SessionErrorCode, type HistoryTransactionArgs, type SessionStore } from '@sessionkit/core';
 import type { ConformanceTest } from '../conformance-test.js';
-import { assertHistory, batch, contents, msg, rejectsWith, sleep } from '../checks.js';
+import { assertHistory, batch, collect, contents, msg, rejectsWith, sleep } from '../checks.js';
 import { SDK_ITEMS } from './fidelity.js';
 import { invalidItems } from './input.js';
 
@@ -54,6 +54,9 @@ export const replaceTests: ConformanceTest[] = [
       if (store.capabilities.sessionInfo) assert.equal(await store.getSessionInfo!('s'), undefined, 'an emptied session has no info');
       await replace(store, 'never-written', []);
       await assertHistory(store, 'never-written', []);
+      if (store.capabilities.listSessions) {
+        assert.deepEqual((await collect(store.listSessions!())).map((info) => info.sessionId), [], 'an emptied session (and one replaced by nothing) is not listed');
+      }
       await store.addItems('s', [msg('again')]);
       await assertHistory(store, 's', [msg('again')]);
     },

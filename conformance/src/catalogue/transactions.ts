@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { SessionErrorCode, type HistoryTransactionArgs, type SessionStore } from '@sessionkit/core';
+import { OPERATION_LOG_RETENTION } from '@sessionkit/core/adapter';
 import type { ConformanceTest } from '../conformance-test.js';
-import { assertHistory, contents, msg, rejectsWith } from '../checks.js';
+import { assertHistory, contents, msg, rejectsWith, sleep } from '../checks.js';
 
 const apply = (store: SessionStore, sessionId: string, args: HistoryTransactionArgs) => store.applyHistoryTransaction!(sessionId, args);
 const append = (operationId: string, ...texts: string[]): HistoryTransactionArgs => ({
@@ -210,14 +211,37 @@ export const transactionTests: ConformanceTest[] = [
   {
     id: 'tx.recent-log',
     level: 'MUST',
-    title: 'the newest 100 operation ids of a session are all remembered',
+    title: `the newest ${OPERATION_LOG_RETENTION} (OPERATION_LOG_RETENTION) operation ids of a session are all remembered`,
     requires: ['transactions'],
-    timeout: 60_000,
+    timeout: 180_000,
     async run(ctx) {
       const store = await ctx.create();
-      for (let i = 0; i < 100; i++) await apply(store, 's', append(`op-${i}`, `i${i}`));
-      for (let i = 0; i < 100; i++) await apply(store, 's', append(`op-${i}`, `i${i}`));
-      assert.equal((await store.getItems('s')).length, 100);
+      const count = OPERATION_LOG_RETENTION;
+      for (let i = 0; i < count; i++) await apply(store, 's', append(`op-${i}`, `i${i}`));
+      // Repeating every one would double the writes: the oldest, the newest and a spread between stand for them.
+      const sample = new Set([...Array.from({ length: 10 }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => count - 1 - i)]);
+      for (let i = 0; i < count; i += 37) sample.add(i);
+      for (const i of sample) await apply(store, 's', append(`op-${i}`, `i${i}`));
+      const items = await store.getItems('s');
+      assert.equal(items.length, count, `${items.length - count} remembered operations applied again`);
+      assert.deepEqual(contents(await store.getItems('s', { limit: 3 })), [`i${count - 3}`, `i${count - 2}`, `i${count - 1}`]);
+    },
+  },
+  {
+    id: 'tx.expected-length-expired',
+    level: 'MUST',
+    title: 'a session the ttl expired holds no items for a transaction expectedLength: its old count conflicts, 0 applies',
+    requires: ['transactionPreconditions', 'ttl'],
+    timeout: 30_000,
+    async run(ctx) {
+      const store = await ctx.create({ ttl: 2_000 });
+      await apply(store, 's', append('op-1', 'a'));
+      await store.addItems('s', [msg('b')]);
+      // Nothing reads the session before the conditional writes: a read may delete an expired session lazily and hide the count.
+      await sleep(3_500);
+      await rejectsWith(() => apply(store, 's', withLength(append('op-2', 'stale'), 2)), SessionErrorCode.Conflict, 'the count from before the expiry');
+      await apply(store, 's', withLength(append('op-3', 'fresh'), 0));
+      await assertHistory(store, 's', [msg('fresh')]);
     },
   },
 ];
