@@ -29,6 +29,7 @@ describe('the base count', () => {
       'basic.clear',
       'append.expected-length',
       'append.expected-length-validated',
+      'append.expected-length-expired',
       'changes.appended',
     ]);
     expect(report.base).toEqual({ passed: 1, ran: 1 });
