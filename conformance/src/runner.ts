@@ -60,10 +60,11 @@ export interface ConformanceReport {
 export interface RunOptions {
   /**
    * Run only tests whose id equals or starts with one of these (e.g. `tx.` or
-   * `basic.append-read`); one that matches no test is a RangeError.
+   * `basic.append-read`); one that matches no test is a RangeError. Default:
+   * every test.
    */
   readonly only?: readonly string[];
-  /** Called after each test, for progress output. */
+  /** Called after each test, for progress output. Default: none. */
   readonly onResult?: (result: TestResult) => void;
   /**
    * What to do with a capability the store declares as neither a boolean nor

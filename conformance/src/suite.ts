@@ -8,7 +8,7 @@ import { checkHarness, probeStore, runTest, selectTests } from './runner.js';
 export type VitestApi = Pick<typeof Vitest, 'afterAll' | 'beforeAll' | 'describe' | 'it'>;
 
 export interface DescribeConformanceOptions {
-  /** Run only tests whose id equals or starts with one of these; one that matches no test is a RangeError. */
+  /** Run only tests whose id equals or starts with one of these; one that matches no test is a RangeError. Default: every test. */
   readonly only?: readonly string[];
 }
 

@@ -14,11 +14,11 @@ export interface CopyOptions {
   readonly checkpoint?: Checkpoint;
   /** Replace a different history at the target instead of failing that session. Default: false. */
   readonly overwrite?: boolean;
-  /** Stop taking new sessions (in-flight ones finish); set by Ctrl-C. */
+  /** Stop taking new sessions (in-flight ones finish); set by Ctrl-C. Default: none (never stops early). */
   readonly signal?: AbortSignal;
-  /** Called once the session list is known, with how many remain. */
+  /** Called once the session list is known, with how many remain. Default: none. */
   readonly onTotal?: (remaining: number) => void;
-  /** Called after each session. */
+  /** Called after each session. Default: none. */
   readonly onSession?: (sessionId: string, items: number) => void;
 }
 
