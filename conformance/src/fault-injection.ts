@@ -122,6 +122,9 @@ function counters(): Record<FaultOperation, number> {
 function toOperations(target: FaultTarget): Set<FaultOperation> {
   if (target === '*') return new Set(FAULT_OPERATIONS);
   const list = typeof target === 'string' ? [target] : target;
+  if (!Array.isArray(list)) {
+    throw new SessionError(SessionErrorCode.InvalidArgument, "a fault target must be an operation name, a list of them, or '*'");
+  }
   for (const op of list) {
     if (!FAULT_OPERATIONS.includes(op)) {
       throw new SessionError(SessionErrorCode.InvalidArgument, `unknown fault operation: ${String(op)}`);
@@ -145,7 +148,15 @@ function checkWait(value: unknown, name: string, infinityMeansNever: boolean): v
   }
 }
 
+/** Options given as `null` or a non-object would otherwise surface as a TypeError from reading their fields. */
+function checkObject(value: unknown, name: string): void {
+  if (value === null || typeof value !== 'object') {
+    throw new SessionError(SessionErrorCode.InvalidArgument, `${name} must be an object`);
+  }
+}
+
 function checkTrigger(trigger: FaultTrigger): void {
+  checkObject(trigger, 'the options');
   const { times, probability } = trigger;
   if (times !== undefined && (!Number.isSafeInteger(times) || times <= 0)) {
     throw new SessionError(SessionErrorCode.InvalidArgument, 'times must be a positive integer');
@@ -175,16 +186,23 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
 
   constructor(inner: SessionStore<TItem>, plan: FaultPlan = {}) {
     super(inner as SessionStore<unknown> as SessionStore<TItem>);
+    checkObject(plan, 'the fault plan');
+    if (plan.rules !== undefined && !Array.isArray(plan.rules)) {
+      throw new SessionError(SessionErrorCode.InvalidArgument, 'the fault plan\'s rules must be an array');
+    }
     this.#random = seededRandom(plan.seed ?? 1);
     for (const rule of plan.rules ?? []) {
+      checkObject(rule, 'a fault plan rule');
       if ('fail' in rule) this.fail(rule.fail, rule);
       else if ('delay' in rule) this.delay(rule.delay, rule.ms, rule);
-      else this.hang(rule.hang, rule);
+      else if ('hang' in rule) this.hang(rule.hang, rule);
+      else throw new SessionError(SessionErrorCode.InvalidArgument, 'a fault plan rule needs fail, delay or hang');
     }
   }
 
   /** Makes matching calls throw a SessionError (BACKEND_UNAVAILABLE unless `code` says otherwise). Returns the rule id. */
   fail(target: FaultTarget, options: FailOptions = {}): number {
+    checkObject(options, 'the options');
     if (options.code !== undefined && !ERROR_CODES.has(options.code)) {
       throw new SessionError(SessionErrorCode.InvalidArgument, `code must be a SessionErrorCode (${[...ERROR_CODES].join(', ')})`);
     }
@@ -212,6 +230,7 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
    * the rule id.
    */
   hang(target: FaultTarget, options: HangOptions = {}): number {
+    checkObject(options, 'the options');
     if (options.timeoutMs !== undefined) checkWait(options.timeoutMs, 'timeoutMs', true);
     const timeoutMs = options.timeoutMs === Number.POSITIVE_INFINITY ? undefined : options.timeoutMs;
     return this.#add('hang', target, options, { timeoutMs });
@@ -296,11 +315,13 @@ export class FaultInjectionStore<TItem = SessionItem> extends ForwardingStore<TI
     extra: Partial<Pick<MutableRule, 'code' | 'when' | 'delayMs' | 'timeoutMs'>>,
   ): number {
     checkTrigger(trigger);
+    const operations = toOperations(target);
+    if (operations.size === 0) throw new SessionError(SessionErrorCode.InvalidArgument, 'a fault rule needs at least one operation');
     const id = this.#nextId++;
     this.#rules.push({
       id,
       kind,
-      operations: toOperations(target),
+      operations,
       remaining: trigger.times ?? Number.POSITIVE_INFINITY,
       probability: trigger.probability ?? 1,
       sessionId: trigger.sessionId,

@@ -70,6 +70,27 @@ describe('FaultInjectionStore fail', () => {
   });
 });
 
+describe('FaultInjectionStore arguments', () => {
+  const invalid = expect.objectContaining({ code: SessionErrorCode.InvalidArgument });
+
+  it('refuses a malformed target, options or plan with INVALID_ARGUMENT (not a TypeError), adding no rule', () => {
+    const store = withFaults(new MemoryStore());
+    expect(() => store.fail(5 as never)).toThrow(invalid);
+    expect(() => store.fail({} as never)).toThrow(invalid);
+    expect(() => store.fail([])).toThrow(/at least one operation/);
+    expect(() => store.delay([], 10)).toThrow(invalid);
+    expect(() => store.hang([])).toThrow(invalid);
+    expect(() => store.fail('getItems', null as never)).toThrow(invalid);
+    expect(() => store.delay('getItems', 10, null as never)).toThrow(invalid);
+    expect(() => store.hang('getItems', null as never)).toThrow(invalid);
+    expect(store.rules()).toEqual([]);
+    expect(() => withFaults(new MemoryStore(), null as never)).toThrow(invalid);
+    expect(() => withFaults(new MemoryStore(), { rules: {} as never })).toThrow(/rules must be an array/);
+    expect(() => withFaults(new MemoryStore(), { rules: [null as never] })).toThrow(invalid);
+    expect(() => withFaults(new MemoryStore(), { rules: [{ times: 1 } as never] })).toThrow(/needs fail, delay or hang/);
+  });
+});
+
 describe('FaultInjectionStore heal(operations)', () => {
   it("heals those operations and no other: a '*' rule keeps failing the rest", async () => {
     const store = withFaults(new MemoryStore());
