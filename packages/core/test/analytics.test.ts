@@ -115,7 +115,7 @@ describe('withAnalytics', () => {
 
   it('a repeated transaction emits no event and moves no figure; after a clear the id applies (and reports) again', async () => {
     const events: AnalyticsEvent[] = [];
-    const store = withAnalytics({ onEvent: (e) => void events.push(e) })(new MemoryStore());
+    const store = withAnalytics({ onEvent: (e) => events.push(e) })(new MemoryStore());
     await store.addItems('s', conversation.slice(0, 2));
     const args = {
       operationId: 'op-r',

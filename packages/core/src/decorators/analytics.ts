@@ -75,8 +75,12 @@ export interface AnalyticsOptions<TItem = SessionItem> {
    * (e.g. in `providerData`) to fill `agents`.
    */
   readonly agentOf?: (item: TItem) => string | undefined;
-  /** Called after each successful write. Errors it throws never reach the caller. Default: none. */
-  readonly onEvent?: (event: AnalyticsEvent<TItem>) => void | Promise<void>;
+  /**
+   * Called after each successful write; its return value is ignored (a
+   * returned promise is not awaited, its rejection goes to `onEventError`).
+   * Errors it throws never reach the caller. Default: none.
+   */
+  readonly onEvent?: (event: AnalyticsEvent<TItem>) => unknown;
   /** Receives errors thrown by `onEvent`. Default: they are dropped. */
   readonly onEventError?: (error: unknown) => void;
   /** Put the items themselves in events. Default: `false` — events carry figures only. */
@@ -377,7 +381,7 @@ export class AnalyticsStore<TItem = SessionItem> extends ForwardingStore<TItem> 
     };
     try {
       const result = sink(event);
-      if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(undefined, report);
+      if (result && typeof (result as PromiseLike<unknown>).then === 'function') (result as PromiseLike<unknown>).then(undefined, report);
     } catch (error) {
       report(error);
     }
