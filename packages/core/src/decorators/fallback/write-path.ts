@@ -105,25 +105,33 @@ function degradedWrite<TItem, R>(r: Replicas<TItem>, sessionId: string, write: W
   return r.state.degradedWrite(async () => {
     const candidates = r.state.inSync(sessionId);
     let lastError: unknown = primaryError;
-    for (const [i, index] of candidates.entries()) {
-      const store = r.secondaries[index]!;
-      let answer: R;
-      try {
-        // Journal first: once the write is acknowledged, a restart must still know the primary missed it.
-        await r.journal.notePrimaryBehind(index, sessionId);
-        answer = await write.run(store);
-      } catch (error) {
-        // Bad input or a conflict is the answer; only an outage moves on to the next secondary.
-        if (!r.isOutage(error)) throw error;
-        await markStale(r, index, sessionId, error);
-        lastError = error;
-        continue;
+    // Secondaries that failed the write (it may have landed on them): marked once it is known which replica holds the truth.
+    const failed: { index: number; error: unknown }[] = [];
+    try {
+      for (const [i, index] of candidates.entries()) {
+        const store = r.secondaries[index]!;
+        let answer: R;
+        try {
+          // Journal first: once the write is acknowledged, a restart must still know the primary missed it.
+          await r.journal.notePrimaryBehind(index, sessionId);
+          answer = await write.run(store);
+        } catch (error) {
+          // Bad input or a conflict is the answer; only an outage moves on to the next secondary.
+          if (!r.isOutage(error)) throw error;
+          failed.push({ index, error });
+          lastError = error;
+          continue;
+        }
+        // Those that failed it missed an acknowledged write: stale, journaled in the one that served it before the answer.
+        for (const skipped of failed.splice(0)) await markStale(r, skipped.index, sessionId, skipped.error, store);
+        // The primary missed it (and so did any secondary skipped above).
+        missed(r, sessionId, write);
+        await mirror(r, sessionId, candidates.slice(i + 1), write, answer, store);
+        r.state.addPending(sessionId);
+        return answer;
       }
-      // The primary missed it (and so did any secondary skipped above).
-      missed(r, sessionId, write);
-      await mirror(r, sessionId, candidates.slice(i + 1), write, answer, store);
-      r.state.addPending(sessionId);
-      return answer;
+    } finally {
+      if (failed.length > 0) await unacknowledged(r, sessionId, failed);
     }
     throw isSessionError(lastError)
       ? lastError
@@ -133,3 +141,18 @@ function degradedWrite<TItem, R>(r: Replicas<TItem>, sessionId: string, write: W
   });
 }
 
+/**
+ * No secondary acknowledged a degraded write, and those in `failed` may hold
+ * it (a failure can follow a landed write). They may differ from the others
+ * now, so they are marked stale; but while the primary is behind on the
+ * session, the first of them stays the truth it is caught up from: marking
+ * every holder of writes the primary missed stale would leave the session
+ * unreadable and the resync unable to complete.
+ */
+async function unacknowledged<TItem>(r: Replicas<TItem>, sessionId: string, failed: readonly { index: number; error: unknown }[]): Promise<void> {
+  const truth = r.state.isPending(sessionId) ? failed[0]!.index : undefined;
+  for (const { index, error } of failed) {
+    if (index === truth) r.reportError(error);
+    else await markStale(r, index, sessionId, error);
+  }
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { withFaults } from '@sessionkit/conformance';
+import { MemoryStore, SessionErrorCode, compose, withFallback, type SessionStore } from '@sessionkit/core';
+
+const msg = (text: string) => ({ role: 'user', content: text });
+
+/** A fallback stack over stores that outlive it: a new stack on the same stores stands for a restarted process. */
+function open(primary: SessionStore, secondaries: SessionStore[]) {
+  return compose(primary, withFallback({ secondaries, resyncInterval: 0, closeSecondaries: false }));
+}
+
+describe('withFallback: a secondary failing a write while degraded', () => {
+  for (const when of ['before', 'after'] as const) {
+    it(`the only secondary holding writes the primary missed stays readable and the resync completes (failure ${when})`, async () => {
+      const primaryData = new MemoryStore();
+      const primary = withFaults(primaryData);
+      const secondaryData = new MemoryStore();
+      const secondary = withFaults(secondaryData);
+      const store = open(primary, [secondary]);
+      await store.addItems('s', [msg('a')]);
+      primary.fail('*');
+      await store.addItems('s', [msg('b')]); // acknowledged by the secondary only: the primary missed it
+      secondary.fail('addItems', { times: 1, when });
+      await expect(store.addItems('s', [msg('c')])).rejects.toMatchObject({ code: SessionErrorCode.BackendUnavailable });
+      // A failed write may have landed ('after'), as on any store; the acknowledged 'b' must not be held hostage.
+      const want = when === 'after' ? [msg('a'), msg('b'), msg('c')] : [msg('a'), msg('b')];
+      expect(await store.getItems('s')).toEqual(want);
+      primary.heal();
+      expect(await store.resync()).toMatchObject({ state: 'healthy', pendingSessions: 0, staleSecondaries: [] });
+      expect(await primaryData.getItems('s')).toEqual(want);
+      expect(await secondaryData.getItems('s')).toEqual(want);
+    });
+  }
+
+  it('a secondary skipped because it failed a write that another served is journaled stale, so a restart neither reads it nor copies it to the primary', async () => {
+    const primaryData = new MemoryStore();
+    const primary = withFaults(primaryData);
+    const firstData = new MemoryStore();
+    const first = withFaults(firstData);
+    const second = new MemoryStore();
+    const store = open(primary, [first, second]);
+    await store.addItems('s', [msg('a')]);
+    primary.fail('*');
+    first.fail('addItems', { times: 1 });
+    await store.addItems('s', [msg('b')]); // the first secondary fails it, the second acknowledges it
+    expect(store.status()).toMatchObject({ state: 'degraded', staleSecondaries: [{ index: 0, sessions: 1 }] });
+    // The process dies; a new one starts over the same stores.
+    const restarted = open(primary, [first, second]);
+    const want = [msg('a'), msg('b')];
+    expect(await restarted.getItems('s')).toEqual(want);
+    expect(restarted.status()).toMatchObject({ state: 'degraded', staleSecondaries: [{ index: 0, sessions: 1 }] });
+    primary.heal();
+    expect(await restarted.resync()).toMatchObject({ state: 'healthy', pendingSessions: 0, staleSecondaries: [] });
+    expect(await primaryData.getItems('s')).toEqual(want);
+    expect(await firstData.getItems('s')).toEqual(want);
+    expect(await second.getItems('s')).toEqual(want);
+  });
+});
