@@ -24,6 +24,10 @@ export async function catchUpPrimary<TItem>(r: Replicas<TItem>): Promise<void> {
         if (!r.state.isPending(sessionId)) return;
         const source = inSync(r, sessionId)[0];
         if (!source) throw new SessionError(SessionErrorCode.BackendUnavailable, 'no secondary holds this session in sync');
+        // A write abandoned there by the deadline may still land: a copy taken before it has ended would miss it.
+        if (source.unsettled > 0) {
+          throw new SessionError(SessionErrorCode.BackendUnavailable, 'the secondary to copy from still has calls that timed out in flight');
+        }
         await copyHistory(source, r.primary, sessionId);
         r.state.donePending(sessionId);
       });
