@@ -143,4 +143,27 @@ describe('withFallback: prune', () => {
     expect(store.status().staleSecondaries).toEqual([]);
     expect(await secondary.getItems('old')).toEqual([]);
   });
+
+  it('a session written while degraded by an outage that began during the prune stays readable and is resynced, not marked stale on its only holder', async () => {
+    const primaryData = new MemoryStore();
+    const primary = withFaults(primaryData);
+    const secondaryData = new MemoryStore();
+    const secondary = withFaults(secondaryData);
+    const store = open(primary, [secondary], { onError: () => {} });
+    await store.addItems('s', [msg('old')]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    secondary.delay('prune', 100); // holds the prune between the primary's prune and the secondaries' checks
+    const pruning = store.prune({ olderThan: new Date() });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    primary.fail('*');
+    await store.addItems('s', [msg('new')]); // acknowledged by the secondary only: the primary missed it
+    await pruning;
+    // The outage's write went onto what the secondary held: it is the session's truth now.
+    const want = [msg('old'), msg('new')];
+    expect(await store.getItems('s')).toEqual(want);
+    primary.heal();
+    expect(await store.resync()).toMatchObject({ state: 'healthy', pendingSessions: 0, staleSecondaries: [] });
+    expect(await primaryData.getItems('s')).toEqual(want);
+    expect(await secondaryData.getItems('s')).toEqual(want);
+  });
 });

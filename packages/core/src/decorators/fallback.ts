@@ -511,9 +511,11 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
       }
     }
     for (const [sessionId, indexes] of work) {
-      try {
-        if (state.degraded) throw new SessionError(SessionErrorCode.BackendUnavailable, 'the primary went down during prune');
-        await this.#r.writes.run(sessionId, async () => {
+      // All under the session's write queue, the failure path included: no write of the session slips between
+      // what is decided here and the marks it leaves.
+      await this.#r.writes.run(sessionId, async () => {
+        try {
+          if (state.degraded) throw new SessionError(SessionErrorCode.BackendUnavailable, 'the primary went down during prune');
           const info = await infoOf(primary, sessionId);
           for (const index of indexes) {
             if (info === undefined) {
@@ -530,11 +532,17 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
               await markStale(this.#r, index, sessionId, undefined, primary);
             }
           }
-        });
-      } catch (error) {
-        if (this.#r.isOutage(error)) this.#degrade(error);
-        for (const index of indexes) await markStale(this.#r, index, sessionId, error, primary);
-      }
+        } catch (error) {
+          if (this.#r.isOutage(error)) this.#degrade(error);
+          // Written during an outage that began meanwhile: the secondaries holding it in sync are its truth now, and
+          // the resync copies it to the primary; marking them stale would leave it unreadable and the resync stuck.
+          if (state.isPending(sessionId)) {
+            this.#reportError(error);
+            return;
+          }
+          for (const index of indexes) await markStale(this.#r, index, sessionId, error, primary);
+        }
+      });
     }
   }
 
