@@ -91,6 +91,38 @@ describe('withFallback across a restart', () => {
   });
 });
 
+describe('withFallback: the journal while a resync empties it', () => {
+  it('keeps the note of a session written during the resync until that session is copied, so a restart meanwhile still resyncs it', async () => {
+    const primaryData = new MemoryStore();
+    const primary = withFaults(primaryData);
+    const secondaryData = new MemoryStore();
+    const secondary = withFaults(secondaryData);
+    const { store } = open(primary, [secondary]);
+    primary.fail('*');
+    await store.addItems('s1', [msg('a')]); // the primary misses it
+    primary.heal();
+    // Hold the resync between its read of the journal (to empty it) and its copy of the next session.
+    secondary.delay('getItems', 50, { sessionId: FALLBACK_JOURNAL_SESSION_ID, times: 1 });
+    secondary.delay('getItems', 50, { sessionId: 's2' });
+    let done = false;
+    const resyncing = store.resync().finally(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await store.addItems('s2', [msg('b')]); // still degraded: acknowledged by the secondary, noted in its journal
+    while (!done) {
+      const notes = (await secondaryData.getItems(FALLBACK_JOURNAL_SESSION_ID)) as { sessionId?: string }[];
+      if (!notes.some((note) => note.sessionId === 's2')) {
+        // The process could die now: a new one must still find the acknowledged write.
+        const restarted = open(primaryData, [secondaryData]);
+        expect(await restarted.store.getItems('s2')).toEqual([msg('b')]);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(await resyncing).toMatchObject({ state: 'healthy', pendingSessions: 0 });
+    expect(await primaryData.getItems('s2')).toEqual([msg('b')]);
+    expect(await secondaryData.getItems(FALLBACK_JOURNAL_SESSION_ID)).toEqual([]);
+  });
+});
+
 describe('withFallback call timeout', () => {
   it('treats a hung primary as unavailable after timeoutMs: reads and writes fail over instead of hanging', async () => {
     const primaryData = new MemoryStore();

@@ -43,7 +43,7 @@ export class FallbackJournal<TItem> {
   readonly #primary: SessionStore<TItem>;
   readonly #secondaries: readonly SessionStore<TItem>[];
   // Per secondary: sessions whose "primary is behind" entry this process has written into its journal.
-  readonly #noted: Set<string>[];
+  #noted: Set<string>[];
   // The primary's journal may hold entries (stale secondaries) that a completed repair should clear.
   #primaryDirty = false;
 
@@ -87,42 +87,51 @@ export class FallbackJournal<TItem> {
     this.#noted[index]!.add(sessionId);
   }
 
-  /** Empties secondary `index`'s journal (the primary caught up); false if an entry arrived meanwhile. */
-  async clearSecondary(index: number): Promise<boolean> {
+  /**
+   * Empties secondary `index`'s journal of what the primary holds now (it
+   * caught up): the entries `keep` accepts stay — facts still true and not
+   * yet elsewhere, such as a session written since the catch-up. False if an
+   * entry arrived meanwhile.
+   */
+  async clearSecondary(index: number, keep: (entry: JournalEntry) => boolean): Promise<boolean> {
     if (!this.#enabled) return true;
-    const cleared = await clearJournal(this.#secondaries[index]!);
-    if (cleared) this.#noted[index]!.clear();
-    return cleared;
+    const kept = await clearJournal(this.#secondaries[index]!, keep);
+    if (kept === undefined) return false;
+    this.#noted[index] = new Set(kept.flatMap((entry) => (entry.replica === 'primary' ? [entry.sessionId] : [])));
+    return true;
   }
 
   /** Empties the primary's journal if it may hold entries (no secondary is stale any more). */
   async clearPrimary(): Promise<void> {
     if (!this.#enabled || !this.#primaryDirty) return;
-    if (await clearJournal(this.#primary)) this.#primaryDirty = false;
+    if ((await clearJournal(this.#primary)) !== undefined) this.#primaryDirty = false;
   }
 }
 
 /**
- * Empties `store`'s journal unless an entry was added since it was read
- * (one `replace_suffix` when the store has transactions). False when it
- * could not (a concurrent note): the caller tries again later.
+ * Empties `store`'s journal, but for the entries `keep` accepts, unless an
+ * entry was added since it was read (one `replace_suffix` when the store has
+ * transactions). Resolves with the entries kept; undefined when it could not
+ * (a concurrent note): the caller tries again later.
  */
-async function clearJournal<TItem>(store: SessionStore<TItem>): Promise<boolean> {
+async function clearJournal<TItem>(store: SessionStore<TItem>, keep: (entry: JournalEntry) => boolean = () => false): Promise<JournalEntry[] | undefined> {
   const entries = await store.getItems(FALLBACK_JOURNAL_SESSION_ID);
-  if (entries.length === 0) return true;
+  const kept = (entries as unknown[]).filter((entry): entry is JournalEntry => isJournalEntry(entry) && keep(entry));
+  if (kept.length === entries.length) return kept;
   if (!hasTransactions(store)) {
     await store.clearSession(FALLBACK_JOURNAL_SESSION_ID);
-    return true;
+    if (kept.length > 0) await store.addItems(FALLBACK_JOURNAL_SESSION_ID, kept as unknown as TItem[]);
+    return kept;
   }
   try {
     await store.applyHistoryTransaction(FALLBACK_JOURNAL_SESSION_ID, {
       operationId: `sessionkit-fallback-journal:${randomUUID()}`,
-      transaction: { type: 'replace_suffix', expectedSuffix: entries, replacement: [] },
+      transaction: { type: 'replace_suffix', expectedSuffix: entries, replacement: kept as unknown as TItem[] },
       ...(hasTransactionPreconditions(store) ? { expectedLength: entries.length } : {}),
     });
-    return true;
+    return kept;
   } catch (error) {
-    if (isSessionError(error, SessionErrorCode.Conflict)) return false;
+    if (isSessionError(error, SessionErrorCode.Conflict)) return undefined;
     throw error;
   }
 }

@@ -84,7 +84,8 @@ export class ReplicaState {
   }
 
   isStale(index: number, sessionId: string): boolean {
-    return this.#stale[index]!.has(sessionId);
+    // A journal may name a secondary this process does not have (configured with fewer).
+    return this.#stale[index]?.has(sessionId) ?? false;
   }
 
   /** Marks secondary `index` stale for `sessionId`; false if it already was. */

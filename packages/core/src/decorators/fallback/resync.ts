@@ -1,5 +1,6 @@
 import { SessionError, SessionErrorCode } from '../../errors.js';
 import { copyHistory } from './copy-history.js';
+import type { JournalEntry } from './journal.js';
 import { inSync, type Replicas } from './replicas.js';
 
 /** Read (one item) to ask whether the primary answers again. */
@@ -32,11 +33,18 @@ export async function catchUpPrimary<TItem>(r: Replicas<TItem>): Promise<void> {
         r.state.donePending(sessionId);
       });
     }
-    // The primary holds the truth again: stale marks move into its journal, the secondaries' journals empty.
-    await r.journal.note(r.primary, r.state.staleEntries());
+    // The primary holds the truth again: stale marks move into its journal, the secondaries' journals empty —
+    // but for what is still true and not yet in the primary's: a session written since (its copy is still to come).
+    const moved = r.state.staleEntries();
+    await r.journal.note(r.primary, moved);
+    const inPrimary = new Set(moved.map((entry) => `${entry.replica}\n${entry.sessionId}`));
+    const keep = (entry: JournalEntry) =>
+      entry.replica === 'primary'
+        ? r.state.isPending(entry.sessionId)
+        : r.state.isStale(entry.replica, entry.sessionId) && !inPrimary.has(`${entry.replica}\n${entry.sessionId}`);
     for (const index of r.secondaries.keys()) {
       try {
-        await r.journal.clearSecondary(index);
+        await r.journal.clearSecondary(index, keep);
       } catch (error) {
         // A stale entry left there only costs a needless copy after a restart.
         r.reportError(error);
