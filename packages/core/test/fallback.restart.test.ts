@@ -123,6 +123,36 @@ describe('withFallback: the journal while a resync empties it', () => {
   });
 });
 
+describe('withFallback: stale marks in the primary journal', () => {
+  it('a stale mark cleared since it was journaled does not come back after a restart to hide the only secondary holding writes the primary missed', async () => {
+    const primaryData = new MemoryStore();
+    const primary = withFaults(primaryData);
+    const secondaryData = new MemoryStore();
+    const secondary = withFaults(secondaryData);
+    const { store } = open(primary, [secondary], { onError: () => {} });
+    await store.addItems('s', [msg('a')]);
+    await store.addItems('t', [msg('x')]);
+    secondary.fail('addItems', { times: 2 });
+    await store.addItems('s', [msg('b')]); // stale for s, journaled in the primary
+    await store.addItems('t', [msg('y')]); // stale for t, journaled in the primary
+    await store.clearSession('s'); // a clear makes the secondary exact for s again
+    await store.addItems('s', [msg('c')]);
+    secondary.fail('replaceHistory', { sessionId: 't' }); // t cannot be repaired yet: a secondary stays stale
+    expect(await store.resync()).toMatchObject({ state: 'healthy', staleSecondaries: [{ index: 0, sessions: 1 }] });
+    secondary.heal();
+    primary.fail('*');
+    await store.addItems('s', [msg('d')]); // acknowledged by the secondary only
+    // The process dies; a new one starts with every store reachable.
+    primary.heal();
+    const restarted = open(primary, [secondary]);
+    expect(await restarted.store.getItems('s')).toEqual([msg('c'), msg('d')]);
+    expect(await restarted.store.resync()).toMatchObject({ state: 'healthy', pendingSessions: 0, staleSecondaries: [] });
+    expect(await primaryData.getItems('s')).toEqual([msg('c'), msg('d')]);
+    expect(await primaryData.getItems('t')).toEqual([msg('x'), msg('y')]);
+    expect(await secondaryData.getItems('t')).toEqual([msg('x'), msg('y')]);
+  });
+});
+
 describe('withFallback call timeout', () => {
   it('treats a hung primary as unavailable after timeoutMs: reads and writes fail over instead of hanging', async () => {
     const primaryData = new MemoryStore();

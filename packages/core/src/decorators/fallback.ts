@@ -239,7 +239,8 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   /** Schedules a background resync while there is something to resync. */
   #arm(): void {
     const interval = this.#options.resyncInterval ?? 5000;
-    const needed = this.#r.state.degraded || this.#r.state.anyStale;
+    // A primary journal that may name stale marks ended since is rewritten by a resync too.
+    const needed = this.#r.state.degraded || this.#r.state.anyStale || this.#r.journal.primaryDirty;
     // Calls that close() lets finish may still find something to resync: no timer outlives the store.
     if (!needed || interval === 0 || this.#timer || this.closed) return;
     this.#timer = setTimeout(() => {

@@ -101,10 +101,27 @@ export class FallbackJournal<TItem> {
     return true;
   }
 
-  /** Empties the primary's journal if it may hold entries (no secondary is stale any more). */
-  async clearPrimary(): Promise<void> {
+  /** Whether the primary's journal may hold entries: a resync then rewrites it to what is still true. */
+  get primaryDirty(): boolean {
+    return this.#primaryDirty;
+  }
+
+  /**
+   * Rewrites the primary's journal, if it may hold entries, to those `keep`
+   * accepts (each fact once): a stale mark cleared since it was noted must
+   * not come back after a restart (it would hide a secondary that has served
+   * writes since). Empty once nothing is kept.
+   */
+  async compactPrimary(keep: (entry: JournalEntry) => boolean): Promise<void> {
     if (!this.#enabled || !this.#primaryDirty) return;
-    if ((await clearJournal(this.#primary)) !== undefined) this.#primaryDirty = false;
+    const seen = new Set<string>();
+    const kept = await clearJournal(this.#primary, (entry) => {
+      const key = `${entry.replica}\n${entry.sessionId}`;
+      if (seen.has(key) || !keep(entry)) return false;
+      seen.add(key);
+      return true;
+    });
+    if (kept !== undefined && kept.length === 0) this.#primaryDirty = false;
   }
 }
 

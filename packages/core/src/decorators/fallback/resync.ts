@@ -56,8 +56,9 @@ export async function catchUpPrimary<TItem>(r: Replicas<TItem>): Promise<void> {
 
 /**
  * Copies the primary's history into each secondary for every session that
- * secondary is stale for; stops if the primary turns out to be down. Clears
- * the primary's journal once no secondary is stale.
+ * secondary is stale for; stops if the primary turns out to be down. Then
+ * rewrites the primary's journal to the stale marks still true (empty once
+ * no secondary is stale).
  */
 export async function repairSecondaries<TItem>(r: Replicas<TItem>): Promise<void> {
   if (r.primary.unsettled > 0) return;
@@ -77,9 +78,10 @@ export async function repairSecondaries<TItem>(r: Replicas<TItem>): Promise<void
       }
     }
   }
-  if (!r.state.anyStale && !r.state.degraded) {
+  if (!r.state.degraded) {
     try {
-      await r.journal.clearPrimary();
+      // Only the stale marks still true stay (a repair, clear or replacement may have ended others).
+      await r.journal.compactPrimary((entry) => entry.replica !== 'primary' && r.state.isStale(entry.replica, entry.sessionId));
     } catch (error) {
       r.reportError(error);
     }
