@@ -222,6 +222,16 @@ describe('withFallback options and capabilities', () => {
     expect(kept.closed).toBe(false);
   });
 
+  it('resync() after close() returns a promise rejected with CLOSED instead of throwing at the call', async () => {
+    const store = withFallback({ secondaries: [new MemoryStore()], resyncInterval: 0 })(new MemoryStore());
+    await store.close();
+    let result: Promise<unknown> | undefined;
+    expect(() => {
+      result = store.resync();
+    }).not.toThrow();
+    await expect(result).rejects.toMatchObject({ code: SessionErrorCode.Closed });
+  });
+
   it('lists from a secondary when the primary is down', async () => {
     const primary = withFaults(new MemoryStore());
     const store = withFallback({ secondaries: [new MemoryStore()], resyncInterval: 0 })(primary);

@@ -197,7 +197,8 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
    * nothing is lost — call again later. Concurrent calls share one run.
    */
   resync(): Promise<FallbackStatus> {
-    this.assertOpen();
+    // Rejected, not thrown at the call, like every other operation of a closed store.
+    if (this.closed) return Promise.reject(new SessionError(SessionErrorCode.Closed, 'store is closed'));
     // In flight for close(): it uses every store, so they are closed only after it ends.
     this.#resyncing ??= this.inFlight(() => this.#ready().then(() => this.#resync())).finally(() => {
       this.#resyncing = undefined;
