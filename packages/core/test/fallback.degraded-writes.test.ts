@@ -77,3 +77,57 @@ describe('withFallback: a secondary failing a write while degraded', () => {
     expect(await primaryData.getItems('s')).toEqual(want);
   });
 });
+
+describe('withFallback: a transaction that failed on every replica and is retried', () => {
+  it('is not acknowledged by a secondary that holds its operation id from the failed attempt but whose history a repair has replaced since', async () => {
+    const primaryData = new MemoryStore();
+    const primary = withFaults(primaryData);
+    const secondaryData = new MemoryStore();
+    const secondary = withFaults(secondaryData);
+    const store = open(primary, [secondary], { onError: () => {} });
+    await store.addItems('s', [msg('a')]);
+    primary.fail('*');
+    await store.getItems('s'); // degraded
+    secondary.fail('applyHistoryTransaction', { times: 1, when: 'after' }); // lands (items and id), the caller gets an error
+    const tx = { operationId: 'op-1', transaction: { type: 'append_items' as const, items: [msg('T')] } };
+    await expect(store.applyHistoryTransaction('s', tx)).rejects.toMatchObject({ code: SessionErrorCode.BackendUnavailable });
+    primary.heal();
+    await store.resync(); // the primary is the truth: the secondary is repaired from it (without T, its log still names op-1)
+    primary.fail('*');
+    // The retry must not be acknowledged unless T is applied.
+    const retried = await store.applyHistoryTransaction('s', tx).then(() => true, () => false);
+    if (retried) expect(await store.getItems('s')).toEqual([msg('a'), msg('T')]);
+    primary.heal();
+    await store.resync();
+    if (!retried) await store.applyHistoryTransaction('s', tx);
+    await store.resync(); // repairs a secondary the retry was not trusted to
+    const want = [msg('a'), msg('T')];
+    expect(await primaryData.getItems('s')).toEqual(want);
+    expect(await secondaryData.getItems('s')).toEqual(want);
+    // Repeats are no-ops everywhere.
+    await store.applyHistoryTransaction('s', tx);
+    expect(await primaryData.getItems('s')).toEqual(want);
+    expect(await secondaryData.getItems('s')).toEqual(want);
+  });
+
+  it('is applied to a secondary repaired since the failed attempt, not taken there as a no-op', async () => {
+    const primaryData = new MemoryStore();
+    const primary = withFaults(primaryData);
+    const secondaryData = new MemoryStore();
+    const secondary = withFaults(secondaryData);
+    const store = open(primary, [secondary], { onError: () => {} });
+    await store.addItems('s', [msg('a')]);
+    primary.fail('*');
+    await store.getItems('s');
+    secondary.fail('applyHistoryTransaction', { times: 1, when: 'after' });
+    const tx = { operationId: 'op-1', transaction: { type: 'append_items' as const, items: [msg('T')] } };
+    await expect(store.applyHistoryTransaction('s', tx)).rejects.toMatchObject({ code: SessionErrorCode.BackendUnavailable });
+    primary.heal();
+    await store.resync();
+    await store.applyHistoryTransaction('s', tx); // healthy: the primary applies it; the mirror must not be a no-op
+    await store.resync();
+    const want = [msg('a'), msg('T')];
+    expect(await primaryData.getItems('s')).toEqual(want);
+    expect(await secondaryData.getItems('s')).toEqual(want);
+  });
+});

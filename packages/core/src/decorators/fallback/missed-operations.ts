@@ -16,6 +16,10 @@ export interface OperationRef {
  */
 export class MissedOperations {
   readonly #sessions = new Map<string, Map<string, string>>();
+  // Per session: operation id -> secondaries that failed that transaction with an outage, no replica
+  // acknowledging it. It may have landed there, so the secondary's log may name it even after a copy
+  // has replaced its items: its answer to that id (a no-op) is not to be trusted.
+  readonly #uncertain = new Map<string, Map<string, Set<number>>>();
 
   /**
    * True when `op` repeats a recorded transaction (a no-op); throws the
@@ -40,5 +44,28 @@ export class MissedOperations {
   /** The session was cleared (or removed): its operation log is empty on every replica that applied it. */
   drop(sessionId: string): void {
     this.#sessions.delete(sessionId);
+    this.#uncertain.delete(sessionId);
+  }
+
+  /** Secondary `index` failed transaction `operationId` with an outage and no replica acknowledged it: it may hold the id. */
+  addUncertain(sessionId: string, operationId: string, index: number): void {
+    let ops = this.#uncertain.get(sessionId);
+    if (!ops) this.#uncertain.set(sessionId, (ops = new Map()));
+    let indexes = ops.get(operationId);
+    if (!indexes) ops.set(operationId, (indexes = new Set()));
+    indexes.add(index);
+    if (ops.size > OPERATION_LOG_RETENTION) ops.delete(ops.keys().next().value!);
+  }
+
+  /** Whether secondary `index` may hold `operationId` from an attempt no replica acknowledged. */
+  isUncertain(sessionId: string, operationId: string, index: number): boolean {
+    return this.#uncertain.get(sessionId)?.get(operationId)?.has(index) ?? false;
+  }
+
+  /** The transaction was acknowledged (the record then answers its repeats): nothing about it is uncertain any more. */
+  settle(sessionId: string, operationId: string): void {
+    const ops = this.#uncertain.get(sessionId);
+    if (!ops?.delete(operationId)) return;
+    if (ops.size === 0) this.#uncertain.delete(sessionId);
   }
 }

@@ -47,8 +47,16 @@ export async function writeThrough<TItem, R>(r: Replicas<TItem>, sessionId: stri
   return r.writes.run(sessionId, async () => {
     // Under the session's queue: no write to the session runs between this answer and the record it reads.
     if (write.operation && r.missedOperations.isRepeat(sessionId, write.operation)) return undefined as R;
-    const answer = await route(r, sessionId, write);
+    let answer: R;
+    try {
+      answer = await route(r, sessionId, write);
+    } catch (error) {
+      if (write.operation && r.isOutage(error)) unacknowledgedTransaction(r, sessionId, write.operation.operationId);
+      throw error;
+    }
     if (write.clearsLog) r.missedOperations.drop(sessionId);
+    // A secondary uncertain about it was not asked (below), so it is in the record now.
+    if (write.operation) r.missedOperations.settle(sessionId, write.operation.operationId);
     return answer;
   });
 }
@@ -65,6 +73,24 @@ async function route<TItem, R>(r: Replicas<TItem>, sessionId: string, write: Wri
   }
   await mirror(r, sessionId, [...r.secondaries.keys()], write, answer, r.primary);
   return answer;
+}
+
+/**
+ * A transaction failed with an outage and no replica acknowledged it: it may
+ * have landed on any replica that was asked, and reach others by a copy —
+ * items without the id, or (a copy replacing them) the id without the items.
+ * So no secondary's answer to its retry (a no-op) is trusted: a secondary
+ * gets it by a copy instead. Except the secondary the primary is caught up
+ * from while it is behind on the session: its history is the truth, its answer stands.
+ */
+function unacknowledgedTransaction<TItem>(r: Replicas<TItem>, sessionId: string, operationId: string): void {
+  const truth = r.state.isPending(sessionId) ? r.state.inSync(sessionId)[0] : undefined;
+  for (const index of r.secondaries.keys()) if (index !== truth) r.missedOperations.addUncertain(sessionId, operationId, index);
+}
+
+/** Whether secondary `index` may hold `write`'s operation id from an attempt no replica acknowledged. */
+function uncertain<TItem, R>(r: Replicas<TItem>, sessionId: string, write: Write<TItem, R>, index: number): boolean {
+  return write.operation !== undefined && r.missedOperations.isUncertain(sessionId, write.operation.operationId, index);
 }
 
 /** A replica missed `write` (acknowledged elsewhere): a transaction's id goes into the record. */
@@ -87,6 +113,13 @@ async function mirror<TItem, R>(
       missed(r, sessionId, write);
       continue;
     }
+    // It may hold this transaction's id from a failed attempt without its items (a copy replaced them since),
+    // and would take it as a no-op: it is given the history by a copy instead.
+    if (uncertain(r, sessionId, write, index)) {
+      missed(r, sessionId, write);
+      await markStale(r, index, sessionId, undefined, truth);
+      continue;
+    }
     let result: R;
     try {
       result = await write.run(r.secondaries[index]!);
@@ -106,11 +139,16 @@ function degradedWrite<TItem, R>(r: Replicas<TItem>, sessionId: string, write: W
     const candidates = r.state.inSync(sessionId);
     let lastError: unknown = primaryError;
     // Secondaries that failed the write (it may have landed on them): marked once it is known which replica holds the truth.
-    const failed: { index: number; error: unknown }[] = [];
+    const failed: Failed[] = [];
     try {
       for (const [i, index] of candidates.entries()) {
         const store = r.secondaries[index]!;
         let answer: R;
+        if (uncertain(r, sessionId, write, index)) {
+          // Its answer (a no-op) could acknowledge a transaction that is nowhere: another secondary must serve it.
+          failed.push({ index, error: undefined });
+          continue;
+        }
         try {
           // Journal first: once the write is acknowledged, a restart must still know the primary missed it.
           await r.journal.notePrimaryBehind(index, sessionId);
@@ -149,10 +187,17 @@ function degradedWrite<TItem, R>(r: Replicas<TItem>, sessionId: string, write: W
  * every holder of writes the primary missed stale would leave the session
  * unreadable and the resync unable to complete.
  */
-async function unacknowledged<TItem>(r: Replicas<TItem>, sessionId: string, failed: readonly { index: number; error: unknown }[]): Promise<void> {
+async function unacknowledged<TItem>(r: Replicas<TItem>, sessionId: string, failed: readonly Failed[]): Promise<void> {
   const truth = r.state.isPending(sessionId) ? failed[0]!.index : undefined;
   for (const { index, error } of failed) {
-    if (index === truth) r.reportError(error);
-    else await markStale(r, index, sessionId, error);
+    if (index === truth) {
+      if (error !== undefined) r.reportError(error);
+    } else await markStale(r, index, sessionId, error);
   }
+}
+
+/** A secondary a degraded write did not land on for sure: it failed it (`error`), or was not asked (uncertain about it). */
+interface Failed {
+  readonly index: number;
+  readonly error: unknown;
 }
