@@ -241,7 +241,8 @@ export class FallbackStore<TItem = SessionItem> extends ForwardingStore<TItem> {
   #arm(): void {
     const interval = this.#options.resyncInterval ?? 5000;
     // A primary journal that may name stale marks ended since is rewritten by a resync too.
-    const needed = this.#r.state.degraded || this.#r.state.anyStale || this.#r.journal.primaryDirty;
+    const needed =
+      this.#r.state.degraded || this.#r.state.anyStale || this.#r.journal.primaryDirty || this.#r.journal.dirtySecondaries().length > 0;
     // Calls that close() lets finish may still find something to resync: no timer outlives the store.
     if (!needed || interval === 0 || this.#timer || this.closed) return;
     this.#timer = setTimeout(() => {

@@ -46,12 +46,15 @@ export class FallbackJournal<TItem> {
   #noted: Set<string>[];
   // The primary's journal may hold entries (stale secondaries) that a completed repair should clear.
   #primaryDirty = false;
+  // Per secondary: its journal may hold entries (a clear failed or has not run yet).
+  readonly #secondaryDirty: boolean[];
 
   constructor(enabled: boolean, primary: SessionStore<TItem>, secondaries: readonly SessionStore<TItem>[]) {
     this.#enabled = enabled;
     this.#primary = primary;
     this.#secondaries = secondaries;
     this.#noted = secondaries.map(() => new Set<string>());
+    this.#secondaryDirty = secondaries.map(() => false);
   }
 
   /**
@@ -64,7 +67,9 @@ export class FallbackJournal<TItem> {
     const entries: JournalEntry[] = [];
     for (const [position, store] of [this.#primary, ...this.#secondaries].entries()) {
       try {
-        entries.push(...((await store.getItems(FALLBACK_JOURNAL_SESSION_ID)) as unknown[]).filter(isJournalEntry));
+        const found = ((await store.getItems(FALLBACK_JOURNAL_SESSION_ID)) as unknown[]).filter(isJournalEntry);
+        if (position > 0 && found.length > 0) this.#secondaryDirty[position - 1] = true;
+        entries.push(...found);
       } catch (error) {
         unreadable(position, error);
       }
@@ -76,6 +81,8 @@ export class FallbackJournal<TItem> {
   /** Appends entries into `store`'s journal (the replica holding the truth). */
   async note(store: SessionStore<TItem>, entries: readonly JournalEntry[]): Promise<void> {
     if (!this.#enabled || entries.length === 0) return;
+    const index = this.#secondaries.indexOf(store);
+    if (index >= 0) this.#secondaryDirty[index] = true;
     await store.addItems(FALLBACK_JOURNAL_SESSION_ID, entries as unknown as TItem[]);
     if (store === this.#primary) this.#primaryDirty = true;
   }
@@ -98,7 +105,13 @@ export class FallbackJournal<TItem> {
     const kept = await clearJournal(this.#secondaries[index]!, keep);
     if (kept === undefined) return false;
     this.#noted[index] = new Set(kept.flatMap((entry) => (entry.replica === 'primary' ? [entry.sessionId] : [])));
+    if (kept.length === 0) this.#secondaryDirty[index] = false;
     return true;
+  }
+
+  /** Secondaries whose journal may hold entries: a resync empties them of what is no longer true. */
+  dirtySecondaries(): number[] {
+    return this.#secondaryDirty.flatMap((dirty, index) => (dirty ? [index] : []));
   }
 
   /** Whether the primary's journal may hold entries: a resync then rewrites it to what is still true. */

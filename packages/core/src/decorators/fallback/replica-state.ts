@@ -23,6 +23,8 @@ export class ReplicaState {
   readonly #pending = new Set<string>();
   // Writes that chose the degraded path but have not yet recorded their session as pending.
   #degradedInflight = 0;
+  // The same, per session (sessions with nothing in flight hold no memory).
+  readonly #writing = new Map<string, number>();
   // Per secondary: sessions it is stale for.
   readonly #stale: Set<string>[];
 
@@ -46,13 +48,22 @@ export class ReplicaState {
   }
 
   /** Runs a write on the degraded path; while it runs, a resync does not switch back to the primary. */
-  async degradedWrite<R>(write: () => Promise<R>): Promise<R> {
+  async degradedWrite<R>(sessionId: string, write: () => Promise<R>): Promise<R> {
     this.#degradedInflight++;
+    this.#writing.set(sessionId, (this.#writing.get(sessionId) ?? 0) + 1);
     try {
       return await write();
     } finally {
       this.#degradedInflight--;
+      const left = this.#writing.get(sessionId)! - 1;
+      if (left === 0) this.#writing.delete(sessionId);
+      else this.#writing.set(sessionId, left);
     }
+  }
+
+  /** The primary missed writes to `sessionId`, or may be about to (a degraded write of it in flight, its journal note written). */
+  isBehind(sessionId: string): boolean {
+    return this.#pending.has(sessionId) || this.#writing.has(sessionId);
   }
 
   /** True while a degraded write is in flight or a session still waits for its copy to the primary. */

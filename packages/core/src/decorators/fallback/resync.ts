@@ -40,7 +40,7 @@ export async function catchUpPrimary<TItem>(r: Replicas<TItem>): Promise<void> {
     const inPrimary = new Set(moved.map((entry) => `${entry.replica}\n${entry.sessionId}`));
     const keep = (entry: JournalEntry) =>
       entry.replica === 'primary'
-        ? r.state.isPending(entry.sessionId)
+        ? r.state.isBehind(entry.sessionId)
         : r.state.isStale(entry.replica, entry.sessionId) && !inPrimary.has(`${entry.replica}\n${entry.sessionId}`);
     for (const index of r.secondaries.keys()) {
       try {
@@ -84,6 +84,17 @@ export async function repairSecondaries<TItem>(r: Replicas<TItem>): Promise<void
       await r.journal.compactPrimary((entry) => entry.replica !== 'primary' && r.state.isStale(entry.replica, entry.sessionId));
     } catch (error) {
       r.reportError(error);
+    }
+    // A secondary journal the catch-up could not empty: a note that the primary is behind, left there once it has
+    // caught up, would make a restart start degraded, and wedge it if that secondary is stale for the session.
+    for (const index of r.journal.dirtySecondaries()) {
+      try {
+        await r.journal.clearSecondary(index, (entry) =>
+          entry.replica === 'primary' ? r.state.isBehind(entry.sessionId) : r.state.isStale(entry.replica, entry.sessionId),
+        );
+      } catch (error) {
+        r.reportError(error);
+      }
     }
   }
 }

@@ -135,7 +135,7 @@ async function mirror<TItem, R>(
 }
 
 function degradedWrite<TItem, R>(r: Replicas<TItem>, sessionId: string, write: Write<TItem, R>, primaryError: unknown): Promise<R> {
-  return r.state.degradedWrite(async () => {
+  return r.state.degradedWrite(sessionId, async () => {
     const candidates = r.state.inSync(sessionId);
     let lastError: unknown = primaryError;
     // Secondaries that failed the write (it may have landed on them): marked once it is known which replica holds the truth.
