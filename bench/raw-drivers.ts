@@ -92,11 +92,17 @@ export function rawSqlite(path: string, synchronous: 'FULL' | 'NORMAL' = 'NORMAL
  * the list, and a new epoch made by the client (`randomUUID()`, sent as an
  * argument), in one HSET, as RedisStore's pop does for getSessionInfo,
  * prune and readChanges: the store's pop, work for work, minus the store.
+ * With `scriptedAppend`, an append is instead one script that reads the
+ * list's length, pushes the items and records updated-at (and, on a session
+ * that had none, created-at and a new epoch from the client) in the same
+ * hash, as RedisStore's append does for getSessionInfo, prune, readChanges
+ * and `expectedLength` (no expiry): the store's append, work for work.
  */
-export function rawRedis(url: string, options: { checkedPop?: boolean; sessionMeta?: boolean } = {}): Side {
+export function rawRedis(url: string, options: { checkedPop?: boolean; sessionMeta?: boolean; scriptedAppend?: boolean } = {}): Side {
   const redis = new Redis(url);
   const meta = options.checkedPop === true && options.sessionMeta === true;
-  const prefix = meta ? 'bench:raw-checked-meta:' : options.checkedPop ? 'bench:raw-checked:' : 'bench:raw:';
+  const scripted = options.scriptedAppend === true;
+  const prefix = scripted ? 'bench:raw-scripted:' : meta ? 'bench:raw-checked-meta:' : options.checkedPop ? 'bench:raw-checked:' : 'bench:raw:';
   const key = (id: string) => `${prefix}{${id}}:items`;
   const metaKey = (id: string) => `${prefix}{${id}}:meta`;
   const popChecked = `${JSON_CHECK}
@@ -107,9 +113,23 @@ redis.call('RPOP', KEYS[1])${meta ? "\nredis.call('HSET', KEYS[2], 'u', ARGV[1],
 return item`;
   let sha: string | undefined;
   const loaded = options.checkedPop ? (redis.script('LOAD', popChecked) as Promise<string>).then((value) => (sha = value)) : undefined;
+  const appendScript = `
+local length = redis.call('LLEN', KEYS[1])
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
+if length == 0 then
+  redis.call('HSET', KEYS[2], 'c', ARGV[1], 'u', ARGV[1], 'e', ARGV[2])
+else
+  redis.call('HSET', KEYS[2], 'u', ARGV[1])
+end
+return length + #ARGV - 2`;
+  let appendSha: string | undefined;
+  const appendLoaded = scripted ? (redis.script('LOAD', appendScript) as Promise<string>).then((value) => (appendSha = value)) : undefined;
   return {
     getAll: async (id) => (await redis.lrange(key(id), 0, -1)).map((x) => JSON.parse(x)),
-    append: (id, items) => redis.rpush(key(id), ...items.map((x) => JSON.stringify(x))),
+    append: async (id, items) =>
+      scripted
+        ? redis.evalsha(appendSha ?? (await appendLoaded!), 2, key(id), metaKey(id), String(Date.now()), randomUUID(), ...items.map((x) => JSON.stringify(x)))
+        : redis.rpush(key(id), ...items.map((x) => JSON.stringify(x))),
     tail: async (id, limit) => (await redis.lrange(key(id), -limit, -1)).map((x) => JSON.parse(x)),
     pop: async (id) => {
       const x = !options.checkedPop
@@ -119,7 +139,7 @@ return item`;
           : ((await redis.evalsha(sha ?? (await loaded!), 1, key(id))) as string | null);
       return x === null ? undefined : JSON.parse(x);
     },
-    clear: (id) => (meta ? redis.del(key(id), metaKey(id)) : redis.del(key(id))),
+    clear: (id) => (meta || scripted ? redis.del(key(id), metaKey(id)) : redis.del(key(id))),
     close: async () => void (await redis.quit()),
   };
 }
