@@ -203,7 +203,6 @@ try {
   // a fixed cycle always ran each stack right after the same one, and a stack following another of its own
   // backend found it warm (RedisStore after raw ioredis measured 1.3× raw, raw ioredis after SQLite work paid
   // for redis-server waking up).
-  const interleave = <T>(list: readonly T[], shift: number) => list.map((_, k) => list[(k + shift) % list.length]!);
   const random = seededRandom(14);
   const shuffled = <T>(list: readonly T[]): T[] => {
     const out = [...list];
@@ -280,7 +279,7 @@ try {
           }
         }
         for (let i = 0; i < count; i++) {
-          for (const name of interleave(names, i)) {
+          for (const name of shuffled(names)) {
             const side = sides.get(name)!;
             const started = performance.now();
             if (tailing) await side.tail(id, 20);
@@ -374,7 +373,7 @@ items of 200–450 bytes. Per round and history size every stack gets fresh sess
 read once (untimed, so a cache is as warm as between two turns of a running conversation), then timed turns
 (${plan}; each turn adds 3 items). The turns of all stacks are interleaved turn by turn, in an order shuffled
 every turn (each turn timed on its own), so a burst of load from elsewhere hits every stack alike and no stack
-always runs right after the same one; tail reads and pops alternate store and raw.
+always runs right after the same one; tail reads and pops are interleaved the same way, one operation at a time.
 A cell is the median over ${ROUNDS} rounds of the per-round ratio to the baseline, with the range of those
 ratios in brackets: a wide range means noise from other load, not a difference.
 

@@ -211,7 +211,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   // The keys of the session used last: a loop on one session builds them once.
   #lastSessionId: string | undefined;
   #lastKeys: SessionKeys | undefined;
-  #lastPopKeys: readonly string[] = [];
+  #lastWriteKeys: readonly string[] = [];
 
   constructor(options: RedisStoreOptions) {
     super();
@@ -264,16 +264,16 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
       const keys = sessionKeys(this.keyPrefix, sessionId);
       this.#lastKeys = keys;
       this.#lastSessionId = sessionId;
-      // A pop touches the meta hash and, only to refresh their expiry, the other keys.
-      this.#lastPopKeys = this.#ttl === undefined ? [keys.items, keys.meta] : [keys.items, keys.meta, keys.ops, keys.opQueue];
+      // A pop or an append touches the items and the meta hash and, only to refresh their expiry, the other keys.
+      this.#lastWriteKeys = this.#ttl === undefined ? [keys.items, keys.meta] : [keys.items, keys.meta, keys.ops, keys.opQueue];
     }
     return this.#lastKeys;
   }
 
-  /** The keys a pop script is given for `sessionId` (see #keys). */
-  #popKeys(sessionId: string): readonly string[] {
+  /** The keys a pop or append script is given for `sessionId` (see #keys): fewer arguments are part of their cost. */
+  #writeKeys(sessionId: string): readonly string[] {
     this.#keys(sessionId);
-    return this.#lastPopKeys;
+    return this.#lastWriteKeys;
   }
 
   /**
@@ -345,16 +345,16 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
   }
 
   protected async _addItems(sessionId: string, items: EncodedItem[], options?: AddItemsOptions): Promise<void> {
-    const keys = this.#keys(sessionId);
+    const keyList = this.#writeKeys(sessionId);
     const expected = options?.expectedLength ?? -1;
     const length = (await this.#call(() =>
-      scripts.append.run(this.#client, keys, [this.#now(), this.#ttlArg(), newEpoch(), expected, ...items]),
+      scripts.append.runOn(this.#client, keyList, [this.#now(), this.#ttlArg(), newEpoch(), expected, ...items]),
     )) as number;
     if (length < 0) checkExpectedLength({ expectedLength: expected }, -length - 1);
   }
 
   protected async _popItem<R>(sessionId: string, decode: (encoded: EncodedItem) => R): Promise<R | undefined> {
-    const keyList = this.#popKeys(sessionId);
+    const keyList = this.#writeKeys(sessionId);
     const reply = await this.#pop(keyList);
     if (reply === null) return undefined;
     // Popped only after the script proved the text is JSON that JSON.parse accepts.

@@ -3,8 +3,8 @@
  * atomically on the node owning the session's hash slot, so an operation is
  * one round trip and never half-applied. Every script takes the session's four
  * keys in the same order: items, meta, ops, opQueue (see keys.ts); the pop
- * scripts of a store without a ttl take only items and meta (all they touch,
- * and the fewer arguments are part of a pop's cost).
+ * and append scripts of a store without a ttl take only items and meta (all
+ * they touch, and the fewer arguments are part of their cost).
  *
  * Shared ARGV conventions: `now` is the client's clock in epoch ms (the same
  * clock `prune({ olderThan })` is given in); `ttl` is the store's ttl in ms,
