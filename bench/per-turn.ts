@@ -38,6 +38,7 @@ import { batch } from './turn-items.js';
 import { RedisStore } from '@sessionkit/redis';
 import { redisServerAvailable, startRedis } from '@sessionkit/test-servers';
 import { rawRedis, rawSqlite, type Side } from './raw-drivers.js';
+import { seededRandom } from '../conformance/src/fault-injection.js';
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
@@ -76,18 +77,6 @@ const storeSide = (store: SessionStore): Side => ({
 
 async function seed(side: Side, id: string, count: number): Promise<void> {
   for (let i = 0; i < count; i += 500) await side.append(id, batch(i, Math.min(500, count - i)));
-}
-
-/** mulberry32: a small deterministic PRNG, so the shuffled turn order is the same in every run. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const median = (values: readonly number[]) => {

@@ -103,8 +103,8 @@ interface Hung {
   fail: (error: SessionError) => void;
 }
 
-/** mulberry32: a tiny, well-distributed 32-bit PRNG; deterministic for a seed. */
-function seededRandom(seed: number): () => number {
+/** mulberry32: a tiny, well-distributed 32-bit PRNG; deterministic for a seed. Also orders the per-turn bench's turns. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -150,33 +150,6 @@ describe('withFallback: a secondary journal that could not be emptied', () => {
   });
 });
 
-describe('withFallback: a secondary journal that could not be emptied', () => {
-  it('is emptied by a later resync, so a restart does not take the caught-up primary as behind', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
-    const secondaryData = new MemoryStore();
-    const secondary = withFaults(secondaryData);
-    const { store } = open(primary, [secondary], { onError: () => {} });
-    await store.addItems('s', [msg('a')]);
-    primary.fail('*');
-    await store.addItems('s', [msg('b')]); // noted in the secondary's journal: the primary is behind on s
-    primary.heal();
-    // The catch-up succeeds, but emptying the secondary's journal fails.
-    secondary.fail(['getItems', 'applyHistoryTransaction'], { sessionId: FALLBACK_JOURNAL_SESSION_ID, times: 1 });
-    expect(await store.resync()).toMatchObject({ state: 'healthy', pendingSessions: 0 });
-    await store.resync(); // a later resync, healthy, tries again
-    secondary.fail('addItems', { times: 1 });
-    await store.addItems('s', [msg('c')]); // the secondary misses it: stale for s, journaled in the primary
-    const want = [msg('a'), msg('b'), msg('c')];
-    // The process dies; a new one starts with every store reachable.
-    const restarted = open(primary, [secondary], { onError: () => {} });
-    expect(await restarted.store.getItems('s')).toEqual(want);
-    expect(await restarted.store.resync()).toMatchObject({ state: 'healthy', pendingSessions: 0, staleSecondaries: [] });
-    expect(await primaryData.getItems('s')).toEqual(want);
-    expect(await secondaryData.getItems('s')).toEqual(want);
-  });
-});
-
 describe('withFallback: stale marks in the primary journal', () => {
   it('a stale mark cleared since it was journaled does not come back after a restart to hide the only secondary holding writes the primary missed', async () => {
     const primaryData = new MemoryStore();
