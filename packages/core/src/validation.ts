@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalize, encodeItems, type EncodedItem } from './codec.js';
 import { SessionError, SessionErrorCode } from './errors.js';
 import type { AddItemsOptions, HistoryTransactionArgs, StoreCapabilities } from './types.js';
@@ -124,7 +124,7 @@ export function prepareTransaction(args: HistoryTransactionArgs): PreparedTransa
       : JSON.stringify([tx.type, expectedSuffix, replacement.map(canonicalize), ...(expectedLength === undefined ? [] : [expectedLength])]);
   return {
     operationId,
-    fingerprint: createHash('sha256').update(body).digest('hex'),
+    fingerprint: hash('sha256', body, 'hex'),
     type: tx.type,
     expectedSuffix,
     expectedEncoded: expected,
