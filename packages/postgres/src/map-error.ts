@@ -40,6 +40,11 @@ export function isItemRefused(error: unknown): boolean {
   return code.startsWith('22') || code === '54001';
 }
 
+/** pg's own error when a statement outlived its `query_timeout` (see the store's `queryTimeout`). */
+export function isQueryTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
+}
+
 /** True when the error means the server could not be reached or the connection died. */
 export function isConnectionError(error: unknown): boolean {
   const code = codeOf(error);
@@ -59,6 +64,9 @@ export function isConnectionError(error: unknown): boolean {
 export function mapPostgresError(error: unknown): SessionError {
   if (SessionError.is(error)) return error;
   const code = codeOf(error);
+  if (isQueryTimeout(error)) {
+    return new SessionError(SessionErrorCode.BackendUnavailable, 'postgres did not answer within queryTimeout', { cause: error });
+  }
   if (isConnectionError(error)) {
     return new SessionError(SessionErrorCode.BackendUnavailable, 'postgres is unavailable', { cause: error });
   }

@@ -48,7 +48,22 @@ export interface PostgresStoreOptions {
   readonly preparedStatements?: boolean;
   /** Operation ids remembered per session for transaction idempotency. Default: 1000 (`OPERATION_LOG_RETENTION`). */
   readonly operationLogSize?: number;
+  /**
+   * Milliseconds one statement may wait for the server's answer (pg's
+   * `query_timeout`, set on each of the store's statements, so it also holds
+   * on a pool you pass). Past it the call fails with BACKEND_UNAVAILABLE and
+   * the connection is closed rather than reused, which rolls back an open
+   * transaction; a single-statement write may still have landed, as with any
+   * outage. Without it a server that stops answering (a stalled host, a
+   * network that drops packets) hangs calls until the operating system gives
+   * up on the socket. Schema setup in `ready()` is not limited (an index
+   * build may take long). 0 turns the limit off. Default: 30000.
+   */
+  readonly queryTimeout?: number;
 }
+
+/** Default `queryTimeout` (ms). */
+export const DEFAULT_QUERY_TIMEOUT = 30_000;
 
 /** Default schema. */
 export const DEFAULT_SCHEMA = 'public';

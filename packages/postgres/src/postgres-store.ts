@@ -23,8 +23,9 @@ import {
   type PreparedTransaction,
 } from '@sessionkit/core/adapter';
 import { changesFromRows, type ChangesRow } from './changes-rows.js';
-import { isItemRefused, isPreparedStatementMismatch, isRetryableConflict, mapPostgresError } from './map-error.js';
+import { isItemRefused, isPreparedStatementMismatch, isQueryTimeout, isRetryableConflict, mapPostgresError } from './map-error.js';
 import {
+  DEFAULT_QUERY_TIMEOUT,
   DEFAULT_SCHEMA,
   DEFAULT_TABLE_PREFIX,
   SCHEMA_PATTERN,
@@ -51,6 +52,9 @@ const isRace = (error: unknown): boolean => error instanceof LostRace || isRetry
 const MAX_SEQ = '9223372036854775807';
 
 const idBytes = (sessionId: string): Buffer => Buffer.from(sessionId, 'utf8');
+
+/** pg reads `query_timeout` from a query's config too; its types do not list it. */
+type TimedQueryConfig = pg.QueryConfig & { rowMode?: 'array'; query_timeout?: number };
 
 /** Runs one statement and returns its rows: on the pool, or on a transaction's client. */
 type Run = <T extends pg.QueryResultRow>(statement: Statement, values: unknown[]) => Promise<T[]>;
@@ -96,6 +100,8 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
   readonly #owned: boolean;
   readonly #ttl: number | undefined;
   readonly #operationLogSize: number;
+  /** pg's `query_timeout` for each statement; undefined: none (the pool's own setting, if any). */
+  readonly #queryTimeout: number | undefined;
   readonly #tables: TableNames;
   readonly #sql: { readonly [K in keyof ReturnType<typeof statementSql>]: Statement };
   /** Send statements named (prepared once per connection); false after a pooler refused them. */
@@ -129,6 +135,11 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     const logSize = options.operationLogSize === undefined ? OPERATION_LOG_RETENTION : options.operationLogSize;
     assertPositiveInteger(logSize, 'operationLogSize');
     this.#operationLogSize = logSize;
+    const queryTimeout = options.queryTimeout ?? DEFAULT_QUERY_TIMEOUT;
+    if (!Number.isSafeInteger(queryTimeout) || queryTimeout < 0) {
+      throw invalidArgument('queryTimeout must be a non-negative integer of milliseconds (0 turns the limit off)');
+    }
+    this.#queryTimeout = queryTimeout > 0 ? queryTimeout : undefined;
     this.schema = schema;
     this.tablePrefix = prefix;
     this.#tables = tableNames(schema, prefix);
@@ -177,11 +188,20 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     return this.#ready;
   }
 
-  /** The query config pg gets: named while prepared statements are on. */
+  /** The query config pg gets: named while prepared statements are on, with the store's `query_timeout`. */
   #config(statement: Statement, values: unknown[], rowMode?: 'array'): pg.QueryConfig {
-    return this.#prepare
+    const config: TimedQueryConfig = this.#prepare
       ? { name: statement.name, text: statement.text, values, ...(rowMode ? { rowMode } : {}) }
       : { text: statement.text, values, ...(rowMode ? { rowMode } : {}) };
+    if (this.#queryTimeout !== undefined) config.query_timeout = this.#queryTimeout;
+    return config;
+  }
+
+  /** A transaction's control statement (BEGIN, COMMIT, ROLLBACK) under the same `query_timeout`. */
+  #control(text: string): pg.QueryConfig {
+    const config: TimedQueryConfig = { text };
+    if (this.#queryTimeout !== undefined) config.query_timeout = this.#queryTimeout;
+    return config;
   }
 
   /**
@@ -222,12 +242,15 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
       const client = await this.#pool.connect();
       let broken: unknown;
       try {
-        await client.query('BEGIN');
+        await client.query(this.#control('BEGIN'));
         const result = await work(client);
-        await client.query('COMMIT');
+        await client.query(this.#control('COMMIT'));
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
+        // A statement that timed out still occupies the connection, so a ROLLBACK would wait behind it:
+        // closing the connection instead (release with an error) makes the server roll back.
+        if (isQueryTimeout(error)) broken = error;
+        else await client.query(this.#control('ROLLBACK')).catch((rollbackError: unknown) => (broken = rollbackError));
         throw error;
       } finally {
         client.release(broken instanceof Error ? broken : undefined);

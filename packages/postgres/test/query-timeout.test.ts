@@ -1,0 +1,117 @@
+/**
+ * queryTimeout on a real server that stops answering: the backend process
+ * serving the store's connection is frozen (SIGSTOP), so the server neither
+ * answers nor closes the socket, as a stalled host would. Calls fail with
+ * BACKEND_UNAVAILABLE at the limit instead of hanging, the stalled connection
+ * is dropped, and the next call runs on a fresh one.
+ */
+import { SessionErrorCode } from '@sessionkit/core';
+import { PostgresStore } from '@sessionkit/postgres';
+import { postgresUnavailableReason, startPostgres, type PostgresServer } from '@sessionkit/test-servers';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipLine, uniqueSchema } from './server.js';
+
+describe('queryTimeout: the option', () => {
+  it.each([-1, 1.5, '100', Number.NaN])('%s is INVALID_ARGUMENT before any connection', (queryTimeout) => {
+    expect(() => new PostgresStore({ connectionString: 'postgres://127.0.0.1:1/x', queryTimeout: queryTimeout as number })).toThrow(
+      expect.objectContaining({ code: SessionErrorCode.InvalidArgument }),
+    );
+  });
+
+  it('0 (no limit) is accepted', async () => {
+    const store = new PostgresStore({ connectionString: 'postgres://127.0.0.1:1/x', queryTimeout: 0 });
+    await store.close();
+  });
+});
+
+const reason = postgresUnavailableReason();
+if (reason) {
+  console.warn(skipLine('postgres queryTimeout tests (need a server whose backends they may freeze)', reason));
+  describe.skip('queryTimeout on a stalled server', () => it('needs PostgreSQL', () => {}));
+} else {
+  describe('queryTimeout on a stalled server', () => {
+    let server: PostgresServer;
+    const frozen: number[] = [];
+    beforeAll(async () => {
+      server = await startPostgres();
+    }, 60_000);
+    afterAll(async () => {
+      for (const pid of frozen) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // Already gone.
+        }
+      }
+      await server?.stop();
+    });
+
+    /** Freezes the backend behind the pool's one connection; returns its pid. */
+    async function freeze(pool: pg.Pool): Promise<number> {
+      const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const pid = rows[0]!.pid;
+      process.kill(pid, 'SIGSTOP');
+      frozen.push(pid);
+      return pid;
+    }
+
+    async function timed<T>(call: () => Promise<T>): Promise<{ error: unknown; ms: number }> {
+      const started = performance.now();
+      try {
+        await call();
+        return { error: undefined, ms: performance.now() - started };
+      } catch (error) {
+        return { error, ms: performance.now() - started };
+      }
+    }
+
+    it('a read and a write the server does not answer fail with BACKEND_UNAVAILABLE at the limit; the next call runs on a fresh connection', async () => {
+      // A pool of one connection, so the frozen backend is the one the store's next statement goes to.
+      const pool = new pg.Pool({ connectionString: server.url, max: 1 });
+      pool.on('error', () => undefined);
+      const store = new PostgresStore({ pool, schema: uniqueSchema('qt'), queryTimeout: 500 });
+      try {
+        await store.addItems('s', [{ n: 1 }]);
+        await freeze(pool);
+        const read = await timed(() => store.getItems('s'));
+        expect(read.error).toMatchObject({ code: SessionErrorCode.BackendUnavailable, message: 'postgres did not answer within queryTimeout' });
+        expect(read.ms).toBeGreaterThanOrEqual(450);
+        // Bounded by the limit plus scheduling; without one the call would wait for the socket to die.
+        expect(read.ms).toBeLessThan(5_000);
+        // The stalled connection was closed, not handed back to the pool: the next statements get a new backend.
+        await store.addItems('s', [{ n: 2 }]);
+        expect(await store.getItems('s')).toEqual([{ n: 1 }, { n: 2 }]);
+
+        await freeze(pool);
+        const write = await timed(() => store.addItems('s', [{ n: 3 }]));
+        expect(write.error).toMatchObject({ code: SessionErrorCode.BackendUnavailable });
+        expect(write.ms).toBeLessThan(5_000);
+        // The frozen backend never ran the append (it was stopped before the statement arrived).
+        expect(await store.getItems('s')).toEqual([{ n: 1 }, { n: 2 }]);
+      } finally {
+        await store.close();
+        await pool.end();
+      }
+    }, 60_000);
+
+    it('with queryTimeout 0 the same call waits for the server, and completes once it answers', async () => {
+      const pool = new pg.Pool({ connectionString: server.url, max: 1 });
+      pool.on('error', () => undefined);
+      const store = new PostgresStore({ pool, schema: uniqueSchema('qt0'), queryTimeout: 0 });
+      try {
+        await store.addItems('s', [{ n: 1 }]);
+        const pid = await freeze(pool);
+        let settled = false;
+        const read = store.getItems('s').finally(() => (settled = true));
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        expect(settled).toBe(false);
+        process.kill(pid, 'SIGCONT');
+        expect(await read).toEqual([{ n: 1 }]);
+      } finally {
+        await store.close();
+        await pool.end();
+      }
+    }, 60_000);
+  });
+}
