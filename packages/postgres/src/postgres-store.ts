@@ -190,16 +190,15 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
 
   /** The query config pg gets: named while prepared statements are on, with the store's `query_timeout`. */
   #config(statement: Statement, values: unknown[], rowMode?: 'array'): pg.QueryConfig {
-    const config: TimedQueryConfig = this.#prepare
-      ? { name: statement.name, text: statement.text, values, ...(rowMode ? { rowMode } : {}) }
-      : { text: statement.text, values, ...(rowMode ? { rowMode } : {}) };
-    if (this.#queryTimeout !== undefined) config.query_timeout = this.#queryTimeout;
-    return config;
+    return this.#timed(
+      this.#prepare
+        ? { name: statement.name, text: statement.text, values, ...(rowMode ? { rowMode } : {}) }
+        : { text: statement.text, values, ...(rowMode ? { rowMode } : {}) },
+    );
   }
 
-  /** A transaction's control statement (BEGIN, COMMIT, ROLLBACK) under the same `query_timeout`. */
-  #control(text: string): pg.QueryConfig {
-    const config: TimedQueryConfig = { text };
+  /** `config` with the store's `query_timeout`: every statement, a transaction's BEGIN, COMMIT and ROLLBACK included. */
+  #timed(config: TimedQueryConfig): pg.QueryConfig {
     if (this.#queryTimeout !== undefined) config.query_timeout = this.#queryTimeout;
     return config;
   }
@@ -242,15 +241,15 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
       const client = await this.#pool.connect();
       let broken: unknown;
       try {
-        await client.query(this.#control('BEGIN'));
+        await client.query(this.#timed({ text: 'BEGIN' }));
         const result = await work(client);
-        await client.query(this.#control('COMMIT'));
+        await client.query(this.#timed({ text: 'COMMIT' }));
         return result;
       } catch (error) {
         // A statement that timed out still occupies the connection, so a ROLLBACK would wait behind it:
         // closing the connection instead (release with an error) makes the server roll back.
         if (isQueryTimeout(error)) broken = error;
-        else await client.query(this.#control('ROLLBACK')).catch((rollbackError: unknown) => (broken = rollbackError));
+        else await client.query(this.#timed({ text: 'ROLLBACK' })).catch((rollbackError: unknown) => (broken = rollbackError));
         throw error;
       } finally {
         client.release(broken instanceof Error ? broken : undefined);

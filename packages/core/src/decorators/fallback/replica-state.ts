@@ -21,9 +21,8 @@ export class ReplicaState {
   #degradedSince: number | undefined;
   // Sessions written while degraded: a resync copies each from an in-sync secondary to the primary.
   readonly #pending = new Set<string>();
-  // Writes that chose the degraded path but have not yet recorded their session as pending.
-  #degradedInflight = 0;
-  // The same, per session (sessions with nothing in flight hold no memory).
+  // Per session: writes that chose the degraded path but have not yet recorded it as pending (sessions with
+  // nothing in flight hold no memory).
   readonly #writing = new Map<string, number>();
   // Per secondary: sessions it is stale for.
   readonly #stale: Set<string>[];
@@ -49,12 +48,10 @@ export class ReplicaState {
 
   /** Runs a write on the degraded path; while it runs, a resync does not switch back to the primary. */
   async degradedWrite<R>(sessionId: string, write: () => Promise<R>): Promise<R> {
-    this.#degradedInflight++;
     this.#writing.set(sessionId, (this.#writing.get(sessionId) ?? 0) + 1);
     try {
       return await write();
     } finally {
-      this.#degradedInflight--;
       const left = this.#writing.get(sessionId)! - 1;
       if (left === 0) this.#writing.delete(sessionId);
       else this.#writing.set(sessionId, left);
@@ -68,7 +65,7 @@ export class ReplicaState {
 
   /** True while a degraded write is in flight or a session still waits for its copy to the primary. */
   get catchingUp(): boolean {
-    return this.#pending.size > 0 || this.#degradedInflight > 0;
+    return this.#pending.size > 0 || this.#writing.size > 0;
   }
 
   /** Records that the primary missed a write to `sessionId`. */

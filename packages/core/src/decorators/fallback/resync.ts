@@ -39,9 +39,7 @@ export async function catchUpPrimary<TItem>(r: Replicas<TItem>): Promise<void> {
     await r.journal.note(r.primary, moved);
     const inPrimary = new Set(moved.map((entry) => `${entry.replica}\n${entry.sessionId}`));
     const keep = (entry: JournalEntry) =>
-      entry.replica === 'primary'
-        ? r.state.isBehind(entry.sessionId)
-        : r.state.isStale(entry.replica, entry.sessionId) && !inPrimary.has(`${entry.replica}\n${entry.sessionId}`);
+      stillTrue(r, entry) && (entry.replica === 'primary' || !inPrimary.has(`${entry.replica}\n${entry.sessionId}`));
     for (const index of r.secondaries.keys()) {
       try {
         await r.journal.clearSecondary(index, keep);
@@ -89,9 +87,7 @@ export async function repairSecondaries<TItem>(r: Replicas<TItem>): Promise<void
     // caught up, would make a restart start degraded, and wedge it if that secondary is stale for the session.
     for (const index of r.journal.dirtySecondaries()) {
       try {
-        await r.journal.clearSecondary(index, (entry) =>
-          entry.replica === 'primary' ? r.state.isBehind(entry.sessionId) : r.state.isStale(entry.replica, entry.sessionId),
-        );
+        await r.journal.clearSecondary(index, (entry) => stillTrue(r, entry));
       } catch (error) {
         r.reportError(error);
       }
@@ -113,3 +109,7 @@ async function probePrimary<TItem>(r: Replicas<TItem>): Promise<boolean> {
   }
 }
 
+/** Whether a secondary journal's entry still states a fact: the primary is behind on the session, or the secondary is stale for it. */
+function stillTrue<TItem>(r: Replicas<TItem>, entry: JournalEntry): boolean {
+  return entry.replica === 'primary' ? r.state.isBehind(entry.sessionId) : r.state.isStale(entry.replica, entry.sessionId);
+}
