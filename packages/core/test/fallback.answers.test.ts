@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { withFaults } from '@sessionkit/conformance';
-import { MemoryStore, SessionErrorCode, compose, withFallback, type SessionStore } from '@sessionkit/core';
+import { MemoryStore, SessionErrorCode } from '@sessionkit/core';
 import { FallbackStore } from '@sessionkit/core/fallback';
+import { faulty, msg, open } from './fallback-harness.js';
 
 const JOURNAL = FallbackStore.JOURNAL_SESSION_ID;
-const msg = (text: string) => ({ role: 'user', content: text });
-
-function open(primary: SessionStore, secondaries: SessionStore[], extra = {}) {
-  return compose(primary, withFallback({ secondaries, resyncInterval: 0, closeSecondaries: false, ...extra }));
-}
 
 async function ids(iterable: AsyncIterable<{ sessionId: string }>): Promise<string[]> {
   const out: string[] = [];
@@ -145,10 +141,8 @@ describe('withFallback: prune', () => {
   });
 
   it('a session written while degraded by an outage that began during the prune stays readable and is resynced, not marked stale on its only holder', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
-    const secondaryData = new MemoryStore();
-    const secondary = withFaults(secondaryData);
+    const { data: primaryData, faults: primary } = faulty();
+    const { data: secondaryData, faults: secondary } = faulty();
     const store = open(primary, [secondary], { onError: () => {} });
     await store.addItems('s', [msg('old')]);
     await new Promise((resolve) => setTimeout(resolve, 5));

@@ -1,22 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { withFaults } from '@sessionkit/conformance';
-import { MemoryStore, SessionErrorCode, compose, withFallback, type SessionStore } from '@sessionkit/core';
+import { MemoryStore, SessionErrorCode } from '@sessionkit/core';
+import { faulty, msg, open } from './fallback-harness.js';
 
-const msg = (text: string) => ({ role: 'user', content: text });
-
-/** A fallback stack over stores that outlive it: a new stack on the same stores stands for a restarted process. */
-function open(primary: SessionStore, secondaries: SessionStore[], extra = {}) {
-  return compose(primary, withFallback({ secondaries, resyncInterval: 0, closeSecondaries: false, ...extra }));
+/** A stack over a faulty primary and one faulty secondary, as most tests here start. */
+function openPair(extra?: Parameters<typeof open>[2]) {
+  const { data: primaryData, faults: primary } = faulty();
+  const { data: secondaryData, faults: secondary } = faulty();
+  return { primaryData, primary, secondaryData, secondary, store: open(primary, [secondary], extra) };
 }
 
 describe('withFallback: a secondary failing a write while degraded', () => {
   for (const when of ['before', 'after'] as const) {
     it(`the only secondary holding writes the primary missed stays readable and the resync completes (failure ${when})`, async () => {
-      const primaryData = new MemoryStore();
-      const primary = withFaults(primaryData);
-      const secondaryData = new MemoryStore();
-      const secondary = withFaults(secondaryData);
-      const store = open(primary, [secondary]);
+      const { primaryData, primary, secondaryData, secondary, store } = openPair();
       await store.addItems('s', [msg('a')]);
       primary.fail('*');
       await store.addItems('s', [msg('b')]); // acknowledged by the secondary only: the primary missed it
@@ -33,10 +29,8 @@ describe('withFallback: a secondary failing a write while degraded', () => {
   }
 
   it('a secondary skipped because it failed a write that another served is journaled stale, so a restart neither reads it nor copies it to the primary', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
-    const firstData = new MemoryStore();
-    const first = withFaults(firstData);
+    const { data: primaryData, faults: primary } = faulty();
+    const { data: firstData, faults: first } = faulty();
     const second = new MemoryStore();
     const store = open(primary, [first, second]);
     await store.addItems('s', [msg('a')]);
@@ -57,11 +51,7 @@ describe('withFallback: a secondary failing a write while degraded', () => {
   });
 
   it('a write that timed out on the only secondary holding writes the primary missed is not copied past: the resync waits until it has ended', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
-    const secondaryData = new MemoryStore();
-    const secondary = withFaults(secondaryData);
-    const store = open(primary, [secondary], { timeoutMs: 50 });
+    const { primaryData, primary, secondaryData, secondary, store } = openPair({ timeoutMs: 50 });
     await store.addItems('s', [msg('a')]);
     primary.fail('*');
     await store.addItems('s', [msg('b')]); // acknowledged by the secondary only
@@ -80,11 +70,7 @@ describe('withFallback: a secondary failing a write while degraded', () => {
 
 describe('withFallback: a transaction that failed on every replica and is retried', () => {
   it('is not acknowledged by a secondary that holds its operation id from the failed attempt but whose history a repair has replaced since', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
-    const secondaryData = new MemoryStore();
-    const secondary = withFaults(secondaryData);
-    const store = open(primary, [secondary], { onError: () => {} });
+    const { primaryData, primary, secondaryData, secondary, store } = openPair({ onError: () => {} });
     await store.addItems('s', [msg('a')]);
     primary.fail('*');
     await store.getItems('s'); // degraded
@@ -111,11 +97,7 @@ describe('withFallback: a transaction that failed on every replica and is retrie
   });
 
   it('is applied to a secondary repaired since the failed attempt, not taken there as a no-op', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
-    const secondaryData = new MemoryStore();
-    const secondary = withFaults(secondaryData);
-    const store = open(primary, [secondary], { onError: () => {} });
+    const { primaryData, primary, secondaryData, secondary, store } = openPair({ onError: () => {} });
     await store.addItems('s', [msg('a')]);
     primary.fail('*');
     await store.getItems('s');

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FaultInjectionStore, withFaults } from '@sessionkit/conformance';
 import { MemoryStore, SessionErrorCode, isSessionError } from '@sessionkit/core';
+import { msg } from './fallback-harness.js';
 
 // The fault-injection store ships in @sessionkit/conformance; withFallback's tests depend on it, so it is proven here.
-
-const msg = (text: string) => ({ role: 'user', content: text });
 
 describe('FaultInjectionStore', () => {
   it('passes everything through, capabilities included, when no rule is set', async () => {

@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { withFaults } from '@sessionkit/conformance';
-import {
-  MemoryStore,
-  SessionErrorCode,
-  compose,
-  withFallback,
-  type HistoryTransactionArgs,
-  type SessionStore,
-} from '@sessionkit/core';
+import { MemoryStore, SessionErrorCode, type HistoryTransactionArgs } from '@sessionkit/core';
 import { OPERATION_LOG_RETENTION } from '@sessionkit/core/adapter';
-
-const msg = (text: string) => ({ role: 'user', content: text });
-
-/** A fallback stack over stores that outlive it: a new stack on the same stores stands for a restarted process. */
-function open(primary: SessionStore, secondaries: SessionStore[]) {
-  return compose(primary, withFallback({ secondaries, resyncInterval: 0, closeSecondaries: false }));
-}
+import { faulty, msg, open } from './fallback-harness.js';
 
 const append = (operationId: string, text: string, expectedLength?: number): HistoryTransactionArgs => ({
   operationId,
@@ -33,8 +20,7 @@ async function plainAnswer(first: HistoryTransactionArgs, args: HistoryTransacti
 
 /** A primary that goes down, one transaction served by the secondary, and the resync: /tmp/deco/f1-tx-replay.mjs. */
 async function outageThenResync(tx: HistoryTransactionArgs) {
-  const primaryData = new MemoryStore();
-  const primary = withFaults(primaryData);
+  const { data: primaryData, faults: primary } = faulty();
   const secondary = new MemoryStore();
   const store = open(primary, [secondary]);
   await store.addItems('s', [msg('hi')]);
@@ -83,10 +69,8 @@ describe('withFallback: operation ids through an outage and a repair', () => {
   });
 
   it('a transaction a stale secondary missed is not applied there again after its repair, nor after a failover to it', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
-    const secondaryData = new MemoryStore();
-    const secondary = withFaults(secondaryData);
+    const { data: primaryData, faults: primary } = faulty();
+    const { data: secondaryData, faults: secondary } = faulty();
     const store = open(primary, [secondary]);
     await store.addItems('s', [msg('hi')]);
     secondary.fail('applyHistoryTransaction', { times: 1 }); // the mirror fails: stale for s
@@ -138,8 +122,7 @@ describe('withFallback: operation ids through an outage and a repair', () => {
   });
 
   it('the record is bounded like a store log: the oldest id is dropped, as the replicas drop it', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
+    const { data: primaryData, faults: primary } = faulty();
     const secondary = new MemoryStore();
     const store = open(primary, [secondary]);
     primary.fail('*');

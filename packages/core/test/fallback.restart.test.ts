@@ -1,31 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { withFaults } from '@sessionkit/conformance';
-import { MemoryStore, SessionErrorCode, compose, withFallback, type SessionStore } from '@sessionkit/core';
+import { MemoryStore, SessionErrorCode, withFallback, type SessionStore } from '@sessionkit/core';
 import { FallbackStore, type FallbackStatus } from '@sessionkit/core/fallback';
+import { faulty, msg, open as openStack } from './fallback-harness.js';
 
 const FALLBACK_JOURNAL_SESSION_ID = FallbackStore.JOURNAL_SESSION_ID;
-const msg = (text: string) => ({ role: 'user', content: text });
 
-/** A fallback stack over stores that outlive it: a new stack on the same stores stands for a restarted process. */
-function open(primary: SessionStore, secondaries: SessionStore[], extra = {}) {
+/** The shared stack, also recording the status of each onDegraded call. */
+function open(primary: SessionStore, secondaries: SessionStore[], extra: Parameters<typeof openStack>[2] = {}) {
   const degraded: FallbackStatus[] = [];
-  const store = compose(
-    primary,
-    withFallback({
-      secondaries,
-      resyncInterval: 0,
-      closeSecondaries: false,
-      onDegraded: (status) => degraded.push(status),
-      ...extra,
-    }),
-  );
+  const store = openStack(primary, secondaries, { onDegraded: (status) => degraded.push(status), ...extra });
   return { store, degraded };
+}
+
+/** open() over a faulty primary and one faulty secondary, as the journal tests start. */
+function openPair(extra?: Parameters<typeof openStack>[2]) {
+  const { data: primaryData, faults: primary } = faulty();
+  const { data: secondaryData, faults: secondary } = faulty();
+  return { primaryData, primary, secondaryData, secondary, ...open(primary, [secondary], extra) };
 }
 
 describe('withFallback across a restart', () => {
   it('a process restarted while degraded still knows the primary missed writes, serves them and resyncs them', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
+    const { data: primaryData, faults: primary } = faulty();
     const secondary = new MemoryStore();
     const before = open(primary, [secondary]);
     await before.store.addItems('s', [msg('1')]);
@@ -51,10 +48,8 @@ describe('withFallback across a restart', () => {
   });
 
   it('a restarted process still knows a secondary missed a mirrored write, and never reads it for that session', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
-    const staleData = new MemoryStore();
-    const stale = withFaults(staleData);
+    const { data: primaryData, faults: primary } = faulty();
+    const { data: staleData, faults: stale } = faulty();
     const good = new MemoryStore();
     const before = open(primary, [stale, good]);
     await before.store.addItems('s', [msg('1')]);
@@ -93,11 +88,7 @@ describe('withFallback across a restart', () => {
 
 describe('withFallback: the journal while a resync empties it', () => {
   it('keeps the note of a session written during the resync until that session is copied, so a restart meanwhile still resyncs it', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
-    const secondaryData = new MemoryStore();
-    const secondary = withFaults(secondaryData);
-    const { store } = open(primary, [secondary]);
+    const { primaryData, primary, secondaryData, secondary, store } = openPair();
     primary.fail('*');
     await store.addItems('s1', [msg('a')]); // the primary misses it
     primary.heal();
@@ -125,11 +116,7 @@ describe('withFallback: the journal while a resync empties it', () => {
 
 describe('withFallback: a secondary journal that could not be emptied', () => {
   it('is emptied by a later resync, so a restart does not take the caught-up primary as behind', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
-    const secondaryData = new MemoryStore();
-    const secondary = withFaults(secondaryData);
-    const { store } = open(primary, [secondary], { onError: () => {} });
+    const { primaryData, primary, secondaryData, secondary, store } = openPair({ onError: () => {} });
     await store.addItems('s', [msg('a')]);
     primary.fail('*');
     await store.addItems('s', [msg('b')]); // noted in the secondary's journal: the primary is behind on s
@@ -152,11 +139,7 @@ describe('withFallback: a secondary journal that could not be emptied', () => {
 
 describe('withFallback: stale marks in the primary journal', () => {
   it('a stale mark cleared since it was journaled does not come back after a restart to hide the only secondary holding writes the primary missed', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
-    const secondaryData = new MemoryStore();
-    const secondary = withFaults(secondaryData);
-    const { store } = open(primary, [secondary], { onError: () => {} });
+    const { primaryData, primary, secondaryData, secondary, store } = openPair({ onError: () => {} });
     await store.addItems('s', [msg('a')]);
     await store.addItems('t', [msg('x')]);
     secondary.fail('addItems', { times: 2 });
@@ -182,8 +165,7 @@ describe('withFallback: stale marks in the primary journal', () => {
 
 describe('withFallback call timeout', () => {
   it('treats a hung primary as unavailable after timeoutMs: reads and writes fail over instead of hanging', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
+    const { data: primaryData, faults: primary } = faulty();
     const secondary = new MemoryStore();
     const { store, degraded } = open(primary, [secondary], { timeoutMs: 100 });
     await store.addItems('s', [msg('1')]);
@@ -203,8 +185,7 @@ describe('withFallback call timeout', () => {
   });
 
   it('a write that hung and landed after its timeout is not applied twice (the copy overwrites it)', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
+    const { data: primaryData, faults: primary } = faulty();
     const secondary = new MemoryStore();
     const { store } = open(primary, [secondary], { timeoutMs: 50 });
     await store.addItems('s', [msg('1')]);
@@ -221,8 +202,7 @@ describe('withFallback call timeout', () => {
 
   it('a hung secondary is marked stale after timeoutMs instead of hanging healthy writes', async () => {
     const primaryData = new MemoryStore();
-    const secondaryData = new MemoryStore();
-    const secondary = withFaults(secondaryData);
+    const { data: secondaryData, faults: secondary } = faulty();
     const { store } = open(primaryData, [secondary], { timeoutMs: 50 });
     secondary.hang('addItems', { times: 1 });
     await store.addItems('s', [msg('1')]);

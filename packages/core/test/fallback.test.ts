@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { withFaults } from '@sessionkit/conformance';
 import { MemoryStore, SessionErrorCode, compose, withFallback } from '@sessionkit/core';
 import { FallbackStore, type FallbackStatus } from '@sessionkit/core/fallback';
-
-const msg = (text: string) => ({ role: 'user', content: text });
+import { faulty, msg } from './fallback-harness.js';
 
 function setup(secondaries = 1) {
   const primaryData = new MemoryStore();
@@ -186,8 +185,7 @@ describe('withFallback', () => {
   });
 
   it('resyncs on its own when resyncInterval is set', async () => {
-    const primaryData = new MemoryStore();
-    const primary = withFaults(primaryData);
+    const { data: primaryData, faults: primary } = faulty();
     const store = compose(primary, withFallback({ secondaries: [new MemoryStore()], resyncInterval: 20 }));
     primary.fail('*');
     await store.addItems('s', [msg('a')]);
