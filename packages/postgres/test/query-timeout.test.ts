@@ -95,6 +95,61 @@ if (reason) {
       }
     }, 60_000);
 
+    it('a contended pop whose row-lock wait passes the limit fails at the limit, not twice it: no ROLLBACK is queued behind the stalled statement', async () => {
+      const limit = 1_500;
+      const schema = uniqueSchema('qtlock');
+      const store = new PostgresStore({ connectionString: server.url, schema, queryTimeout: limit });
+      // holder: a writer that moves the session's version under the pop; blocker: takes the row lock next; watch: sees who waits.
+      const [holder, blocker, watch] = [0, 1, 2].map(() => new pg.Client({ connectionString: server.url }));
+      const sessions = `"${schema}"."sessionkit_sessions"`;
+      const id = Buffer.from('s', 'utf8');
+      /** Waits until `n` backends of this server wait on a lock. */
+      const lockWaiters = async (n: number) => {
+        for (let i = 0; i < 500; i++) {
+          const { rows } = await watch.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
+          if (rows[0]!.n >= n) return;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        throw new Error(`never saw ${n} lock waiters`);
+      };
+      try {
+        for (const client of [holder, blocker, watch]) await client!.connect();
+        await store.addItems('s', [{ n: 1 }, { n: 2 }]);
+        await holder!.query('BEGIN');
+        await holder!.query(`UPDATE ${sessions} SET last_seq = last_seq + 1 WHERE session_id = $1`, [id]);
+        // The pop's one statement waits on the holder's row lock, then finds the version moved: a lost race,
+        // so the pop goes on in a transaction that locks the row first (#locked).
+        const pop = store.popItem('s').then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        await lockWaiters(1);
+        await blocker!.query('BEGIN');
+        const locked = blocker!.query(`SELECT 1 FROM ${sessions} WHERE session_id = $1 FOR UPDATE`, [id]);
+        await lockWaiters(2);
+        // Row-lock waiters are served in order: the pop's statement first, then the blocker, which keeps
+        // the lock, so the pop's own lock statement in its transaction waits past the limit.
+        const committed = performance.now();
+        await holder!.query('COMMIT');
+        await locked;
+        const error = await pop;
+        const ms = performance.now() - committed;
+        expect(error).toMatchObject({ code: SessionErrorCode.BackendUnavailable, message: 'postgres did not answer within queryTimeout' });
+        expect(ms).toBeGreaterThanOrEqual(limit - 100);
+        // A ROLLBACK on that connection would wait behind the lock wait and time out as well (twice the limit).
+        expect(ms).toBeLessThan(limit * 1.5);
+        await blocker!.query('ROLLBACK');
+        // The pop removed nothing, and the store goes on.
+        expect(await store.getItems('s')).toEqual([{ n: 1 }, { n: 2 }]);
+        expect(await store.popItem('s')).toEqual({ n: 2 });
+      } finally {
+        await blocker!.query('ROLLBACK').catch(() => undefined);
+        await holder!.query('ROLLBACK').catch(() => undefined);
+        for (const client of [holder, blocker, watch]) await client!.end().catch(() => undefined);
+        await store.close();
+      }
+    }, 60_000);
+
     it('with queryTimeout 0 the same call waits for the server, and completes once it answers', async () => {
       const pool = new pg.Pool({ connectionString: server.url, max: 1 });
       pool.on('error', () => undefined);
