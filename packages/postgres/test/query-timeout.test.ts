@@ -100,7 +100,8 @@ if (reason) {
       const schema = uniqueSchema('qtlock');
       const store = new PostgresStore({ connectionString: server.url, schema, queryTimeout: limit });
       // holder: a writer that moves the session's version under the pop; blocker: takes the row lock next; watch: sees who waits.
-      const [holder, blocker, watch] = [0, 1, 2].map(() => new pg.Client({ connectionString: server.url }));
+      const newClient = () => new pg.Client({ connectionString: server.url });
+      const [holder, blocker, watch] = [newClient(), newClient(), newClient()];
       const sessions = `"${schema}"."sessionkit_sessions"`;
       const id = Buffer.from('s', 'utf8');
       /** Waits until `n` backends of this server wait on a lock. */
@@ -113,10 +114,10 @@ if (reason) {
         throw new Error(`never saw ${n} lock waiters`);
       };
       try {
-        for (const client of [holder, blocker, watch]) await client!.connect();
+        for (const client of [holder, blocker, watch]) await client.connect();
         await store.addItems('s', [{ n: 1 }, { n: 2 }]);
-        await holder!.query('BEGIN');
-        await holder!.query(`UPDATE ${sessions} SET last_seq = last_seq + 1 WHERE session_id = $1`, [id]);
+        await holder.query('BEGIN');
+        await holder.query(`UPDATE ${sessions} SET last_seq = last_seq + 1 WHERE session_id = $1`, [id]);
         // The pop's one statement waits on the holder's row lock, then finds the version moved: a lost race,
         // so the pop goes on in a transaction that locks the row first (#locked).
         const pop = store.popItem('s').then(
@@ -124,13 +125,13 @@ if (reason) {
           (error: unknown) => error,
         );
         await lockWaiters(1);
-        await blocker!.query('BEGIN');
-        const locked = blocker!.query(`SELECT 1 FROM ${sessions} WHERE session_id = $1 FOR UPDATE`, [id]);
+        await blocker.query('BEGIN');
+        const locked = blocker.query(`SELECT 1 FROM ${sessions} WHERE session_id = $1 FOR UPDATE`, [id]);
         await lockWaiters(2);
         // Row-lock waiters are served in order: the pop's statement first, then the blocker, which keeps
         // the lock, so the pop's own lock statement in its transaction waits past the limit.
         const committed = performance.now();
-        await holder!.query('COMMIT');
+        await holder.query('COMMIT');
         await locked;
         const error = await pop;
         const ms = performance.now() - committed;
@@ -138,14 +139,14 @@ if (reason) {
         expect(ms).toBeGreaterThanOrEqual(limit - 100);
         // A ROLLBACK on that connection would wait behind the lock wait and time out as well (twice the limit).
         expect(ms).toBeLessThan(limit * 1.5);
-        await blocker!.query('ROLLBACK');
+        await blocker.query('ROLLBACK');
         // The pop removed nothing, and the store goes on.
         expect(await store.getItems('s')).toEqual([{ n: 1 }, { n: 2 }]);
         expect(await store.popItem('s')).toEqual({ n: 2 });
       } finally {
-        await blocker!.query('ROLLBACK').catch(() => undefined);
-        await holder!.query('ROLLBACK').catch(() => undefined);
-        for (const client of [holder, blocker, watch]) await client!.end().catch(() => undefined);
+        await blocker.query('ROLLBACK').catch(() => undefined);
+        await holder.query('ROLLBACK').catch(() => undefined);
+        for (const client of [holder, blocker, watch]) await client.end().catch(() => undefined);
         await store.close();
       }
     }, 60_000);
