@@ -2,3 +2,4 @@ export * from './redis.js';
 export * from './s3.js';
 export * from './postgres.js';
 export * from './json-mutations.js';
+export * from './build.js';

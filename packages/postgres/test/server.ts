@@ -1,9 +1,7 @@
 /** The PostgreSQL the tests talk to: POSTGRES_URL when set, else a server started here. */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { postgresUnavailableReason, startPostgres, type PostgresServer } from '@sessionkit/test-servers';
+import { ensureBuilt as build, postgresUnavailableReason, startPostgres, type PostgresServer } from '@sessionkit/test-servers';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 export const builtDist = join(packageDir, 'dist', 'index.js');
@@ -11,10 +9,7 @@ export const openStoreModule = fileURLToPath(new URL('./fixtures/open-store.mjs'
 export const workerModule = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
 
 /** Child processes import the built package; a bare `vitest run` on a fresh tree builds it once. */
-export function ensureBuilt(): void {
-  if (existsSync(builtDist)) return;
-  execFileSync('pnpm', ['--filter', '@sessionkit/postgres', 'build'], { cwd: packageDir, stdio: 'ignore' });
-}
+export const ensureBuilt = (): void => void build(packageDir, '@sessionkit/postgres');
 
 export interface PostgresTarget {
   readonly url: string;

@@ -1,5 +1,6 @@
 import { trackLocations, type ConformanceHarness } from '@sessionkit/conformance';
 import type { RedisStore } from '@sessionkit/redis';
+import { lazyTarget } from '@sessionkit/test-servers';
 import { distAvailable, fixtureModule, openStore, uniquePrefix, type Location } from './setup.js';
 
 /**
@@ -11,15 +12,8 @@ export function redisHarness(
   label: string,
   connect: () => Promise<{ url?: string; nodes?: { host: string; port: number }[]; stop(): Promise<void> }>,
 ): ConformanceHarness<RedisStore> & { stop(): Promise<void> } {
-  let target: ReturnType<typeof connect> | undefined;
-  const where = () => (target ??= connect());
-
+  const { get: where, stop } = lazyTarget(connect);
   const { open, locationOf } = trackLocations((location: Location) => openStore(location));
-  const stop = async () => {
-    const pending = target;
-    target = undefined;
-    if (pending) await (await pending).stop();
-  };
 
   return {
     async create(options = {}) {

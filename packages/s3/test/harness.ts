@@ -1,22 +1,16 @@
 import { trackLocations, type ConformanceHarness } from '@sessionkit/conformance';
 import type { S3Store } from '@sessionkit/s3';
+import { lazyTarget } from '@sessionkit/test-servers';
 import { sessionKeys } from '../src/keys.js';
-import { distAvailable, fixtureModule, makeClient, openStore, s3Target, uniquePrefix, type Location, type S3Target } from './setup.js';
+import { distAvailable, fixtureModule, makeClient, openStore, s3Target, uniquePrefix, type Location } from './setup.js';
 
 /**
  * The conformance harness for one S3 mode. The server starts on first use
  * and stops in teardown; each store gets its own key prefix in the bucket.
  */
 export function s3Harness(conditional: boolean): ConformanceHarness<S3Store> & { stop(): Promise<void> } {
-  let target: Promise<S3Target> | undefined;
-  const where = () => (target ??= s3Target({ conditional }));
-
+  const { get: where, stop } = lazyTarget(() => s3Target({ conditional }));
   const { open, locationOf } = trackLocations((location: Location) => openStore(location));
-  const stop = async () => {
-    const pending = target;
-    target = undefined;
-    if (pending) await (await pending).stop();
-  };
 
   return {
     async create(options = {}) {

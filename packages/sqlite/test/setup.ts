@@ -1,10 +1,11 @@
 /** Shared by the SQLite tests: temp files, the built dist for child processes, raw handles. */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt as build } from '@sessionkit/test-servers';
 import Database from 'better-sqlite3';
 import { DEFAULT_TABLE_PREFIX } from '../src/options.js';
 import { tableNames } from '../src/schema.js';
@@ -14,14 +15,8 @@ export const builtDist = join(packageDir, 'dist', 'index.js');
 export const openStoreModule = fileURLToPath(new URL('./fixtures/open-store.mjs', import.meta.url));
 export const workerModule = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
 
-/**
- * Child processes import the built package. CI builds before testing; a bare
- * `vitest run` on a fresh tree builds it here once.
- */
-export function ensureBuilt(): void {
-  if (existsSync(builtDist)) return;
-  execFileSync('pnpm', ['--filter', '@sessionkit/sqlite', 'build'], { cwd: packageDir, stdio: 'ignore' });
-}
+/** Child processes import the built package; a bare `vitest run` on a fresh tree builds it once. */
+export const ensureBuilt = (): void => void build(packageDir, '@sessionkit/sqlite');
 
 /** A temp directory per test file, removed by `remove()`. */
 export function tempDir(label: string): { dir: string; file(name?: string): string; remove(): void } {
