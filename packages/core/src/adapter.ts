@@ -30,6 +30,7 @@ export {
   MAX_OPERATION_ID_LENGTH,
   MAX_SESSION_ID_LENGTH,
   normalizeLimit,
+  normalizeMilliseconds,
   normalizePruneOptions,
   OPERATION_LOG_RETENTION,
   prepareTransaction,

@@ -48,6 +48,18 @@ export function assertPositiveInteger(value: unknown, name: string): asserts val
   }
 }
 
+/**
+ * Shared check for an option in milliseconds where 0 means none (a timeout,
+ * a wait): `fallback` when undefined, else a non-negative safe integer.
+ */
+export function normalizeMilliseconds(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalidArgument(`${name} must be a non-negative integer number of milliseconds (0: none)`);
+  }
+  return value;
+}
+
 /** Checks `prune`'s options; returns the cutoff in epoch milliseconds. */
 export function normalizePruneOptions(options: unknown): number {
   const olderThan = (options as { olderThan?: unknown } | undefined)?.olderThan;

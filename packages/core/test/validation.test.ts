@@ -3,6 +3,7 @@ import { SessionErrorCode } from '@sessionkit/core';
 import {
   assertSessionId,
   normalizeLimit,
+  normalizeMilliseconds,
   normalizeTtl,
   prepareTransaction,
   suffixMatches,
@@ -18,6 +19,17 @@ describe('limits', () => {
     expect(normalizeLimit(5)).toBe(5);
     for (const bad of [-1, 1.5, NaN, Infinity, -Infinity, '3', null]) {
       expect(() => normalizeLimit(bad)).toThrow(invalidArgument);
+    }
+  });
+});
+
+describe('millisecond options', () => {
+  it('take the fallback for undefined, accept non-negative integers (0: none), refuse anything else', () => {
+    expect(normalizeMilliseconds(undefined, 'timeout', 30_000)).toBe(30_000);
+    expect(normalizeMilliseconds(0, 'timeout', 30_000)).toBe(0);
+    expect(normalizeMilliseconds(250, 'timeout', 30_000)).toBe(250);
+    for (const bad of [-1, 1.5, NaN, Infinity, '100', null]) {
+      expect(() => normalizeMilliseconds(bad, 'timeout', 30_000)).toThrow(invalidArgument);
     }
   });
 });

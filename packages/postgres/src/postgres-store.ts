@@ -13,6 +13,7 @@ import {
   checkExpectedLength,
   conflicts,
   newEpoch,
+  normalizeMilliseconds,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
   retryOnConflict,
@@ -135,10 +136,7 @@ export class PostgresStore<TItem = SessionItem> extends AbstractSessionStore<TIt
     const logSize = options.operationLogSize === undefined ? OPERATION_LOG_RETENTION : options.operationLogSize;
     assertPositiveInteger(logSize, 'operationLogSize');
     this.#operationLogSize = logSize;
-    const queryTimeout = options.queryTimeout ?? DEFAULT_QUERY_TIMEOUT;
-    if (!Number.isSafeInteger(queryTimeout) || queryTimeout < 0) {
-      throw invalidArgument('queryTimeout must be a non-negative integer of milliseconds (0 turns the limit off)');
-    }
+    const queryTimeout = normalizeMilliseconds(options.queryTimeout, 'queryTimeout', DEFAULT_QUERY_TIMEOUT);
     this.#queryTimeout = queryTimeout > 0 ? queryTimeout : undefined;
     this.schema = schema;
     this.tablePrefix = prefix;

@@ -66,11 +66,20 @@ if (reason) {
       }
     }
 
-    it('a read and a write the server does not answer fail with BACKEND_UNAVAILABLE at the limit; the next call runs on a fresh connection', async () => {
-      // A pool of one connection, so the frozen backend is the one the store's next statement goes to.
+    /** A store on a pool of one connection, so a frozen backend is the one the store's next statement goes to. */
+    function onOneConnection(label: string, queryTimeout: number) {
       const pool = new pg.Pool({ connectionString: server.url, max: 1 });
       pool.on('error', () => undefined);
-      const store = new PostgresStore({ pool, schema: uniqueSchema('qt'), queryTimeout: 500 });
+      const store = new PostgresStore({ pool, schema: uniqueSchema(label), queryTimeout });
+      const close = async () => {
+        await store.close();
+        await pool.end();
+      };
+      return { pool, store, close };
+    }
+
+    it('a read and a write the server does not answer fail with BACKEND_UNAVAILABLE at the limit; the next call runs on a fresh connection', async () => {
+      const { pool, store, close } = onOneConnection('qt', 500);
       try {
         await store.addItems('s', [{ n: 1 }]);
         await freeze(pool);
@@ -90,8 +99,7 @@ if (reason) {
         // The frozen backend never ran the append (it was stopped before the statement arrived).
         expect(await store.getItems('s')).toEqual([{ n: 1 }, { n: 2 }]);
       } finally {
-        await store.close();
-        await pool.end();
+        await close();
       }
     }, 60_000);
 
@@ -152,9 +160,7 @@ if (reason) {
     }, 60_000);
 
     it('with queryTimeout 0 the same call waits for the server, and completes once it answers', async () => {
-      const pool = new pg.Pool({ connectionString: server.url, max: 1 });
-      pool.on('error', () => undefined);
-      const store = new PostgresStore({ pool, schema: uniqueSchema('qt0'), queryTimeout: 0 });
+      const { pool, store, close } = onOneConnection('qt0', 0);
       try {
         await store.addItems('s', [{ n: 1 }]);
         const pid = await freeze(pool);
@@ -165,8 +171,7 @@ if (reason) {
         process.kill(pid, 'SIGCONT');
         expect(await read).toEqual([{ n: 1 }]);
       } finally {
-        await store.close();
-        await pool.end();
+        await close();
       }
     }, 60_000);
   });

@@ -16,6 +16,7 @@ import {
   conflicts,
   isPlainObject,
   newEpoch,
+  normalizeMilliseconds,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
   retryOnConflict,
@@ -221,10 +222,7 @@ export class RedisStore<TItem = SessionItem> extends AbstractSessionStore<TItem>
     if (typeof this.#sliding !== 'boolean') throw invalidOptions('slidingTtl must be a boolean');
     this.#logSize = options.operationLogSize ?? OPERATION_LOG_RETENTION;
     assertPositiveInteger(this.#logSize, 'operationLogSize');
-    this.#timeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT;
-    if (!Number.isSafeInteger(this.#timeout) || this.#timeout < 0) {
-      throw invalidOptions('commandTimeout must be a non-negative integer number of milliseconds');
-    }
+    this.#timeout = normalizeMilliseconds(options.commandTimeout, 'commandTimeout', DEFAULT_COMMAND_TIMEOUT);
     const ms = this.#timeout;
     this.#deadlines = ms > 0 ? new Deadlines(ms, { onTimeout: () => this.#loginRefused ?? timeoutError(ms), signal: false }) : undefined;
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;

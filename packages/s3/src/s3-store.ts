@@ -12,6 +12,7 @@ import {
   AbstractSessionStore,
   assertPositiveInteger,
   isPlainObject,
+  normalizeMilliseconds,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
   type EncodedChanges,
@@ -102,10 +103,7 @@ export class S3Store<TItem = SessionItem> extends AbstractSessionStore<TItem> {
       readConcurrency: positive(options.readConcurrency, 8, 'readConcurrency'),
     };
     if (config.mergeFanIn < 2) throw invalidOptions('mergeFanIn must be at least 2');
-    const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs < 0) {
-      throw invalidOptions('requestTimeoutMs must be a non-negative integer (0 turns the timeout off)');
-    }
+    const requestTimeoutMs = normalizeMilliseconds(options.requestTimeoutMs, 'requestTimeoutMs', DEFAULT_REQUEST_TIMEOUT_MS);
     this.#owned = options.client === undefined;
     this.#client = options.client ?? new S3Client(options.clientConfig!);
     const io = new BucketIO(this.#client, this.bucket, requestTimeoutMs);

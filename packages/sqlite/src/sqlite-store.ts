@@ -14,6 +14,7 @@ import {
   checkExpectedLength,
   conflicts,
   newEpoch,
+  normalizeMilliseconds,
   normalizeTtl,
   OPERATION_LOG_RETENTION,
   suffixMatches,
@@ -40,14 +41,6 @@ const PRUNE_CHUNK = 256;
 
 function invalidArgument(message: string): SessionError {
   return new SessionError(SessionErrorCode.InvalidArgument, message);
-}
-
-function nonNegativeInteger(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalidArgument(`${name} must be a non-negative integer number of milliseconds`);
-  }
-  return value;
 }
 
 /**
@@ -86,8 +79,8 @@ export class SqliteStore<TItem = SessionItem> extends AbstractSessionStore<TItem
     const synchronous = options.synchronous ?? 'full';
     if (synchronous !== 'full' && synchronous !== 'normal') throw invalidArgument("synchronous must be 'full' or 'normal'");
     this.#ttl = normalizeTtl(options.ttl);
-    this.#maxBusyWait = nonNegativeInteger(options.maxBusyWait, 'maxBusyWait', DEFAULT_MAX_BUSY_WAIT);
-    const busyTimeout = nonNegativeInteger(options.busyTimeout, 'busyTimeout', DEFAULT_BUSY_TIMEOUT);
+    this.#maxBusyWait = normalizeMilliseconds(options.maxBusyWait, 'maxBusyWait', DEFAULT_MAX_BUSY_WAIT);
+    const busyTimeout = normalizeMilliseconds(options.busyTimeout, 'busyTimeout', DEFAULT_BUSY_TIMEOUT);
     const logSize = options.operationLogSize === undefined ? OPERATION_LOG_RETENTION : options.operationLogSize;
     assertPositiveInteger(logSize, 'operationLogSize');
     this.#operationLogSize = logSize;
