@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const all = ['per-turn', 'sqlite', 'redis', 's3', 'postgres', 'decorators', 'cli-copy'];
+const all = ['per-turn', 'many-sessions', 'sqlite', 'redis', 's3', 'postgres', 'decorators', 'cli-copy'];
 const args = process.argv.slice(2);
 const flags = args.filter((a) => a.startsWith('--'));
 const names = args.filter((a) => !a.startsWith('--'));
