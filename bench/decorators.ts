@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withCache, withEncryption, withMonitoring, type SessionStore } from '@sessionkit/core';
 import { SqliteStore } from '@sessionkit/sqlite';
+import { median } from './median.js';
+import { keys } from './readme-stack.js';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 600);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -34,14 +36,8 @@ async function throughput(op: (i: number) => Promise<unknown>, offset: number): 
   return done / ((performance.now() - started) / 1000);
 }
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-bench-decorators-'));
-const keys = { k1: new Uint8Array(32).fill(9) };
 let files = 0;
 // synchronous 'normal': fsync on every commit would measure the disk, not the decorators.
 const sqlite = () => new SqliteStore({ path: join(dir, `${++files}.db`), synchronous: 'normal' });

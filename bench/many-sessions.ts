@@ -16,9 +16,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compose, withCache, withEncryption, withMonitoring, type SessionStore } from '@sessionkit/core';
+import { withCache, withEncryption, type SessionStore } from '@sessionkit/core';
 import { SqliteStore } from '@sessionkit/sqlite';
 import { batch } from './turn-items.js';
+import { median } from './median.js';
+import { keys, readmeStack } from './readme-stack.js';
 
 const argv = process.argv.slice(2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -26,28 +28,17 @@ const ALL_COUNTS = [2000, 8000];
 const only = argv.find((a) => a.startsWith('--sessions='))?.slice('--sessions='.length).split(',').map(Number);
 const COUNTS = only ?? ALL_COUNTS;
 const HISTORY = 10;
-const keys = { k1: new Uint8Array(32).fill(9) };
 /** A budget that holds every stack's whole working set here. */
 const FITS = 1024 * 1024 * 1024;
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
-const monitoring = () => withMonitoring({ onOperation: () => {}, slowThresholdMs: 60_000 });
 const STACKS: [string, (base: SessionStore) => SessionStore][] = [
   ['SqliteStore', (base) => base],
   ['withEncryption', (base) => withEncryption({ keys, primary: 'k1' })(base)],
   ['withCache', (base) => withCache({ maxSessions: 10_000 })(base)],
-  ['README stack', (base) => compose(base, withEncryption({ keys, primary: 'k1' }), monitoring(), withCache({ maxSessions: 10_000 }))],
+  ['README stack', (base) => readmeStack(base)],
   ['withEncryption, 1 GiB memory', (base) => withEncryption({ keys, primary: 'k1', plaintextCacheBytes: FITS })(base)],
   ['withCache, 1 GiB', (base) => withCache({ maxSessions: 10_000, maxBytes: FITS })(base)],
-  [
-    'README stack, 1 GiB budgets',
-    (base) => compose(base, withEncryption({ keys, primary: 'k1', plaintextCacheBytes: FITS }), monitoring(), withCache({ maxSessions: 10_000, maxBytes: FITS })),
-  ],
+  ['README stack, 1 GiB budgets', (base) => readmeStack(base, { maxBytes: FITS, plaintextCacheBytes: FITS })],
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-bench-many-'));

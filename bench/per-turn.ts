@@ -32,9 +32,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { compose, withCache, withEncryption, withMonitoring, type SessionStore } from '@sessionkit/core';
+import { withCache, withEncryption, type SessionStore } from '@sessionkit/core';
 import { SqliteStore } from '@sessionkit/sqlite';
 import { batch } from './turn-items.js';
+import { median } from './median.js';
+import { keys, readmeStack } from './readme-stack.js';
 import { RedisStore } from '@sessionkit/redis';
 import { redisServerAvailable, startRedis } from '@sessionkit/test-servers';
 import { rawRedis, rawSqlite, type Side } from './raw-drivers.js';
@@ -57,7 +59,6 @@ if (ONLY_HISTORIES?.some((h) => !ALL_HISTORIES.includes(h))) throw new Error('--
 const HISTORIES = ALL_HISTORIES.filter((h) => ONLY_HISTORIES === undefined || ONLY_HISTORIES.includes(h));
 const POPS = QUICK ? 200 : 500;
 const TAILS = QUICK ? 500 : 2000;
-const keys = { k1: new Uint8Array(32).fill(9) };
 /** Raw ioredis popping through a script with RedisStore's JSON check: the same guarantee, without the store. */
 const CHECKED_POP = 'raw ioredis, checked pop';
 /** The same script also writes the session's updated-at and a new epoch (one HSET), as RedisStore's pop does: the same work, without the store. */
@@ -78,12 +79,6 @@ const storeSide = (store: SessionStore): Side => ({
 async function seed(side: Side, id: string, count: number): Promise<void> {
   for (let i = 0; i < count; i += 500) await side.append(id, batch(i, Math.min(500, count - i)));
 }
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Memory child: `--memory <stack> <sqlite path> <redis url>` opens one stack, reads the 10,000-item
@@ -132,15 +127,6 @@ function openStack(name: string, path: string, url: string): Side {
     default:
       throw new Error(`unknown stack ${name}`);
   }
-}
-
-function readmeStack(base: SessionStore): SessionStore {
-  return compose(
-    base,
-    withEncryption({ keys, primary: 'k1' }),
-    withMonitoring({ onOperation: () => {}, slowThresholdMs: 60_000 }),
-    withCache({ maxSessions: 10_000 }),
-  );
 }
 
 // ---------------------------------------------------------------------------------------------

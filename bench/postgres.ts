@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { postgresUnavailableReason, startPostgres } from '@sessionkit/test-servers';
 import { PostgresStore } from '@sessionkit/postgres';
 import pg from 'pg';
+import { median } from './median.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -43,10 +44,6 @@ const item = (n: number) => ({
 const batch = (from: number, size: number) => Array.from({ length: size }, (_, k) => item(from + k));
 
 const load = () => loadavg().map((n) => n.toFixed(1)).join(' / ');
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** CONCURRENCY callers, each running `perWorker` operations back to back; operations per second. */
 async function run(perWorker: number, op: (worker: number, i: number) => Promise<unknown>): Promise<number> {
