@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { withCache, withEncryption, type SessionStore } from '@sessionkit/core';
 import { SqliteStore } from '@sessionkit/sqlite';
 import { batch } from './turn-items.js';
-import { median } from './median.js';
+import { median, ratioSummary } from './median.js';
 import { keys, readmeStack } from './readme-stack.js';
 
 const argv = process.argv.slice(2);
@@ -84,11 +84,7 @@ try {
 
 const header = `| per turn ÷ SqliteStore, active sessions | ${COUNTS.map((c) => c.toLocaleString('en-US')).join(' | ')} |`;
 const align = `| --- | ${COUNTS.map(() => '---:').join(' | ')} |`;
-const ratioCell = (stack: string, count: number) => {
-  const base = rates.get(key('SqliteStore', count))!;
-  const ratios = rates.get(key(stack, count))!.map((v, i) => v / base[i]!);
-  return `${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
-};
+const ratioCell = (stack: string, count: number) => ratioSummary(rates.get(key(stack, count))!, rates.get(key('SqliteStore', count))!);
 const ratioTable = [header, align, ...STACKS.slice(1).map(([name]) => `| ${name} | ${COUNTS.map((c) => ratioCell(name, c)).join(' | ')} |`)].join('\n');
 const absolute = [
   `| turns/s (median of ${ROUNDS} rounds), active sessions | ${COUNTS.map((c) => c.toLocaleString('en-US')).join(' | ')} |`,

@@ -35,7 +35,7 @@ import { runInNewContext } from 'node:vm';
 import { withCache, withEncryption, type SessionStore } from '@sessionkit/core';
 import { SqliteStore } from '@sessionkit/sqlite';
 import { batch } from './turn-items.js';
-import { median } from './median.js';
+import { median, ratioSummary } from './median.js';
 import { keys, readmeStack } from './readme-stack.js';
 import { RedisStore } from '@sessionkit/redis';
 import { redisServerAvailable, startRedis } from '@sessionkit/test-servers';
@@ -301,11 +301,6 @@ function report(
   memory: { stack: string; rss: number; heapUsed: number; rssDelta: number; heapDelta: number }[],
 ): void {
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  const ratioCell = (values: number[], base: number[]) => {
-    const ratios = values.map((v, i) => v / base[i]!);
-    const m = median(ratios).toFixed(2);
-    return `${m}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
-  };
   const header = `| per turn (full read + append of 3), history | ${HISTORIES.map((h) => h.toLocaleString('en-US')).join(' | ')} |`;
   const align = `| --- | ${HISTORIES.map(() => '---:').join(' | ')} |`;
   const ratioRows: string[] = [];
@@ -313,7 +308,7 @@ function report(
     for (const stack of group.stacks) {
       const title = group.title.startsWith('÷') ? `${stack} ${group.title}` : group.title;
       ratioRows.push(
-        `| ${title} | ${HISTORIES.map((h) => ratioCell(turnsPerSecond.get(cellKey(stack, h))!, turnsPerSecond.get(cellKey(group.baseline, h))!)).join(' | ')} |`,
+        `| ${title} | ${HISTORIES.map((h) => ratioSummary(turnsPerSecond.get(cellKey(stack, h))!, turnsPerSecond.get(cellKey(group.baseline, h))!)).join(' | ')} |`,
       );
     }
   }
@@ -327,7 +322,7 @@ function report(
     '| operation | store | raw | store ÷ raw (median, range) |',
     '| --- | ---: | ---: | ---: |',
     ...ops.map(
-      (o) => `| ${o.title}: ${o.stack} vs ${o.baseline} | ${fmt(median(o.rates.store))}/s | ${fmt(median(o.rates.raw))}/s | ${ratioCell(o.rates.store, o.rates.raw)} |`,
+      (o) => `| ${o.title}: ${o.stack} vs ${o.baseline} | ${fmt(median(o.rates.store))}/s | ${fmt(median(o.rates.raw))}/s | ${ratioSummary(o.rates.store, o.rates.raw)} |`,
     ),
   ].join('\n');
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
@@ -397,7 +392,7 @@ Regenerate: \`pnpm bench per-turn\` (or \`node_modules/.bin/tsx bench/per-turn.t
     // The docs quote these figures between markers; a full run rewrites them (one command regenerates all).
     const when = `Measured by \`pnpm bench per-turn\` on ${new Date().toISOString().slice(0, 10)}. ${info}`;
     const rowsFor = (prefix: string) => ratioRows.filter((row) => row.startsWith(`| ${prefix}`));
-    const opsFor = (stack: string) => ops.filter((o) => o.stack === stack).map((o) => `| ${o.title} vs ${o.baseline} | ${ratioCell(o.rates.store, o.rates.raw)} |`);
+    const opsFor = (stack: string) => ops.filter((o) => o.stack === stack).map((o) => `| ${o.title} vs ${o.baseline} | ${ratioSummary(o.rates.store, o.rates.raw)} |`);
     const storeBlock = (stack: string, rows: string[]) =>
       [when, '', header, align, ...rows, '', '| operation | store ÷ raw (median, range) |', '| --- | ---: |', ...opsFor(stack)].join('\n');
     updateDocs('sqlite.md', 'per-turn', storeBlock('SqliteStore', rowsFor('SqliteStore')));

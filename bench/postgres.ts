@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { postgresUnavailableReason, startPostgres } from '@sessionkit/test-servers';
 import { PostgresStore } from '@sessionkit/postgres';
 import pg from 'pg';
-import { median } from './median.js';
+import { median, ratioSummary } from './median.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -85,16 +85,11 @@ async function compare(name: string, perWorker: number, sides: { store: Side; ra
       else row.guarded!.values.push(await measure(sides.guarded!.side, round));
     }
   }
-  console.log(`  ${name}: ${summary(row.store, row.raw)}${row.guarded ? `; vs ${row.guarded.label}: ${summary(row.store, row.guarded.values)}` : ''}`);
+  console.log(`  ${name}: ${ratioSummary(row.store, row.raw)}${row.guarded ? `; vs ${row.guarded.label}: ${ratioSummary(row.store, row.guarded.values)}` : ''}`);
   return [row];
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const ratios = (a: readonly number[], b: readonly number[]) => a.map((x, i) => x / b[i]!);
-function summary(a: readonly number[], b: readonly number[]): string {
-  const r = ratios(a, b);
-  return `${median(r).toFixed(2)}× (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`;
-}
 
 const server = process.env.POSTGRES_URL ? undefined : await startPostgres();
 const url = process.env.POSTGRES_URL ?? server!.url;
@@ -257,8 +252,8 @@ const table = [
   '| operation (ops/s) | PostgresStore | raw pg | store ÷ raw, median of rounds (range) |',
   '| --- | ---: | ---: | ---: |',
   ...rows.flatMap((r) => [
-    `| ${r.name} | ${cell(r.store)} | ${cell(r.raw)} | **${summary(r.store, r.raw)}** |`,
-    ...(r.guarded ? [`| ${r.name} vs ${r.guarded.label} | | ${cell(r.guarded.values)} | **${summary(r.store, r.guarded.values)}** |`] : []),
+    `| ${r.name} | ${cell(r.store)} | ${cell(r.raw)} | **${ratioSummary(r.store, r.raw)}** |`,
+    ...(r.guarded ? [`| ${r.name} vs ${r.guarded.label} | | ${cell(r.guarded.values)} | **${ratioSummary(r.store, r.guarded.values)}** |`] : []),
   ]),
 ].join('\n');
 const markdown = `# PostgreSQL benchmark
