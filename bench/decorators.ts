@@ -36,7 +36,6 @@ async function throughput(op: (i: number) => Promise<unknown>, offset: number): 
   return done / ((performance.now() - started) / 1000);
 }
 
-
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-bench-decorators-'));
 let files = 0;
 // synchronous 'normal': fsync on every commit would measure the disk, not the decorators.

@@ -21,6 +21,7 @@ import { SqliteStore } from '@sessionkit/sqlite';
 import { batch } from './turn-items.js';
 import { median, ratioSummary } from './median.js';
 import { keys, readmeStack } from './readme-stack.js';
+import { seededShuffle } from './turn-order.js';
 
 const argv = process.argv.slice(2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -46,6 +47,7 @@ const load: number[] = [loadavg()[0]!];
 /** turns/s per stack, per session count, per round. */
 const rates = new Map<string, number[]>();
 const key = (stack: string, count: number) => `${stack}@${count}`;
+const shuffled = seededShuffle(14);
 try {
   for (const count of COUNTS) {
     const stacks = STACKS.map(([name, make], i) => ({ name, store: make(new SqliteStore({ path: join(dir, `${count}-${i}.sqlite`), synchronous: 'normal' })) }));
@@ -60,8 +62,7 @@ try {
       const nanos = new Map(stacks.map(({ name }) => [name, 0]));
       const items = batch(HISTORY + 3 * round, 3);
       for (let s = 0; s < count; s++) {
-        const order = [...stacks].sort(() => Math.random() - 0.5);
-        for (const { name, store } of order) {
+        for (const { name, store } of shuffled(stacks)) {
           const started = process.hrtime.bigint();
           await store.getItems(`s${s}`);
           await store.addItems(`s${s}`, items as never);

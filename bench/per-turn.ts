@@ -40,7 +40,7 @@ import { keys, readmeStack } from './readme-stack.js';
 import { RedisStore } from '@sessionkit/redis';
 import { redisServerAvailable, startRedis } from '@sessionkit/test-servers';
 import { rawRedis, rawSqlite, type Side } from './raw-drivers.js';
-import { seededRandom } from '../conformance/src/fault-injection.js';
+import { seededShuffle } from './turn-order.js';
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
@@ -178,15 +178,7 @@ try {
   // a fixed cycle always ran each stack right after the same one, and a stack following another of its own
   // backend found it warm (RedisStore after raw ioredis measured 1.3× raw, raw ioredis after SQLite work paid
   // for redis-server waking up).
-  const random = seededRandom(14);
-  const shuffled = <T>(list: readonly T[]): T[] => {
-    const out = [...list];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [out[i], out[j]] = [out[j]!, out[i]!];
-    }
-    return out;
-  };
+  const shuffled = seededShuffle(14);
   for (let round = 0; round < ROUNDS; round++) {
     for (const history of HISTORIES) {
       const { sessions, turns } = PLAN[history]!;
