@@ -2,44 +2,83 @@
  * PostgresStore with its default options behind a real PgBouncer in
  * transaction pooling mode (two server connections shared by every client):
  * the whole conformance suite, and the prepared-statement handling seen from
- * the pool. PgBouncer before 1.21 (Debian 12 ships 1.18) does not track
- * protocol-level prepared statements: the store must notice the first refusal
- * and go on unnamed, with nothing run twice and no error reaching the caller.
+ * the pool. It runs behind each PgBouncer found (pgbouncer.ts): Debian 12's
+ * 1.18, which does not track protocol-level prepared statements, so the store
+ * must notice the first refusal and go on unnamed, with nothing run twice and
+ * no error reaching the caller; and 1.24.1, which tracks them by default, so
+ * the store keeps them named. On 1.21+ the other setting of
+ * `max_prepared_statements` is checked too, so both paths run on any of them.
  */
 import { describeConformance } from '@sessionkit/conformance';
 import { PostgresStore } from '@sessionkit/postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresHarness } from './harness.js';
-import { pgbouncerUnavailableReason, pgbouncerVersion, startPgbouncer, type Bouncer } from './pgbouncer.js';
+import { pgbouncerBinaries, pgbouncerHint, pgbouncerUnavailableReason, pgbouncerVersion, startPgbouncer, type Bouncer } from './pgbouncer.js';
 import { postgresTarget, skipLine, uniqueSchema } from './server.js';
 
+interface Run {
+  readonly bouncer: Bouncer;
+  /** How PgBouncer was configured, for test names. */
+  readonly setting: string;
+  /** Whether this PgBouncer tracks named statements (so the store must keep them named). */
+  readonly tracks: boolean;
+  /** The whole conformance suite runs behind each PgBouncer's own defaults; the other setting gets the pool-side check. */
+  readonly conformance: boolean;
+}
+
 const target = await postgresTarget();
-const bouncerReason = 'skip' in target ? target.skip : pgbouncerUnavailableReason();
-let bouncer: Bouncer | undefined;
-let startError: string | undefined;
-if (!bouncerReason && !('skip' in target)) {
-  try {
-    // 1.21+ tracks named statements when asked to; older ones cannot (the store must fall back).
-    bouncer = await startPgbouncer(target.url, pgbouncerVersion() >= 1.21 ? { max_prepared_statements: '100' } : {});
-  } catch (error) {
-    startError = (error as Error).message;
+const runs: Run[] = [];
+/** What cannot run here, and the loud line that says so. */
+const skips: { what: string; line: string }[] = [];
+if ('skip' in target) skips.push({ what: 'postgres behind PgBouncer', line: skipLine('postgres behind PgBouncer', target.skip) });
+else {
+  const versions = new Set<number>();
+  const unavailable: string[] = [];
+  for (const bin of pgbouncerBinaries) {
+    const reason = pgbouncerUnavailableReason(bin);
+    if (reason) {
+      unavailable.push(reason);
+      continue;
+    }
+    const version = pgbouncerVersion(bin);
+    // The same release twice proves nothing more.
+    if (versions.has(version)) continue;
+    versions.add(version);
+    // PgBouncer's own defaults (1.24+ track named statements, earlier releases do not); 1.21+ can also be set
+    // the other way, which runs the other path of the store on the same binary.
+    const configs = [{ settings: {} as Record<string, string>, setting: 'its default settings', tracks: version >= 1.24, conformance: true }];
+    if (version >= 1.24) configs.push({ settings: { max_prepared_statements: '0' }, setting: 'max_prepared_statements = 0', tracks: false, conformance: false });
+    else if (version >= 1.21) configs.push({ settings: { max_prepared_statements: '100' }, setting: 'max_prepared_statements = 100', tracks: true, conformance: false });
+    for (const { settings, ...config } of configs) {
+      try {
+        runs.push({ bouncer: await startPgbouncer(bin, target.url, settings), ...config });
+      } catch (error) {
+        unavailable.push(`PgBouncer ${version} at ${bin} (${config.setting}) did not start: ${(error as Error).message}`);
+      }
+    }
+  }
+  const skip = (what: string, reason: string) => skips.push({ what, line: `!!! SKIPPED ${what}: ${reason}. Enable: ${pgbouncerHint}.` });
+  if (runs.length === 0) skip('postgres behind PgBouncer', unavailable.join('; ') || 'PGBOUNCER_BINS lists no binary');
+  else if (!runs.some((run) => run.tracks)) {
+    skip('postgres behind a PgBouncer that tracks named statements (1.21+)', [`only PgBouncer ${[...versions].join(', ')} here`, ...unavailable].join('; '));
   }
 }
 
-if (!bouncer) {
-  console.warn(skipLine('postgres behind PgBouncer', bouncerReason ?? startError ?? 'PgBouncer did not start'));
-  describe.skip('PostgresStore behind PgBouncer', () => it('needs PostgreSQL and PgBouncer', () => {}));
-  if (!('skip' in target)) afterAll(() => target.stop(), 60_000);
-} else {
-  const url = bouncer.url;
-  const tracks = bouncer.version >= 1.21; // started with max_prepared_statements = 100
+for (const { what, line } of skips) {
+  console.warn(line);
+  describe.skip(what, () => it('needs PostgreSQL and that PgBouncer', () => {}));
+}
+if (!('skip' in target)) {
   afterAll(async () => {
-    await bouncer!.stop();
-    if (!('skip' in target)) await target.stop();
+    for (const run of runs) await run.bouncer.stop();
+    await target.stop();
   }, 60_000);
+}
 
-  describe(`PostgresStore behind PgBouncer ${bouncer.version} (transaction mode, 2 server connections), default options`, () => {
+for (const { bouncer, setting, tracks, conformance } of runs) {
+  const url = bouncer.url;
+  describe(`PostgresStore behind PgBouncer ${bouncer.version} with ${setting} (transaction mode, 2 server connections), default options`, () => {
     it(
       tracks
         ? 'keeps named statements (PgBouncer tracks them)'
@@ -108,5 +147,5 @@ if (!bouncer) {
     );
   });
 
-  describeConformance(`PostgresStore behind PgBouncer ${bouncer.version} (transaction mode)`, postgresHarness(url));
+  if (conformance) describeConformance(`PostgresStore behind PgBouncer ${bouncer.version} (transaction mode)`, postgresHarness(url));
 }

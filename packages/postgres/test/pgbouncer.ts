@@ -2,17 +2,29 @@
  * A real PgBouncer in front of the test PostgreSQL, in transaction pooling
  * mode with fewer server connections than the store's pool has clients, so
  * consecutive statements of one client land on different server connections.
- * Used to prove the store's defaults work behind it. Missing binary: the
- * caller skips with one loud line (apt-get install -y pgbouncer).
+ * Used to prove the store's defaults work behind it: behind Debian 12's
+ * PgBouncer (1.18, apt-get install -y pgbouncer) and behind 1.24.1, which
+ * `scripts/pgbouncer.sh` builds into .tools (Debian 12 packages nothing
+ * newer). No usable binary: the caller skips with one loud line.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from '@sessionkit/test-servers';
 import pg from 'pg';
 
-const BIN = process.env.PGBOUNCER_BIN ?? '/usr/sbin/pgbouncer';
+/** Where scripts/pgbouncer.sh puts the PgBouncer it builds. */
+const BUILT = fileURLToPath(new URL('../../../.tools/pgbouncer-1.24.1/bin/pgbouncer', import.meta.url));
+
+/** The PgBouncer binaries to run behind: `PGBOUNCER_BINS` (colon-separated), else the system's and the built one. */
+export const pgbouncerBinaries: readonly string[] = process.env.PGBOUNCER_BINS
+  ? process.env.PGBOUNCER_BINS.split(':').filter((path) => path !== '')
+  : ['/usr/sbin/pgbouncer', BUILT];
+
+export const pgbouncerHint =
+  'apt-get install -y pgbouncer for 1.18 on Debian 12, bash scripts/pgbouncer.sh to build 1.24.1 into .tools (scripts/test.sh does both), or list binaries in PGBOUNCER_BINS';
 
 export interface Bouncer {
   readonly url: string;
@@ -21,28 +33,28 @@ export interface Bouncer {
   stop(): Promise<void>;
 }
 
-/** Why no PgBouncer can be started here, or undefined. */
-export function pgbouncerUnavailableReason(): string | undefined {
-  if (!existsSync(BIN)) return `no PgBouncer binary at ${BIN} (apt-get install -y pgbouncer, or set PGBOUNCER_BIN)`;
+/** Why PgBouncer at `bin` cannot be started here, or undefined. */
+export function pgbouncerUnavailableReason(bin: string): string | undefined {
+  if (!existsSync(bin)) return `no PgBouncer binary at ${bin}`;
   if (process.getuid?.() === 0 && spawnSync('id', ['-u', 'postgres'], { stdio: 'ignore' }).status !== 0) {
     return 'running as root and there is no `postgres` user to run PgBouncer as';
   }
   return undefined;
 }
 
-/** `major.minor` of the installed PgBouncer, e.g. 1.18 (NaN when it cannot tell). */
-export function pgbouncerVersion(): number {
-  const [, major, minor] = /PgBouncer (\d+)\.(\d+)/.exec(spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout ?? '') ?? [];
+/** `major.minor` of the PgBouncer at `bin`, e.g. 1.18 (NaN when it cannot tell). */
+export function pgbouncerVersion(bin: string): number {
+  const [, major, minor] = /PgBouncer (\d+)\.(\d+)/.exec(spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout ?? '') ?? [];
   return Number(`${major}.${minor}`);
 }
 
 /**
- * Starts PgBouncer for the server at `serverUrl` (trust auth, user postgres).
- * `settings` go into the [pgbouncer] section (e.g. max_prepared_statements on 1.21+).
+ * Starts the PgBouncer at `bin` for the server at `serverUrl` (trust auth, user postgres).
+ * `settings` go into the [pgbouncer] section (e.g. max_prepared_statements).
  */
-export async function startPgbouncer(serverUrl: string, settings: Record<string, string> = {}): Promise<Bouncer> {
+export async function startPgbouncer(bin: string, serverUrl: string, settings: Record<string, string> = {}): Promise<Bouncer> {
   const server = new URL(serverUrl);
-  const version = pgbouncerVersion();
+  const version = pgbouncerVersion(bin);
   const dir = mkdtempSync(join(tmpdir(), 'sessionkit-pgbouncer-'));
   const port = await freePort();
   const asRoot = process.getuid?.() === 0;
@@ -71,14 +83,19 @@ export async function startPgbouncer(serverUrl: string, settings: Record<string,
       '',
     ].join('\n'),
   );
+  let run = bin;
   if (asRoot) {
     const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
     const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
     for (const path of [dir, join(dir, 'userlist.txt'), join(dir, 'pgbouncer.ini')]) chownSync(path, uid, gid);
+    // A binary built into the checkout (.tools) may sit under a directory the postgres user cannot enter (/root).
+    run = join(dir, 'pgbouncer');
+    copyFileSync(bin, run);
+    chmodSync(run, 0o755);
   }
   const [cmd, args] = asRoot
-    ? ['runuser', ['-u', 'postgres', '--', BIN, join(dir, 'pgbouncer.ini')]]
-    : [BIN, [join(dir, 'pgbouncer.ini')]];
+    ? ['runuser', ['-u', 'postgres', '--', run, join(dir, 'pgbouncer.ini')]]
+    : [run, [join(dir, 'pgbouncer.ini')]];
   const child: ChildProcess = spawn(cmd, args, { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
