@@ -1,12 +1,33 @@
 /**
  * The adapter's own checks on a real PostgreSQL: concurrent migration of an
- * empty database, 16 concurrent writers, hostile ids, and the tail read's plan.
+ * empty database (in one process and across processes), 16 concurrent
+ * writers, hostile ids, and the tail read's plan.
  */
+import { spawn } from 'node:child_process';
 import { tableNames } from '../src/schema.js';
 import { statementSql } from '../src/statements.js';
 import { describe, expect, it } from 'vitest';
 import { testResources } from './resources.js';
-import { postgresTarget, skipLine, uniqueSchema } from './server.js';
+import { ensureBuilt, migrateModule, postgresTarget, skipLine, uniqueSchema } from './server.js';
+
+/** Runs fixtures/migrate.mjs in a process of its own; resolves with the JSON line it prints. */
+function runMigrateChild(job: Record<string, unknown>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [migrateModule, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').pop();
+      if (code === 0 && line) resolve(JSON.parse(line));
+      else reject(new Error(`child exited ${code}: ${err.trim().slice(-2000)}`));
+    });
+  });
+}
 
 const target = await postgresTarget();
 if ('skip' in target) {
@@ -27,6 +48,20 @@ if ('skip' in target) {
       const rows = await client.query(`SELECT version FROM ${tableNames(schema, 'sessionkit_').version}`);
       expect(rows.rows).toEqual([{ version: 1 }]);
     });
+
+    it('four processes migrating one empty schema at once all succeed, and the version is written once', async () => {
+      ensureBuilt();
+      const schema = uniqueSchema('migp');
+      // Released together once every child has started (Node's startup takes a few hundred ms).
+      const startAt = Date.now() + 1_500;
+      const results = await Promise.all([0, 1, 2, 3].map((i) => runMigrateChild({ url: target.url, schema, startAt, i })));
+      expect(results).toEqual(Array.from({ length: 4 }, () => ({ ok: true })));
+      const items = (await open(schema).getItems('s')) as { i: number }[];
+      expect(items.map((item) => item.i).sort()).toEqual([0, 1, 2, 3]);
+      const client = await opened.client();
+      const rows = await client.query(`SELECT version FROM ${tableNames(schema, 'sessionkit_').version}`);
+      expect(rows.rows).toEqual([{ version: 1 }]);
+    }, 90_000);
 
     it('16 writers on one session: nothing lost, nothing duplicated, every batch contiguous and in order', async () => {
       const schema = uniqueSchema('w16');

@@ -1,12 +1,10 @@
 /** The PostgreSQL the tests talk to: POSTGRES_URL when set, else a server started here. */
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt as build, postgresUnavailableReason, startPostgres, type PostgresServer } from '@sessionkit/test-servers';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
-export const builtDist = join(packageDir, 'dist', 'index.js');
 export const openStoreModule = fileURLToPath(new URL('./fixtures/open-store.mjs', import.meta.url));
-export const workerModule = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
+export const migrateModule = fileURLToPath(new URL('./fixtures/migrate.mjs', import.meta.url));
 
 /** Child processes import the built package; a bare `vitest run` on a fresh tree builds it once. */
 export const ensureBuilt = (): void => void build(packageDir, '@sessionkit/postgres');
