@@ -3,3 +3,4 @@ export * from './s3.js';
 export * from './postgres.js';
 export * from './json-mutations.js';
 export * from './build.js';
+export * from './node-job.js';

@@ -3,31 +3,12 @@
  * empty database (in one process and across processes), 16 concurrent
  * writers, hostile ids, and the tail read's plan.
  */
-import { spawn } from 'node:child_process';
+import { runNodeJob } from '@sessionkit/test-servers';
 import { tableNames } from '../src/schema.js';
 import { statementSql } from '../src/statements.js';
 import { describe, expect, it } from 'vitest';
 import { testResources } from './resources.js';
 import { ensureBuilt, migrateModule, postgresTarget, skipLine, uniqueSchema } from './server.js';
-
-/** Runs fixtures/migrate.mjs in a process of its own; resolves with the JSON line it prints. */
-function runMigrateChild(job: Record<string, unknown>): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [migrateModule, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const line = out.trim().split('\n').pop();
-      if (code === 0 && line) resolve(JSON.parse(line));
-      else reject(new Error(`child exited ${code}: ${err.trim().slice(-2000)}`));
-    });
-  });
-}
 
 const target = await postgresTarget();
 if ('skip' in target) {
@@ -54,7 +35,7 @@ if ('skip' in target) {
       const schema = uniqueSchema('migp');
       // Released together once every child has started (Node's startup takes a few hundred ms).
       const startAt = Date.now() + 1_500;
-      const results = await Promise.all([0, 1, 2, 3].map((i) => runMigrateChild({ url: target.url, schema, startAt, i })));
+      const results = await Promise.all([0, 1, 2, 3].map((i) => runNodeJob(migrateModule, { url: target.url, schema, startAt, i })));
       expect(results).toEqual(Array.from({ length: 4 }, () => ({ ok: true })));
       const items = (await open(schema).getItems('s')) as { i: number }[];
       expect(items.map((item) => item.i).sort()).toEqual([0, 1, 2, 3]);

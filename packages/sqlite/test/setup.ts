@@ -1,11 +1,10 @@
 /** Shared by the SQLite tests: temp files, the built dist for child processes, raw handles. */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureBuilt as build } from '@sessionkit/test-servers';
+import { ensureBuilt as build, runNodeJob } from '@sessionkit/test-servers';
 import Database from 'better-sqlite3';
 import { DEFAULT_TABLE_PREFIX } from '../src/options.js';
 import { tableNames } from '../src/schema.js';
@@ -74,26 +73,5 @@ export interface WorkerResult {
 /** Runs fixtures/worker.mjs jobs in separate processes, all released at the same instant. */
 export async function runWorkers(jobs: readonly Record<string, unknown>[], timeoutMs = 60_000): Promise<WorkerResult[]> {
   const startAt = Date.now() + 400 + jobs.length * 60;
-  return Promise.all(
-    jobs.map(
-      (job) =>
-        new Promise<WorkerResult>((resolve, reject) => {
-          const child = spawn(process.execPath, [workerModule, JSON.stringify({ ...job, startAt })], {
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-          let out = '';
-          let err = '';
-          child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-          child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-          const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-          child.on('error', reject);
-          child.on('close', (code) => {
-            clearTimeout(timer);
-            const line = out.trim().split('\n').pop();
-            if (code === 0 && line) resolve(JSON.parse(line) as WorkerResult);
-            else reject(new Error(`worker exited ${code}: ${err.trim().slice(-2000)}`));
-          });
-        }),
-    ),
-  );
+  return Promise.all(jobs.map((job) => runNodeJob<WorkerResult>(workerModule, { ...job, startAt }, timeoutMs)));
 }
