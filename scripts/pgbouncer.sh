@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds PgBouncer 1.24.1 into .tools/pgbouncer-1.24.1 (bin/pgbouncer), for
+# Builds PgBouncer $VERSION (below) into .tools/pgbouncer (bin/pgbouncer), for
 # the tests of PostgresStore behind a PgBouncer that tracks named prepared
 # statements (1.21+; on by default from 1.24). Debian 12 packages only 1.18,
 # which refuses them; the tests run behind both. The source is the upstream
@@ -13,10 +13,12 @@ cd "$(dirname "$0")/.."
 VERSION=1.24.1
 SHA256=da72a3aba13072876d055a3e58dd4aba4a5de4ed6148e73033185245598fd3e0
 URL="http://deb.debian.org/debian/pool/main/p/pgbouncer/pgbouncer_${VERSION}.orig.tar.gz"
-prefix="$PWD/.tools/pgbouncer-$VERSION"
+prefix="$PWD/.tools/pgbouncer"
 bin="$prefix/bin/pgbouncer"
 
-if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
+# Built before, at this version: nothing to do (another version is rebuilt in place).
+if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -qx "PgBouncer $VERSION"; then echo "$bin"; exit 0; fi
+rm -rf "$prefix"
 
 missing=()
 for pkg in gcc make pkg-config libevent-dev libssl-dev curl; do

@@ -4,7 +4,7 @@
 # Needs some Node with npm. Installs what is missing: where `node` is older than
 # 22, Node 24 from the npm registry into .tools/node24 (put first on PATH, and
 # native modules build against its headers); pnpm; and redis-server,
-# postgresql and pgbouncer through apt when run as root, and PgBouncer 1.24.1 built from source into
+# postgresql and pgbouncer through apt when run as root, and a newer PgBouncer built from source into
 # .tools (scripts/pgbouncer.sh; Debian 12 packages only 1.18). Then it installs dependencies from the lockfile,
 # builds every package, type-checks, runs the whole vitest suite, and ends
 # with the line "N passed, N failed" (skips are counted on the line before).
@@ -53,8 +53,8 @@ apt_install redis-server redis-server Redis
 apt_install postgres postgresql PostgreSQL
 apt_install pgbouncer pgbouncer PgBouncer
 # A PgBouncer that tracks named prepared statements (1.21+), for the tests behind it beside Debian's 1.18.
-say "building PgBouncer 1.24.1 into .tools (scripts/pgbouncer.sh)"
-bash scripts/pgbouncer.sh || echo "!! could not build PgBouncer 1.24.1: the tests behind it will be skipped"
+say "building PgBouncer into .tools (scripts/pgbouncer.sh)"
+bash scripts/pgbouncer.sh || echo "!! could not build PgBouncer: the tests behind it will be skipped"
 
 if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
   say "installing pnpm $PNPM_VERSION"

@@ -3,9 +3,9 @@
  * mode with fewer server connections than the store's pool has clients, so
  * consecutive statements of one client land on different server connections.
  * Used to prove the store's defaults work behind it: behind Debian 12's
- * PgBouncer (1.18, apt-get install -y pgbouncer) and behind 1.24.1, which
- * `scripts/pgbouncer.sh` builds into .tools (Debian 12 packages nothing
- * newer). No usable binary: the caller skips with one loud line.
+ * PgBouncer (1.18, apt-get install -y pgbouncer) and behind the newer one
+ * `scripts/pgbouncer.sh` builds into .tools (1.24.1; Debian 12 packages
+ * nothing newer). No usable binary: the caller skips with one loud line.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { freePort } from '@sessionkit/test-servers';
 import pg from 'pg';
 
 /** Where scripts/pgbouncer.sh puts the PgBouncer it builds. */
-const BUILT = fileURLToPath(new URL('../../../.tools/pgbouncer-1.24.1/bin/pgbouncer', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../../.tools/pgbouncer/bin/pgbouncer', import.meta.url));
 
 /** The PgBouncer binaries to run behind: `PGBOUNCER_BINS` (colon-separated), else the system's and the built one. */
 export const pgbouncerBinaries: readonly string[] = process.env.PGBOUNCER_BINS
@@ -24,7 +24,7 @@ export const pgbouncerBinaries: readonly string[] = process.env.PGBOUNCER_BINS
   : ['/usr/sbin/pgbouncer', BUILT];
 
 export const pgbouncerHint =
-  'apt-get install -y pgbouncer for 1.18 on Debian 12, bash scripts/pgbouncer.sh to build 1.24.1 into .tools (scripts/test.sh does both), or list binaries in PGBOUNCER_BINS';
+  'apt-get install -y pgbouncer for 1.18 on Debian 12, bash scripts/pgbouncer.sh to build a newer one into .tools (scripts/test.sh does both), or list binaries in PGBOUNCER_BINS';
 
 export interface Bouncer {
   readonly url: string;
